@@ -1,0 +1,346 @@
+/*
+ * parlor.v1 decoding, validation and encoding (see proto.h). Runs on whichever thread calls it;
+ * it keeps no state of its own.
+ */
+#include "proto.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const err_codes[PROTO_E_COUNT] = {
+    [PROTO_E_NONE] = "none",
+    [PROTO_E_BAD_JSON] = "bad_json",
+    [PROTO_E_BAD_REQUEST] = "bad_request",
+    [PROTO_E_UNKNOWN_TYPE] = "unknown_type",
+    [PROTO_E_UNAUTHORIZED] = "unauthorized",
+    [PROTO_E_NAME_TAKEN] = "name_taken",
+    [PROTO_E_NO_SUCH_ROOM] = "no_such_room",
+    [PROTO_E_NO_SUCH_USER] = "no_such_user",
+    [PROTO_E_ROOM_FULL] = "room_full",
+    [PROTO_E_NOT_IN_ROOM] = "not_in_room",
+    [PROTO_E_NOT_ALLOWED] = "not_allowed",
+    [PROTO_E_RATE_LIMITED] = "rate_limited",
+    [PROTO_E_SERVER_BUSY] = "server_busy",
+    [PROTO_E_INTERNAL] = "internal",
+};
+
+static const char *const type_names[PROTO_TYPE_COUNT] = {
+    [PROTO_HELLO] = "hello",     [PROTO_ROOMS] = "rooms", [PROTO_CREATE] = "create",
+    [PROTO_JOIN] = "join",       [PROTO_LEAVE] = "leave", [PROTO_SAY] = "say",
+    [PROTO_WHISPER] = "whisper", [PROTO_PING] = "ping",
+};
+
+const char *proto_err_code(enum proto_err code)
+{
+    if ((int)code < 0 || code >= PROTO_E_COUNT)
+        return "internal";
+    return err_codes[code];
+}
+
+const char *proto_type_name(enum proto_type type)
+{
+    if ((int)type < 0 || type >= PROTO_TYPE_COUNT)
+        return "?";
+    return type_names[type];
+}
+
+void proto_error_set(struct proto_error *err, enum proto_err code, const char *field,
+                     const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    proto_error_vset(err, code, field, fmt, ap);
+    va_end(ap);
+}
+
+void proto_error_vset(struct proto_error *err, enum proto_err code, const char *field,
+                      const char *fmt, va_list ap)
+{
+    err->code = code;
+    err->field = field;
+    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+}
+
+/* Decodes one code point of valid UTF-8 (jansson has already rejected invalid text). */
+static const char *utf8_next(const char *s, uint32_t *cp)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+    if (u[0] < 0x80) {
+        *cp = u[0];
+        return s + 1;
+    }
+    if ((u[0] & 0xe0) == 0xc0) {
+        *cp = ((uint32_t)(u[0] & 0x1f) << 6) | (u[1] & 0x3f);
+        return s + 2;
+    }
+    if ((u[0] & 0xf0) == 0xe0) {
+        *cp = ((uint32_t)(u[0] & 0x0f) << 12) | ((uint32_t)(u[1] & 0x3f) << 6) | (u[2] & 0x3f);
+        return s + 3;
+    }
+    *cp = ((uint32_t)(u[0] & 0x07) << 18) | ((uint32_t)(u[1] & 0x3f) << 12) |
+          ((uint32_t)(u[2] & 0x3f) << 6) | (u[3] & 0x3f);
+    return s + 4;
+}
+
+size_t proto_utf8_len(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xc0) != 0x80)
+            n++;
+    return n;
+}
+
+/* Blank and invisible code points: a text made only of these says nothing. */
+static bool is_blank(uint32_t cp)
+{
+    return (cp >= 0x09 && cp <= 0x0d) || cp == 0x20 || cp == 0x85 || cp == 0xa0 || cp == 0x1680 ||
+           (cp >= 0x2000 && cp <= 0x200d) || cp == 0x2028 || cp == 0x2029 || cp == 0x202f ||
+           cp == 0x205f || cp == 0x2060 || cp == 0x3000 || cp == 0xfeff;
+}
+
+static bool is_control(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029;
+}
+
+/* True when `s` has 1..max code points, not all blank, and (if no_controls) no controls. */
+static bool valid_text(const char *s, int max, bool no_controls)
+{
+    size_t n = 0;
+    bool blank = true;
+    uint32_t cp;
+
+    while (*s) {
+        s = utf8_next(s, &cp);
+        if (no_controls && is_control(cp))
+            return false;
+        if (!is_blank(cp))
+            blank = false;
+        if (++n > (size_t)max)
+            return false;
+    }
+    return n > 0 && !blank;
+}
+
+bool proto_valid_name(const char *name, int name_max)
+{
+    size_t n = 0;
+
+    for (const char *p = name; *p; p++, n++) {
+        char c = *p;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-';
+        if (!ok || n >= (size_t)name_max)
+            return false;
+    }
+    return n > 0;
+}
+
+/* Reads a required string field; on failure fills err and returns NULL. */
+static const char *need_string(json_t *root, const char *field, struct proto_error *err)
+{
+    json_t *v = json_object_get(root, field);
+
+    if (!json_is_string(v)) {
+        proto_error_set(err, PROTO_E_BAD_REQUEST, field, "field '%s' must be a string", field);
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+static int decode_fields(json_t *root, const struct proto_limits *lim, struct proto_req *req,
+                         struct proto_error *err)
+{
+    json_t *v;
+
+    switch (req->type) {
+    case PROTO_ROOMS:
+    case PROTO_PING:
+        return 0;
+    case PROTO_HELLO:
+        req->name = need_string(root, "name", err);
+        if (!req->name)
+            return -1;
+        if (!proto_valid_name(req->name, lim->name_max)) {
+            proto_error_set(err, PROTO_E_BAD_REQUEST, "name",
+                            "field 'name' must be 1-%d letters, digits, '_' or '-'", lim->name_max);
+            return -1;
+        }
+        return 0;
+    case PROTO_CREATE:
+        req->name = need_string(root, "name", err);
+        if (!req->name)
+            return -1;
+        if (!valid_text(req->name, lim->room_name_max, true)) {
+            proto_error_set(err, PROTO_E_BAD_REQUEST, "name",
+                            "field 'name' must be 1-%d characters without control characters",
+                            lim->room_name_max);
+            return -1;
+        }
+        v = json_object_get(root, "max");
+        if (v) {
+            if (!json_is_integer(v) || json_integer_value(v) < 2 ||
+                json_integer_value(v) > lim->room_max_limit) {
+                proto_error_set(err, PROTO_E_BAD_REQUEST, "max",
+                                "field 'max' must be an integer from 2 to %d", lim->room_max_limit);
+                return -1;
+            }
+            req->has_max = true;
+            req->max = (int)json_integer_value(v);
+        }
+        return 0;
+    case PROTO_JOIN:
+    case PROTO_LEAVE:
+    case PROTO_SAY:
+        req->room = need_string(root, "room", err);
+        if (!req->room)
+            return -1;
+        if (!req->room[0]) {
+            proto_error_set(err, PROTO_E_BAD_REQUEST, "room", "field 'room' must not be empty");
+            return -1;
+        }
+        if (req->type != PROTO_SAY)
+            return 0;
+        break;
+    case PROTO_WHISPER:
+        req->to = need_string(root, "to", err);
+        if (!req->to)
+            return -1;
+        break;
+    default:
+        return -1;
+    }
+
+    /* say and whisper carry text */
+    req->text = need_string(root, "text", err);
+    if (!req->text)
+        return -1;
+    if (!valid_text(req->text, lim->text_max, false)) {
+        proto_error_set(err, PROTO_E_BAD_REQUEST, "text",
+                        "field 'text' must be 1-%d characters and not only white space",
+                        lim->text_max);
+        return -1;
+    }
+    return 0;
+}
+
+int proto_decode(const char *buf, size_t len, const struct proto_limits *lim, struct proto_req *req,
+                 struct proto_error *err)
+{
+    json_error_t jerr;
+    json_t *root, *v;
+    const char *type;
+    int t;
+
+    memset(req, 0, sizeof(*req));
+    memset(err, 0, sizeof(*err));
+
+    /* DECODE_ANY: a bare number or string is valid JSON, just not a request */
+    root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    if (!root) {
+        proto_error_set(err, PROTO_E_BAD_JSON, NULL, "invalid JSON at position %d: %s",
+                        jerr.position, jerr.text);
+        return -1;
+    }
+    if (!json_is_object(root)) {
+        proto_error_set(err, PROTO_E_BAD_REQUEST, NULL, "a message must be a JSON object");
+        goto fail;
+    }
+
+    v = json_object_get(root, "id");
+    if (v) {
+        if (!json_is_integer(v)) {
+            proto_error_set(err, PROTO_E_BAD_REQUEST, "id", "field 'id' must be an integer");
+            goto fail;
+        }
+        req->has_id = err->has_id = true;
+        req->id = err->id = json_integer_value(v);
+    }
+
+    v = json_object_get(root, "type");
+    if (!json_is_string(v)) {
+        proto_error_set(err, PROTO_E_BAD_REQUEST, "type", "field 'type' must be a string");
+        goto fail;
+    }
+    type = json_string_value(v);
+    for (t = 0; t < PROTO_TYPE_COUNT; t++)
+        if (!strcmp(type, type_names[t]))
+            break;
+    if (t == PROTO_TYPE_COUNT) {
+        proto_error_set(err, PROTO_E_UNKNOWN_TYPE, "type", "unknown request type '%.40s'", type);
+        goto fail;
+    }
+    req->type = (enum proto_type)t;
+    if (decode_fields(root, lim, req, err))
+        goto fail;
+
+    req->root = root;
+    return 0;
+
+fail:
+    json_decref(root);
+    req->name = req->room = req->to = req->text = NULL;
+    return -1;
+}
+
+void proto_req_free(struct proto_req *req)
+{
+    json_decref(req->root);
+    req->root = NULL;
+}
+
+static json_t *re_value(bool has_id, json_int_t id)
+{
+    return has_id ? json_integer(id) : json_null();
+}
+
+json_t *proto_ok(const struct proto_req *req)
+{
+    return json_pack("{s:s, s:o}", "type", "ok", "re", re_value(req->has_id, req->id));
+}
+
+json_t *proto_error_json(const struct proto_error *err)
+{
+    json_t *o =
+        json_pack("{s:s, s:o, s:s, s:s}", "type", "error", "re", re_value(err->has_id, err->id),
+                  "code", proto_err_code(err->code), "message", err->message);
+
+    if (o && err->field && err->code == PROTO_E_BAD_REQUEST)
+        json_object_set_new(o, "field", json_string(err->field));
+    return o;
+}
+
+json_t *proto_welcome(const char *server_version, json_t *limits)
+{
+    return json_pack("{s:s, s:s, s:i, s:o}", "type", "welcome", "server", server_version,
+                     "protocol", PROTO_VERSION, "limits", limits);
+}
+
+json_t *proto_room_obj(const char *id, const char *name, const char *game, int members, int max)
+{
+    return json_pack("{s:s, s:s, s:o, s:i, s:i}", "id", id, "name", name, "game",
+                     game ? json_string(game) : json_null(), "members", members, "max", max);
+}
+
+json_t *proto_ev_chat(const char *room, const char *from, const char *text, int64_t ts,
+                      uint64_t seq)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "type", "chat", "room", room, "from", from,
+                     "text", text, "ts", (json_int_t)ts, "seq", (json_int_t)seq);
+}
+
+json_t *proto_ev_member(const char *type, const char *room, const char *name)
+{
+    return json_pack("{s:s, s:s, s:s}", "type", type, "room", room, "name", name);
+}
+
+json_t *proto_ev_whisper(const char *from, const char *text, int64_t ts)
+{
+    return json_pack("{s:s, s:s, s:s, s:I}", "type", "whisper", "from", from, "text", text, "ts",
+                     (json_int_t)ts);
+}

@@ -1,0 +1,339 @@
+/* The chat service (see chat.h). Loop thread only. */
+#include "chat.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "log.h"
+#include "proto.h"
+#include "room.h"
+#include "server.h"
+#include "session.h"
+
+/* Sends an error reply for `req`'s id (or null). */
+static void reply_error(struct session *s, const struct proto_req *req, enum proto_err code,
+                        const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void reply_error(struct session *s, const struct proto_req *req, enum proto_err code,
+                        const char *field, const char *fmt, ...)
+{
+    struct proto_error err = {.has_id = req->has_id, .id = req->id};
+    va_list ap;
+
+    va_start(ap, fmt);
+    proto_error_vset(&err, code, field, fmt, ap);
+    va_end(ap);
+    session_send_json(s, proto_error_json(&err));
+}
+
+static void reply_ok(struct session *s, json_t *ok)
+{
+    session_send_json(s, ok);
+}
+
+/* Queues one serialized event to every member of `r` except `skip`. */
+static void broadcast(struct room *r, json_t *event, struct session *skip)
+{
+    struct msgbuf *m = msgbuf_from_json(event);
+
+    if (!m) {
+        log_error("broadcast to room %s: out of memory", r->id);
+        return;
+    }
+    /* session_send may close a slow member; closing does not change membership, so the
+     * array is stable while we walk it */
+    for (int i = 0; i < r->nmembers; i++)
+        if (r->members[i] != skip)
+            session_send(r->members[i], m);
+    msgbuf_unref(m);
+}
+
+/* Removes `s` from `r`, tells the others, and drops an emptied temporary room. */
+static void leave_room(struct server *srv, struct session *s, struct room *r)
+{
+    room_remove_member(r, s);
+    session_remove_room(s, r);
+    if (r->nmembers) {
+        json_t *ev = proto_ev_member("left", r->id, s->name);
+        broadcast(r, ev, NULL);
+        json_decref(ev);
+    } else if (!r->permanent) {
+        room_destroy(&srv->rooms, r);
+    }
+}
+
+static int join_room(struct session *s, struct room *r)
+{
+    if (room_add_member(r, s))
+        return -1;
+    if (session_add_room(s, r)) {
+        room_remove_member(r, s);
+        return -1;
+    }
+    return 0;
+}
+
+static void handle_hello(struct server *srv, struct session *s, const struct proto_req *req)
+{
+    json_t *ok;
+
+    if (s->signed_in) {
+        reply_error(s, req, PROTO_E_NOT_ALLOWED, NULL, "already signed in as '%s'", s->name);
+        return;
+    }
+    if (session_set_name(s, req->name)) {
+        reply_error(s, req, PROTO_E_NAME_TAKEN, NULL, "the name '%s' is in use", req->name);
+        return;
+    }
+    lws_sul_cancel(&s->signin_sul);
+    log_debug("session %llu signed in as %s", (unsigned long long)s->id, s->name);
+    ok = proto_ok(req);
+    json_object_set_new(ok, "name", json_string(s->name));
+    reply_ok(s, ok);
+}
+
+static void handle_rooms(struct server *srv, struct session *s, const struct proto_req *req)
+{
+    json_t *ok = proto_ok(req), *list = json_array();
+
+    for (struct room *r = srv->rooms.first; r; r = r->next)
+        json_array_append_new(list, room_json(r));
+    json_object_set_new(ok, "rooms", list);
+    reply_ok(s, ok);
+}
+
+/* Replies to a successful join/create: the room, and for join its members and history. */
+static void reply_joined(struct session *s, const struct proto_req *req, struct room *r, bool full)
+{
+    json_t *ok = proto_ok(req), *members;
+
+    json_object_set_new(ok, "room", room_json(r));
+    if (full) {
+        members = json_array();
+        for (int i = 0; i < r->nmembers; i++)
+            json_array_append_new(members, json_string(r->members[i]->name));
+        json_object_set_new(ok, "members", members);
+        json_object_set_new(ok, "history", room_history_json(r));
+    }
+    reply_ok(s, ok);
+}
+
+static bool too_many_rooms(struct server *srv, struct session *s, const struct proto_req *req)
+{
+    if (s->nrooms < srv->cfg.rooms_per_session)
+        return false;
+    reply_error(s, req, PROTO_E_NOT_ALLOWED, NULL, "you are already in the most rooms allowed");
+    return true;
+}
+
+static void handle_create(struct server *srv, struct session *s, const struct proto_req *req)
+{
+    struct room *r;
+
+    if (too_many_rooms(srv, s, req))
+        return;
+    if (srv->rooms.count >= srv->cfg.max_rooms) {
+        reply_error(s, req, PROTO_E_SERVER_BUSY, NULL, "the server has the most rooms it holds");
+        return;
+    }
+    r = room_create(&srv->rooms, NULL, req->name,
+                    req->has_max ? req->max : srv->cfg.room_max_default, false);
+    if (!r || join_room(s, r)) {
+        if (r)
+            room_destroy(&srv->rooms, r);
+        reply_error(s, req, PROTO_E_INTERNAL, NULL, "cannot create the room");
+        return;
+    }
+    log_debug("%s created room %s", s->name, r->id);
+    reply_joined(s, req, r, false);
+}
+
+/* The room named by req->room, or NULL after replying no_such_room. */
+static struct room *find_room(struct server *srv, struct session *s, const struct proto_req *req)
+{
+    struct room *r = NULL;
+
+    if (strlen(req->room) <= PROTO_ROOM_ID_MAX)
+        r = room_find(&srv->rooms, req->room);
+    if (!r)
+        reply_error(s, req, PROTO_E_NO_SUCH_ROOM, NULL, "no room '%.64s'", req->room);
+    return r;
+}
+
+static void handle_join(struct server *srv, struct session *s, const struct proto_req *req)
+{
+    struct room *r = find_room(srv, s, req);
+    json_t *ev;
+
+    if (!r)
+        return;
+    if (session_in_room(s, r)) {
+        reply_joined(s, req, r, true);
+        return;
+    }
+    if (too_many_rooms(srv, s, req))
+        return;
+    if (r->nmembers >= r->max) {
+        reply_error(s, req, PROTO_E_ROOM_FULL, NULL, "room '%s' is full", r->id);
+        return;
+    }
+    if (join_room(s, r)) {
+        reply_error(s, req, PROTO_E_INTERNAL, NULL, "cannot join room '%s'", r->id);
+        return;
+    }
+    ev = proto_ev_member("joined", r->id, s->name);
+    broadcast(r, ev, s);
+    json_decref(ev);
+    reply_joined(s, req, r, true);
+}
+
+static void handle_leave(struct server *srv, struct session *s, const struct proto_req *req)
+{
+    struct room *r = find_room(srv, s, req);
+
+    if (!r)
+        return;
+    if (!session_in_room(s, r)) {
+        reply_error(s, req, PROTO_E_NOT_IN_ROOM, NULL, "you are not in room '%s'", r->id);
+        return;
+    }
+    leave_room(srv, s, r);
+    reply_ok(s, proto_ok(req));
+}
+
+static void handle_say(struct server *srv, struct session *s, const struct proto_req *req)
+{
+    struct room *r = find_room(srv, s, req);
+    json_t *ev, *ok;
+    uint64_t seq;
+
+    if (!r)
+        return;
+    if (!session_in_room(s, r)) {
+        reply_error(s, req, PROTO_E_NOT_IN_ROOM, NULL, "you are not in room '%s'", r->id);
+        return;
+    }
+    seq = room_next_seq(r);
+    ev = proto_ev_chat(r->id, s->name, req->text, srv->wall_ms(), seq);
+    if (!ev) {
+        reply_error(s, req, PROTO_E_INTERNAL, NULL, "out of memory");
+        return;
+    }
+    room_history_push(r, ev);
+    broadcast(r, ev, NULL);
+    json_decref(ev);
+    ok = proto_ok(req);
+    json_object_set_new(ok, "seq", json_integer((json_int_t)seq));
+    reply_ok(s, ok);
+}
+
+static void handle_whisper(struct server *srv, struct session *s, const struct proto_req *req)
+{
+    struct session *to = NULL;
+
+    if (proto_valid_name(req->to, srv->cfg.name_max))
+        to = session_by_name(srv, req->to);
+    if (!to) {
+        reply_error(s, req, PROTO_E_NO_SUCH_USER, NULL, "nobody called '%.64s' is online", req->to);
+        return;
+    }
+    if (to == s) {
+        reply_error(s, req, PROTO_E_NOT_ALLOWED, NULL, "you cannot whisper to yourself");
+        return;
+    }
+    session_send_json(to, proto_ev_whisper(s->name, req->text, srv->wall_ms()));
+    reply_ok(s, proto_ok(req));
+}
+
+static void handle_ping(struct server *srv, struct session *s, const struct proto_req *req)
+{
+    json_t *ok = proto_ok(req);
+
+    json_object_set_new(ok, "time", json_integer((json_int_t)srv->wall_ms()));
+    reply_ok(s, ok);
+}
+
+/* Applies the rate limits. Returns true when the request may go on. */
+static bool rate_allows(struct server *srv, struct session *s, bool is_say)
+{
+    const struct config *c = &srv->cfg;
+    int64_t now = srv->mono_ms();
+    bool ok = tbucket_take(&s->req_bucket, c->rate_per_sec, c->rate_burst, now);
+
+    if (ok && is_say)
+        ok = tbucket_take(&s->say_bucket, c->say_per_sec, c->say_burst, now);
+    if (ok) {
+        s->limited_since_ms = 0;
+        return true;
+    }
+    srv->stats.rate_limited++;
+    if (!s->limited_since_ms)
+        s->limited_since_ms = now;
+    else if (now - s->limited_since_ms >= (int64_t)c->rate_close_after * 1000)
+        session_close(s, 1008, "rate limit");
+    return false;
+}
+
+typedef void (*handler_fn)(struct server *, struct session *, const struct proto_req *);
+
+static const handler_fn handlers[PROTO_TYPE_COUNT] = {
+    [PROTO_HELLO] = handle_hello,     [PROTO_ROOMS] = handle_rooms, [PROTO_CREATE] = handle_create,
+    [PROTO_JOIN] = handle_join,       [PROTO_LEAVE] = handle_leave, [PROTO_SAY] = handle_say,
+    [PROTO_WHISPER] = handle_whisper, [PROTO_PING] = handle_ping,
+};
+
+void chat_handle(struct server *srv, struct session *s, const char *buf, size_t len)
+{
+    struct proto_req req;
+    struct proto_error err;
+    bool decoded, is_say;
+
+    if (s->closing)
+        return;
+    srv->stats.frames_in++;
+    decoded = proto_decode(buf, len, &srv->lim, &req, &err) == 0;
+    is_say = decoded && (req.type == PROTO_SAY || req.type == PROTO_WHISPER);
+
+    /* malformed requests count against the rate too: errors are not free to produce */
+    if (!rate_allows(srv, s, is_say)) {
+        struct proto_error lim = {.has_id = err.has_id || req.has_id,
+                                  .id = decoded ? req.id : err.id};
+        proto_error_set(&lim, PROTO_E_RATE_LIMITED, NULL, "too many requests; slow down");
+        if (!s->closing)
+            session_send_json(s, proto_error_json(&lim));
+        goto out;
+    }
+    if (!decoded) {
+        session_send_json(s, proto_error_json(&err));
+        return;
+    }
+    if (!s->signed_in && req.type != PROTO_HELLO) {
+        reply_error(s, &req, PROTO_E_UNAUTHORIZED, NULL, "sign in with hello first");
+        goto out;
+    }
+    handlers[req.type](srv, s, &req);
+out:
+    if (decoded)
+        proto_req_free(&req);
+}
+
+void chat_session_opened(struct server *srv, struct session *s)
+{
+    session_send(s, srv->welcome);
+}
+
+void chat_session_closed(struct server *srv, struct session *s)
+{
+    while (s->nrooms)
+        leave_room(srv, s, s->rooms[s->nrooms - 1]);
+}
+
+void chat_close_all(struct server *srv, int code, const char *reason)
+{
+    struct hmap *m = &srv->sessions_by_id;
+
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slots[i].key)
+            session_close(m->slots[i].val, code, reason);
+}

@@ -1,0 +1,24 @@
+/*
+ * The chat service: answers parlor.v1 requests (sign-in, rooms, chat, whispers, ping) and
+ * keeps rooms and sessions consistent when connections come and go. Everything from a
+ * message's bytes to the replies it causes, with no socket in sight: the transport hands in
+ * frames and carries out what the sessions queue. Loop thread only.
+ */
+#ifndef PARLOR_CHAT_H
+#define PARLOR_CHAT_H
+
+#include <stddef.h>
+
+struct server;
+struct session;
+
+/* A connection was accepted: greet it. */
+void chat_session_opened(struct server *srv, struct session *s);
+/* One complete text message from the client. */
+void chat_handle(struct server *srv, struct session *s, const char *buf, size_t len);
+/* The connection is gone: leave every room (others are told) and release the name. */
+void chat_session_closed(struct server *srv, struct session *s);
+/* Closes every session with 1001; the transport finishes the job. */
+void chat_close_all(struct server *srv, int code, const char *reason);
+
+#endif

@@ -1,0 +1,256 @@
+/*
+ * Flags and PARLOR_* variables (see config.h). One table describes every setting; parsing,
+ * --help and the welcome limits all read it, so a new limit is one line here.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+enum opt_kind { OPT_INT, OPT_STR, OPT_LEVEL };
+
+struct opt {
+    const char *flag; /* without the leading "--" */
+    enum opt_kind kind;
+    size_t offset;
+    long min, max;
+    const char *limit_key; /* key in welcome.limits, or NULL */
+    const char *help;
+};
+
+#define INT_OPT(f, field, lo, hi, key, h)                                                          \
+    {                                                                                              \
+        f, OPT_INT, offsetof(struct config, field), lo, hi, key, h                                 \
+    }
+
+static const struct opt opts[] = {
+    INT_OPT("port", port, 1, 65535, NULL, "TCP port for HTTP and WebSocket"),
+    {"db", OPT_STR, offsetof(struct config, db), 0, 0, NULL, "SQLite database file"},
+    {"www", OPT_STR, offsetof(struct config, www), 0, 0, NULL, "directory served at /"},
+    {"log-level", OPT_LEVEL, offsetof(struct config, log_level), 0, 0, NULL,
+     "error, warn, info or debug"},
+    INT_OPT("db-workers", db_workers, 1, 64, NULL, "worker threads for database and slow jobs"),
+    INT_OPT("db-queue", db_queue, 1, 10000000, NULL, "jobs that may wait for a worker"),
+    INT_OPT("max-message", max_message, 64, 16777216, "max_message",
+            "bytes in one WebSocket message; larger closes with 1009"),
+    INT_OPT("name-max", name_max, 1, 64, "name_max", "characters in a user name"),
+    INT_OPT("text-max", text_max, 1, 100000, "text_max", "characters in a chat or whisper"),
+    INT_OPT("room-name-max", room_name_max, 1, 200, "room_name_max", "characters in a room name"),
+    INT_OPT("room-max-default", room_max_default, 2, 100000, "room_max_default",
+            "member limit of a new room when create gives none"),
+    INT_OPT("room-max-limit", room_max_limit, 2, 100000, "room_max_limit",
+            "largest member limit a create may ask for"),
+    INT_OPT("lobby-max", lobby_max, 1, 1000000, "lobby_max", "members the lobby holds"),
+    INT_OPT("rooms-per-session", rooms_per_session, 1, 1000, "rooms_per_session",
+            "rooms one connection may be in"),
+    INT_OPT("max-rooms", max_rooms, 1, 1000000, "max_rooms", "rooms on the server, lobby included"),
+    INT_OPT("history", history, 0, 1000, "history", "chat events a join returns"),
+    INT_OPT("signin-timeout", signin_timeout, 1, 3600, "signin_timeout",
+            "seconds a connection has to send hello"),
+    INT_OPT("sendq-max-messages", sendq_max_messages, 1, 1000000, "sendq_max_messages",
+            "unsent messages queued to one client before it is closed as too slow"),
+    INT_OPT("sendq-max-bytes", sendq_max_bytes, 1024, 1073741824, "sendq_max_bytes",
+            "unsent bytes queued to one client before it is closed as too slow"),
+    INT_OPT("rate-per-sec", rate_per_sec, 1, 1000000, "rate_per_sec",
+            "requests per second per connection"),
+    INT_OPT("rate-burst", rate_burst, 1, 1000000, "rate_burst", "request burst per connection"),
+    INT_OPT("say-per-sec", say_per_sec, 1, 1000000, "say_per_sec",
+            "say and whisper per second per connection"),
+    INT_OPT("say-burst", say_burst, 1, 1000000, "say_burst", "say and whisper burst"),
+    INT_OPT("rate-close-after", rate_close_after, 1, 3600, "rate_close_after",
+            "seconds over a rate limit before the connection is closed with 1008"),
+    INT_OPT("ping-interval", ping_interval, 1, 3600, "ping_interval",
+            "seconds of silence before the server sends a WebSocket ping"),
+    INT_OPT("idle-timeout", idle_timeout, 2, 7200, "idle_timeout",
+            "seconds without any frame before the server closes the connection"),
+};
+
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static void set_defaults(struct config *cfg)
+{
+    *cfg = (struct config){
+        .port = 8080,
+        .db = "data/parlor.db",
+        .www = "www-static",
+        .log_level = LOG_INFO,
+        .db_workers = 3,
+        .db_queue = 10000,
+        .max_message = 8192,
+        .name_max = 24,
+        .text_max = 1000,
+        .room_name_max = 48,
+        .room_max_default = 50,
+        .room_max_limit = 500,
+        .lobby_max = 20000,
+        .rooms_per_session = 16,
+        .max_rooms = 1000,
+        .history = 50,
+        .signin_timeout = 10,
+        .sendq_max_messages = 2048,
+        .sendq_max_bytes = 1048576,
+        .rate_per_sec = 20,
+        .rate_burst = 40,
+        .say_per_sec = 5,
+        .say_burst = 10,
+        .rate_close_after = 10,
+        .ping_interval = 30,
+        .idle_timeout = 60,
+    };
+}
+
+static void env_name(const struct opt *o, char *buf, size_t len)
+{
+    size_t i = 0;
+
+    i = (size_t)snprintf(buf, len, "PARLOR_");
+    for (const char *p = o->flag; *p && i + 1 < len; p++)
+        buf[i++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+    buf[i] = '\0';
+}
+
+/* Stores `val` for option `o`; `source` names where it came from for the error line. */
+static int apply(struct config *cfg, const struct opt *o, const char *val, const char *source,
+                 char *err, size_t errlen)
+{
+    char *field = (char *)cfg + o->offset;
+    char *end;
+    long v;
+
+    switch (o->kind) {
+    case OPT_STR:
+        if (!*val) {
+            snprintf(err, errlen, "%s: expected a value", source);
+            return -1;
+        }
+        *(const char **)field = val;
+        return 0;
+    case OPT_LEVEL:
+        v = log_level_parse(val);
+        if (v < 0) {
+            snprintf(err, errlen, "%s: expected error, warn, info or debug, got '%s'", source, val);
+            return -1;
+        }
+        *(int *)field = (int)v;
+        return 0;
+    case OPT_INT:
+        errno = 0;
+        v = strtol(val, &end, 10);
+        if (errno || end == val || *end || v < o->min || v > o->max) {
+            snprintf(err, errlen, "%s: expected an integer from %ld to %ld, got '%s'", source,
+                     o->min, o->max, val);
+            return -1;
+        }
+        *(int *)field = (int)v;
+        return 0;
+    }
+    return -1;
+}
+
+static const struct opt *find_opt(const char *flag, size_t len)
+{
+    for (size_t i = 0; i < NOPTS; i++)
+        if (strlen(opts[i].flag) == len && !strncmp(opts[i].flag, flag, len))
+            return &opts[i];
+    return NULL;
+}
+
+static int check_consistency(const struct config *cfg, char *err, size_t errlen)
+{
+    if (cfg->room_max_default > cfg->room_max_limit) {
+        snprintf(err, errlen, "--room-max-default (%d) must not exceed --room-max-limit (%d)",
+                 cfg->room_max_default, cfg->room_max_limit);
+        return -1;
+    }
+    if (cfg->idle_timeout <= cfg->ping_interval) {
+        snprintf(err, errlen, "--idle-timeout (%d) must be greater than --ping-interval (%d)",
+                 cfg->idle_timeout, cfg->ping_interval);
+        return -1;
+    }
+    return 0;
+}
+
+enum config_result config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+    char name[64], source[96];
+
+    set_defaults(cfg);
+
+    for (size_t i = 0; i < NOPTS; i++) {
+        const char *val;
+        env_name(&opts[i], name, sizeof(name));
+        val = getenv(name);
+        if (val && apply(cfg, &opts[i], val, name, err, errlen))
+            return CONFIG_ERROR;
+    }
+
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *eq, *val;
+        const struct opt *o;
+
+        if (!strcmp(arg, "--help") || !strcmp(arg, "-h"))
+            return CONFIG_HELP;
+        if (strncmp(arg, "--", 2)) {
+            snprintf(err, errlen, "unexpected argument '%s' (see --help)", arg);
+            return CONFIG_ERROR;
+        }
+        arg += 2;
+        eq = strchr(arg, '=');
+        o = find_opt(arg, eq ? (size_t)(eq - arg) : strlen(arg));
+        if (!o) {
+            snprintf(err, errlen, "unknown flag '%s' (see --help)", argv[i]);
+            return CONFIG_ERROR;
+        }
+        if (eq) {
+            val = eq + 1;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            snprintf(err, errlen, "--%s: expected a value", o->flag);
+            return CONFIG_ERROR;
+        }
+        snprintf(source, sizeof(source), "--%s", o->flag);
+        if (apply(cfg, o, val, source, err, errlen))
+            return CONFIG_ERROR;
+    }
+    return check_consistency(cfg, err, errlen) ? CONFIG_ERROR : CONFIG_OK;
+}
+
+void config_usage(FILE *out)
+{
+    struct config def;
+    char name[64], value[32];
+
+    set_defaults(&def);
+    fprintf(out, "usage: parlor-server [--flag VALUE]...\n"
+                 "WebSocket game and chat server (parlor.v1). Each flag may also be set through\n"
+                 "the environment variable shown; a flag wins over its variable.\n\n");
+    for (size_t i = 0; i < NOPTS; i++) {
+        const struct opt *o = &opts[i];
+        const char *field = (const char *)&def + o->offset;
+
+        env_name(o, name, sizeof(name));
+        if (o->kind == OPT_STR)
+            snprintf(value, sizeof(value), "%s", *(const char *const *)field);
+        else if (o->kind == OPT_LEVEL)
+            snprintf(value, sizeof(value), "info");
+        else
+            snprintf(value, sizeof(value), "%d", *(const int *)field);
+        fprintf(out, "  --%-20s %s (default %s; %s)\n", o->flag, o->help, value, name);
+    }
+}
+
+json_t *config_limits_json(const struct config *cfg)
+{
+    json_t *o = json_object();
+
+    for (size_t i = 0; o && i < NOPTS; i++)
+        if (opts[i].limit_key)
+            json_object_set_new(o, opts[i].limit_key,
+                                json_integer(*(const int *)((const char *)cfg + opts[i].offset)));
+    return o;
+}

@@ -1,0 +1,56 @@
+/*
+ * Server configuration: every setting is a command-line flag with a PARLOR_* environment
+ * variable, described once in a table in config.c that also drives --help and welcome.limits.
+ * Loop thread (startup) only.
+ */
+#ifndef PARLOR_CONFIG_H
+#define PARLOR_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+struct config {
+    int port;
+    const char *db;  /* SQLite file */
+    const char *www; /* static files served at / */
+    int log_level;   /* enum log_level */
+    int db_workers;
+    int db_queue;
+
+    /* limits, announced to clients in welcome.limits */
+    int max_message;
+    int name_max;
+    int text_max;
+    int room_name_max;
+    int room_max_default;
+    int room_max_limit;
+    int lobby_max;
+    int rooms_per_session;
+    int max_rooms;
+    int history;
+    int signin_timeout;
+    int sendq_max_messages;
+    int sendq_max_bytes;
+    int rate_per_sec;
+    int rate_burst;
+    int say_per_sec;
+    int say_burst;
+    int rate_close_after;
+    int ping_interval;
+    int idle_timeout;
+};
+
+enum config_result { CONFIG_OK = 0, CONFIG_HELP = 1, CONFIG_ERROR = -1 };
+
+/* Fills `cfg` from defaults, then PARLOR_* variables (through getenv), then argv. On
+ * CONFIG_ERROR `err` holds a one-line reason. String values point into argv or the environment. */
+enum config_result config_parse(struct config *cfg, int argc, char **argv, char *err,
+                                size_t errlen);
+/* Writes the --help text. */
+void config_usage(FILE *out);
+/* The limits object of the welcome message (new reference). */
+json_t *config_limits_json(const struct config *cfg);
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * parlor-server: parses flags, opens the database pool, runs the service loop until SIGINT or
+ * SIGTERM, then shuts down in the order the threading model needs: clients closed (1001),
+ * queued jobs finished and workers joined, then the lws context destroyed.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "pool.h"
+#include "server.h"
+#include "ws.h"
+
+/* The one piece of global state: a signal handler can reach nothing else. */
+static volatile sig_atomic_t stop_requested;
+static struct lws_context *volatile signal_ctx;
+
+static void on_signal(int sig)
+{
+    stop_requested = 1;
+    /* wakes poll(); lws_cancel_service only writes a byte to the loop's pipe */
+    if (signal_ctx)
+        lws_cancel_service(signal_ctx);
+}
+
+static int install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_IGN;
+    if (sigaction(SIGPIPE, &sa, NULL)) /* a peer that vanished must not kill the server */
+        return -1;
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+        return -1;
+    return 0;
+}
+
+/* lws sizes its descriptor table from RLIMIT_NOFILE when the context is created: raise the
+ * soft limit first or the server stalls near 1024 connections. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl))
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl))
+            log_warn("cannot raise the open-file limit: %s", strerror(errno));
+    }
+    log_info("open-file limit %llu: about that many connections fit",
+             (unsigned long long)rl.rlim_cur);
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    struct server srv;
+    struct ws ws;
+    struct pool *pool = NULL;
+    char err[512];
+    int rc = 1;
+
+    switch (config_parse(&cfg, argc, argv, err, sizeof(err))) {
+    case CONFIG_HELP:
+        config_usage(stdout);
+        return 0;
+    case CONFIG_ERROR:
+        fprintf(stderr, "parlor-server: %s\n", err);
+        return 2;
+    case CONFIG_OK:
+        break;
+    }
+    log_set_level(cfg.log_level);
+    memset(&ws, 0, sizeof(ws));
+    if (install_signals()) {
+        fprintf(stderr, "parlor-server: cannot install signal handlers: %s\n", strerror(errno));
+        return 1;
+    }
+    raise_fd_limit();
+
+    if (server_init(&srv, &cfg, &ws_transport_ops, &ws)) {
+        fprintf(stderr, "parlor-server: out of memory\n");
+        return 1;
+    }
+    if (ws_start(&ws, &srv, err, sizeof(err)))
+        goto out;
+    signal_ctx = ws.ctx;
+
+    pool = pool_create(&(struct pool_cfg){.workers = cfg.db_workers,
+                                          .queue_max = (size_t)cfg.db_queue,
+                                          .worker_open = db_worker_open,
+                                          .worker_close = db_worker_close,
+                                          .wake = ws_wake,
+                                          .open_arg = (void *)cfg.db,
+                                          .wake_arg = ws.ctx},
+                       err, sizeof(err));
+    if (!pool)
+        goto out;
+    ws.pool = pool;
+
+    log_info("parlor/%s listening on port %d, serving %s, database %s, %d workers", PARLOR_VERSION,
+             cfg.port, ws.www, cfg.db, cfg.db_workers);
+    if (!stop_requested)
+        ws_run(&ws, &stop_requested);
+    log_info("stopped; finishing database work");
+    rc = 0;
+out:
+    if (rc)
+        fprintf(stderr, "parlor-server: %s\n", err);
+    ws.pool = NULL;
+    pool_destroy(pool, &srv); /* finishes queued jobs; their done callbacks run here */
+    signal_ctx = NULL;
+    ws_destroy(&ws); /* closes what is left; CLOSED callbacks still see the model */
+    server_destroy(&srv);
+    return rc;
+}

@@ -1,0 +1,68 @@
+/*
+ * The worker pool: N threads run slow jobs (SQLite transactions, hashing, backups) off the
+ * loop. Crossing threads is exactly two queues: the loop submits to the job queue; a worker
+ * runs the job and appends it to the done queue, then wakes the loop (lws_cancel_service() in
+ * the server), which drains the done queue and runs each job's done callback on the loop.
+ *
+ * Contract, in the spirit of uv_queue_work: every job that pool_submit() accepts runs exactly
+ * once and its done callback runs exactly once, on the loop thread, success or failure; a job
+ * that pool_submit() refuses never runs and its done callback is never called.
+ */
+#ifndef PARLOR_POOL_H
+#define PARLOR_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pool;
+
+struct pool_job {
+    /* Worker thread: does the work with the worker's own state (its sqlite3 *) and sets
+     * `status` (0 for success). Must not touch loop-owned state. */
+    void (*run)(struct pool_job *job, void *worker);
+    /* Loop thread, after run: delivers the result. May free the job. */
+    void (*done)(struct pool_job *job, void *loop_arg);
+    int status;
+
+    /* owned by the pool */
+    struct pool_job *next;
+    int64_t queued_ns, started_ns, finished_ns;
+};
+
+struct pool_cfg {
+    int workers;
+    size_t queue_max; /* jobs waiting for a worker; submit fails beyond it */
+    /* Worker thread, once at start: the worker's private state; NULL is a failure that
+     * makes pool_create() fail. May be NULL (no state). */
+    void *(*worker_open)(void *open_arg, int index, char *err, size_t errlen);
+    /* Worker thread, once at exit. May be NULL. */
+    void (*worker_close)(void *open_arg, void *worker);
+    /* Any thread: make the loop call pool_drain() soon. */
+    void (*wake)(void *wake_arg);
+    void *open_arg;
+    void *wake_arg;
+};
+
+struct pool_stats {
+    size_t queued;      /* waiting for a worker */
+    size_t running;     /* on a worker now */
+    uint64_t submitted; /* accepted by pool_submit */
+    uint64_t refused;   /* refused by pool_submit (full or stopping) */
+    uint64_t completed; /* done callbacks run */
+    uint64_t failed;    /* of those, with status != 0 */
+    int64_t max_run_ns; /* longest run() so far */
+};
+
+/* Starts the workers and waits until each has opened its state. NULL on failure, with the
+ * reason in `err`. */
+struct pool *pool_create(const struct pool_cfg *cfg, char *err, size_t errlen);
+/* Loop thread. 0, -EAGAIN when the queue is full, -ESHUTDOWN when the pool is stopping. */
+int pool_submit(struct pool *p, struct pool_job *job);
+/* Loop thread: runs the done callbacks of finished jobs, in completion order. Returns how many. */
+size_t pool_drain(struct pool *p, void *loop_arg);
+void pool_get_stats(struct pool *p, struct pool_stats *st);
+/* Loop thread: refuses new jobs, lets the workers finish every queued job, joins them, then
+ * runs the remaining done callbacks here. NULL is a no-op. */
+void pool_destroy(struct pool *p, void *loop_arg);
+
+#endif

@@ -1,0 +1,149 @@
+/* Rooms (see room.h). Loop thread only. */
+#include "room.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+void rooms_init(struct rooms *rs, int history_cap)
+{
+    *rs = (struct rooms){.history_cap = history_cap, .next_id = 1};
+    hmap_init(&rs->by_id);
+}
+
+static void room_free(struct room *r)
+{
+    for (int i = 0; i < r->hist_count; i++)
+        json_decref(r->hist[(r->hist_head + i) % r->hist_cap]);
+    free(r->hist);
+    free(r->members);
+    free(r->name);
+    free(r);
+}
+
+void rooms_destroy(struct rooms *rs)
+{
+    struct room *r = rs->first;
+
+    while (r) {
+        struct room *next = r->next;
+        room_free(r);
+        r = next;
+    }
+    hmap_destroy(&rs->by_id);
+    rs->first = rs->last = NULL;
+    rs->count = 0;
+}
+
+struct room *room_create(struct rooms *rs, const char *id, const char *name, int max,
+                         bool permanent)
+{
+    struct room *r = calloc(1, sizeof(*r));
+
+    if (!r)
+        return NULL;
+    if (id)
+        snprintf(r->id, sizeof(r->id), "%s", id);
+    else
+        snprintf(r->id, sizeof(r->id), "r%llu", (unsigned long long)rs->next_id++);
+    r->name = strdup(name);
+    r->max = max;
+    r->permanent = permanent;
+    r->hist_cap = rs->history_cap;
+    if (r->hist_cap)
+        r->hist = calloc((size_t)r->hist_cap, sizeof(*r->hist));
+    if (!r->name || (r->hist_cap && !r->hist) || hmap_put(&rs->by_id, r->id, strlen(r->id), r)) {
+        room_free(r);
+        return NULL;
+    }
+    r->prev = rs->last;
+    if (rs->last)
+        rs->last->next = r;
+    else
+        rs->first = r;
+    rs->last = r;
+    rs->count++;
+    return r;
+}
+
+struct room *room_find(const struct rooms *rs, const char *id)
+{
+    return hmap_get(&rs->by_id, id, strlen(id));
+}
+
+void room_destroy(struct rooms *rs, struct room *r)
+{
+    hmap_del(&rs->by_id, r->id, strlen(r->id));
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        rs->first = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    else
+        rs->last = r->prev;
+    rs->count--;
+    room_free(r);
+}
+
+int room_add_member(struct room *r, struct session *s)
+{
+    if (r->nmembers == r->members_cap) {
+        int cap = r->members_cap ? r->members_cap * 2 : 8;
+        struct session **m = realloc(r->members, (size_t)cap * sizeof(*m));
+        if (!m)
+            return -1;
+        r->members = m;
+        r->members_cap = cap;
+    }
+    r->members[r->nmembers++] = s;
+    return 0;
+}
+
+void room_remove_member(struct room *r, struct session *s)
+{
+    for (int i = 0; i < r->nmembers; i++) {
+        if (r->members[i] == s) {
+            memmove(&r->members[i], &r->members[i + 1],
+                    (size_t)(r->nmembers - i - 1) * sizeof(*r->members));
+            r->nmembers--;
+            return;
+        }
+    }
+}
+
+uint64_t room_next_seq(struct room *r)
+{
+    return ++r->last_seq;
+}
+
+void room_history_push(struct room *r, json_t *event)
+{
+    if (!r->hist_cap)
+        return;
+    json_incref(event);
+    if (r->hist_count == r->hist_cap) {
+        json_decref(r->hist[r->hist_head]);
+        r->hist[r->hist_head] = event;
+        r->hist_head = (r->hist_head + 1) % r->hist_cap;
+    } else {
+        r->hist[(r->hist_head + r->hist_count) % r->hist_cap] = event;
+        r->hist_count++;
+    }
+}
+
+json_t *room_history_json(const struct room *r)
+{
+    json_t *a = json_array();
+
+    for (int i = 0; a && i < r->hist_count; i++)
+        json_array_append(a, r->hist[(r->hist_head + i) % r->hist_cap]);
+    return a;
+}
+
+json_t *room_json(const struct room *r)
+{
+    return proto_room_obj(r->id, r->name, r->game, r->nmembers, r->max);
+}

@@ -1,0 +1,68 @@
+/*
+ * Rooms: membership in join order, the per-room chat sequence and the recent history ring.
+ * Knows nothing of sockets or requests; chat.c drives it. Loop thread only.
+ */
+#ifndef PARLOR_ROOM_H
+#define PARLOR_ROOM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "hmap.h"
+
+struct session;
+
+#define ROOM_ID_LEN 24
+
+struct room {
+    char id[ROOM_ID_LEN];
+    char *name;
+    const char *game; /* NULL for a chat room */
+    int max;          /* member limit */
+    bool permanent;   /* the lobby: never removed when empty */
+
+    struct session **members; /* in order of joining */
+    int nmembers, members_cap;
+
+    uint64_t last_seq; /* seq of the newest chat message */
+    json_t **hist;     /* ring of the last `hist_cap` chat events */
+    int hist_cap, hist_head, hist_count;
+
+    struct room *prev, *next; /* creation order */
+};
+
+struct rooms {
+    struct hmap by_id;
+    struct room *first, *last;
+    int count;
+    uint64_t next_id;
+    int history_cap;
+};
+
+void rooms_init(struct rooms *rs, int history_cap);
+/* Frees every room; safe on a zeroed struct. */
+void rooms_destroy(struct rooms *rs);
+/* Creates a room with id `id`, or the next "rN" when id is NULL. NULL when out of memory. */
+struct room *room_create(struct rooms *rs, const char *id, const char *name, int max,
+                         bool permanent);
+struct room *room_find(const struct rooms *rs, const char *id);
+/* Removes and frees the room (its members are not told). */
+void room_destroy(struct rooms *rs, struct room *r);
+
+/* Appends a member; 0, or -1 when out of memory. The caller checks `max`. */
+int room_add_member(struct room *r, struct session *s);
+/* Removes a member, keeping the others' order; a non-member is ignored. */
+void room_remove_member(struct room *r, struct session *s);
+
+/* The next seq for a chat message in this room. */
+uint64_t room_next_seq(struct room *r);
+/* Keeps a reference to a chat event, dropping the oldest beyond the history size. */
+void room_history_push(struct room *r, json_t *event);
+/* The history, oldest first, as a new array sharing the events. */
+json_t *room_history_json(const struct room *r);
+/* The protocol's room object. */
+json_t *room_json(const struct room *r);
+
+#endif

@@ -1,0 +1,67 @@
+/* The server's model state (see server.h). Loop thread only. */
+#include "server.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+int64_t server_wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t server_mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int server_init(struct server *srv, const struct config *cfg, const struct transport_ops *ops,
+                void *transport)
+{
+    json_t *welcome;
+
+    memset(srv, 0, sizeof(*srv));
+    srv->cfg = *cfg;
+    srv->lim = (struct proto_limits){
+        .name_max = cfg->name_max,
+        .text_max = cfg->text_max,
+        .room_name_max = cfg->room_name_max,
+        .room_max_limit = cfg->room_max_limit,
+    };
+    srv->ops = ops;
+    srv->transport = transport;
+    srv->wall_ms = server_wall_ms;
+    srv->mono_ms = server_mono_ms;
+    hmap_init(&srv->sessions_by_id);
+    hmap_init(&srv->sessions_by_name);
+    rooms_init(&srv->rooms, cfg->history);
+
+    if (!room_create(&srv->rooms, "lobby", "Lobby", cfg->lobby_max, true))
+        goto fail;
+    welcome = proto_welcome("parlor/" PARLOR_VERSION, config_limits_json(cfg));
+    srv->welcome = msgbuf_from_json(welcome);
+    json_decref(welcome);
+    if (!srv->welcome)
+        goto fail;
+    return 0;
+fail:
+    log_error("server_init: out of memory");
+    server_destroy(srv);
+    return -1;
+}
+
+void server_destroy(struct server *srv)
+{
+    rooms_destroy(&srv->rooms);
+    hmap_destroy(&srv->sessions_by_id);
+    hmap_destroy(&srv->sessions_by_name);
+    msgbuf_unref(srv->welcome);
+    srv->welcome = NULL;
+}

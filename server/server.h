@@ -1,0 +1,65 @@
+/*
+ * The server's state: one struct, owned by the loop thread and passed explicitly (no globals),
+ * so tests can build several servers in one process. The transport (ws.c in production, a
+ * fake in unit tests) plugs in through `transport_ops`.
+ */
+#ifndef PARLOR_SERVER_H
+#define PARLOR_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "hmap.h"
+#include "msgbuf.h"
+#include "proto.h"
+#include "room.h"
+
+struct session;
+
+/* What the model needs from the connection layer. Loop thread only. */
+struct transport_ops {
+    /* The session has queued output: write it when the socket can take it. */
+    void (*want_write)(void *transport, void *conn);
+    /* Close the connection soon, sending the session's close_code and close_reason. */
+    void (*close)(void *transport, void *conn);
+};
+
+struct server_stats {
+    uint64_t frames_in;       /* requests received */
+    uint64_t messages_out;    /* messages queued to clients */
+    uint64_t sendq_overflows; /* sessions closed as too slow */
+    uint64_t rate_limited;    /* requests refused by a rate limit */
+};
+
+struct server {
+    struct config cfg;
+    struct proto_limits lim;
+
+    const struct transport_ops *ops;
+    void *transport; /* first argument of every ops call */
+
+    struct hmap sessions_by_id;   /* uint64_t id -> struct session * */
+    struct hmap sessions_by_name; /* folded name -> signed-in struct session * */
+    uint64_t next_session_id;
+    struct rooms rooms;
+    struct msgbuf *welcome; /* serialized once, sent by reference to every connection */
+
+    int64_t (*wall_ms)(void); /* timestamps clients see */
+    int64_t (*mono_ms)(void); /* rate limits and durations */
+
+    bool stopping;
+    struct server_stats stats;
+};
+
+/* Builds the model: rooms with the lobby, the welcome message. Returns 0 or -1. */
+int server_init(struct server *srv, const struct config *cfg, const struct transport_ops *ops,
+                void *transport);
+/* Frees everything the model holds; safe on a zeroed or half-built struct. Sessions must
+ * have been closed by the transport first. */
+void server_destroy(struct server *srv);
+
+int64_t server_wall_ms(void);
+int64_t server_mono_ms(void);
+
+#endif

@@ -1,0 +1,163 @@
+/* Sessions (see session.h). Loop thread only. */
+#include "session.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "server.h"
+
+struct session *session_new(struct server *srv, void *conn)
+{
+    struct session *s = calloc(1, sizeof(*s));
+    int64_t now = srv->mono_ms();
+
+    if (!s)
+        return NULL;
+    s->id = ++srv->next_session_id;
+    s->srv = srv;
+    s->conn = conn;
+    s->connected_ms = srv->wall_ms();
+    sendq_init(&s->sendq, (size_t)srv->cfg.sendq_max_messages, (size_t)srv->cfg.sendq_max_bytes);
+    tbucket_init(&s->req_bucket, srv->cfg.rate_burst, now);
+    tbucket_init(&s->say_bucket, srv->cfg.say_burst, now);
+    if (hmap_put(&srv->sessions_by_id, &s->id, sizeof(s->id), s)) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void session_free(struct session *s)
+{
+    struct server *srv;
+
+    if (!s)
+        return;
+    srv = s->srv;
+    if (s->signed_in && session_by_name(srv, s->name) == s)
+        hmap_del(&srv->sessions_by_name, s->name_key, strlen(s->name_key));
+    hmap_del(&srv->sessions_by_id, &s->id, sizeof(s->id));
+    sendq_clear(&s->sendq);
+    free(s->rooms);
+    free(s->rx);
+    free(s);
+}
+
+struct session *session_by_id(struct server *srv, uint64_t id)
+{
+    return hmap_get(&srv->sessions_by_id, &id, sizeof(id));
+}
+
+static void fold_name(const char *name, char *key)
+{
+    size_t i;
+
+    for (i = 0; name[i] && i < SESSION_NAME_MAX; i++)
+        key[i] = (char)tolower((unsigned char)name[i]);
+    key[i] = '\0';
+}
+
+struct session *session_by_name(struct server *srv, const char *name)
+{
+    char key[SESSION_NAME_MAX + 1];
+
+    fold_name(name, key);
+    return hmap_get(&srv->sessions_by_name, key, strlen(key));
+}
+
+int session_set_name(struct session *s, const char *name)
+{
+    struct server *srv = s->srv;
+
+    if (session_by_name(srv, name))
+        return -1;
+    snprintf(s->name, sizeof(s->name), "%s", name);
+    fold_name(name, s->name_key);
+    if (hmap_put(&srv->sessions_by_name, s->name_key, strlen(s->name_key), s))
+        return -1;
+    s->signed_in = true;
+    return 0;
+}
+
+int session_send(struct session *s, struct msgbuf *m)
+{
+    struct server *srv = s->srv;
+
+    if (s->closing || !m)
+        return -1;
+    if (sendq_push(&s->sendq, m)) {
+        srv->stats.sendq_overflows++;
+        log_info("session %llu (%s): send queue full (%zu messages, %zu bytes), closing",
+                 (unsigned long long)s->id, s->name, s->sendq.count, s->sendq.bytes);
+        session_close(s, 1008, "too slow");
+        return -1;
+    }
+    srv->stats.messages_out++;
+    /* a non-empty queue already has a write pending: the writer re-arms itself */
+    if (s->sendq.count == 1)
+        srv->ops->want_write(srv->transport, s->conn);
+    return 0;
+}
+
+int session_send_json(struct session *s, json_t *json)
+{
+    struct msgbuf *m = msgbuf_from_json(json);
+    int rc;
+
+    json_decref(json);
+    if (!m) {
+        log_error("session %llu: cannot serialize a message (out of memory)",
+                  (unsigned long long)s->id);
+        return -1;
+    }
+    rc = session_send(s, m);
+    msgbuf_unref(m);
+    return rc;
+}
+
+void session_close(struct session *s, int code, const char *reason)
+{
+    if (s->closing)
+        return;
+    s->closing = true;
+    s->close_code = code;
+    snprintf(s->close_reason, sizeof(s->close_reason), "%s", reason);
+    /* a client that is being closed gets no more of what it did not read */
+    sendq_clear(&s->sendq);
+    s->srv->ops->close(s->srv->transport, s->conn);
+}
+
+bool session_in_room(const struct session *s, const struct room *r)
+{
+    for (int i = 0; i < s->nrooms; i++)
+        if (s->rooms[i] == r)
+            return true;
+    return false;
+}
+
+int session_add_room(struct session *s, struct room *r)
+{
+    if (s->nrooms == s->rooms_cap) {
+        int cap = s->rooms_cap ? s->rooms_cap * 2 : 4;
+        struct room **rooms = realloc(s->rooms, (size_t)cap * sizeof(*rooms));
+        if (!rooms)
+            return -1;
+        s->rooms = rooms;
+        s->rooms_cap = cap;
+    }
+    s->rooms[s->nrooms++] = r;
+    return 0;
+}
+
+void session_remove_room(struct session *s, struct room *r)
+{
+    for (int i = 0; i < s->nrooms; i++) {
+        if (s->rooms[i] == r) {
+            s->rooms[i] = s->rooms[--s->nrooms];
+            return;
+        }
+    }
+}

@@ -1,0 +1,71 @@
+/*
+ * A session is one connection's state: identity, rooms, rate buckets and its send queue.
+ * Sessions are named by a 64-bit id wherever a reference must outlive a callback (pool jobs),
+ * never by pointer. Loop thread only.
+ */
+#ifndef PARLOR_SESSION_H
+#define PARLOR_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libwebsockets.h>
+
+#include "ratelimit.h"
+#include "sendq.h"
+
+struct server;
+struct room;
+
+#define SESSION_NAME_MAX 64
+
+struct session {
+    uint64_t id;
+    struct server *srv;
+    void *conn; /* the transport's handle (struct lws *); NULL once closed */
+
+    bool signed_in;
+    char name[SESSION_NAME_MAX + 1];
+    char name_key[SESSION_NAME_MAX + 1]; /* case-folded, key of sessions_by_name */
+
+    struct room **rooms; /* rooms this session is in */
+    int nrooms, rooms_cap;
+
+    struct sendq sendq;
+    struct tbucket req_bucket, say_bucket;
+    int64_t limited_since_ms; /* mono time a rate limit first refused, 0 when not limited */
+
+    bool closing; /* close requested: nothing more is read or queued */
+    int close_code;
+    char close_reason[64];
+
+    unsigned char *rx; /* reassembly of a fragmented message, up to max_message */
+    size_t rx_len;
+
+    lws_sorted_usec_list_t signin_sul; /* sign-in deadline, scheduled by the transport */
+    int64_t connected_ms;              /* wall clock */
+};
+
+/* Creates and registers a session for a new connection; NULL when out of memory. */
+struct session *session_new(struct server *srv, void *conn);
+/* Unregisters and frees; the session must have left its rooms (chat_session_closed). */
+void session_free(struct session *s);
+struct session *session_by_id(struct server *srv, uint64_t id);
+/* The signed-in session with this name, compared case-insensitively; NULL if none. */
+struct session *session_by_name(struct server *srv, const char *name);
+/* Claims a name: 0, or -1 when another session holds it (or out of memory). */
+int session_set_name(struct session *s, const char *name);
+
+/* Queues a message (taking a new reference). A queue past its limits closes the session
+ * with 1008 "too slow". Returns 0 or -1 (closed or closing: nothing was queued). */
+int session_send(struct session *s, struct msgbuf *m);
+/* Serializes and queues `json`, dropping the caller's reference. */
+int session_send_json(struct session *s, json_t *json);
+/* Asks the transport to close with `code` and `reason`; the queue is dropped. Idempotent. */
+void session_close(struct session *s, int code, const char *reason);
+
+bool session_in_room(const struct session *s, const struct room *r);
+int session_add_room(struct session *s, struct room *r);
+void session_remove_room(struct session *s, struct room *r);
+
+#endif

@@ -1,0 +1,274 @@
+/*
+ * The libwebsockets transport (see ws.h). Everything here runs on the service thread, except
+ * ws_wake(). Each connection's per-session data is a pointer to its struct session; the session
+ * holds the wsi back, and both are cut on LWS_CALLBACK_CLOSED.
+ */
+#include "ws.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat.h"
+#include "log.h"
+#include "pool.h"
+#include "session.h"
+
+#define WS_PATH             "/ws"
+#define WS_CLOSE_GRACE_SECS 5  /* a closing client that does not read is dropped after this */
+#define WS_DRAIN_SECS       3  /* at shutdown, time for close frames to go out */
+#define WS_WRITES_PER_TURN  64 /* fairness: one busy client cannot hog a writeable turn */
+
+struct pss {
+    struct session *s;
+};
+
+static struct ws *ws_of(struct lws *wsi)
+{
+    return lws_context_user(lws_get_context(wsi));
+}
+
+static void want_write(void *transport, void *conn)
+{
+    lws_callback_on_writable(conn);
+}
+
+static void request_close(void *transport, void *conn)
+{
+    /* the close frame goes out from the writeable callback; a client that stops reading
+     * never makes us writeable, so a timeout backs it up */
+    lws_callback_on_writable(conn);
+    lws_set_timeout(conn, PENDING_TIMEOUT_USER_OK, WS_CLOSE_GRACE_SECS);
+}
+
+const struct transport_ops ws_transport_ops = {
+    .want_write = want_write,
+    .close = request_close,
+};
+
+void ws_wake(void *arg)
+{
+    lws_cancel_service(arg);
+}
+
+static void signin_expired(lws_sorted_usec_list_t *sul)
+{
+    struct session *s = lws_container_of(sul, struct session, signin_sul);
+
+    if (!s->signed_in)
+        session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "sign-in timeout");
+}
+
+static int close_with(struct lws *wsi, enum lws_close_status code, const char *reason)
+{
+    lws_close_reason(wsi, code, (unsigned char *)reason, strlen(reason));
+    return -1;
+}
+
+/* Appends a piece of a message; dispatches when the message is complete. Returns -1 to close. */
+static int receive(struct ws *t, struct lws *wsi, struct session *s, const char *in, size_t len)
+{
+    size_t max = (size_t)t->srv->cfg.max_message;
+    bool final = lws_is_final_fragment(wsi);
+
+    lws_validity_confirmed(wsi); /* application traffic proves the peer alive */
+    if (lws_frame_is_binary(wsi))
+        return close_with(wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, "binary frames not accepted");
+    if (s->rx_len + len > max)
+        return close_with(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big");
+
+    if (final && !s->rx_len) { /* the common case: a whole message in one piece */
+        chat_handle(t->srv, s, in, len);
+        return 0;
+    }
+    if (!s->rx) {
+        s->rx = malloc(max);
+        if (!s->rx)
+            return close_with(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+    }
+    memcpy(s->rx + s->rx_len, in, len);
+    s->rx_len += len;
+    if (final) {
+        chat_handle(t->srv, s, (const char *)s->rx, s->rx_len);
+        s->rx_len = 0;
+    }
+    return 0;
+}
+
+/* Writes queued messages until the queue is empty or the socket is full. Returns -1 to close. */
+static int writeable(struct lws *wsi, struct session *s)
+{
+    struct msgbuf *m;
+    int budget = WS_WRITES_PER_TURN;
+
+    if (s->closing)
+        return close_with(wsi, (enum lws_close_status)s->close_code, s->close_reason);
+    while (budget-- && (m = sendq_peek(&s->sendq))) {
+        if (lws_write(wsi, msgbuf_payload(m), m->len, LWS_WRITE_TEXT) < (int)m->len) {
+            log_info("session %llu: write failed, closing", (unsigned long long)s->id);
+            return -1;
+        }
+        sendq_pop(&s->sendq);
+        if (lws_send_pipe_choked(wsi))
+            break;
+    }
+    if (sendq_peek(&s->sendq))
+        lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                     size_t len)
+{
+    struct pss *pss = user;
+    struct ws *t;
+    struct session *s;
+    char uri[32];
+
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        t = ws_of(wsi);
+        if (t->srv->stopping)
+            return 1;
+        if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 || strcmp(uri, WS_PATH))
+            return 1;
+        return 0;
+
+    case LWS_CALLBACK_ESTABLISHED:
+        t = ws_of(wsi);
+        s = session_new(t->srv, wsi);
+        if (!s)
+            return close_with(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+        pss->s = s;
+        lws_sul_schedule(t->ctx, 0, &s->signin_sul, signin_expired,
+                         (lws_usec_t)t->srv->cfg.signin_timeout * LWS_US_PER_SEC);
+        chat_session_opened(t->srv, s);
+        return 0;
+
+    case LWS_CALLBACK_RECEIVE:
+        s = pss->s;
+        if (!s || s->closing)
+            return 0;
+        return receive(ws_of(wsi), wsi, s, in, len);
+
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (!pss->s)
+            return -1;
+        return writeable(wsi, pss->s);
+
+    case LWS_CALLBACK_CLOSED:
+        s = pss->s;
+        if (!s)
+            return 0;
+        t = ws_of(wsi);
+        lws_sul_cancel(&s->signin_sul);
+        chat_session_closed(t->srv, s);
+        session_free(s);
+        pss->s = NULL;
+        return 0;
+
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        /* delivered to every protocol: only this one drains, and it takes everything */
+        t = lws_context_user(lws_get_context(wsi));
+        if (t->pool)
+            pool_drain(t->pool, t->srv);
+        return 0;
+
+    default:
+        return 0;
+    }
+}
+
+/* The HTTP side serves files from the mount; it refuses WebSocket upgrades, which would
+ * otherwise land here when a client names no subprotocol or another one. */
+static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                   size_t len)
+{
+    if (reason == LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION)
+        return 1;
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols protocols[] = {
+    {"http", cb_http, 0, 0, 0, NULL, 0},
+    {PROTO_SUBPROTOCOL, cb_parlor, sizeof(struct pss), 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static const struct lws_protocol_vhost_options mime_mjs = {NULL, NULL, ".mjs", "text/javascript"};
+
+int ws_start(struct ws *t, struct server *srv, char *err, size_t errlen)
+{
+    struct lws_context_creation_info info;
+
+    memset(t, 0, sizeof(*t));
+    t->srv = srv;
+    if (!realpath(srv->cfg.www, t->www)) {
+        snprintf(err, errlen, "--www '%s': %s", srv->cfg.www, strerror(errno));
+        return -1;
+    }
+    t->mount = (struct lws_http_mount){
+        .mountpoint = "/",
+        .mountpoint_len = 1,
+        .origin = t->www,
+        .def = "index.html",
+        .origin_protocol = LWSMPRO_FILE,
+        .extra_mimetypes = &mime_mjs,
+    };
+    t->idle_policy = (lws_retry_bo_t){
+        .secs_since_valid_ping = (uint16_t)srv->cfg.ping_interval,
+        .secs_since_valid_hangup = (uint16_t)srv->cfg.idle_timeout,
+    };
+
+    memset(&info, 0, sizeof(info));
+    info.port = srv->cfg.port;
+    info.protocols = protocols;
+    info.mounts = &t->mount;
+    info.vhost_name = "parlor";
+    info.user = t;
+    info.retry_and_idle_policy = &t->idle_policy;
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    t->ctx = lws_create_context(&info);
+    if (!t->ctx) {
+        snprintf(err, errlen, "cannot listen on port %d (in use, or not permitted)", srv->cfg.port);
+        return -1;
+    }
+    return 0;
+}
+
+static void drain_deadline(lws_sorted_usec_list_t *sul)
+{
+    /* nothing to do: firing wakes the loop so ws_run sees the deadline has passed */
+}
+
+void ws_run(struct ws *t, volatile sig_atomic_t *stop)
+{
+    int64_t deadline = 0;
+
+    for (;;) {
+        if (lws_service(t->ctx, 0) < 0) {
+            log_error("lws_service failed; stopping");
+            break;
+        }
+        if (*stop && !t->draining) {
+            t->draining = true;
+            t->srv->stopping = true;
+            log_info("stopping: closing %zu connections", t->srv->sessions_by_id.count);
+            chat_close_all(t->srv, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+            deadline = server_mono_ms() + WS_DRAIN_SECS * 1000;
+            lws_sul_schedule(t->ctx, 0, &t->drain_sul, drain_deadline,
+                             (lws_usec_t)WS_DRAIN_SECS * LWS_US_PER_SEC);
+        }
+        if (t->draining && (!t->srv->sessions_by_id.count || server_mono_ms() >= deadline))
+            break;
+    }
+}
+
+void ws_destroy(struct ws *t)
+{
+    if (t->ctx) {
+        lws_sul_cancel(&t->drain_sul);
+        lws_context_destroy(t->ctx);
+    }
+    t->ctx = NULL;
+}

@@ -1,0 +1,43 @@
+/*
+ * The libwebsockets transport: the one service loop, the HTTP mount for the browser client,
+ * and the parlor.v1 protocol callback that turns socket events into chat calls and drains
+ * sessions' send queues. The only module that calls lws_write(). Loop thread, except
+ * ws_wake(), which any thread may call.
+ */
+#ifndef PARLOR_WS_H
+#define PARLOR_WS_H
+
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+
+#include <libwebsockets.h>
+
+#include "server.h"
+
+struct pool;
+
+struct ws {
+    struct server *srv;
+    struct pool *pool; /* may be NULL until set; its done queue is drained on wake-ups */
+    struct lws_context *ctx;
+    struct lws_http_mount mount;
+    lws_retry_bo_t idle_policy;
+    char www[PATH_MAX];
+    bool draining;
+    lws_sorted_usec_list_t drain_sul; /* deadline for clients to go during shutdown */
+};
+
+extern const struct transport_ops ws_transport_ops;
+
+/* Creates the context and starts listening on cfg.port, serving `www` at /. Returns 0, or -1
+ * with a one-line reason in `err`. */
+int ws_start(struct ws *t, struct server *srv, char *err, size_t errlen);
+/* Services the loop until `*stop` becomes non-zero and the clients have been closed (1001). */
+void ws_run(struct ws *t, volatile sig_atomic_t *stop);
+/* Destroys the context (closing any connection left); safe on a zeroed struct. */
+void ws_destroy(struct ws *t);
+/* pool_cfg.wake: `arg` is the struct lws_context. Any thread. */
+void ws_wake(void *arg);
+
+#endif
