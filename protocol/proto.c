@@ -55,12 +55,42 @@ void proto_error_set(struct proto_error *err, enum proto_err code, const char *f
     va_end(ap);
 }
 
+/* A message cut at its buffer's end must still be valid UTF-8, or it cannot be sent: drop a
+ * last character whose bytes did not all fit. */
+static void utf8_trim_incomplete(char *s)
+{
+    size_t len = strlen(s), start = len, need;
+    unsigned char lead;
+
+    while (start > 0 && len - start < 4 && ((unsigned char)s[start - 1] & 0xc0) == 0x80)
+        start--;
+    if (start == 0)
+        return;
+    lead = (unsigned char)s[start - 1];
+    need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+    if (len - (start - 1) < need)
+        s[start - 1] = '\0';
+}
+
+int proto_clip(const char *s, int max_bytes)
+{
+    int n = 0;
+
+    while (s[n] && n < max_bytes)
+        n++;
+    if (s[n]) /* cut inside the text: step back to the start of a character */
+        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--;
+    return n;
+}
+
 void proto_error_vset(struct proto_error *err, enum proto_err code, const char *field,
                       const char *fmt, va_list ap)
 {
     err->code = code;
     err->field = field;
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    utf8_trim_incomplete(err->message);
 }
 
 /* Decodes one code point of valid UTF-8 (jansson has already rejected invalid text). */
@@ -150,6 +180,12 @@ static const char *need_string(json_t *root, const char *field, struct proto_err
         proto_error_set(err, PROTO_E_BAD_REQUEST, field, "field '%s' must be a string", field);
         return NULL;
     }
+    /* \u0000 is valid JSON but cannot be carried through C strings: refuse it by name */
+    if (strlen(json_string_value(v)) != json_string_length(v)) {
+        proto_error_set(err, PROTO_E_BAD_REQUEST, field, "field '%s' must not contain U+0000",
+                        field);
+        return NULL;
+    }
     return json_string_value(v);
 }
 
@@ -177,9 +213,10 @@ static int decode_fields(json_t *root, const struct proto_limits *lim, struct pr
         if (!req->name)
             return -1;
         if (!valid_text(req->name, lim->room_name_max, true)) {
-            proto_error_set(err, PROTO_E_BAD_REQUEST, "name",
-                            "field 'name' must be 1-%d characters without control characters",
-                            lim->room_name_max);
+            proto_error_set(
+                err, PROTO_E_BAD_REQUEST, "name",
+                "field 'name' must be 1-%d characters, not blank, without control characters",
+                lim->room_name_max);
             return -1;
         }
         v = json_object_get(root, "max");
@@ -241,7 +278,13 @@ int proto_decode(const char *buf, size_t len, const struct proto_limits *lim, st
     memset(err, 0, sizeof(*err));
 
     /* DECODE_ANY: a bare number or string is valid JSON, just not a request */
-    root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    if (!root && json_error_code(&jerr) == json_error_numeric_overflow) {
+        /* valid JSON, but a number no request can use */
+        proto_error_set(err, PROTO_E_BAD_REQUEST, NULL,
+                        "a number is out of range (integers must fit in 64 bits)");
+        return -1;
+    }
     if (!root) {
         proto_error_set(err, PROTO_E_BAD_JSON, NULL, "invalid JSON at position %d: %s",
                         jerr.position, jerr.text);
@@ -272,7 +315,8 @@ int proto_decode(const char *buf, size_t len, const struct proto_limits *lim, st
         if (!strcmp(type, type_names[t]))
             break;
     if (t == PROTO_TYPE_COUNT) {
-        proto_error_set(err, PROTO_E_UNKNOWN_TYPE, "type", "unknown request type '%.40s'", type);
+        proto_error_set(err, PROTO_E_UNKNOWN_TYPE, "type", "unknown request type '%.*s'",
+                        proto_clip(type, 40), type);
         goto fail;
     }
     req->type = (enum proto_type)t;

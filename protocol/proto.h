@@ -94,6 +94,9 @@ const char *proto_type_name(enum proto_type type);
 bool proto_valid_name(const char *name, int name_max);
 /* Number of code points in valid UTF-8 text. */
 size_t proto_utf8_len(const char *s);
+/* Bytes of `s` to quote so that at most `max_bytes` are taken and no character is cut:
+ * use as printf("%.*s", proto_clip(s, 40), s). */
+int proto_clip(const char *s, int max_bytes);
 
 /* Builders. Each returns a new reference (NULL only when out of memory). */
 json_t *proto_ok(const struct proto_req *req);

@@ -10,6 +10,8 @@
 #include "server.h"
 #include "session.h"
 
+#define RATE_RUN_GAP_MS 1000 /* a second without refusals ends a run of them */
+
 /* Sends an error reply for `req`'s id (or null). */
 static void reply_error(struct session *s, const struct proto_req *req, enum proto_err code,
                         const char *field, const char *fmt, ...)
@@ -157,7 +159,8 @@ static struct room *find_room(struct server *srv, struct session *s, const struc
     if (strlen(req->room) <= PROTO_ROOM_ID_MAX)
         r = room_find(&srv->rooms, req->room);
     if (!r)
-        reply_error(s, req, PROTO_E_NO_SUCH_ROOM, NULL, "no room '%.64s'", req->room);
+        reply_error(s, req, PROTO_E_NO_SUCH_ROOM, NULL, "no room '%.*s'", proto_clip(req->room, 64),
+                    req->room);
     return r;
 }
 
@@ -235,7 +238,8 @@ static void handle_whisper(struct server *srv, struct session *s, const struct p
     if (proto_valid_name(req->to, srv->cfg.name_max))
         to = session_by_name(srv, req->to);
     if (!to) {
-        reply_error(s, req, PROTO_E_NO_SUCH_USER, NULL, "nobody called '%.64s' is online", req->to);
+        reply_error(s, req, PROTO_E_NO_SUCH_USER, NULL, "nobody called '%.*s' is online",
+                    proto_clip(req->to, 64), req->to);
         return;
     }
     if (to == s) {
@@ -254,7 +258,9 @@ static void handle_ping(struct server *srv, struct session *s, const struct prot
     reply_ok(s, ok);
 }
 
-/* Applies the rate limits. Returns true when the request may go on. */
+/* Applies the rate limits. Returns true when the request may go on. A client is "over the
+ * limit" while it gets refused at least once a second; accepted requests in between do not
+ * clear that, or a client sending at twice the rate would never be closed. */
 static bool rate_allows(struct server *srv, struct session *s, bool is_say)
 {
     const struct config *c = &srv->cfg;
@@ -263,14 +269,13 @@ static bool rate_allows(struct server *srv, struct session *s, bool is_say)
 
     if (ok && is_say)
         ok = tbucket_take(&s->say_bucket, c->say_per_sec, c->say_burst, now);
-    if (ok) {
-        s->limited_since_ms = 0;
+    if (ok)
         return true;
-    }
     srv->stats.rate_limited++;
-    if (!s->limited_since_ms)
+    if (!s->limited_since_ms || now - s->last_limited_ms > RATE_RUN_GAP_MS)
         s->limited_since_ms = now;
-    else if (now - s->limited_since_ms >= (int64_t)c->rate_close_after * 1000)
+    s->last_limited_ms = now;
+    if (now - s->limited_since_ms >= (int64_t)c->rate_close_after * 1000)
         session_close(s, 1008, "rate limit");
     return false;
 }

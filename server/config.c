@@ -140,7 +140,10 @@ static int apply(struct config *cfg, const struct opt *o, const char *val, const
     case OPT_INT:
         errno = 0;
         v = strtol(val, &end, 10);
-        if (errno || end == val || *end || v < o->min || v > o->max) {
+        /* strtol skips blanks and takes '+': a flag value is digits, nothing else */
+        if (!(isdigit((unsigned char)val[0]) ||
+              (val[0] == '-' && isdigit((unsigned char)val[1]))) ||
+            errno || *end || v < o->min || v > o->max) {
             snprintf(err, errlen, "%s: expected an integer from %ld to %ld, got '%s'", source,
                      o->min, o->max, val);
             return -1;
@@ -179,6 +182,10 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv, char 
     char name[64], source[96];
 
     set_defaults(cfg);
+    /* --help works even when the environment holds a bad value */
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return CONFIG_HELP;
 
     for (size_t i = 0; i < NOPTS; i++) {
         const char *val;

@@ -95,6 +95,8 @@ int main(int argc, char **argv)
         goto out;
     signal_ctx = ws.ctx;
 
+    if (db_prepare_file(cfg.db, err, sizeof(err)))
+        goto out;
     pool = pool_create(&(struct pool_cfg){.workers = cfg.db_workers,
                                           .queue_max = (size_t)cfg.db_queue,
                                           .worker_open = db_worker_open,

@@ -33,7 +33,8 @@ struct session {
 
     struct sendq sendq;
     struct tbucket req_bucket, say_bucket;
-    int64_t limited_since_ms; /* mono time a rate limit first refused, 0 when not limited */
+    int64_t limited_since_ms; /* start of the current run of refusals, 0 when none */
+    int64_t last_limited_ms;  /* the latest refusal */
 
     bool closing; /* close requested: nothing more is read or queued */
     int close_code;

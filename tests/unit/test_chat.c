@@ -1,0 +1,708 @@
+/*
+ * Tests for the chat service (server/chat.c with session.c and room.c): whole requests go in as
+ * bytes, replies and events come out of the sessions' send queues, through a fake transport and
+ * a fake clock. Covers sign-in, rooms, chat fan-out, whispers, rate limits, slow consumers and
+ * every error code the service produces.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "chat.h"
+#include "server.h"
+#include "session.h"
+
+/* The fake transport remembers what it was asked to do. */
+struct fake_conn {
+    int want_writes;
+    int close_requests;
+};
+
+static void fake_want_write(void *transport, void *conn)
+{
+    ((struct fake_conn *)conn)->want_writes++;
+}
+
+static void fake_close(void *transport, void *conn)
+{
+    ((struct fake_conn *)conn)->close_requests++;
+}
+
+static const struct transport_ops fake_ops = {.want_write = fake_want_write, .close = fake_close};
+
+static int64_t fake_now_ms;
+
+static int64_t fake_clock(void)
+{
+    return fake_now_ms;
+}
+
+struct fixture {
+    struct server srv;
+    struct config cfg;
+    struct fake_conn conns[8];
+    struct session *s[8];
+    int n;
+};
+
+static void default_config(struct config *cfg)
+{
+    char err[256];
+    char *argv[] = {"parlor-server", NULL};
+
+    assert_int_equal(config_parse(cfg, 1, argv, err, sizeof(err)), CONFIG_OK);
+}
+
+static struct fixture *fixture_new(const struct config *cfg)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+
+    fx->cfg = *cfg;
+    assert_int_equal(server_init(&fx->srv, &fx->cfg, &fake_ops, NULL), 0);
+    fake_now_ms = 1000000;
+    fx->srv.wall_ms = fake_clock;
+    fx->srv.mono_ms = fake_clock;
+    return fx;
+}
+
+static int setup(void **state)
+{
+    struct config cfg;
+
+    default_config(&cfg);
+    *state = fixture_new(&cfg);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+
+    for (int i = 0; i < fx->n; i++) {
+        if (fx->s[i]) {
+            chat_session_closed(&fx->srv, fx->s[i]);
+            session_free(fx->s[i]);
+        }
+    }
+    server_destroy(&fx->srv);
+    free(fx);
+    return 0;
+}
+
+/* Pops the oldest queued message of `s` as JSON; fails the test when there is none. */
+static json_t *next_msg(struct session *s)
+{
+    struct msgbuf *m = sendq_peek(&s->sendq);
+    json_error_t jerr;
+    json_t *j;
+
+    assert_non_null(m);
+    j = json_loadb((const char *)msgbuf_payload(m), m->len, 0, &jerr);
+    assert_non_null(j);
+    sendq_pop(&s->sendq);
+    return j;
+}
+
+static void expect_empty(struct session *s)
+{
+    assert_int_equal(s->sendq.count, 0);
+}
+
+static const char *str(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+
+    assert_true(json_is_string(v));
+    return json_string_value(v);
+}
+
+static json_int_t num(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+
+    assert_true(json_is_integer(v));
+    return json_integer_value(v);
+}
+
+static void send_text(struct fixture *fx, struct session *s, const char *text)
+{
+    chat_handle(&fx->srv, s, text, strlen(text));
+}
+
+/* Sends a request and checks that the next message is an ok echoing `id`; returns it. */
+static json_t *expect_ok(struct fixture *fx, struct session *s, int id, const char *request)
+{
+    json_t *r;
+
+    send_text(fx, s, request);
+    r = next_msg(s);
+    if (strcmp(str(r, "type"), "ok")) {
+        char *dump = json_dumps(r, 0);
+        fail_msg("expected ok for %s, got %s", request, dump);
+    }
+    assert_int_equal(num(r, "re"), id);
+    return r;
+}
+
+/* Sends a request and checks for an error with `code` (and `re` = id, or null when id < 0). */
+static void expect_error(struct fixture *fx, struct session *s, int id, const char *request,
+                         const char *code)
+{
+    json_t *r;
+
+    send_text(fx, s, request);
+    r = next_msg(s);
+    assert_string_equal(str(r, "type"), "error");
+    assert_string_equal(str(r, "code"), code);
+    assert_true(strlen(str(r, "message")) > 0);
+    if (id < 0)
+        assert_true(json_is_null(json_object_get(r, "re")));
+    else
+        assert_int_equal(num(r, "re"), id);
+    json_decref(r);
+}
+
+/* Connects a new session and consumes its welcome. */
+static struct session *connect_session(struct fixture *fx)
+{
+    struct session *s = session_new(&fx->srv, &fx->conns[fx->n]);
+    json_t *w;
+
+    assert_non_null(s);
+    fx->s[fx->n++] = s;
+    chat_session_opened(&fx->srv, s);
+    w = next_msg(s);
+    assert_string_equal(str(w, "type"), "welcome");
+    json_decref(w);
+    return s;
+}
+
+static struct session *signed_in(struct fixture *fx, const char *name)
+{
+    struct session *s = connect_session(fx);
+    char req[128];
+
+    snprintf(req, sizeof(req), "{\"type\":\"hello\",\"id\":1,\"name\":\"%s\"}", name);
+    json_decref(expect_ok(fx, s, 1, req));
+    return s;
+}
+
+static void disconnect(struct fixture *fx, struct session *s)
+{
+    for (int i = 0; i < fx->n; i++) {
+        if (fx->s[i] == s) {
+            chat_session_closed(&fx->srv, s);
+            session_free(s);
+            fx->s[i] = NULL;
+        }
+    }
+}
+
+static void join(struct fixture *fx, struct session *s, const char *room)
+{
+    char req[128];
+
+    snprintf(req, sizeof(req), "{\"type\":\"join\",\"id\":5,\"room\":\"%s\"}", room);
+    json_decref(expect_ok(fx, s, 5, req));
+}
+
+static void test_chat_welcome_carries_version_and_limits(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *s = session_new(&fx->srv, &fx->conns[0]);
+    json_t *w, *limits;
+
+    fx->s[fx->n++] = s;
+    chat_session_opened(&fx->srv, s);
+    assert_int_equal(fx->conns[0].want_writes, 1);
+    w = next_msg(s);
+    assert_string_equal(str(w, "type"), "welcome");
+    assert_string_equal(str(w, "server"), "parlor/" PARLOR_VERSION);
+    assert_int_equal(num(w, "protocol"), 1);
+    limits = json_object_get(w, "limits");
+    assert_int_equal(num(limits, "max_message"), 8192);
+    assert_int_equal(num(limits, "text_max"), 1000);
+    assert_int_equal(num(limits, "signin_timeout"), 10);
+    json_decref(w);
+}
+
+static void test_chat_requests_before_hello_are_unauthorized(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *s = connect_session(fx);
+
+    expect_error(fx, s, 1, "{\"type\":\"ping\",\"id\":1}", "unauthorized");
+    expect_error(fx, s, 2, "{\"type\":\"rooms\",\"id\":2}", "unauthorized");
+    expect_error(fx, s, 3, "{\"type\":\"join\",\"id\":3,\"room\":\"lobby\"}", "unauthorized");
+    expect_error(fx, s, 4, "{\"type\":\"say\",\"id\":4,\"room\":\"lobby\",\"text\":\"x\"}",
+                 "unauthorized");
+    assert_int_equal(fx->srv.rooms.first->nmembers, 0);
+}
+
+static void test_chat_hello_claims_a_name_case_insensitively(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *a = connect_session(fx), *b = connect_session(fx);
+    json_t *r = expect_ok(fx, a, 7, "{\"type\":\"hello\",\"id\":7,\"name\":\"Alice\"}");
+
+    assert_string_equal(str(r, "name"), "Alice");
+    json_decref(r);
+    expect_error(fx, b, 8, "{\"type\":\"hello\",\"id\":8,\"name\":\"aLiCe\"}", "name_taken");
+    expect_error(fx, a, 9, "{\"type\":\"hello\",\"id\":9,\"name\":\"other\"}", "not_allowed");
+    assert_false(b->signed_in);
+
+    /* the name is free again once its holder has gone */
+    disconnect(fx, a);
+    json_decref(expect_ok(fx, b, 10, "{\"type\":\"hello\",\"id\":10,\"name\":\"alice\"}"));
+}
+
+static void test_chat_decode_errors_are_replied_and_the_session_stays_usable(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *s = signed_in(fx, "bob");
+
+    expect_error(fx, s, -1, "{not json", "bad_json");
+    expect_error(fx, s, -1, "[1,2]", "bad_request");
+    expect_error(fx, s, -1, "{\"type\":\"ping\",\"id\":\"x\"}", "bad_request");
+    expect_error(fx, s, 4, "{\"type\":\"dance\",\"id\":4}", "unknown_type");
+    expect_error(fx, s, 5, "{\"type\":\"say\",\"id\":5,\"room\":7,\"text\":\"x\"}", "bad_request");
+    json_decref(expect_ok(fx, s, 6, "{\"type\":\"ping\",\"id\":6}"));
+    assert_false(s->closing);
+}
+
+static void test_chat_join_tells_others_and_returns_members_and_history(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *a = signed_in(fx, "alice"), *b = signed_in(fx, "bob");
+    json_t *r, *ev, *members;
+
+    join(fx, a, "lobby");
+    send_text(fx, a, "{\"type\":\"say\",\"id\":2,\"room\":\"lobby\",\"text\":\"hi\"}");
+    json_decref(next_msg(a)); /* the chat event comes first */
+    json_decref(next_msg(a)); /* then the ok */
+
+    r = expect_ok(fx, b, 3, "{\"type\":\"join\",\"id\":3,\"room\":\"lobby\"}");
+    assert_string_equal(str(json_object_get(r, "room"), "id"), "lobby");
+    assert_int_equal(num(json_object_get(r, "room"), "members"), 2);
+    members = json_object_get(r, "members");
+    assert_int_equal(json_array_size(members), 2);
+    assert_string_equal(json_string_value(json_array_get(members, 0)), "alice");
+    assert_string_equal(json_string_value(json_array_get(members, 1)), "bob");
+    assert_int_equal(json_array_size(json_object_get(r, "history")), 1);
+    assert_string_equal(str(json_array_get(json_object_get(r, "history"), 0), "text"), "hi");
+    json_decref(r);
+
+    ev = next_msg(a);
+    assert_string_equal(str(ev, "type"), "joined");
+    assert_string_equal(str(ev, "room"), "lobby");
+    assert_string_equal(str(ev, "name"), "bob");
+    json_decref(ev);
+    expect_empty(a);
+    expect_empty(b);
+
+    /* joining again succeeds without telling anyone */
+    join(fx, b, "lobby");
+    expect_empty(a);
+}
+
+static void test_chat_say_reaches_every_member_in_seq_order_and_acks_the_seq(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *a = signed_in(fx, "alice"), *b = signed_in(fx, "bob");
+    struct session *c = signed_in(fx, "carol"); /* not in the room */
+    json_t *ev, *ok;
+
+    join(fx, a, "lobby");
+    join(fx, b, "lobby");
+    json_decref(next_msg(a)); /* joined bob */
+
+    for (int i = 1; i <= 3; i++) {
+        char req[128];
+        snprintf(req, sizeof(req),
+                 "{\"type\":\"say\",\"id\":%d,\"room\":\"lobby\",\"text\":\"m%d <b>\"}", 10 + i, i);
+        send_text(fx, a, req);
+        for (int k = 0; k < 2; k++) {
+            struct session *who = k ? b : a;
+            char text[16];
+            ev = next_msg(who);
+            assert_string_equal(str(ev, "type"), "chat");
+            assert_string_equal(str(ev, "room"), "lobby");
+            assert_string_equal(str(ev, "from"), "alice");
+            snprintf(text, sizeof(text), "m%d <b>", i);
+            assert_string_equal(str(ev, "text"), text);
+            assert_int_equal(num(ev, "seq"), i);
+            assert_int_equal(num(ev, "ts"), fake_now_ms);
+            json_decref(ev);
+        }
+        ok = next_msg(a);
+        assert_string_equal(str(ok, "type"), "ok");
+        assert_int_equal(num(ok, "re"), 10 + i);
+        assert_int_equal(num(ok, "seq"), i);
+        json_decref(ok);
+        fake_now_ms += 1000; /* stay clear of the say rate limit */
+    }
+    expect_empty(b);
+    expect_empty(c);
+}
+
+static void test_chat_room_errors(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *a = signed_in(fx, "alice");
+
+    expect_error(fx, a, 1, "{\"type\":\"join\",\"id\":1,\"room\":\"nowhere\"}", "no_such_room");
+    expect_error(fx, a, 2, "{\"type\":\"say\",\"id\":2,\"room\":\"nowhere\",\"text\":\"x\"}",
+                 "no_such_room");
+    expect_error(fx, a, 3, "{\"type\":\"say\",\"id\":3,\"room\":\"lobby\",\"text\":\"x\"}",
+                 "not_in_room");
+    expect_error(fx, a, 4, "{\"type\":\"leave\",\"id\":4,\"room\":\"lobby\"}", "not_in_room");
+    expect_error(fx, a, 5, "{\"type\":\"leave\",\"id\":5,\"room\":\"r99\"}", "no_such_room");
+}
+
+static void test_chat_create_leave_and_room_removal(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *a = signed_in(fx, "alice"), *b = signed_in(fx, "bob");
+    json_t *r, *ev;
+
+    r = expect_ok(fx, a, 1, "{\"type\":\"create\",\"id\":1,\"name\":\"Quiz night\",\"max\":3}");
+    assert_string_equal(str(json_object_get(r, "room"), "id"), "r1");
+    assert_string_equal(str(json_object_get(r, "room"), "name"), "Quiz night");
+    assert_int_equal(num(json_object_get(r, "room"), "max"), 3);
+    assert_int_equal(num(json_object_get(r, "room"), "members"), 1);
+    assert_true(json_is_null(json_object_get(json_object_get(r, "room"), "game")));
+    json_decref(r);
+    assert_int_equal(fx->srv.rooms.count, 2);
+
+    join(fx, b, "r1");
+    json_decref(next_msg(a)); /* joined */
+    json_decref(expect_ok(fx, a, 2, "{\"type\":\"leave\",\"id\":2,\"room\":\"r1\"}"));
+    ev = next_msg(b);
+    assert_string_equal(str(ev, "type"), "left");
+    assert_string_equal(str(ev, "name"), "alice");
+    json_decref(ev);
+
+    /* the last member leaving removes the room; the lobby is never removed */
+    json_decref(expect_ok(fx, b, 3, "{\"type\":\"leave\",\"id\":3,\"room\":\"r1\"}"));
+    assert_int_equal(fx->srv.rooms.count, 1);
+    expect_error(fx, b, 4, "{\"type\":\"join\",\"id\":4,\"room\":\"r1\"}", "no_such_room");
+    join(fx, b, "lobby");
+    json_decref(expect_ok(fx, b, 6, "{\"type\":\"leave\",\"id\":6,\"room\":\"lobby\"}"));
+    assert_non_null(room_find(&fx->srv.rooms, "lobby"));
+
+    /* default max */
+    r = expect_ok(fx, b, 7, "{\"type\":\"create\",\"id\":7,\"name\":\"x\"}");
+    assert_int_equal(num(json_object_get(r, "room"), "max"), 50);
+    assert_string_equal(str(json_object_get(r, "room"), "id"), "r2");
+    json_decref(r);
+}
+
+static void test_chat_rooms_lists_lobby_first_then_creation_order(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *a = signed_in(fx, "alice");
+    json_t *r, *list;
+
+    json_decref(expect_ok(fx, a, 1, "{\"type\":\"create\",\"id\":1,\"name\":\"one\"}"));
+    json_decref(expect_ok(fx, a, 2, "{\"type\":\"create\",\"id\":2,\"name\":\"two\"}"));
+    r = expect_ok(fx, a, 3, "{\"type\":\"rooms\",\"id\":3}");
+    list = json_object_get(r, "rooms");
+    assert_int_equal(json_array_size(list), 3);
+    assert_string_equal(str(json_array_get(list, 0), "id"), "lobby");
+    assert_string_equal(str(json_array_get(list, 1), "name"), "one");
+    assert_string_equal(str(json_array_get(list, 2), "name"), "two");
+    assert_int_equal(num(json_array_get(list, 2), "members"), 1);
+    json_decref(r);
+}
+
+static void test_chat_disconnect_leaves_every_room(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *a = signed_in(fx, "alice"), *b = signed_in(fx, "bob");
+    json_t *ev;
+
+    join(fx, a, "lobby");
+    json_decref(expect_ok(fx, a, 1, "{\"type\":\"create\",\"id\":1,\"name\":\"side\"}"));
+    join(fx, b, "lobby");
+    join(fx, b, "r1");
+    json_decref(next_msg(a)); /* joined lobby */
+    json_decref(next_msg(a)); /* joined r1 */
+
+    disconnect(fx, a);
+    for (int i = 0; i < 2; i++) {
+        ev = next_msg(b);
+        assert_string_equal(str(ev, "type"), "left");
+        assert_string_equal(str(ev, "name"), "alice");
+        json_decref(ev);
+    }
+    assert_int_equal(fx->srv.rooms.first->nmembers, 1);
+    assert_int_equal(room_find(&fx->srv.rooms, "r1")->nmembers, 1);
+}
+
+static void test_chat_whisper(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *a = signed_in(fx, "alice"), *b = signed_in(fx, "Bob");
+    json_t *ev;
+
+    json_decref(
+        expect_ok(fx, a, 1, "{\"type\":\"whisper\",\"id\":1,\"to\":\"bob\",\"text\":\"psst\"}"));
+    ev = next_msg(b);
+    assert_string_equal(str(ev, "type"), "whisper");
+    assert_string_equal(str(ev, "from"), "alice");
+    assert_string_equal(str(ev, "text"), "psst");
+    assert_int_equal(num(ev, "ts"), fake_now_ms);
+    json_decref(ev);
+    expect_empty(a);
+
+    expect_error(fx, a, 2, "{\"type\":\"whisper\",\"id\":2,\"to\":\"nobody\",\"text\":\"x\"}",
+                 "no_such_user");
+    expect_error(fx, a, 3, "{\"type\":\"whisper\",\"id\":3,\"to\":\"not a name!\",\"text\":\"x\"}",
+                 "no_such_user");
+    expect_error(fx, a, 4, "{\"type\":\"whisper\",\"id\":4,\"to\":\"ALICE\",\"text\":\"x\"}",
+                 "not_allowed");
+}
+
+static void test_chat_ping_reports_server_time(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *a = signed_in(fx, "alice");
+    json_t *r = expect_ok(fx, a, 9, "{\"type\":\"ping\",\"id\":9}");
+
+    assert_int_equal(num(r, "time"), fake_now_ms);
+    json_decref(r);
+}
+
+static void test_chat_history_keeps_the_last_n_messages(void **state)
+{
+    struct config cfg;
+    struct fixture *fx;
+    struct session *a, *b;
+    json_t *r, *hist;
+
+    default_config(&cfg);
+    cfg.history = 3;
+    cfg.say_per_sec = cfg.say_burst = 1000;
+    *state = fx = fixture_new(&cfg);
+    a = signed_in(fx, "alice");
+    b = signed_in(fx, "bob");
+    join(fx, a, "lobby");
+    for (int i = 1; i <= 5; i++) {
+        char req[128];
+        snprintf(req, sizeof(req), "{\"type\":\"say\",\"room\":\"lobby\",\"text\":\"m%d\"}", i);
+        send_text(fx, a, req);
+    }
+    r = expect_ok(fx, b, 5, "{\"type\":\"join\",\"id\":5,\"room\":\"lobby\"}");
+    hist = json_object_get(r, "history");
+    assert_int_equal(json_array_size(hist), 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(num(json_array_get(hist, (size_t)i), "seq"), 3 + i);
+    assert_string_equal(str(json_array_get(hist, 2), "text"), "m5");
+    json_decref(r);
+}
+
+static void test_chat_capacity_limits(void **state)
+{
+    struct config cfg;
+    struct fixture *fx;
+    struct session *a, *b, *c;
+
+    default_config(&cfg);
+    cfg.lobby_max = 2;
+    cfg.rooms_per_session = 2;
+    cfg.max_rooms = 3;
+    *state = fx = fixture_new(&cfg);
+    a = signed_in(fx, "alice");
+    b = signed_in(fx, "bob");
+    c = signed_in(fx, "carol");
+
+    join(fx, a, "lobby");
+    join(fx, b, "lobby");
+    json_decref(next_msg(a)); /* joined bob */
+    expect_error(fx, c, 1, "{\"type\":\"join\",\"id\":1,\"room\":\"lobby\"}", "room_full");
+    assert_int_equal(room_find(&fx->srv.rooms, "lobby")->nmembers, 2);
+
+    json_decref(expect_ok(fx, a, 2, "{\"type\":\"create\",\"id\":2,\"name\":\"x\",\"max\":2}"));
+    expect_error(fx, a, 3, "{\"type\":\"create\",\"id\":3,\"name\":\"y\"}", "not_allowed");
+    json_decref(expect_ok(fx, c, 4, "{\"type\":\"create\",\"id\":4,\"name\":\"y\"}"));
+    /* lobby + r1 + r2 = max_rooms */
+    expect_error(fx, c, 5, "{\"type\":\"create\",\"id\":5,\"name\":\"z\"}", "server_busy");
+
+    join(fx, c, "r1");
+    expect_error(fx, b, 6, "{\"type\":\"join\",\"id\":6,\"room\":\"r1\"}", "room_full");
+}
+
+static void test_chat_rate_limit_refuses_then_recovers_then_closes(void **state)
+{
+    struct config cfg;
+    struct fixture *fx;
+    struct session *a;
+    int64_t first_refusal;
+
+    default_config(&cfg);
+    cfg.rate_per_sec = 2;
+    cfg.rate_burst = 2;
+    cfg.rate_close_after = 3;
+    *state = fx = fixture_new(&cfg);
+    a = connect_session(fx);
+
+    json_decref(expect_ok(fx, a, 1, "{\"type\":\"hello\",\"id\":1,\"name\":\"alice\"}"));
+    json_decref(expect_ok(fx, a, 2, "{\"type\":\"ping\",\"id\":2}"));
+    first_refusal = fake_now_ms;
+    expect_error(fx, a, 3, "{\"type\":\"ping\",\"id\":3}", "rate_limited");
+    expect_error(fx, a, -1, "{broken", "rate_limited"); /* malformed input is not free */
+    assert_int_equal(fx->srv.stats.rate_limited, 2);
+
+    fake_now_ms += 500; /* one token back at 2/s */
+    json_decref(expect_ok(fx, a, 4, "{\"type\":\"ping\",\"id\":4}"));
+    expect_error(fx, a, 5, "{\"type\":\"ping\",\"id\":5}", "rate_limited");
+
+    /* a client at 2.5x the rate gets some requests through, but is refused every second:
+     * after rate_close_after (3) seconds of that it is closed with 1008 */
+    for (int step = 0; step < 20 && !a->closing; step++) {
+        fake_now_ms += 400;
+        for (int k = 0; k < 2 && !a->closing; k++) {
+            send_text(fx, a, "{\"type\":\"ping\"}");
+            while (a->sendq.count)
+                json_decref(next_msg(a));
+        }
+        if (fake_now_ms < first_refusal + 3000)
+            assert_false(a->closing);
+    }
+    assert_true(a->closing);
+    assert_int_equal(a->close_code, 1008);
+    assert_string_equal(a->close_reason, "rate limit");
+    assert_int_equal(fx->conns[0].close_requests, 1);
+}
+
+static void test_chat_say_has_its_own_stricter_bucket(void **state)
+{
+    struct fixture *fx = *state; /* defaults: say 5/s, burst 10 */
+    struct session *a = signed_in(fx, "alice");
+    int oks = 0, limited = 0;
+
+    join(fx, a, "lobby");
+    for (int i = 0; i < 12; i++) {
+        json_t *r;
+        send_text(fx, a, "{\"type\":\"say\",\"room\":\"lobby\",\"text\":\"x\"}");
+        r = next_msg(a);
+        if (!strcmp(str(r, "type"), "chat")) {
+            json_decref(r);
+            r = next_msg(a);
+            assert_string_equal(str(r, "type"), "ok");
+            oks++;
+        } else {
+            assert_string_equal(str(r, "code"), "rate_limited");
+            limited++;
+        }
+        json_decref(r);
+    }
+    assert_int_equal(oks, 10);
+    assert_int_equal(limited, 2);
+    /* other requests still pass: the general bucket is larger */
+    json_decref(expect_ok(fx, a, 1, "{\"type\":\"ping\",\"id\":1}"));
+}
+
+static void test_chat_slow_consumer_is_closed_and_others_keep_receiving(void **state)
+{
+    struct config cfg;
+    struct fixture *fx;
+    struct session *a, *slow, *c;
+
+    default_config(&cfg);
+    cfg.sendq_max_messages = 5;
+    cfg.say_per_sec = cfg.say_burst = cfg.rate_per_sec = cfg.rate_burst = 1000;
+    *state = fx = fixture_new(&cfg);
+    a = signed_in(fx, "alice");
+    slow = signed_in(fx, "slow");
+    c = signed_in(fx, "carol");
+    join(fx, a, "lobby");
+    join(fx, slow, "lobby");
+    join(fx, c, "lobby");
+    while (a->sendq.count)
+        json_decref(next_msg(a));
+    while (c->sendq.count)
+        json_decref(next_msg(c));
+
+    /* `slow` never reads; a and c read after each message */
+    for (int i = 1; i <= 10; i++) {
+        send_text(fx, a, "{\"type\":\"say\",\"room\":\"lobby\",\"text\":\"x\"}");
+        json_t *ev = next_msg(c);
+        assert_int_equal(num(ev, "seq"), i);
+        json_decref(ev);
+        json_decref(next_msg(a)); /* chat */
+        json_decref(next_msg(a)); /* ok */
+    }
+    assert_true(slow->closing);
+    assert_int_equal(slow->close_code, 1008);
+    assert_string_equal(slow->close_reason, "too slow");
+    assert_int_equal(slow->sendq.count, 0); /* dropped, not kept */
+    assert_int_equal(fx->srv.stats.sendq_overflows, 1);
+    assert_false(a->closing);
+    assert_false(c->closing);
+}
+
+static void test_chat_closing_session_ignores_input(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *a = signed_in(fx, "alice");
+
+    session_close(a, 1008, "test");
+    send_text(fx, a, "{\"type\":\"ping\",\"id\":1}");
+    expect_empty(a);
+    session_close(a, 1000, "again"); /* idempotent: first reason wins */
+    assert_int_equal(a->close_code, 1008);
+    assert_int_equal(fx->conns[0].close_requests, 1);
+}
+
+static void test_chat_close_all_closes_every_session(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *a = signed_in(fx, "alice"), *b = connect_session(fx);
+
+    chat_close_all(&fx->srv, 1001, "server shutting down");
+    assert_true(a->closing && b->closing);
+    assert_int_equal(a->close_code, 1001);
+    assert_string_equal(b->close_reason, "server shutting down");
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+/* tests that build their own fixture still need the teardown; their setup is a no-op */
+static int no_setup(void **state)
+{
+    return 0;
+}
+#define TC(fn) cmocka_unit_test_setup_teardown(fn, no_setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_chat_welcome_carries_version_and_limits),
+        T(test_chat_requests_before_hello_are_unauthorized),
+        T(test_chat_hello_claims_a_name_case_insensitively),
+        T(test_chat_decode_errors_are_replied_and_the_session_stays_usable),
+        T(test_chat_join_tells_others_and_returns_members_and_history),
+        T(test_chat_say_reaches_every_member_in_seq_order_and_acks_the_seq),
+        T(test_chat_room_errors),
+        T(test_chat_create_leave_and_room_removal),
+        T(test_chat_rooms_lists_lobby_first_then_creation_order),
+        T(test_chat_disconnect_leaves_every_room),
+        T(test_chat_whisper),
+        T(test_chat_ping_reports_server_time),
+        TC(test_chat_history_keeps_the_last_n_messages),
+        TC(test_chat_capacity_limits),
+        TC(test_chat_rate_limit_refuses_then_recovers_then_closes),
+        T(test_chat_say_has_its_own_stricter_bucket),
+        TC(test_chat_slow_consumer_is_closed_and_others_keep_receiving),
+        T(test_chat_closing_session_ignores_input),
+        T(test_chat_close_all_closes_every_session),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
