@@ -234,6 +234,7 @@ static void handle_say(struct server *srv, struct session *s, const struct proto
 static void handle_whisper(struct server *srv, struct session *s, const struct proto_req *req)
 {
     struct session *to = NULL;
+    json_t *ok;
 
     if (proto_valid_name(req->to, srv->cfg.name_max))
         to = session_by_name(srv, req->to);
@@ -247,7 +248,9 @@ static void handle_whisper(struct server *srv, struct session *s, const struct p
         return;
     }
     session_send_json(to, proto_ev_whisper(s->name, req->text, srv->wall_ms()));
-    reply_ok(s, proto_ok(req));
+    ok = proto_ok(req);
+    json_object_set_new(ok, "to", json_string(to->name)); /* the name as its owner spells it */
+    reply_ok(s, ok);
 }
 
 static void handle_ping(struct server *srv, struct session *s, const struct proto_req *req)

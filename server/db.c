@@ -1,14 +1,24 @@
 /*
  * Per-worker SQLite connections (see db.h). WAL lets the workers read while one writes;
- * synchronous=FULL makes a committed transaction survive power loss.
+ * synchronous=FULL makes a committed transaction survive power loss, NORMAL only a crash of
+ * the process (the last transactions may be lost if the machine loses power).
  */
 #include "db.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
-#include <sqlite3.h>
+#include "log.h"
+#include "schema.h"
 
 #define DB_BUSY_TIMEOUT_MS 5000
+
+static const char *const stmt_sql[DB_NSTMT] = {
+    [DB_INSERT_MESSAGE] =
+        "INSERT INTO messages (room, seq, sender, text, ts) VALUES (?, ?, ?, ?, ?)",
+    [DB_SELECT_HISTORY] = "SELECT seq, sender, text, ts FROM messages WHERE room = ? AND seq < ? "
+                          "ORDER BY seq DESC LIMIT ?",
+};
 
 static sqlite3 *open_connection(const char *path, const char *pragmas, char *err, size_t errlen)
 {
@@ -31,22 +41,68 @@ static sqlite3 *open_connection(const char *path, const char *pragmas, char *err
     return NULL;
 }
 
-int db_prepare_file(const char *path, char *err, size_t errlen)
+sqlite3 *db_prepare_file(const char *path, char *err, size_t errlen)
 {
     sqlite3 *db = open_connection(path, "PRAGMA journal_mode=WAL;", err, errlen);
 
-    if (!db)
-        return -1;
-    sqlite3_close(db);
-    return 0;
+    if (db && schema_migrate(db, schema_latest(), err, errlen)) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
 }
 
 void *db_worker_open(void *arg, int index, char *err, size_t errlen)
 {
-    return open_connection(arg, "PRAGMA synchronous=FULL;", err, errlen);
+    const struct db_cfg *cfg = arg;
+    struct db_worker *w = calloc(1, sizeof(*w));
+
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    w->index = index;
+    w->db = open_connection(
+        cfg->path, cfg->sync_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;", err,
+        errlen);
+    if (!w->db) {
+        free(w);
+        return NULL;
+    }
+    return w;
 }
 
 void db_worker_close(void *arg, void *worker)
 {
-    sqlite3_close(worker);
+    struct db_worker *w = worker;
+
+    for (int i = 0; i < DB_NSTMT; i++)
+        sqlite3_finalize(w->stmt[i]);
+    sqlite3_close(w->db);
+    free(w);
+}
+
+sqlite3_stmt *db_stmt(struct db_worker *w, enum db_stmt which)
+{
+    if (!w->stmt[which] && sqlite3_prepare_v3(w->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
+                                              &w->stmt[which], NULL) != SQLITE_OK) {
+        log_error("worker %d: cannot prepare statement %d: %s", w->index, which,
+                  sqlite3_errmsg(w->db));
+        return NULL;
+    }
+    sqlite3_reset(w->stmt[which]);
+    sqlite3_clear_bindings(w->stmt[which]);
+    return w->stmt[which];
+}
+
+int db_exec(struct db_worker *w, const char *sql)
+{
+    char *msg = NULL;
+
+    if (sqlite3_exec(w->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        log_error("worker %d: %s: %s", w->index, sql, msg ? msg : sqlite3_errmsg(w->db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
 }

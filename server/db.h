@@ -1,19 +1,43 @@
 /*
- * SQLite connections for the worker pool: each worker opens its own connection to the same
- * file when it starts and closes it when it stops. Worker threads only, except
- * db_prepare_file(), which runs once at startup before the loop serves anyone.
+ * SQLite for the worker pool: each worker opens its own connection to the same file when it
+ * starts and closes it when it stops, with its prepared statements cached beside it. Worker
+ * threads only, except db_prepare_file(), which runs once at startup before the loop serves.
  */
 #ifndef PARLOR_DB_H
 #define PARLOR_DB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-/* Startup, before the workers exist: creates the file if needed and switches it to WAL once
- * (workers switching concurrently can see "database is locked"). 0, or -1 with err. */
-int db_prepare_file(const char *path, char *err, size_t errlen);
-/* pool_cfg.worker_open: `arg` is the database path. Returns a sqlite3 *, or NULL with err. */
+#include <sqlite3.h>
+
+/* Statements a worker keeps prepared; store.c owns their SQL. */
+enum db_stmt { DB_INSERT_MESSAGE, DB_SELECT_HISTORY, DB_NSTMT };
+
+struct db_worker {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[DB_NSTMT];
+    int index;
+};
+
+/* What the workers open: the file and its durability setting. */
+struct db_cfg {
+    const char *path;
+    bool sync_full; /* synchronous=FULL (default) or NORMAL */
+};
+
+/* Startup, before the workers exist: creates the file if needed, switches it to WAL once
+ * (workers switching concurrently can see "database is locked") and migrates the schema.
+ * Returns an open connection for the caller's startup reads (close it with sqlite3_close),
+ * or NULL with err. */
+sqlite3 *db_prepare_file(const char *path, char *err, size_t errlen);
+/* pool_cfg.worker_open: `arg` is a struct db_cfg. Returns a struct db_worker, or NULL + err. */
 void *db_worker_open(void *arg, int index, char *err, size_t errlen);
 /* pool_cfg.worker_close. */
 void db_worker_close(void *arg, void *worker);
+/* The worker's prepared statement, reset and unbound; NULL if it cannot be prepared. */
+sqlite3_stmt *db_stmt(struct db_worker *w, enum db_stmt which);
+/* Runs a statement without results ("BEGIN IMMEDIATE", "COMMIT"...). 0 or -1 (logged). */
+int db_exec(struct db_worker *w, const char *sql);
 
 #endif

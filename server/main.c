@@ -66,6 +66,8 @@ int main(int argc, char **argv)
     struct server srv;
     struct ws ws;
     struct pool *pool = NULL;
+    struct db_cfg dbc;
+    sqlite3 *startup_db;
     char err[512];
     int rc = 1;
 
@@ -81,6 +83,7 @@ int main(int argc, char **argv)
     }
     log_set_level(cfg.log_level);
     memset(&ws, 0, sizeof(ws));
+    dbc = (struct db_cfg){.path = cfg.db, .sync_full = true};
     if (install_signals()) {
         fprintf(stderr, "parlor-server: cannot install signal handlers: %s\n", strerror(errno));
         return 1;
@@ -95,14 +98,16 @@ int main(int argc, char **argv)
         goto out;
     signal_ctx = ws.ctx;
 
-    if (db_prepare_file(cfg.db, err, sizeof(err)))
+    startup_db = db_prepare_file(cfg.db, err, sizeof(err));
+    if (!startup_db)
         goto out;
+    sqlite3_close(startup_db);
     pool = pool_create(&(struct pool_cfg){.workers = cfg.db_workers,
                                           .queue_max = (size_t)cfg.db_queue,
                                           .worker_open = db_worker_open,
                                           .worker_close = db_worker_close,
                                           .wake = ws_wake,
-                                          .open_arg = (void *)cfg.db,
+                                          .open_arg = &dbc,
                                           .wake_arg = ws.ctx},
                        err, sizeof(err));
     if (!pool)

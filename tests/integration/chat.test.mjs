@@ -145,11 +145,12 @@ describe('chat, whisper, ping', () => {
     await Promise.all([a.close(), c.close()]);
   });
 
-  it('whisper: target gets {from,text,ts}, sender gets only ok; target name is case-insensitive', async () => {
+  it('whisper: target gets {from,text,ts}, sender gets ok with the canonical name; target name is case-insensitive', async () => {
     const a = await signIn(server.url, 'Whisperer');
     const b = await signIn(server.url, 'Target');
     const r = await a.ok('whisper', { to: 'target', text: 'psst' });
-    assertKeys(r, ['type', 're'], 'whisper ok');
+    assertKeys(r, ['type', 're', 'to'], 'whisper ok');
+    assert.equal(r.to, 'Target');
     const w = await b.nextEvent('whisper');
     assertKeys(w, ['type', 'from', 'text', 'ts'], 'whisper event');
     assert.equal(w.from, 'Whisperer');

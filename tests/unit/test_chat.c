@@ -451,8 +451,9 @@ static void test_chat_whisper(void **state)
     struct session *a = signed_in(fx, "alice"), *b = signed_in(fx, "Bob");
     json_t *ev;
 
-    json_decref(
-        expect_ok(fx, a, 1, "{\"type\":\"whisper\",\"id\":1,\"to\":\"bob\",\"text\":\"psst\"}"));
+    ev = expect_ok(fx, a, 1, "{\"type\":\"whisper\",\"id\":1,\"to\":\"bob\",\"text\":\"psst\"}");
+    assert_string_equal(str(ev, "to"), "Bob");
+    json_decref(ev);
     ev = next_msg(b);
     assert_string_equal(str(ev, "type"), "whisper");
     assert_string_equal(str(ev, "from"), "alice");

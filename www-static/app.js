@@ -1,0 +1,1128 @@
+// parlor web client: speaks protocol/PROTOCOL.md (version 1) over a WebSocket at /ws.
+// Every piece of text from the server or a user goes into the page through textContent or
+// text nodes, never through innerHTML.
+
+import { t, has, bind, applyI18n, setLang, getLang, detectLang, onLangChange } from './i18n.js';
+
+const SUBPROTOCOL = 'parlor.v1';
+const WHISPERS = '@whispers';           // view key of the whispers pane (not a room id)
+const NAME_KEY = 'parlor.name';
+const REQUEST_TIMEOUT_MS = 15000;
+const ROOMS_REFRESH_MS = 10000;
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_MAX_MS = 15000;
+const BACKOFF_JITTER = 0.3;
+const MAX_ITEMS = 1000;                 // kept per room view
+const TOAST_MS = 6000;
+
+// Used until the server's welcome arrives (the protocol's defaults).
+const DEFAULT_LIMITS = {
+  max_message: 8192, name_max: 24, text_max: 1000, room_name_max: 48, room_max_default: 50,
+  room_max_limit: 500, rooms_per_session: 16, history: 50,
+};
+
+// ---------------------------------------------------------------------------------------------
+// state
+
+const state = {
+  ws: null,
+  limits: { ...DEFAULT_LIMITS },
+  active: false,          // the user wants to be signed in (from "Sign in" until "Sign out")
+  sessionStarted: false,  // a sign-in succeeded since the user pressed "Sign in"
+  signedIn: false,        // signed in on the current socket
+  name: null,             // our name as the server confirmed it
+  wantName: null,         // the name to sign in with
+  nextId: 1,
+  pending: new Map(),     // request id -> {resolve, reject, timer, type}
+  rooms: new Map(),       // joined room id -> room
+  order: [],              // joined room ids, in the order they were joined
+  current: null,          // room id or WHISPERS
+  roomList: null,         // last `rooms` reply
+  whispers: [],           // whisper items
+  whisperUnread: 0,
+  whisperPeer: null,      // default target for plain text typed in the whispers pane
+  attempt: 0,             // reconnect attempts since the last successful sign-in
+  reconnectTimer: null,
+  countdownTimer: null,
+  reconnectAt: 0,
+  refreshTimer: null,
+  lastClose: null,        // {code, reason} of the last close, shown in the status line
+  status: { key: 'status.offline', args: undefined, kind: 'offline' },
+};
+
+// ---------------------------------------------------------------------------------------------
+// DOM helpers
+
+const $ = (id) => document.getElementById(id);
+const ui = {};
+
+/** Creates an element. Children that are strings become text nodes. */
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') node.className = v;
+    else if (k === 'dataset') Object.assign(node.dataset, v);
+    else if (k === 'text') node.textContent = v;
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else if (v === true) node.setAttribute(k, '');
+    else node.setAttribute(k, String(v));
+  }
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    node.append(typeof c === 'string' ? document.createTextNode(c) : c);
+  }
+  return node;
+}
+
+/** An element whose text is the translated `key`, kept translated on language change. */
+function tr(tag, key, args, props = {}) {
+  return bind(el(tag, props), key, args);
+}
+
+const pad2 = (n) => String(n).padStart(2, '0');
+function hhmm(ts) {
+  const d = new Date(ts);
+  if (!Number.isFinite(d.getTime())) return '--:--';
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+}
+function fullTime(ts) {
+  const d = new Date(ts);
+  return Number.isFinite(d.getTime()) ? d.toLocaleString(getLang()) : '';
+}
+
+const codePoints = (s) => [...s].length;
+const sameName = (a, b) => typeof a === 'string' && typeof b === 'string' && a.toLowerCase() === b.toLowerCase();
+const isMe = (name) => sameName(name, state.name);
+
+function nameHue(name) {
+  let h = 0;
+  for (const ch of name.toLowerCase()) h = (h * 31 + ch.codePointAt(0)) >>> 0;
+  return h % 360;
+}
+
+// ---------------------------------------------------------------------------------------------
+// validation (same rules as PROTOCOL.md section 4)
+
+function validName(name) {
+  const max = state.limits.name_max || DEFAULT_LIMITS.name_max;
+  return typeof name === 'string' && name.length >= 1 && name.length <= max && /^[A-Za-z0-9_-]+$/.test(name);
+}
+
+function validRoomName(name) {
+  const n = codePoints(name);
+  return n >= 1 && n <= state.limits.room_name_max && !/\p{Cc}/u.test(name) && name.trim() !== '';
+}
+
+/** Why `text` cannot be sent as a say or whisper, as [i18n key, args], or null. */
+function textProblem(text) {
+  if (text.trim() === '') return ['text.empty'];
+  const n = codePoints(text);
+  if (n > state.limits.text_max) return ['text.tooLong', { n, max: state.limits.text_max }];
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// errors and toasts
+
+class ParlorError extends Error {
+  constructor(code, message, field) {
+    super(message || code);
+    this.code = code;
+    this.serverMessage = message || '';
+    this.field = field;
+  }
+}
+
+function errorTexts(err) {
+  const code = err && err.code ? err.code : 'internal';
+  const local = code === 'disconnected' || code === 'timeout';
+  const message = local ? t(`error.${code}`) : (err.serverMessage || '');
+  const title = !local && has(`err.${code}`) ? t(`err.${code}`) : null;
+  return { title, detail: t('errorLine', { code, message }) };
+}
+
+function toast(content, kind = 'info') {
+  const box = el('div', { class: `toast toast--${kind}`, role: kind === 'error' ? 'alert' : 'status', 'data-testid': `toast-${kind}` });
+  const body = el('div', { class: 'toast-body' });
+  if (Array.isArray(content)) body.append(...content);
+  else body.append(content);
+  const close = el('button', { type: 'button', class: 'toast-close', onclick: () => box.remove() }, '×');
+  bind(close, 'dismiss', undefined, 'aria');
+  box.append(body, close);
+  // The same message again (e.g. rate_limited while typing fast) replaces the older toast.
+  for (const other of ui.toasts.querySelectorAll('.toast')) {
+    if (other.firstElementChild.textContent === body.textContent) other.remove();
+  }
+  ui.toasts.append(box);
+  while (ui.toasts.children.length > 4) ui.toasts.firstElementChild.remove();
+  setTimeout(() => box.remove(), TOAST_MS);
+  return box;
+}
+
+function toastError(err, heading) {
+  // A request cut off by a dropped connection: the status line already says so.
+  if (err && err.code === 'disconnected') return;
+  const { title, detail } = errorTexts(err);
+  const parts = [];
+  if (heading) parts.push(heading);
+  else if (title) parts.push(el('strong', {}, title));
+  parts.push(el('span', { class: 'toast-detail', 'data-testid': 'error-detail' }, detail));
+  toast(parts, 'error');
+}
+
+function toastKey(key, args, kind = 'info') {
+  toast(tr('span', key, args), kind);
+}
+
+// ---------------------------------------------------------------------------------------------
+// connection status
+
+function setStatus(key, args, kind) {
+  state.status = { key, args, kind };
+  renderStatus();
+}
+
+function renderStatus() {
+  const { key, args, kind } = state.status;
+  ui.status.className = `status status--${kind}`;
+  ui.status.dataset.state = kind;
+  bind(ui.statusText, key, args);
+  const c = state.lastClose;
+  if (c && kind !== 'connected') {
+    const why = c.reason ? c.reason : (has(`close.${c.code}`) ? t(`close.${c.code}`) : '');
+    const detailKey = why ? 'status.closedReason' : 'status.closedCode';
+    bind(ui.statusDetail, detailKey, { code: c.code, reason: why });
+    ui.statusDetail.hidden = false;
+  } else {
+    ui.statusDetail.hidden = true;
+    ui.statusDetail.textContent = '';
+  }
+  ui.reconnectNow.hidden = kind !== 'reconnecting';
+}
+
+// ---------------------------------------------------------------------------------------------
+// socket and requests
+
+function wsUrl() {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.host}/ws`;
+}
+
+function connect() {
+  clearReconnect();
+  if (state.ws) return;
+  setStatus('status.connecting', undefined, 'connecting');
+  let ws;
+  try {
+    ws = new WebSocket(wsUrl(), SUBPROTOCOL);
+  } catch (e) {
+    onSocketClosed(null, { code: 1006, reason: String(e && e.message || e) });
+    return;
+  }
+  state.ws = ws;
+  ws.addEventListener('message', (ev) => { if (state.ws === ws) onFrame(ev.data); });
+  ws.addEventListener('close', (ev) => { if (state.ws === ws) onSocketClosed(ws, ev); });
+  ws.addEventListener('error', () => { /* a close event follows */ });
+}
+
+function send(obj) {
+  const ws = state.ws;
+  if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+  ws.send(JSON.stringify(obj));
+  return true;
+}
+
+/** Sends a request with a fresh id; resolves with the ok reply, rejects with a ParlorError. */
+function request(msg) {
+  const ws = state.ws;
+  if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.reject(new ParlorError('disconnected'));
+  const id = state.nextId++;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      state.pending.delete(id);
+      reject(new ParlorError('timeout'));
+    }, REQUEST_TIMEOUT_MS);
+    state.pending.set(id, { resolve, reject, timer, type: msg.type });
+    send({ ...msg, id });
+  });
+}
+
+function rejectAllPending() {
+  for (const [, p] of state.pending) {
+    clearTimeout(p.timer);
+    p.reject(new ParlorError('disconnected'));
+  }
+  state.pending.clear();
+}
+
+function onFrame(data) {
+  if (typeof data !== 'string') return;
+  let msg;
+  try { msg = JSON.parse(data); } catch { return; }
+  if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string') return;
+
+  if (msg.type === 'ok' || msg.type === 'error') {
+    const p = typeof msg.re === 'number' ? state.pending.get(msg.re) : undefined;
+    if (p) {
+      state.pending.delete(msg.re);
+      clearTimeout(p.timer);
+      if (msg.type === 'ok') p.resolve(msg);
+      else p.reject(new ParlorError(msg.code, msg.message, msg.field));
+    } else if (msg.type === 'error') {
+      toastError(new ParlorError(msg.code, msg.message, msg.field));
+    }
+    return;
+  }
+
+  switch (msg.type) {
+    case 'welcome': onWelcome(msg); break;
+    case 'chat': onChat(msg); break;
+    case 'joined': onJoined(msg); break;
+    case 'left': onLeft(msg); break;
+    case 'whisper': onWhisperEvent(msg); break;
+    default: break; // unknown events are ignored (section 1)
+  }
+}
+
+function onWelcome(msg) {
+  if (msg.limits && typeof msg.limits === 'object') {
+    for (const [k, v] of Object.entries(msg.limits)) {
+      if (Number.isFinite(v)) state.limits[k] = v;
+    }
+  }
+  applyLimits();
+  if (state.active && !state.signedIn) signIn();
+}
+
+function onSocketClosed(ws, ev) {
+  state.ws = null;
+  state.signedIn = false;
+  rejectAllPending();
+  stopRoomRefresh();
+  const code = ev && ev.code ? ev.code : 1006;
+  const reason = ev && typeof ev.reason === 'string' ? ev.reason : '';
+  state.lastClose = code === 1000 && !state.active ? null : { code, reason };
+  updateComposer();
+
+  if (!state.active) {
+    setStatus('status.offline', undefined, 'offline');
+    return;
+  }
+  if (code !== 1006 && code !== 1000 && code !== 1001) {
+    // The server closed us for a reason worth showing (1008 policy, 1009 too big, ...).
+    const why = reason || (has(`close.${code}`) ? t(`close.${code}`) : '');
+    toastKey(why ? 'status.closedReason' : 'status.closedCode', { code, reason: why }, 'error');
+  }
+  if (!state.sessionStarted) {
+    // The first sign-in never completed: back to the form instead of retrying forever.
+    state.active = false;
+    setStatus('status.offline', undefined, 'offline');
+    showSigninError(tr('span', 'signin.noConnection'));
+    setSigninBusy(false);
+    return;
+  }
+  scheduleReconnect();
+}
+
+function backoffDelay(attempt) {
+  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
+  const jitter = 1 + (Math.random() * 2 - 1) * BACKOFF_JITTER;
+  return Math.max(100, Math.round(base * jitter));
+}
+
+function scheduleReconnect() {
+  clearReconnect();
+  const delay = backoffDelay(state.attempt);
+  state.attempt += 1;
+  state.reconnectAt = Date.now() + delay;
+  const tick = () => {
+    const n = Math.max(1, Math.ceil((state.reconnectAt - Date.now()) / 1000));
+    if (state.status.kind !== 'reconnecting' || state.status.args?.n !== n) {
+      setStatus('status.reconnecting', { n }, 'reconnecting');
+    }
+  };
+  tick();
+  state.countdownTimer = setInterval(tick, 250);
+  state.reconnectTimer = setTimeout(connect, delay);
+}
+
+function clearReconnect() {
+  clearTimeout(state.reconnectTimer);
+  clearInterval(state.countdownTimer);
+  state.reconnectTimer = null;
+  state.countdownTimer = null;
+}
+
+function closeSocket(code = 1000) {
+  const ws = state.ws;
+  if (!ws) return;
+  state.ws = null;
+  state.signedIn = false;
+  rejectAllPending();
+  stopRoomRefresh();
+  try { ws.close(code); } catch { /* already closing */ }
+}
+
+// ---------------------------------------------------------------------------------------------
+// sign-in / sign-out
+
+function showSigninError(node) {
+  ui.signinError.replaceChildren();
+  if (node) ui.signinError.append(node);
+}
+
+function setSigninBusy(busy) {
+  ui.signinButton.disabled = busy;
+  ui.nameInput.disabled = busy;
+}
+
+function onSigninSubmit(ev) {
+  ev.preventDefault();
+  const name = ui.nameInput.value.trim();
+  if (!validName(name)) {
+    showSigninError(tr('span', 'signin.invalidName', { max: state.limits.name_max }));
+    ui.nameInput.focus();
+    return;
+  }
+  showSigninError(null);
+  state.wantName = name;
+  state.active = true;
+  state.sessionStarted = false;
+  state.attempt = 0;
+  state.lastClose = null;
+  setSigninBusy(true);
+  if (state.ws) closeSocket();
+  connect();
+}
+
+async function signIn() {
+  setStatus('status.signingIn', undefined, 'connecting');
+  let reply;
+  try {
+    reply = await request({ type: 'hello', name: state.wantName });
+  } catch (err) {
+    if (err.code === 'disconnected') return; // the close handler takes over
+    if (!state.sessionStarted || err.code === 'bad_request') {
+      // First sign-in refused (e.g. name_taken): show it on the form and stop.
+      state.active = false;
+      state.sessionStarted = false;
+      closeSocket();
+      state.lastClose = null;
+      setStatus('status.offline', undefined, 'offline');
+      const { title, detail } = errorTexts(err);
+      const parts = el('span', {});
+      if (title) parts.append(el('strong', {}, title), ' ');
+      parts.append(el('span', { class: 'muted', 'data-testid': 'error-detail' }, detail));
+      showSigninError(parts);
+      showView('signin');
+      setSigninBusy(false);
+      ui.nameInput.focus();
+      return;
+    }
+    // Re-sign-in after a drop failed, most likely name_taken because the server has not yet
+    // noticed that our previous connection is gone: try again later with the same name.
+    toastError(err);
+    closeSocket();
+    scheduleReconnect();
+    return;
+  }
+
+  const first = !state.sessionStarted;
+  state.signedIn = true;
+  state.sessionStarted = true;
+  state.attempt = 0;
+  state.lastClose = null;
+  state.name = typeof reply.name === 'string' ? reply.name : state.wantName;
+  state.wantName = state.name;
+  try { localStorage.setItem(NAME_KEY, state.name); } catch { /* private mode */ }
+  setStatus('status.connected', undefined, 'connected');
+  ui.me.hidden = false;
+  ui.me.textContent = state.name;
+  ui.signout.hidden = false;
+  setSigninBusy(false);
+  showView('chat');
+  updateComposer();
+
+  if (first) {
+    await joinRoom('lobby', { select: true });
+  } else {
+    const ids = [...state.order];
+    await Promise.all(ids.map((id) => joinRoom(id, { rejoin: true })));
+  }
+  refreshRooms();
+  startRoomRefresh();
+}
+
+function signOut() {
+  state.active = false;
+  state.sessionStarted = false;
+  clearReconnect();
+  closeSocket(1000);
+  state.lastClose = null;
+  state.name = null;
+  state.rooms.clear();
+  state.order = [];
+  state.current = null;
+  state.roomList = null;
+  state.whispers = [];
+  state.whisperUnread = 0;
+  state.whisperPeer = null;
+  ui.me.hidden = true;
+  ui.signout.hidden = true;
+  setStatus('status.offline', undefined, 'offline');
+  showView('signin');
+  setSigninBusy(false);
+  renderAll();
+  ui.nameInput.focus();
+}
+
+function showView(which) {
+  ui.signinView.hidden = which !== 'signin';
+  ui.chatView.hidden = which !== 'chat';
+}
+
+// ---------------------------------------------------------------------------------------------
+// rooms
+
+function newRoom(info) {
+  return {
+    id: info.id, name: info.name ?? info.id, max: info.max, members: [],
+    items: [], lastSeq: 0, seqTs: new Map(), unread: 0,
+  };
+}
+
+async function refreshRooms() {
+  if (!state.signedIn) return;
+  try {
+    const reply = await request({ type: 'rooms' });
+    state.roomList = Array.isArray(reply.rooms) ? reply.rooms : [];
+    renderRoomList();
+  } catch (err) {
+    if (err.code !== 'disconnected') toastError(err);
+  }
+}
+
+function startRoomRefresh() {
+  stopRoomRefresh();
+  state.refreshTimer = setInterval(() => {
+    if (document.visibilityState !== 'hidden') refreshRooms();
+  }, ROOMS_REFRESH_MS);
+}
+
+function stopRoomRefresh() {
+  clearInterval(state.refreshTimer);
+  state.refreshTimer = null;
+}
+
+async function joinRoom(id, { select = false, rejoin = false } = {}) {
+  let reply;
+  try {
+    reply = await request({ type: 'join', room: id });
+  } catch (err) {
+    if (err.code === 'disconnected') return;
+    if (rejoin) {
+      // The room is gone (removed when its last member left, or the server restarted),
+      // full, or we may no longer be in that many rooms.
+      const room = state.rooms.get(id);
+      toastError(err, tr('strong', 'roomGone', { room: room ? room.name : id }));
+      dropRoom(id);
+    } else {
+      toastError(err);
+    }
+    return;
+  }
+  applyJoinReply(reply, rejoin);
+  if (select || !state.current) selectView(reply.room.id);
+  else renderAll();
+}
+
+function applyJoinReply(reply, rejoin) {
+  const info = reply.room || {};
+  let room = state.rooms.get(info.id);
+  if (!room) {
+    room = newRoom(info);
+    state.rooms.set(room.id, room);
+    state.order.push(room.id);
+  }
+  room.name = info.name ?? room.name;
+  room.max = info.max ?? room.max;
+  room.members = Array.isArray(reply.members) ? reply.members.filter((m) => typeof m === 'string') : [];
+  const history = Array.isArray(reply.history) ? reply.history.filter((h) => h && h.type === 'chat') : [];
+
+  if (rejoin && room.items.length > 0) {
+    // Merge the history with what we already show. The server keeps seq per room; if the
+    // history overlaps what we have (same seq, same ts) nothing was lost. Otherwise (server
+    // restarted, or more than `history` messages while we were away) mark the gap.
+    const overlap = history.filter((h) => h.seq <= room.lastSeq);
+    const continuous = room.lastSeq === 0
+      ? true
+      : history.length > 0 && history[0].seq <= room.lastSeq + 1
+        && history[history.length - 1].seq >= room.lastSeq
+        && overlap.every((h) => !room.seqTs.has(h.seq) || room.seqTs.get(h.seq) === h.ts);
+    if (!continuous) {
+      room.lastSeq = 0;
+      room.seqTs.clear();
+      addItem(room, { kind: 'divider', key: 'historyGap' });
+    }
+  }
+  for (const h of history) addChat(room, h, false);
+}
+
+function dropRoom(id) {
+  state.rooms.delete(id);
+  state.order = state.order.filter((x) => x !== id);
+  if (state.current === id) {
+    state.current = null;
+    selectView(state.order[0] ?? null);
+  } else {
+    renderAll();
+  }
+}
+
+async function leaveRoom(id) {
+  const room = state.rooms.get(id);
+  if (!room) return;
+  try {
+    await request({ type: 'leave', room: id });
+  } catch (err) {
+    if (err.code !== 'no_such_room' && err.code !== 'not_in_room') {
+      toastError(err);
+      return;
+    }
+  }
+  dropRoom(id);
+  toastKey('leftRoom', { room: room.name });
+  refreshRooms();
+}
+
+async function createRoom(ev) {
+  ev.preventDefault();
+  const name = ui.createName.value;
+  const maxText = ui.createMax.value.trim();
+  if (!validRoomName(name)) {
+    toastKey('create.invalidName', { max: state.limits.room_name_max }, 'error');
+    ui.createName.focus();
+    return;
+  }
+  const msg = { type: 'create', name };
+  if (maxText !== '') {
+    const max = Number(maxText);
+    if (!Number.isInteger(max) || max < 2 || max > state.limits.room_max_limit) {
+      toastKey('create.invalidMax', { max: state.limits.room_max_limit }, 'error');
+      ui.createMax.focus();
+      return;
+    }
+    msg.max = max;
+  }
+  ui.createButton.disabled = true;
+  try {
+    const reply = await request(msg);
+    ui.createName.value = '';
+    ui.createMax.value = '';
+    // The creator is a member: the create reply has no members/history, so fill them in.
+    applyJoinReply({ room: reply.room, members: [state.name], history: [] }, false);
+    selectView(reply.room.id);
+    closeDrawers();
+    refreshRooms();
+  } catch (err) {
+    toastError(err);
+  } finally {
+    ui.createButton.disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// events
+
+function addItem(room, item) {
+  room.items.push(item);
+  if (room.items.length > MAX_ITEMS) room.items.splice(0, room.items.length - MAX_ITEMS);
+  if (state.current === room.id) appendItemNode(item);
+}
+
+function addChat(room, msg, live) {
+  if (typeof msg.seq === 'number') {
+    if (msg.seq <= room.lastSeq) return; // already shown
+    room.lastSeq = msg.seq;
+    room.seqTs.set(msg.seq, msg.ts);
+    if (room.seqTs.size > MAX_ITEMS) room.seqTs.delete(room.seqTs.keys().next().value);
+  }
+  addItem(room, {
+    kind: 'chat', from: String(msg.from ?? ''), text: String(msg.text ?? ''), ts: msg.ts, seq: msg.seq,
+  });
+  if (live && state.current !== room.id) {
+    room.unread += 1;
+    renderTabs();
+  }
+}
+
+function onChat(msg) {
+  const room = state.rooms.get(msg.room);
+  if (!room) return;
+  addChat(room, msg, true);
+}
+
+function onJoined(msg) {
+  const room = state.rooms.get(msg.room);
+  if (!room || typeof msg.name !== 'string') return;
+  if (!room.members.includes(msg.name)) room.members.push(msg.name);
+  addItem(room, { kind: 'notice', key: 'memberJoined', name: msg.name });
+  if (state.current === room.id) renderMembers();
+  updateRoomCount(room.id, room.members.length);
+}
+
+function onLeft(msg) {
+  const room = state.rooms.get(msg.room);
+  if (!room || typeof msg.name !== 'string') return;
+  room.members = room.members.filter((m) => m !== msg.name);
+  addItem(room, { kind: 'notice', key: 'memberLeft', name: msg.name });
+  if (state.current === room.id) renderMembers();
+  updateRoomCount(room.id, room.members.length);
+}
+
+function updateRoomCount(id, n) {
+  const r = state.roomList && state.roomList.find((x) => x.id === id);
+  if (r) {
+    r.members = n;
+    renderRoomList();
+  }
+  if (state.current === id) renderRoomHead();
+}
+
+function addWhisper(item) {
+  state.whispers.push(item);
+  if (state.whispers.length > MAX_ITEMS) state.whispers.shift();
+  if (state.current === WHISPERS) {
+    appendItemNode(item);
+  } else {
+    // Also show it in the room being looked at, so it is not missed.
+    const room = state.rooms.get(state.current);
+    if (room) addItem(room, item);
+    if (item.dir === 'in') {
+      state.whisperUnread += 1;
+      renderTabs();
+    }
+  }
+}
+
+function onWhisperEvent(msg) {
+  const from = String(msg.from ?? '');
+  if (!state.whisperPeer) state.whisperPeer = from;
+  addWhisper({ kind: 'whisper', dir: 'in', peer: from, text: String(msg.text ?? ''), ts: msg.ts });
+}
+
+// ---------------------------------------------------------------------------------------------
+// sending
+
+function parseWhisperCommand(text) {
+  const m = /^\/(?:w|whisper|msg)(?:\s+(\S+)(?:\s([\s\S]*))?)?$/.exec(text);
+  if (!m) return null;
+  return { to: m[1] || '', text: m[2] || '' };
+}
+
+async function onComposerSubmit(ev) {
+  ev.preventDefault();
+  if (!state.signedIn) return;
+  const raw = ui.messageInput.value;
+  if (raw.trim() === '') return;
+
+  let cmd = parseWhisperCommand(raw.replace(/^\s+/, ''));
+  if (!cmd && state.current === WHISPERS) {
+    if (!state.whisperPeer) {
+      toastKey('whisperUsage', undefined, 'error');
+      return;
+    }
+    cmd = { to: state.whisperPeer, text: raw };
+  }
+
+  if (cmd) {
+    if (!cmd.to || cmd.text.trim() === '') {
+      toastKey('whisperUsage', undefined, 'error');
+      return;
+    }
+    if (isMe(cmd.to)) {
+      toastKey('whisperSelf', undefined, 'error');
+      return;
+    }
+    const problem = textProblem(cmd.text);
+    if (problem) {
+      toastKey(problem[0], problem[1], 'error');
+      return;
+    }
+    ui.messageInput.value = '';
+    updateCounter();
+    try {
+      const reply = await request({ type: 'whisper', to: cmd.to, text: cmd.text });
+      // the server spells the name as its owner does
+      if (reply && typeof reply.to === 'string') cmd.to = reply.to;
+      state.whisperPeer = cmd.to;
+      addWhisper({ kind: 'whisper', dir: 'out', peer: cmd.to, text: cmd.text, ts: Date.now() });
+    } catch (err) {
+      toastError(err);
+      restoreInput(raw);
+    }
+    return;
+  }
+
+  const room = state.rooms.get(state.current);
+  if (!room) return;
+  const problem = textProblem(raw);
+  if (problem) {
+    toastKey(problem[0], problem[1], 'error');
+    return;
+  }
+  ui.messageInput.value = '';
+  updateCounter();
+  try {
+    await request({ type: 'say', room: room.id, text: raw });
+    scrollToBottom(true);
+  } catch (err) {
+    toastError(err);
+    restoreInput(raw);
+  }
+}
+
+function restoreInput(text) {
+  const v = ui.messageInput.value;
+  if (v === '') {
+    ui.messageInput.value = text;
+    updateCounter();
+  }
+}
+
+function prefillWhisper(name) {
+  if (!name || isMe(name)) return;
+  state.whisperPeer = name;
+  const rest = parseWhisperCommand(ui.messageInput.value)?.text ?? (ui.messageInput.value.startsWith('/') ? '' : ui.messageInput.value);
+  ui.messageInput.value = state.current === WHISPERS ? rest : `/w ${name} ${rest}`;
+  closeDrawers();
+  updateComposer();
+  ui.messageInput.focus();
+  const end = ui.messageInput.value.length;
+  ui.messageInput.setSelectionRange(end, end);
+}
+
+function updateCounter() {
+  const text = ui.messageInput.value;
+  const cmd = parseWhisperCommand(text);
+  const n = codePoints(cmd ? cmd.text : text);
+  const max = state.limits.text_max;
+  const left = max - n;
+  if (left < Math.min(100, max / 5)) {
+    bind(ui.counter, 'charsLeft', { n: left });
+    ui.counter.classList.toggle('over', left < 0);
+    ui.counter.hidden = false;
+  } else {
+    ui.counter.hidden = true;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// rendering
+
+function selectView(key) {
+  state.current = key;
+  if (key === WHISPERS) {
+    state.whisperUnread = 0;
+  } else if (key) {
+    const room = state.rooms.get(key);
+    if (room) room.unread = 0;
+  }
+  renderAll();
+  renderMessages();
+}
+
+function renderAll() {
+  renderTabs();
+  renderRoomList();
+  renderRoomHead();
+  renderMembers();
+  updateComposer();
+  if (!state.current || (state.current !== WHISPERS && !state.rooms.has(state.current))) renderMessages();
+}
+
+function renderTabs() {
+  const tabs = [];
+  for (const id of state.order) {
+    const room = state.rooms.get(id);
+    if (!room) continue;
+    const btn = el('button', {
+      type: 'button', role: 'tab', class: 'tab', 'data-testid': 'room-tab', 'data-room-id': id,
+      'aria-selected': String(state.current === id), onclick: () => { selectView(id); closeDrawers(); },
+    }, el('span', { class: 'tab-name' }, room.name));
+    if (room.unread > 0) btn.append(el('span', { class: 'badge' }, String(room.unread)));
+    tabs.push(btn);
+  }
+  const w = el('button', {
+    type: 'button', role: 'tab', class: 'tab tab--whispers', 'data-testid': 'whispers-tab',
+    'aria-selected': String(state.current === WHISPERS), onclick: () => { selectView(WHISPERS); closeDrawers(); },
+  }, tr('span', 'whispers', undefined, { class: 'tab-name' }));
+  if (state.whisperUnread > 0) w.append(el('span', { class: 'badge' }, String(state.whisperUnread)));
+  tabs.push(w);
+  ui.roomTabs.replaceChildren(...tabs);
+}
+
+function renderRoomList() {
+  if (!state.roomList) {
+    ui.roomList.replaceChildren(tr('li', 'roomsLoading', undefined, { class: 'muted' }));
+    return;
+  }
+  if (state.roomList.length === 0) {
+    ui.roomList.replaceChildren(tr('li', 'roomsEmpty', undefined, { class: 'muted' }));
+    return;
+  }
+  const items = state.roomList.map((r) => {
+    const joined = state.rooms.has(r.id);
+    const full = !joined && Number.isFinite(r.members) && Number.isFinite(r.max) && r.members >= r.max;
+    const count = tr('span', 'roomMembers', { n: r.members, max: r.max }, { class: 'count' });
+    bind(count, 'roomMembersTitle', { n: r.members, max: r.max }, 'title');
+    const btn = el('button', {
+      type: 'button', class: joined ? 'ghost small' : 'small', 'data-testid': joined ? 'room-open' : 'room-join',
+      disabled: full, onclick: () => {
+        if (joined) selectView(r.id);
+        else joinRoom(r.id, { select: true }).then(() => refreshRooms());
+        closeDrawers();
+      },
+    });
+    bind(btn, joined ? 'open' : 'join');
+    return el('li', { class: `room-item${joined ? ' joined' : ''}${state.current === r.id ? ' current' : ''}`, 'data-testid': 'room-item', 'data-room-id': r.id },
+      el('span', { class: 'room-name', title: r.name }, String(r.name ?? r.id)),
+      r.game ? el('span', { class: 'tag' }, String(r.game)) : null,
+      count, btn);
+  });
+  ui.roomList.replaceChildren(...items);
+}
+
+function renderRoomHead() {
+  const room = state.rooms.get(state.current);
+  if (state.current === WHISPERS) {
+    bind(ui.roomTitle, 'whispers');
+    ui.roomMeta.textContent = '';
+    ui.leaveButton.hidden = true;
+  } else if (room) {
+    delete ui.roomTitle.dataset.i18n;
+    ui.roomTitle.textContent = room.name;
+    ui.roomMeta.textContent = Number.isFinite(room.max) ? `${room.members.length}/${room.max}` : String(room.members.length);
+    ui.leaveButton.hidden = false;
+  } else {
+    delete ui.roomTitle.dataset.i18n;
+    ui.roomTitle.textContent = '';
+    ui.roomMeta.textContent = '';
+    ui.leaveButton.hidden = true;
+  }
+}
+
+function currentMembers() {
+  if (state.current === WHISPERS) {
+    const seen = new Map();
+    for (const id of state.order) {
+      for (const m of state.rooms.get(id)?.members ?? []) if (!seen.has(m.toLowerCase())) seen.set(m.toLowerCase(), m);
+    }
+    return [...seen.values()];
+  }
+  return state.rooms.get(state.current)?.members ?? [];
+}
+
+function renderMembers() {
+  const members = currentMembers();
+  const items = members.map((m) => {
+    const me = isMe(m);
+    const nameBtn = el('button', {
+      type: 'button', class: 'member-name', 'data-testid': 'member', 'data-name': m, disabled: me,
+      style: `--hue:${nameHue(m)}`, onclick: () => prefillWhisper(m),
+    }, m);
+    if (!me) bind(nameBtn, 'memberTitle', { name: m }, 'title');
+    return el('li', { class: me ? 'member me' : 'member' }, nameBtn,
+      me ? el('span', { class: 'muted you' }, '(', tr('span', 'you'), ')') : null);
+  });
+  ui.memberList.replaceChildren(...items);
+  ui.memberCount.textContent = members.length ? String(members.length) : '';
+  ui.memberCountNarrow.textContent = members.length ? `(${members.length})` : '';
+  if (state.current && state.current !== WHISPERS) renderRoomHead();
+}
+
+function renderItem(item) {
+  if (item.kind === 'chat') {
+    const mine = isMe(item.from);
+    const sender = el('button', {
+      type: 'button', class: 'sender', 'data-testid': 'message-from', style: `--hue:${nameHue(item.from)}`,
+      disabled: mine, onclick: () => prefillWhisper(item.from),
+    }, item.from);
+    return el('li', { class: mine ? 'msg own' : 'msg', 'data-testid': 'message', 'data-seq': item.seq },
+      el('time', { class: 'time', 'data-testid': 'message-time', title: fullTime(item.ts) }, hhmm(item.ts)),
+      sender,
+      el('span', { class: 'text', 'data-testid': 'message-text' }, item.text));
+  }
+  if (item.kind === 'whisper') {
+    const label = el('button', {
+      type: 'button', class: 'sender whisper-label', 'data-testid': 'whisper-label', onclick: () => prefillWhisper(item.peer),
+    });
+    bind(label, item.dir === 'in' ? 'whisperFromLabel' : 'whisperToLabel', { name: item.peer });
+    return el('li', { class: `msg whisper whisper--${item.dir}`, 'data-testid': 'whisper' },
+      el('time', { class: 'time', title: fullTime(item.ts) }, hhmm(item.ts)),
+      label,
+      el('span', { class: 'text', 'data-testid': 'whisper-text' }, item.text));
+  }
+  if (item.kind === 'notice') {
+    return tr('li', item.key, { name: item.name }, { class: 'notice', 'data-testid': 'notice' });
+  }
+  if (item.kind === 'divider') {
+    return el('li', { class: 'divider' }, tr('span', item.key));
+  }
+  return el('li');
+}
+
+function isNearBottom() {
+  const m = ui.messages;
+  return m.scrollHeight - m.scrollTop - m.clientHeight < 60;
+}
+
+function scrollToBottom(force) {
+  if (force || isNearBottom()) ui.messages.scrollTop = ui.messages.scrollHeight;
+}
+
+function appendItemNode(item) {
+  const stick = isNearBottom();
+  const empty = ui.messages.querySelector('.empty');
+  if (empty) empty.remove();
+  ui.messages.append(renderItem(item));
+  while (ui.messages.children.length > MAX_ITEMS) ui.messages.firstElementChild.remove();
+  if (stick || (item.kind === 'chat' && isMe(item.from)) || item.dir === 'out') scrollToBottom(true);
+}
+
+function renderMessages() {
+  let items;
+  let emptyKey;
+  if (state.current === WHISPERS) {
+    items = state.whispers;
+    emptyKey = 'noWhispers';
+  } else if (state.rooms.has(state.current)) {
+    items = state.rooms.get(state.current).items;
+    emptyKey = 'noMessages';
+  } else {
+    items = [];
+    emptyKey = 'noRoom';
+  }
+  const nodes = items.map(renderItem);
+  if (nodes.length === 0) nodes.push(tr('li', emptyKey, undefined, { class: 'empty' }));
+  ui.messages.replaceChildren(...nodes);
+  scrollToBottom(true);
+}
+
+function updateComposer() {
+  const room = state.rooms.get(state.current);
+  const usable = state.signedIn && (state.current === WHISPERS || !!room);
+  ui.messageInput.disabled = !usable;
+  ui.sendButton.disabled = !usable;
+  if (state.current === WHISPERS) {
+    if (state.whisperPeer) bind(ui.messageInput, 'whisperTo', { name: state.whisperPeer }, 'placeholder');
+    else bind(ui.messageInput, 'messagePlaceholderWhispers', undefined, 'placeholder');
+  } else if (room) {
+    bind(ui.messageInput, 'messagePlaceholder', { room: room.name }, 'placeholder');
+  } else {
+    bind(ui.messageInput, 'noRoom', undefined, 'placeholder');
+  }
+  updateCounter();
+}
+
+function applyLimits() {
+  const L = state.limits;
+  ui.nameHint.dataset.i18nArgs = JSON.stringify({ max: L.name_max });
+  ui.createMax.max = String(L.room_max_limit);
+  ui.createMax.placeholder = t('createMax');
+  ui.createMax.dataset.i18nArgs = JSON.stringify({ max: L.room_max_limit });
+  applyI18n(ui.nameHint);
+  applyI18n(ui.createMax);
+  updateCounter();
+}
+
+// narrow screens: the room list and the member list are drawers
+function closeDrawers() {
+  ui.chatView.classList.remove('show-sidebar', 'show-members');
+  ui.toggleSidebar.setAttribute('aria-expanded', 'false');
+  ui.toggleMembers.setAttribute('aria-expanded', 'false');
+}
+
+function toggleDrawer(cls, btn) {
+  const open = !ui.chatView.classList.contains(cls);
+  closeDrawers();
+  if (open) {
+    ui.chatView.classList.add(cls);
+    btn.setAttribute('aria-expanded', 'true');
+    if (cls === 'show-sidebar') refreshRooms();
+  }
+}
+
+function renderLangButtons() {
+  for (const b of document.querySelectorAll('[data-lang]')) {
+    b.setAttribute('aria-pressed', String(b.dataset.lang === getLang()));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// start-up
+
+function init() {
+  Object.assign(ui, {
+    status: $('status'), statusText: $('status-text'), reconnectNow: $('reconnect-now'),
+    me: $('me'), signout: $('signout'),
+    signinView: $('signin-view'), signinForm: $('signin-form'), nameInput: $('name-input'),
+    nameHint: $('name-hint'), signinError: $('signin-error'), signinButton: $('signin-button'),
+    chatView: $('chat-view'), roomTabs: $('room-tabs'), roomList: $('room-list'), roomsRefresh: $('rooms-refresh'),
+    createForm: $('create-form'), createName: $('create-name'), createMax: $('create-max'), createButton: $('create-button'),
+    roomTitle: $('room-title'), roomMeta: $('room-meta'), leaveButton: $('leave-button'),
+    toggleSidebar: $('toggle-sidebar'), toggleMembers: $('toggle-members'),
+    messages: $('messages'), composer: $('composer'), messageInput: $('message-input'),
+    counter: $('counter'), sendButton: $('send-button'),
+    memberList: $('member-list'), memberCount: $('member-count'), memberCountNarrow: $('member-count-narrow'),
+    toasts: $('toasts'),
+  });
+  ui.statusDetail = el('span', { class: 'status-detail', 'data-testid': 'conn-detail', hidden: true });
+  ui.statusText.after(ui.statusDetail);
+
+  setLang(detectLang(), false);
+  renderLangButtons();
+  document.title = t('appTitle');
+  onLangChange(() => {
+    document.title = t('appTitle');
+    renderLangButtons();
+    renderStatus();
+  });
+  for (const b of document.querySelectorAll('[data-lang]')) {
+    b.addEventListener('click', () => setLang(b.dataset.lang));
+  }
+
+  try {
+    const saved = localStorage.getItem(NAME_KEY);
+    if (saved) ui.nameInput.value = saved;
+  } catch { /* private mode */ }
+
+  ui.signinForm.addEventListener('submit', onSigninSubmit);
+  ui.nameInput.addEventListener('input', () => showSigninError(null));
+  ui.signout.addEventListener('click', signOut);
+  ui.reconnectNow.addEventListener('click', () => { if (state.active && !state.ws) connect(); });
+  ui.roomsRefresh.addEventListener('click', refreshRooms);
+  ui.createForm.addEventListener('submit', createRoom);
+  ui.leaveButton.addEventListener('click', () => { if (state.current && state.current !== WHISPERS) leaveRoom(state.current); });
+  ui.composer.addEventListener('submit', onComposerSubmit);
+  ui.messageInput.addEventListener('input', updateCounter);
+  ui.toggleSidebar.addEventListener('click', () => toggleDrawer('show-sidebar', ui.toggleSidebar));
+  ui.toggleMembers.addEventListener('click', () => toggleDrawer('show-members', ui.toggleMembers));
+  $('backdrop').addEventListener('click', closeDrawers);
+  document.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') closeDrawers(); });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') refreshRooms();
+  });
+  window.addEventListener('online', () => { if (state.active && !state.ws) connect(); });
+
+  applyLimits();
+  renderStatus();
+  renderAll();
+  renderMessages();
+  showView('signin');
+  ui.nameInput.focus();
+  document.body.dataset.ready = 'true';
+}
+
+init();
