@@ -28,7 +28,7 @@ static const char *const err_codes[PROTO_E_COUNT] = {
 static const char *const type_names[PROTO_TYPE_COUNT] = {
     [PROTO_HELLO] = "hello",     [PROTO_ROOMS] = "rooms", [PROTO_CREATE] = "create",
     [PROTO_JOIN] = "join",       [PROTO_LEAVE] = "leave", [PROTO_SAY] = "say",
-    [PROTO_WHISPER] = "whisper", [PROTO_PING] = "ping",
+    [PROTO_WHISPER] = "whisper", [PROTO_PING] = "ping",   [PROTO_HISTORY] = "history",
 };
 
 const char *proto_err_code(enum proto_err code)
@@ -229,6 +229,36 @@ static int decode_fields(json_t *root, const struct proto_limits *lim, struct pr
             }
             req->has_max = true;
             req->max = (int)json_integer_value(v);
+        }
+        return 0;
+    case PROTO_HISTORY:
+        req->room = need_string(root, "room", err);
+        if (!req->room)
+            return -1;
+        if (!req->room[0]) {
+            proto_error_set(err, PROTO_E_BAD_REQUEST, "room", "field 'room' must not be empty");
+            return -1;
+        }
+        v = json_object_get(root, "before");
+        if (v) {
+            if (!json_is_integer(v) || json_integer_value(v) < 1) {
+                proto_error_set(err, PROTO_E_BAD_REQUEST, "before",
+                                "field 'before' must be a positive integer (a seq)");
+                return -1;
+            }
+            req->has_before = true;
+            req->before = json_integer_value(v);
+        }
+        v = json_object_get(root, "limit");
+        if (v) {
+            if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+                json_integer_value(v) > PROTO_HISTORY_LIMIT_MAX) {
+                proto_error_set(err, PROTO_E_BAD_REQUEST, "limit",
+                                "field 'limit' must be an integer from 1 to %d",
+                                PROTO_HISTORY_LIMIT_MAX);
+                return -1;
+            }
+            req->limit = (int)json_integer_value(v);
         }
         return 0;
     case PROTO_JOIN:

@@ -45,6 +45,7 @@ enum proto_type {
     PROTO_SAY,
     PROTO_WHISPER,
     PROTO_PING,
+    PROTO_HISTORY,
     PROTO_TYPE_COUNT
 };
 
@@ -56,7 +57,8 @@ struct proto_limits {
     int room_max_limit; /* largest `max` a create may ask for */
 };
 
-#define PROTO_ROOM_ID_MAX 64 /* longer ids cannot exist; they get no_such_room */
+#define PROTO_ROOM_ID_MAX       64  /* longer ids cannot exist; they get no_such_room */
+#define PROTO_HISTORY_LIMIT_MAX 200 /* messages one history request may ask for */
 
 /* A decoded request. String fields point into `root` and live until proto_req_free(). */
 struct proto_req {
@@ -69,6 +71,9 @@ struct proto_req {
     const char *text; /* say, whisper */
     bool has_max;     /* create */
     int max;
+    bool has_before; /* history */
+    int64_t before;
+    int limit; /* history; 0 when absent */
     json_t *root;
 };
 

@@ -4,13 +4,15 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "chatlog.h"
 #include "log.h"
 #include "proto.h"
 #include "room.h"
 #include "server.h"
 #include "session.h"
 
-#define RATE_RUN_GAP_MS 1000 /* a second without refusals ends a run of them */
+#define RATE_RUN_GAP_MS       1000 /* a second without refusals ends a run of them */
+#define HISTORY_DEFAULT_LIMIT 50   /* messages a history request gets without a limit */
 
 /* Sends an error reply for `req`'s id (or null). */
 static void reply_error(struct session *s, const struct proto_req *req, enum proto_err code,
@@ -210,6 +212,7 @@ static void handle_say(struct server *srv, struct session *s, const struct proto
     struct room *r = find_room(srv, s, req);
     json_t *ev, *ok;
     uint64_t seq;
+    int64_t ts;
 
     if (!r)
         return;
@@ -217,8 +220,14 @@ static void handle_say(struct server *srv, struct session *s, const struct proto
         reply_error(s, req, PROTO_E_NOT_IN_ROOM, NULL, "you are not in room '%s'", r->id);
         return;
     }
+    if (srv->chatlog && chatlog_full(srv->chatlog)) {
+        /* refused before any side effect: nobody sees a message that is not saved */
+        reply_error(s, req, PROTO_E_SERVER_BUSY, NULL, "too many messages waiting to be saved");
+        return;
+    }
     seq = room_next_seq(r);
-    ev = proto_ev_chat(r->id, s->name, req->text, srv->wall_ms(), seq);
+    ts = srv->wall_ms();
+    ev = proto_ev_chat(r->id, s->name, req->text, ts, seq);
     if (!ev) {
         reply_error(s, req, PROTO_E_INTERNAL, NULL, "out of memory");
         return;
@@ -226,8 +235,50 @@ static void handle_say(struct server *srv, struct session *s, const struct proto
     room_history_push(r, ev);
     broadcast(r, ev, NULL);
     json_decref(ev);
+    if (srv->chatlog) {
+        /* the ok {seq} follows when the batch holding this message has committed */
+        if (chatlog_append(srv->chatlog, s->id, req->has_id, req->id, r->id, seq, s->name,
+                           req->text, ts))
+            reply_error(s, req, PROTO_E_INTERNAL, NULL, "the message could not be saved");
+        return;
+    }
     ok = proto_ok(req);
     json_object_set_new(ok, "seq", json_integer((json_int_t)seq));
+    reply_ok(s, ok);
+}
+
+static void handle_history(struct server *srv, struct session *s, const struct proto_req *req)
+{
+    struct room *r = find_room(srv, s, req);
+    uint64_t before;
+    int limit = req->limit ? req->limit : HISTORY_DEFAULT_LIMIT;
+    json_t *ok, *page, *all;
+
+    if (!r)
+        return;
+    if (!session_in_room(s, r)) {
+        reply_error(s, req, PROTO_E_NOT_IN_ROOM, NULL, "you are not in room '%s'", r->id);
+        return;
+    }
+    before = req->has_before ? (uint64_t)req->before : r->last_seq + 1;
+    if (srv->chatlog) {
+        if (chatlog_history(srv->chatlog, s->id, req->has_id, req->id, r->id, before, limit))
+            reply_error(s, req, PROTO_E_SERVER_BUSY, NULL, "cannot read history now");
+        return;
+    }
+    /* no database: page through what memory holds */
+    all = room_history_json(r);
+    page = json_array();
+    for (size_t i = 0; i < json_array_size(all); i++) {
+        json_t *ev = json_array_get(all, i);
+        if ((uint64_t)json_integer_value(json_object_get(ev, "seq")) < before)
+            json_array_append(page, ev);
+    }
+    while (json_array_size(page) > (size_t)limit)
+        json_array_remove(page, 0);
+    json_decref(all);
+    ok = proto_ok(req);
+    json_object_set_new(ok, "messages", page);
     reply_ok(s, ok);
 }
 
@@ -286,9 +337,11 @@ static bool rate_allows(struct server *srv, struct session *s, bool is_say)
 typedef void (*handler_fn)(struct server *, struct session *, const struct proto_req *);
 
 static const handler_fn handlers[PROTO_TYPE_COUNT] = {
-    [PROTO_HELLO] = handle_hello,     [PROTO_ROOMS] = handle_rooms, [PROTO_CREATE] = handle_create,
-    [PROTO_JOIN] = handle_join,       [PROTO_LEAVE] = handle_leave, [PROTO_SAY] = handle_say,
+    [PROTO_HELLO] = handle_hello,     [PROTO_ROOMS] = handle_rooms,
+    [PROTO_CREATE] = handle_create,   [PROTO_JOIN] = handle_join,
+    [PROTO_LEAVE] = handle_leave,     [PROTO_SAY] = handle_say,
     [PROTO_WHISPER] = handle_whisper, [PROTO_PING] = handle_ping,
+    [PROTO_HISTORY] = handle_history,
 };
 
 void chat_handle(struct server *srv, struct session *s, const char *buf, size_t len)

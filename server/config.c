@@ -11,7 +11,7 @@
 
 #include "log.h"
 
-enum opt_kind { OPT_INT, OPT_STR, OPT_LEVEL };
+enum opt_kind { OPT_INT, OPT_STR, OPT_CHOICE };
 
 struct opt {
     const char *flag; /* without the leading "--" */
@@ -20,21 +20,35 @@ struct opt {
     long min, max;
     const char *limit_key; /* key in welcome.limits, or NULL */
     const char *help;
+    const char *const *choices; /* OPT_CHOICE: NULL-terminated; the field holds the index */
 };
 
 #define INT_OPT(f, field, lo, hi, key, h)                                                          \
     {                                                                                              \
-        f, OPT_INT, offsetof(struct config, field), lo, hi, key, h                                 \
+        f, OPT_INT, offsetof(struct config, field), lo, hi, key, h, NULL                           \
     }
+#define CHOICE_OPT(f, field, list, h)                                                              \
+    {                                                                                              \
+        f, OPT_CHOICE, offsetof(struct config, field), 0, 0, NULL, h, list                         \
+    }
+
+/* in the order of enum log_level and enum config_sync */
+static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
+static const char *const sync_modes[] = {"normal", "full", NULL};
 
 static const struct opt opts[] = {
     INT_OPT("port", port, 1, 65535, NULL, "TCP port for HTTP and WebSocket"),
-    {"db", OPT_STR, offsetof(struct config, db), 0, 0, NULL, "SQLite database file"},
-    {"www", OPT_STR, offsetof(struct config, www), 0, 0, NULL, "directory served at /"},
-    {"log-level", OPT_LEVEL, offsetof(struct config, log_level), 0, 0, NULL,
-     "error, warn, info or debug"},
+    {"db", OPT_STR, offsetof(struct config, db), 0, 0, NULL, "SQLite database file", NULL},
+    {"www", OPT_STR, offsetof(struct config, www), 0, 0, NULL, "directory served at /", NULL},
+    CHOICE_OPT("log-level", log_level, log_levels, "error, warn, info or debug"),
     INT_OPT("db-workers", db_workers, 1, 64, NULL, "worker threads for database and slow jobs"),
-    INT_OPT("db-queue", db_queue, 1, 10000000, NULL, "jobs that may wait for a worker"),
+    INT_OPT("db-queue", db_queue, 1, 10000000, NULL,
+            "jobs that may wait for a worker, and unsaved chat messages, before server_busy"),
+    CHOICE_OPT("db-sync", db_sync, sync_modes,
+               "full: a commit survives power loss; normal: only a crash of parlor"),
+    INT_OPT("db-batch-ms", db_batch_ms, 0, 1000, NULL,
+            "milliseconds a chat batch waits to gather more messages (0: one loop turn)"),
+    INT_OPT("db-batch-max", db_batch_max, 1, 100000, NULL, "chat messages per transaction"),
     INT_OPT("max-message", max_message, 64, 16777216, "max_message",
             "bytes in one WebSocket message; larger closes with 1009"),
     INT_OPT("name-max", name_max, 1, 64, "name_max", "characters in a user name"),
@@ -80,6 +94,9 @@ static void set_defaults(struct config *cfg)
         .log_level = LOG_INFO,
         .db_workers = 3,
         .db_queue = 10000,
+        .db_sync = CONFIG_SYNC_FULL,
+        .db_batch_ms = 0,
+        .db_batch_max = 500,
         .max_message = 8192,
         .name_max = 24,
         .text_max = 1000,
@@ -129,10 +146,15 @@ static int apply(struct config *cfg, const struct opt *o, const char *val, const
         }
         *(const char **)field = val;
         return 0;
-    case OPT_LEVEL:
-        v = log_level_parse(val);
-        if (v < 0) {
-            snprintf(err, errlen, "%s: expected error, warn, info or debug, got '%s'", source, val);
+    case OPT_CHOICE:
+        for (v = 0; o->choices[v] && strcmp(o->choices[v], val); v++)
+            ;
+        if (!o->choices[v]) {
+            char list[128] = "";
+            for (int i = 0; o->choices[i]; i++)
+                snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+                         o->choices[i]);
+            snprintf(err, errlen, "%s: expected one of %s, got '%s'", source, list, val);
             return -1;
         }
         *(int *)field = (int)v;
@@ -243,8 +265,8 @@ void config_usage(FILE *out)
         env_name(o, name, sizeof(name));
         if (o->kind == OPT_STR)
             snprintf(value, sizeof(value), "%s", *(const char *const *)field);
-        else if (o->kind == OPT_LEVEL)
-            snprintf(value, sizeof(value), "info");
+        else if (o->kind == OPT_CHOICE)
+            snprintf(value, sizeof(value), "%s", o->choices[*(const int *)field]);
         else
             snprintf(value, sizeof(value), "%d", *(const int *)field);
         fprintf(out, "  --%-20s %s (default %s; %s)\n", o->flag, o->help, value, name);

@@ -18,6 +18,9 @@ struct config {
     int log_level;   /* enum log_level */
     int db_workers;
     int db_queue;
+    int db_sync;      /* enum config_sync */
+    int db_batch_ms;  /* how long a chat batch may wait to gather more */
+    int db_batch_max; /* chat messages per transaction */
 
     /* limits, announced to clients in welcome.limits */
     int max_message;
@@ -41,6 +44,8 @@ struct config {
     int ping_interval;
     int idle_timeout;
 };
+
+enum config_sync { CONFIG_SYNC_NORMAL = 0, CONFIG_SYNC_FULL = 1 };
 
 enum config_result { CONFIG_OK = 0, CONFIG_HELP = 1, CONFIG_ERROR = -1 };
 

@@ -9,11 +9,14 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "chatlog.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
 #include "pool.h"
+#include "room.h"
 #include "server.h"
+#include "store.h"
 #include "ws.h"
 
 /* The one piece of global state: a signal handler can reach nothing else. */
@@ -60,12 +63,32 @@ static void raise_fd_limit(void)
              (unsigned long long)rl.rlim_cur);
 }
 
+/* Restores what must survive a restart: the lobby's recent chat and seq, and the room id
+ * counter (so a new room never inherits an old room's stored history). */
+static int load_saved_state(struct server *srv, sqlite3 *db, char *err, size_t errlen)
+{
+    struct room *lobby = room_find(&srv->rooms, "lobby");
+    json_t *events;
+    size_t i;
+    json_t *ev;
+
+    if (store_load_room(db, lobby->id, srv->cfg.history, &lobby->last_seq, &events, err, errlen))
+        return -1;
+    json_array_foreach(events, i, ev) room_history_push(lobby, ev);
+    json_decref(events);
+    srv->rooms.next_id = store_load_max_room_number(db) + 1;
+    log_info("lobby: %zu recent messages restored, next seq %llu", i,
+             (unsigned long long)lobby->last_seq + 1);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg;
     struct server srv;
     struct ws ws;
     struct pool *pool = NULL;
+    struct chatlog chatlog = {0};
     struct db_cfg dbc;
     sqlite3 *startup_db;
     char err[512];
@@ -83,7 +106,8 @@ int main(int argc, char **argv)
     }
     log_set_level(cfg.log_level);
     memset(&ws, 0, sizeof(ws));
-    dbc = (struct db_cfg){.path = cfg.db, .sync_full = true};
+    dbc = (struct db_cfg){.path = cfg.db, .sync_full = cfg.db_sync == CONFIG_SYNC_FULL};
+    json_object_seed(0); /* jansson seeds its hash lazily: do it before any worker exists */
     if (install_signals()) {
         fprintf(stderr, "parlor-server: cannot install signal handlers: %s\n", strerror(errno));
         return 1;
@@ -101,7 +125,13 @@ int main(int argc, char **argv)
     startup_db = db_prepare_file(cfg.db, err, sizeof(err));
     if (!startup_db)
         goto out;
+    rc = load_saved_state(&srv, startup_db, err, sizeof(err));
     sqlite3_close(startup_db);
+    if (rc) {
+        rc = 1;
+        goto out;
+    }
+    rc = 1;
     pool = pool_create(&(struct pool_cfg){.workers = cfg.db_workers,
                                           .queue_max = (size_t)cfg.db_queue,
                                           .worker_open = db_worker_open,
@@ -113,6 +143,8 @@ int main(int argc, char **argv)
     if (!pool)
         goto out;
     ws.pool = pool;
+    chatlog_init(&chatlog, &srv, pool, ws.ctx, cfg.db_batch_ms, cfg.db_batch_max, cfg.db_queue);
+    srv.chatlog = &chatlog;
 
     log_info("parlor/%s listening on port %d, serving %s, database %s, %d workers", PARLOR_VERSION,
              cfg.port, ws.www, cfg.db, cfg.db_workers);
@@ -124,9 +156,12 @@ out:
     if (rc)
         fprintf(stderr, "parlor-server: %s\n", err);
     ws.pool = NULL;
-    pool_destroy(pool, &srv); /* finishes queued jobs; their done callbacks run here */
+    chatlog_stop(&chatlog);   /* unsaved chat goes to the pool... */
+    pool_destroy(pool, &srv); /* ...which finishes every queued job before its threads exit */
     signal_ctx = NULL;
     ws_destroy(&ws); /* closes what is left; CLOSED callbacks still see the model */
+    srv.chatlog = NULL;
+    chatlog_destroy(&chatlog);
     server_destroy(&srv);
     return rc;
 }

@@ -16,6 +16,7 @@
 #include "room.h"
 
 struct session;
+struct chatlog;
 
 /* What the model needs from the connection layer. Loop thread only. */
 struct transport_ops {
@@ -43,7 +44,8 @@ struct server {
     struct hmap sessions_by_name; /* folded name -> signed-in struct session * */
     uint64_t next_session_id;
     struct rooms rooms;
-    struct msgbuf *welcome; /* serialized once, sent by reference to every connection */
+    struct msgbuf *welcome;  /* serialized once, sent by reference to every connection */
+    struct chatlog *chatlog; /* persists chat; NULL keeps history in memory only (tests) */
 
     int64_t (*wall_ms)(void); /* timestamps clients see */
     int64_t (*mono_ms)(void); /* rate limits and durations */

@@ -93,7 +93,8 @@ export async function startServer(extraArgs = [], opts = {}) {
   if (!(await exists(www))) {
     throw new Error(`www directory not found: ${www} (set PARLOR_WWW)`);
   }
-  const db = path.join(tmp, 'parlor.db');
+  // opts.db: a database that outlives this server (restart tests); the caller removes it
+  const db = opts.db || path.join(tmp, 'parlor.db');
   const port = await freePort();
   const args = ['--port', String(port), '--www', www, '--db', db, '--log-level', 'warn',
     ...extraArgs.map(String)];
@@ -156,6 +157,13 @@ export async function startServer(extraArgs = [], opts = {}) {
     exited,
     sanitizerLines: () =>
       err.split('\n').filter((l) => /AddressSanitizer|LeakSanitizer|runtime error:/.test(l)),
+    /** SIGKILL, as a crash would; resolves when the process is gone. */
+    async kill() {
+      if (exitCode === undefined && !exitSignal) proc.kill('SIGKILL');
+      await exited;
+      await closedPipes;
+      await rm(tmp, { recursive: true, force: true });
+    },
     /** SIGTERM; resolves with the exit code (null if killed by a signal). */
     stop(timeout = 10000) {
       if (stopping) return stopping;

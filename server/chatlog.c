@@ -1,0 +1,369 @@
+/*
+ * The chat log lane (see chatlog.h). Loop thread, except op_run(), which runs on a worker and
+ * touches only its operation and the worker's connection.
+ */
+#include "chatlog.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "pool.h"
+#include "proto.h"
+#include "server.h"
+#include "session.h"
+#include "store.h"
+
+#define CHATLOG_RETRY_MS 20 /* the pool was full: try again this soon */
+
+enum op_kind { OP_WRITE, OP_HISTORY };
+
+struct chatlog_op {
+    struct pool_job job; /* first: the pool hands it back */
+    struct chatlog *cl;
+    struct chatlog_op *next;
+    enum op_kind kind;
+
+    /* OP_WRITE */
+    struct chatlog_entry *entries;
+    struct store_msg *msgs;
+    size_t n;
+
+    /* OP_HISTORY */
+    uint64_t session_id;
+    bool has_id;
+    json_int_t req_id;
+    char *room;
+    uint64_t before;
+    int limit;
+    json_t *result; /* made on the worker, handed over through the done queue */
+};
+
+static void kick(struct chatlog *cl);
+static void seal(struct chatlog *cl);
+
+int chatlog_init(struct chatlog *cl, struct server *srv, struct pool *pool, struct lws_context *ctx,
+                 int batch_ms, int batch_max, int pending_max)
+{
+    *cl = (struct chatlog){.srv = srv,
+                           .pool = pool,
+                           .ctx = ctx,
+                           .batch_ms = batch_ms,
+                           .batch_max = (size_t)batch_max,
+                           .pending_max = (size_t)pending_max};
+    return 0;
+}
+
+/* Rows accepted and not yet committed: pending, queued and on a worker. */
+static size_t unwritten(const struct chatlog *cl)
+{
+    size_t n = cl->npending;
+
+    for (const struct chatlog_op *op = cl->head; op; op = op->next)
+        n += op->n;
+    return n;
+}
+
+bool chatlog_full(const struct chatlog *cl)
+{
+    return unwritten(cl) >= cl->pending_max;
+}
+
+static void entry_free(struct chatlog_entry *e)
+{
+    free(e->room); /* sender and text share its allocation */
+}
+
+static void op_free(struct chatlog_op *op)
+{
+    for (size_t i = 0; i < op->n; i++)
+        entry_free(&op->entries[i]);
+    free(op->entries);
+    free(op->msgs);
+    free(op->room);
+    json_decref(op->result);
+    free(op);
+}
+
+static void op_run(struct pool_job *job, void *worker)
+{
+    struct chatlog_op *op = (struct chatlog_op *)job;
+
+    if (op->kind == OP_WRITE) {
+        job->status = store_insert_messages(worker, op->msgs, op->n);
+    } else {
+        op->result = store_history(worker, op->room, op->before, op->limit);
+        job->status = op->result ? 0 : -1;
+    }
+}
+
+static struct session *live_session(struct server *srv, uint64_t id)
+{
+    struct session *s = id ? session_by_id(srv, id) : NULL;
+
+    return s && !s->closing ? s : NULL;
+}
+
+static void send_internal(struct session *s, bool has_id, json_int_t id, const char *what)
+{
+    struct proto_error err = {.has_id = has_id, .id = id};
+
+    proto_error_set(&err, PROTO_E_INTERNAL, NULL, "%s", what);
+    session_send_json(s, proto_error_json(&err));
+}
+
+static json_t *ok_for(bool has_id, json_int_t id)
+{
+    return json_pack("{s:s, s:o}", "type", "ok", "re", has_id ? json_integer(id) : json_null());
+}
+
+static void deliver_write(struct chatlog *cl, struct chatlog_op *op)
+{
+    struct server *srv = cl->srv;
+
+    if (op->job.status) {
+        cl->stats.failures++;
+        log_error("chatlog: a batch of %zu messages could not be saved", op->n);
+    } else {
+        cl->stats.batches++;
+        cl->stats.rows += op->n;
+        if (op->n > cl->stats.max_batch)
+            cl->stats.max_batch = op->n;
+    }
+    for (size_t i = 0; i < op->n; i++) {
+        struct chatlog_entry *e = &op->entries[i];
+        struct session *s = live_session(srv, e->session_id);
+        json_t *ok;
+
+        if (!s) /* gone meanwhile: the message is saved all the same */
+            continue;
+        if (op->job.status) {
+            send_internal(s, e->has_id, e->req_id, "the message could not be saved");
+            continue;
+        }
+        ok = ok_for(e->has_id, e->req_id);
+        json_object_set_new(ok, "seq", json_integer((json_int_t)e->seq));
+        session_send_json(s, ok);
+    }
+}
+
+static void deliver_history(struct chatlog *cl, struct chatlog_op *op)
+{
+    struct session *s = live_session(cl->srv, op->session_id);
+    json_t *ok;
+
+    if (!s)
+        return;
+    if (op->job.status) {
+        send_internal(s, op->has_id, op->req_id, "history could not be read");
+        return;
+    }
+    ok = ok_for(op->has_id, op->req_id);
+    json_object_set(ok, "messages", op->result);
+    session_send_json(s, ok);
+}
+
+static void op_done(struct pool_job *job, void *loop_arg)
+{
+    struct chatlog_op *op = (struct chatlog_op *)job;
+    struct chatlog *cl = op->cl;
+
+    if (op->kind == OP_WRITE)
+        deliver_write(cl, op);
+    else
+        deliver_history(cl, op);
+
+    /* the op was the head (or, when stopping, anywhere in the list): unlink it */
+    for (struct chatlog_op **p = &cl->head; *p; p = &(*p)->next) {
+        if (*p == op) {
+            *p = op->next;
+            if (cl->tail == op) {
+                cl->tail = NULL;
+                for (struct chatlog_op *t = cl->head; t; t = t->next)
+                    cl->tail = t;
+            }
+            break;
+        }
+    }
+    op_free(op);
+    if (cl->stopping)
+        return;
+    cl->busy = false;
+    seal(cl); /* what gathered while this op ran is the next batch */
+    kick(cl);
+}
+
+static struct chatlog_op *op_new(struct chatlog *cl, enum op_kind kind)
+{
+    struct chatlog_op *op = calloc(1, sizeof(*op));
+
+    if (!op)
+        return NULL;
+    op->cl = cl;
+    op->kind = kind;
+    op->job.run = op_run;
+    op->job.done = op_done;
+    return op;
+}
+
+static void append_op(struct chatlog *cl, struct chatlog_op *op)
+{
+    if (cl->tail)
+        cl->tail->next = op;
+    else
+        cl->head = op;
+    cl->tail = op;
+}
+
+/* Moves pending messages into write operations of at most batch_max rows. */
+static void seal(struct chatlog *cl)
+{
+    while (cl->npending) {
+        size_t n = cl->npending < cl->batch_max ? cl->npending : cl->batch_max;
+        struct chatlog_op *op = op_new(cl, OP_WRITE);
+
+        if (!op || !(op->entries = malloc(n * sizeof(*op->entries))) ||
+            !(op->msgs = malloc(n * sizeof(*op->msgs)))) {
+            if (op)
+                op_free(op);
+            log_error("chatlog: out of memory sealing a batch; will retry");
+            return;
+        }
+        memcpy(op->entries, cl->pending, n * sizeof(*op->entries));
+        op->n = n;
+        for (size_t i = 0; i < n; i++)
+            op->msgs[i] = (struct store_msg){.room = op->entries[i].room,
+                                             .seq = op->entries[i].seq,
+                                             .sender = op->entries[i].sender,
+                                             .text = op->entries[i].text,
+                                             .ts = op->entries[i].ts};
+        memmove(cl->pending, cl->pending + n, (cl->npending - n) * sizeof(*cl->pending));
+        cl->npending -= n;
+        append_op(cl, op);
+    }
+}
+
+static void retry_expired(lws_sorted_usec_list_t *sul)
+{
+    kick(lws_container_of(sul, struct chatlog, retry_sul));
+}
+
+/* Starts the head operation when none is running. */
+static void kick(struct chatlog *cl)
+{
+    if (cl->busy || cl->stopping || !cl->head)
+        return;
+    if (pool_submit(cl->pool, &cl->head->job)) {
+        /* the pool is full of other work; what was accepted must still be written */
+        lws_sul_schedule(cl->ctx, 0, &cl->retry_sul, retry_expired,
+                         CHATLOG_RETRY_MS * LWS_US_PER_MS);
+        return;
+    }
+    cl->busy = true;
+}
+
+static void flush_expired(lws_sorted_usec_list_t *sul)
+{
+    struct chatlog *cl = lws_container_of(sul, struct chatlog, flush_sul);
+
+    cl->flush_scheduled = false;
+    if (cl->busy) /* the running batch's completion takes what gathered meanwhile */
+        return;
+    seal(cl);
+    kick(cl);
+}
+
+int chatlog_append(struct chatlog *cl, uint64_t session_id, bool has_id, json_int_t req_id,
+                   const char *room, uint64_t seq, const char *sender, const char *text, int64_t ts)
+{
+    size_t lr = strlen(room) + 1, ls = strlen(sender) + 1, lt = strlen(text) + 1;
+    struct chatlog_entry *e;
+    char *mem;
+
+    if (cl->npending == cl->cap) {
+        size_t cap = cl->cap ? cl->cap * 2 : 64;
+        struct chatlog_entry *p = realloc(cl->pending, cap * sizeof(*p));
+        if (!p)
+            return -1;
+        cl->pending = p;
+        cl->cap = cap;
+    }
+    mem = malloc(lr + ls + lt);
+    if (!mem)
+        return -1;
+    e = &cl->pending[cl->npending++];
+    *e = (struct chatlog_entry){.session_id = session_id,
+                                .has_id = has_id,
+                                .req_id = req_id,
+                                .room = mem,
+                                .sender = mem + lr,
+                                .text = mem + lr + ls,
+                                .seq = seq,
+                                .ts = ts};
+    memcpy(e->room, room, lr);
+    memcpy(e->sender, sender, ls);
+    memcpy(e->text, text, lt);
+
+    if (!cl->flush_scheduled && !cl->busy) {
+        /* 0 ms still waits for the end of this loop turn: everything that arrived in the
+         * same wake-up joins the batch */
+        cl->flush_scheduled = true;
+        lws_sul_schedule(cl->ctx, 0, &cl->flush_sul, flush_expired,
+                         (lws_usec_t)cl->batch_ms * LWS_US_PER_MS);
+    }
+    return 0;
+}
+
+int chatlog_history(struct chatlog *cl, uint64_t session_id, bool has_id, json_int_t req_id,
+                    const char *room, uint64_t before, int limit)
+{
+    struct chatlog_op *op = op_new(cl, OP_HISTORY);
+
+    if (!op || !(op->room = strdup(room))) {
+        free(op);
+        return -1;
+    }
+    op->session_id = session_id;
+    op->has_id = has_id;
+    op->req_id = req_id;
+    op->before = before;
+    op->limit = limit;
+    seal(cl); /* the read must see every message accepted before it */
+    append_op(cl, op);
+    kick(cl);
+    return 0;
+}
+
+void chatlog_stop(struct chatlog *cl)
+{
+    struct chatlog_op *op;
+
+    if (!cl->pool)
+        return;
+    lws_sul_cancel(&cl->flush_sul);
+    lws_sul_cancel(&cl->retry_sul);
+    seal(cl);
+    cl->stopping = true;
+    /* order no longer matters: hand every operation not yet running to the pool */
+    for (op = cl->head; op; op = op->next) {
+        if (cl->busy && op == cl->head)
+            continue;
+        if (pool_submit(cl->pool, &op->job))
+            log_error("chatlog: cannot queue %zu messages at shutdown; they are lost", op->n);
+    }
+}
+
+void chatlog_destroy(struct chatlog *cl)
+{
+    /* only operations the pool refused can be left here */
+    while (cl->head) {
+        struct chatlog_op *op = cl->head;
+        cl->head = op->next;
+        op_free(op);
+    }
+    for (size_t i = 0; i < cl->npending; i++)
+        entry_free(&cl->pending[i]);
+    free(cl->pending);
+    *cl = (struct chatlog){0};
+}

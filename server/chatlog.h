@@ -1,0 +1,85 @@
+/*
+ * The chat log: persists every chat message with group commit, and reads history pages, in
+ * one ordered lane on the worker pool.
+ *
+ * Messages accepted during one loop turn (or within --db-batch-ms) are committed together in
+ * one transaction, so thousands of chatting clients cost a few fsyncs a second, not thousands.
+ * The chat event goes to the room at once; the sender's ok {seq} is sent only once its batch
+ * has committed, so an acknowledged message is a saved message. While one batch is being
+ * written the next accumulates: the busier the server, the larger the batches.
+ *
+ * Operations run one at a time in arrival order, so a history read sees every message
+ * accepted before it. Loop thread only (the jobs it submits run on workers and touch only
+ * their own copies of the data).
+ */
+#ifndef PARLOR_CHATLOG_H
+#define PARLOR_CHATLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <libwebsockets.h>
+
+struct server;
+struct pool;
+struct chatlog_op;
+
+struct chatlog_entry {
+    uint64_t session_id; /* who gets the ok; 0 for nobody */
+    bool has_id;
+    json_int_t req_id;
+    char *room, *sender, *text; /* one allocation, owned */
+    uint64_t seq;
+    int64_t ts;
+};
+
+struct chatlog_stats {
+    uint64_t batches;  /* committed transactions */
+    uint64_t rows;     /* messages committed */
+    uint64_t failures; /* batches that failed */
+    size_t max_batch;  /* largest batch so far */
+    size_t pending;    /* accepted, not yet handed to a worker */
+};
+
+struct chatlog {
+    struct server *srv;
+    struct pool *pool;
+    struct lws_context *ctx;
+    int batch_ms;       /* how long a batch may wait to gather more */
+    size_t batch_max;   /* rows per transaction */
+    size_t pending_max; /* accepted-but-unwritten rows before say gets server_busy */
+
+    struct chatlog_entry *pending; /* accepted, not yet in an operation */
+    size_t npending, cap;
+    struct chatlog_op *head, *tail; /* operations in order; head is on a worker if busy */
+    bool busy;
+    bool flush_scheduled;
+    bool stopping;
+    lws_sorted_usec_list_t flush_sul;
+    lws_sorted_usec_list_t retry_sul; /* the pool was full: try again shortly */
+    struct chatlog_stats stats;
+};
+
+int chatlog_init(struct chatlog *cl, struct server *srv, struct pool *pool, struct lws_context *ctx,
+                 int batch_ms, int batch_max, int pending_max);
+/* True when a new message would pass pending_max: refuse it before any side effect. */
+bool chatlog_full(const struct chatlog *cl);
+/* Queues a message for the next batch; the ok {seq} goes to session `session_id` after commit
+ * (or an `internal` error if the commit fails). 0, or -1 when out of memory. */
+int chatlog_append(struct chatlog *cl, uint64_t session_id, bool has_id, json_int_t req_id,
+                   const char *room, uint64_t seq, const char *sender, const char *text,
+                   int64_t ts);
+/* Reads up to `limit` messages of `room` with seq < before, after every message accepted so
+ * far is written; replies ok {messages} (or an error) to the session. 0, or -1 when the pool
+ * refused (nothing will be sent: reply server_busy). */
+int chatlog_history(struct chatlog *cl, uint64_t session_id, bool has_id, json_int_t req_id,
+                    const char *room, uint64_t before, int limit);
+/* Shutdown, before pool_destroy(): hands everything pending to the pool, whose destruction
+ * finishes it. No more timers run. */
+void chatlog_stop(struct chatlog *cl);
+/* Frees what is left; safe on a zeroed struct. */
+void chatlog_destroy(struct chatlog *cl);
+
+#endif

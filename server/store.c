@@ -1,0 +1,123 @@
+/* parlor's SQL (see store.h). Workers, and the main thread at startup. */
+#include "store.h"
+
+#include <stdio.h>
+
+#include "log.h"
+#include "proto.h"
+
+int store_insert_messages(struct db_worker *w, const struct store_msg *msgs, size_t n)
+{
+    sqlite3_stmt *st;
+
+    if (db_exec(w, "BEGIN IMMEDIATE"))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        st = db_stmt(w, DB_INSERT_MESSAGE);
+        if (!st)
+            goto fail;
+        sqlite3_bind_text(st, 1, msgs[i].room, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)msgs[i].seq);
+        sqlite3_bind_text(st, 3, msgs[i].sender, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, msgs[i].text, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, msgs[i].ts);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            log_error("worker %d: insert message %s/%llu: %s", w->index, msgs[i].room,
+                      (unsigned long long)msgs[i].seq, sqlite3_errmsg(w->db));
+            goto fail;
+        }
+    }
+    if (db_exec(w, "COMMIT"))
+        goto fail;
+    return 0;
+fail:
+    db_exec(w, "ROLLBACK");
+    return -1;
+}
+
+/* Rows come newest first; the protocol wants oldest first. */
+static json_t *history_from_rows(sqlite3_stmt *st, const char *room, json_t *events)
+{
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *ev =
+            proto_ev_chat(room, (const char *)sqlite3_column_text(st, 1),
+                          (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3),
+                          (uint64_t)sqlite3_column_int64(st, 0));
+        if (!ev || json_array_insert_new(events, 0, ev))
+            goto fail;
+    }
+    if (rc == SQLITE_DONE)
+        return events;
+fail:
+    json_decref(events);
+    return NULL;
+}
+
+json_t *store_history(struct db_worker *w, const char *room, uint64_t before, int limit)
+{
+    sqlite3_stmt *st = db_stmt(w, DB_SELECT_HISTORY);
+    json_t *events;
+
+    if (!st)
+        return NULL;
+    sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, before > INT64_MAX ? INT64_MAX : (sqlite3_int64)before);
+    sqlite3_bind_int(st, 3, limit);
+    events = history_from_rows(st, room, json_array());
+    if (!events)
+        log_error("worker %d: history of %s: %s", w->index, room, sqlite3_errmsg(w->db));
+    sqlite3_reset(st);
+    return events;
+}
+
+int store_load_room(sqlite3 *db, const char *room, int limit, uint64_t *last_seq, json_t **events,
+                    char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+
+    *last_seq = 0;
+    *events = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT max(seq) FROM messages WHERE room = ?", -1, &st, NULL))
+        goto fail;
+    sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        goto fail;
+    *last_seq = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+
+    if (sqlite3_prepare_v2(db,
+                           "SELECT seq, sender, text, ts FROM messages WHERE room = ? "
+                           "ORDER BY seq DESC LIMIT ?",
+                           -1, &st, NULL))
+        goto fail;
+    sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, limit);
+    *events = history_from_rows(st, room, json_array());
+    if (!*events)
+        goto fail;
+    sqlite3_finalize(st);
+    return 0;
+fail:
+    snprintf(err, errlen, "loading room %s: %s", room, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return -1;
+}
+
+uint64_t store_load_max_room_number(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    uint64_t n = 0;
+
+    /* DISTINCT room walks the primary key once per room, not once per message */
+    if (sqlite3_prepare_v2(db,
+                           "SELECT max(CAST(substr(room, 2) AS INTEGER)) FROM "
+                           "(SELECT DISTINCT room FROM messages) WHERE room GLOB 'r[0-9]*'",
+                           -1, &st, NULL))
+        return 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}

@@ -1,0 +1,121 @@
+// Persistence of chat (issue "storage"): acknowledged messages survive a restart and a
+// kill -9, the lobby's history and seq continue, new rooms never reuse an id whose history is
+// stored, `history` pages back through the database, and the file passes integrity_check.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startServer, stopAndCheck, signIn, NO_RATE_LIMITS } from './lib/harness.mjs';
+
+function sqlite(db, sql) {
+  return execFileSync('sqlite3', [db, sql], { encoding: 'utf8' }).trim();
+}
+
+describe('storage: chat survives restarts', () => {
+  let dir;
+  let db;
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-store-'));
+    db = path.join(dir, 'parlor.db');
+  });
+  after(async () => { await rm(dir, { recursive: true, force: true }); });
+
+  it('lobby history, seq and room ids continue after a clean restart', async () => {
+    let server = await startServer(NO_RATE_LIMITS, { db });
+    const a = await signIn(server.url, 'keeper', { join: ['lobby'] });
+    for (let i = 1; i <= 60; i++) {
+      const r = await a.ok('say', { room: 'lobby', text: `m${i}` });
+      assert.equal(r.seq, i);
+    }
+    const { room } = await a.ok('create', { name: 'side' });
+    assert.equal(room.id, 'r1');
+    await a.ok('say', { room: 'r1', text: 'in the side room' });
+    await a.close();
+    await stopAndCheck(server);
+
+    server = await startServer(NO_RATE_LIMITS, { db });
+    const b = await signIn(server.url, 'returner');
+    const j = await b.ok('join', { room: 'lobby' });
+    assert.deepEqual(j.history.map((e) => e.seq), Array.from({ length: 50 }, (_, i) => i + 11));
+    assert.equal(j.history.at(-1).text, 'm60');
+    assert.equal(j.history.at(-1).from, 'keeper');
+    const r = await b.ok('say', { room: 'lobby', text: 'after restart' });
+    assert.equal(r.seq, 61, 'seq continues where it stopped');
+    // r1 has stored history: a new room must not inherit it
+    const c = await b.ok('create', { name: 'new side' });
+    assert.equal(c.room.id, 'r2');
+    const h = await b.ok('history', { room: 'r2' });
+    assert.deepEqual(h.messages, []);
+    await b.close();
+    await stopAndCheck(server);
+    assert.equal(sqlite(db, 'PRAGMA integrity_check'), 'ok');
+  });
+
+  it('history pages back through the database, oldest first', async () => {
+    const server = await startServer(NO_RATE_LIMITS, { db });
+    const a = await signIn(server.url, 'pager', { join: ['lobby'] });
+    // the previous test left seq 1..61 in the lobby
+    const last = await a.ok('history', { room: 'lobby', limit: 5 });
+    assert.deepEqual(last.messages.map((m) => m.seq), [57, 58, 59, 60, 61]);
+    assert.deepEqual(Object.keys(last.messages[0]).sort(), ['from', 'room', 'seq', 'text', 'ts', 'type']);
+    const page = await a.ok('history', { room: 'lobby', before: 11, limit: 200 });
+    assert.deepEqual(page.messages.map((m) => m.seq), Array.from({ length: 10 }, (_, i) => i + 1));
+    assert.equal(page.messages[0].text, 'm1');
+    const dflt = await a.ok('history', { room: 'lobby' });
+    assert.equal(dflt.messages.length, 50);
+    // a message just acknowledged is visible to the next read
+    const r = await a.ok('say', { room: 'lobby', text: 'fresh' });
+    const now = await a.ok('history', { room: 'lobby', limit: 1 });
+    assert.deepEqual(now.messages.map((m) => [m.seq, m.text]), [[r.seq, 'fresh']]);
+
+    assert.equal((await a.request('history', { room: 'lobby', limit: 201 })).field, 'limit');
+    assert.equal((await a.request('history', { room: 'lobby', before: 0 })).field, 'before');
+    assert.equal((await a.request('history', { room: 'nowhere' })).code, 'no_such_room');
+    await a.ok('leave', { room: 'lobby' });
+    assert.equal((await a.request('history', { room: 'lobby' })).code, 'not_in_room');
+    await a.close();
+    await stopAndCheck(server);
+  });
+
+  it('kill -9: every acknowledged message is on disk and the file is intact', async () => {
+    const server = await startServer(NO_RATE_LIMITS, { db });
+    const clients = await Promise.all(
+      ['k1', 'k2', 'k3'].map((n) => signIn(server.url, n, { join: ['lobby'] })));
+    const acked = [];
+    // many messages in flight at once, so they are committed in shared batches
+    await Promise.all(clients.map(async (c, ci) => {
+      const replies = await Promise.all(Array.from({ length: 100 }, (_, i) =>
+        c.request('say', { room: 'lobby', text: `kill ${ci}-${i}` })));
+      for (const r of replies) {
+        assert.equal(r.type, 'ok', JSON.stringify(r));
+        acked.push(r.seq);
+      }
+    }));
+    await server.kill();
+
+    const stored = new Set(sqlite(db, "SELECT seq FROM messages WHERE room = 'lobby' AND text LIKE 'kill %'")
+      .split('\n').map(Number));
+    const missing = acked.filter((seq) => !stored.has(seq));
+    assert.deepEqual(missing, [], 'acknowledged messages missing after kill -9');
+    assert.equal(stored.size, 300);
+    assert.equal(sqlite(db, 'PRAGMA integrity_check'), 'ok');
+
+    // and the server starts again on that file
+    const again = await startServer(NO_RATE_LIMITS, { db });
+    const c = await signIn(again.url, 'after-kill');
+    const j = await c.ok('join', { room: 'lobby' });
+    assert.equal(j.history.length, 50);
+    await c.close();
+    await stopAndCheck(again);
+  });
+});
+
+describe('storage: bad database path', () => {
+  it('a database that cannot be opened stops the server with a one-line reason', async () => {
+    await assert.rejects(
+      startServer([], { db: '/nonexistent-dir/parlor.db' }),
+      (e) => /parlor-server: database '\/nonexistent-dir\/parlor.db': unable to open/.test(e.message));
+  });
+});

@@ -1,0 +1,134 @@
+/*
+ * Tests for the schema migrations (server/schema.c): an empty database reaches the latest
+ * version with every table; a version-1 database keeps its data when migrated; running the
+ * migrations again changes nothing; a database newer than the program is refused.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "schema.h"
+
+static int setup(void **state)
+{
+    sqlite3 *db;
+
+    if (sqlite3_open(":memory:", &db) != SQLITE_OK)
+        return -1;
+    *state = db;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    sqlite3_close(*state);
+    return 0;
+}
+
+static long long scalar(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    long long v = -1;
+
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void exec_ok(sqlite3 *db, const char *sql)
+{
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+static void test_schema_empty_database_reaches_latest_with_every_table(void **state)
+{
+    sqlite3 *db = *state;
+    char err[256];
+    const char *tables[] = {"users",     "messages", "settings", "bans",
+                            "questions", "games",    "results"};
+
+    assert_int_equal(schema_version(db), 0);
+    assert_int_equal(schema_migrate(db, schema_latest(), err, sizeof(err)), 0);
+    assert_int_equal(schema_version(db), schema_latest());
+    assert_true(schema_latest() >= 2);
+    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+        char sql[128];
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'",
+                 tables[i]);
+        assert_int_equal(scalar(db, sql), 1);
+    }
+    /* names are unique case-insensitively */
+    exec_ok(db, "INSERT INTO users (name, pw_hash, pw_salt, pw_params, created) "
+                "VALUES ('Alice', x'00', x'00', 'p', 1)");
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO users (name, pw_hash, pw_salt, pw_params, "
+                                      "created) VALUES ('alice', x'00', x'00', 'p', 1)",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+}
+
+static void test_schema_version_1_data_survives_the_upgrade(void **state)
+{
+    sqlite3 *db = *state;
+    char err[256];
+
+    assert_int_equal(schema_migrate(db, 1, err, sizeof(err)), 0);
+    assert_int_equal(schema_version(db), 1);
+    assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'bans'"), 0);
+    exec_ok(db, "INSERT INTO users (name, pw_hash, pw_salt, pw_params, created) "
+                "VALUES ('bob', x'01', x'02', 'p', 5)");
+    exec_ok(db, "INSERT INTO messages VALUES ('lobby', 1, 'bob', 'hi', 7)");
+
+    assert_int_equal(schema_migrate(db, schema_latest(), err, sizeof(err)), 0);
+    assert_int_equal(schema_version(db), schema_latest());
+    assert_int_equal(scalar(db, "SELECT created FROM users WHERE name = 'BOB'"), 5);
+    assert_int_equal(scalar(db, "SELECT points FROM users WHERE name = 'bob'"), 0);
+    assert_int_equal(scalar(db, "SELECT ts FROM messages WHERE room = 'lobby' AND seq = 1"), 7);
+}
+
+static void test_schema_migrating_again_changes_nothing(void **state)
+{
+    sqlite3 *db = *state;
+    char err[256];
+
+    assert_int_equal(schema_migrate(db, schema_latest(), err, sizeof(err)), 0);
+    exec_ok(db, "INSERT INTO messages VALUES ('lobby', 1, 'bob', 'hi', 7)");
+    assert_int_equal(schema_migrate(db, schema_latest(), err, sizeof(err)), 0);
+    assert_int_equal(schema_version(db), schema_latest());
+    assert_int_equal(scalar(db, "SELECT count(*) FROM messages"), 1);
+}
+
+static void test_schema_newer_database_is_refused(void **state)
+{
+    sqlite3 *db = *state;
+    char err[256] = "", sql[64];
+
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", schema_latest() + 1);
+    exec_ok(db, sql);
+    assert_int_equal(schema_migrate(db, schema_latest(), err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "newer than this parlor-server"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_schema_empty_database_reaches_latest_with_every_table,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_version_1_data_survives_the_upgrade, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_schema_migrating_again_changes_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_schema_newer_database_is_refused, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
