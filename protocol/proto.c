@@ -23,12 +23,14 @@ static const char *const err_codes[PROTO_E_COUNT] = {
     [PROTO_E_RATE_LIMITED] = "rate_limited",
     [PROTO_E_SERVER_BUSY] = "server_busy",
     [PROTO_E_INTERNAL] = "internal",
+    [PROTO_E_BAD_CREDENTIALS] = "bad_credentials",
 };
 
 static const char *const type_names[PROTO_TYPE_COUNT] = {
-    [PROTO_HELLO] = "hello",     [PROTO_ROOMS] = "rooms", [PROTO_CREATE] = "create",
-    [PROTO_JOIN] = "join",       [PROTO_LEAVE] = "leave", [PROTO_SAY] = "say",
-    [PROTO_WHISPER] = "whisper", [PROTO_PING] = "ping",   [PROTO_HISTORY] = "history",
+    [PROTO_HELLO] = "hello",       [PROTO_ROOMS] = "rooms", [PROTO_CREATE] = "create",
+    [PROTO_JOIN] = "join",         [PROTO_LEAVE] = "leave", [PROTO_SAY] = "say",
+    [PROTO_WHISPER] = "whisper",   [PROTO_PING] = "ping",   [PROTO_HISTORY] = "history",
+    [PROTO_REGISTER] = "register", [PROTO_LOGIN] = "login", [PROTO_RESUME] = "resume",
 };
 
 const char *proto_err_code(enum proto_err code)
@@ -198,6 +200,20 @@ static int decode_fields(json_t *root, const struct proto_limits *lim, struct pr
     case PROTO_ROOMS:
     case PROTO_PING:
         return 0;
+    case PROTO_REGISTER:
+    case PROTO_LOGIN:
+        req->password = need_string(root, "password", err);
+        if (!req->password)
+            return -1;
+        req->password_len = strlen(req->password);
+        if (req->password_len < PROTO_PASSWORD_MIN || req->password_len > PROTO_PASSWORD_MAX) {
+            proto_error_set(err, PROTO_E_BAD_REQUEST, "password",
+                            "field 'password' must be %d-%d bytes", PROTO_PASSWORD_MIN,
+                            PROTO_PASSWORD_MAX);
+            return -1;
+        }
+        /* the name follows hello's rules */
+        /* fall through */
     case PROTO_HELLO:
         req->name = need_string(root, "name", err);
         if (!req->name)
@@ -229,6 +245,16 @@ static int decode_fields(json_t *root, const struct proto_limits *lim, struct pr
             }
             req->has_max = true;
             req->max = (int)json_integer_value(v);
+        }
+        return 0;
+    case PROTO_RESUME:
+        req->token = need_string(root, "token", err);
+        if (!req->token)
+            return -1;
+        if (!req->token[0] || strlen(req->token) > PROTO_TOKEN_MAX) {
+            proto_error_set(err, PROTO_E_BAD_REQUEST, "token", "field 'token' must be 1-%d bytes",
+                            PROTO_TOKEN_MAX);
+            return -1;
         }
         return 0;
     case PROTO_HISTORY:
@@ -358,7 +384,7 @@ int proto_decode(const char *buf, size_t len, const struct proto_limits *lim, st
 
 fail:
     json_decref(root);
-    req->name = req->room = req->to = req->text = NULL;
+    req->name = req->room = req->to = req->text = req->password = req->token = NULL;
     return -1;
 }
 

@@ -33,6 +33,7 @@ enum proto_err {
     PROTO_E_RATE_LIMITED,
     PROTO_E_SERVER_BUSY,
     PROTO_E_INTERNAL,
+    PROTO_E_BAD_CREDENTIALS,
     PROTO_E_COUNT
 };
 
@@ -46,6 +47,9 @@ enum proto_type {
     PROTO_WHISPER,
     PROTO_PING,
     PROTO_HISTORY,
+    PROTO_REGISTER,
+    PROTO_LOGIN,
+    PROTO_RESUME,
     PROTO_TYPE_COUNT
 };
 
@@ -59,17 +63,23 @@ struct proto_limits {
 
 #define PROTO_ROOM_ID_MAX       64  /* longer ids cannot exist; they get no_such_room */
 #define PROTO_HISTORY_LIMIT_MAX 200 /* messages one history request may ask for */
+#define PROTO_PASSWORD_MIN      8   /* bytes */
+#define PROTO_PASSWORD_MAX      128 /* bytes */
+#define PROTO_TOKEN_MAX         256 /* bytes; longer cannot be ours */
 
 /* A decoded request. String fields point into `root` and live until proto_req_free(). */
 struct proto_req {
     enum proto_type type;
     bool has_id;
     json_int_t id;
-    const char *name; /* hello, create */
-    const char *room; /* join, leave, say */
-    const char *to;   /* whisper */
-    const char *text; /* say, whisper */
-    bool has_max;     /* create */
+    const char *name;     /* hello, create */
+    const char *room;     /* join, leave, say */
+    const char *to;       /* whisper */
+    const char *text;     /* say, whisper */
+    const char *password; /* register, login */
+    size_t password_len;
+    const char *token; /* resume */
+    bool has_max;      /* create */
     int max;
     bool has_before; /* history */
     int64_t before;

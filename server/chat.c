@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "accounts.h"
 #include "chatlog.h"
 #include "log.h"
 #include "proto.h"
@@ -82,8 +83,13 @@ static void handle_hello(struct server *srv, struct session *s, const struct pro
 {
     json_t *ok;
 
-    if (s->signed_in) {
+    if (s->signed_in || s->auth_pending) {
         reply_error(s, req, PROTO_E_NOT_ALLOWED, NULL, "already signed in as '%s'", s->name);
+        return;
+    }
+    if (srv->accounts && accounts_name_registered(srv->accounts, req->name)) {
+        reply_error(s, req, PROTO_E_NAME_TAKEN, NULL, "the name '%s' is registered: log in with it",
+                    req->name);
         return;
     }
     if (session_set_name(s, req->name)) {
@@ -95,6 +101,21 @@ static void handle_hello(struct server *srv, struct session *s, const struct pro
     ok = proto_ok(req);
     json_object_set_new(ok, "name", json_string(s->name));
     reply_ok(s, ok);
+}
+
+/* register, login and resume need the accounts service */
+static void handle_account(struct server *srv, struct session *s, const struct proto_req *req)
+{
+    if (!srv->accounts) {
+        reply_error(s, req, PROTO_E_INTERNAL, NULL, "accounts are not available on this server");
+        return;
+    }
+    if (req->type == PROTO_REGISTER)
+        accounts_register(srv->accounts, s, req);
+    else if (req->type == PROTO_LOGIN)
+        accounts_login(srv->accounts, s, req);
+    else
+        accounts_resume(srv->accounts, s, req);
 }
 
 static void handle_rooms(struct server *srv, struct session *s, const struct proto_req *req)
@@ -341,7 +362,8 @@ static const handler_fn handlers[PROTO_TYPE_COUNT] = {
     [PROTO_CREATE] = handle_create,   [PROTO_JOIN] = handle_join,
     [PROTO_LEAVE] = handle_leave,     [PROTO_SAY] = handle_say,
     [PROTO_WHISPER] = handle_whisper, [PROTO_PING] = handle_ping,
-    [PROTO_HISTORY] = handle_history,
+    [PROTO_HISTORY] = handle_history, [PROTO_REGISTER] = handle_account,
+    [PROTO_LOGIN] = handle_account,   [PROTO_RESUME] = handle_account,
 };
 
 void chat_handle(struct server *srv, struct session *s, const char *buf, size_t len)
@@ -369,8 +391,9 @@ void chat_handle(struct server *srv, struct session *s, const char *buf, size_t 
         session_send_json(s, proto_error_json(&err));
         return;
     }
-    if (!s->signed_in && req.type != PROTO_HELLO) {
-        reply_error(s, &req, PROTO_E_UNAUTHORIZED, NULL, "sign in with hello first");
+    if (!s->signed_in && req.type != PROTO_HELLO && req.type != PROTO_REGISTER &&
+        req.type != PROTO_LOGIN && req.type != PROTO_RESUME) {
+        reply_error(s, &req, PROTO_E_UNAUTHORIZED, NULL, "sign in first (hello, login or resume)");
         goto out;
     }
     handlers[req.type](srv, s, &req);

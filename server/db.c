@@ -18,6 +18,10 @@ static const char *const stmt_sql[DB_NSTMT] = {
         "INSERT INTO messages (room, seq, sender, text, ts) VALUES (?, ?, ?, ?, ?)",
     [DB_SELECT_HISTORY] = "SELECT seq, sender, text, ts FROM messages WHERE room = ? AND seq < ? "
                           "ORDER BY seq DESC LIMIT ?",
+    [DB_INSERT_USER] = "INSERT INTO users (name, pw_hash, pw_salt, pw_params, created) "
+                       "VALUES (?, ?, ?, ?, ?)",
+    [DB_SELECT_USER] = "SELECT id, name, pw_hash, pw_salt, pw_params, banned_until FROM users "
+                       "WHERE name = ?",
 };
 
 static sqlite3 *open_connection(const char *path, const char *pragmas, char *err, size_t errlen)

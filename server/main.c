@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "accounts.h"
 #include "chatlog.h"
 #include "config.h"
 #include "db.h"
@@ -63,8 +64,14 @@ static void raise_fd_limit(void)
              (unsigned long long)rl.rlim_cur);
 }
 
-/* Restores what must survive a restart: the lobby's recent chat and seq, and the room id
- * counter (so a new room never inherits an old room's stored history). */
+/* Restores what must survive a restart: the lobby's recent chat and seq, the room id counter
+ * (so a new room never inherits an old room's stored history), the accounts and the token
+ * key. */
+static int add_user(void *arg, int64_t id, const char *name)
+{
+    return accounts_add_user(arg, id, name);
+}
+
 static int load_saved_state(struct server *srv, sqlite3 *db, char *err, size_t errlen)
 {
     struct room *lobby = room_find(&srv->rooms, "lobby");
@@ -77,6 +84,10 @@ static int load_saved_state(struct server *srv, sqlite3 *db, char *err, size_t e
     json_array_foreach(events, i, ev) room_history_push(lobby, ev);
     json_decref(events);
     srv->rooms.next_id = store_load_max_room_number(db) + 1;
+    if (store_load_token_key(db, srv->accounts->key, AUTH_KEY_LEN, err, errlen))
+        return -1;
+    if (store_load_users(db, add_user, srv->accounts, err, errlen))
+        return -1;
     log_info("lobby: %zu recent messages restored, next seq %llu", i,
              (unsigned long long)lobby->last_seq + 1);
     return 0;
@@ -89,6 +100,7 @@ int main(int argc, char **argv)
     struct ws ws;
     struct pool *pool = NULL;
     struct chatlog chatlog = {0};
+    struct accounts accounts = {0};
     struct db_cfg dbc;
     sqlite3 *startup_db;
     char err[512];
@@ -122,9 +134,18 @@ int main(int argc, char **argv)
         goto out;
     signal_ctx = ws.ctx;
 
+    accounts_init(
+        &accounts, &srv, NULL,
+        &(struct accounts_cfg){.cost = auth_scrypt_default(cfg.scrypt_log2n),
+                               .hash_limit = cfg.auth_concurrency
+                                                 ? cfg.auth_concurrency
+                                                 : (cfg.db_workers > 1 ? cfg.db_workers - 1 : 1),
+                               .wait_max = (size_t)cfg.db_queue,
+                               .token_ttl_ms = (int64_t)cfg.token_days * 24 * 3600 * 1000});
     startup_db = db_prepare_file(cfg.db, err, sizeof(err));
     if (!startup_db)
         goto out;
+    srv.accounts = &accounts;
     rc = load_saved_state(&srv, startup_db, err, sizeof(err));
     sqlite3_close(startup_db);
     if (rc) {
@@ -144,6 +165,7 @@ int main(int argc, char **argv)
         goto out;
     ws.pool = pool;
     chatlog_init(&chatlog, &srv, pool, ws.ctx, cfg.db_batch_ms, cfg.db_batch_max, cfg.db_queue);
+    accounts.pool = pool;
     srv.chatlog = &chatlog;
 
     log_info("parlor/%s listening on port %d, serving %s, database %s, %d workers", PARLOR_VERSION,
@@ -162,6 +184,8 @@ out:
     ws_destroy(&ws); /* closes what is left; CLOSED callbacks still see the model */
     srv.chatlog = NULL;
     chatlog_destroy(&chatlog);
+    srv.accounts = NULL;
+    accounts_destroy(&accounts);
     server_destroy(&srv);
     return rc;
 }

@@ -17,6 +17,7 @@
 
 struct session;
 struct chatlog;
+struct accounts;
 
 /* What the model needs from the connection layer. Loop thread only. */
 struct transport_ops {
@@ -44,8 +45,9 @@ struct server {
     struct hmap sessions_by_name; /* folded name -> signed-in struct session * */
     uint64_t next_session_id;
     struct rooms rooms;
-    struct msgbuf *welcome;  /* serialized once, sent by reference to every connection */
-    struct chatlog *chatlog; /* persists chat; NULL keeps history in memory only (tests) */
+    struct msgbuf *welcome;    /* serialized once, sent by reference to every connection */
+    struct chatlog *chatlog;   /* persists chat; NULL keeps history in memory only (tests) */
+    struct accounts *accounts; /* registered users; NULL: guests only (tests) */
 
     int64_t (*wall_ms)(void); /* timestamps clients see */
     int64_t (*mono_ms)(void); /* rate limits and durations */

@@ -25,6 +25,8 @@ struct session {
     void *conn; /* the transport's handle (struct lws *); NULL once closed */
 
     bool signed_in;
+    bool auth_pending; /* a register or login is being checked on the pool */
+    int64_t user_id;   /* the account, or 0 for a guest */
     char name[SESSION_NAME_MAX + 1];
     char name_key[SESSION_NAME_MAX + 1]; /* case-folded, key of sessions_by_name */
 

@@ -1,7 +1,11 @@
 /* parlor's SQL (see store.h). Workers, and the main thread at startup. */
 #include "store.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
+
+#include <openssl/rand.h>
 
 #include "log.h"
 #include "proto.h"
@@ -120,4 +124,119 @@ uint64_t store_load_max_room_number(sqlite3 *db)
         n = (uint64_t)sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return n;
+}
+
+int store_create_user(struct db_worker *w, const char *name, const uint8_t *hash, size_t hashlen,
+                      const uint8_t *salt, size_t saltlen, const char *params, int64_t created,
+                      int64_t *id)
+{
+    sqlite3_stmt *st = db_stmt(w, DB_INSERT_USER);
+    int rc;
+
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, hash, (int)hashlen, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, salt, (int)saltlen, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, params, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, created);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        *id = sqlite3_last_insert_rowid(w->db);
+        return 0;
+    }
+    if (sqlite3_extended_errcode(w->db) == SQLITE_CONSTRAINT_UNIQUE)
+        return -EEXIST;
+    log_error("worker %d: create user: %s", w->index, sqlite3_errmsg(w->db));
+    return -1;
+}
+
+static void copy_blob(sqlite3_stmt *st, int col, uint8_t *out, size_t cap, size_t *len)
+{
+    size_t n = (size_t)sqlite3_column_bytes(st, col);
+
+    if (n > cap)
+        n = cap;
+    memcpy(out, sqlite3_column_blob(st, col), n);
+    *len = n;
+}
+
+int store_find_user(struct db_worker *w, const char *name, struct store_user *u)
+{
+    sqlite3_stmt *st = db_stmt(w, DB_SELECT_USER);
+    int rc;
+
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc != SQLITE_ROW) {
+        log_error("worker %d: find user: %s", w->index, sqlite3_errmsg(w->db));
+        return -1;
+    }
+    u->id = sqlite3_column_int64(st, 0);
+    snprintf(u->name, sizeof(u->name), "%s", (const char *)sqlite3_column_text(st, 1));
+    copy_blob(st, 2, u->hash, sizeof(u->hash), &u->hashlen);
+    copy_blob(st, 3, u->salt, sizeof(u->salt), &u->saltlen);
+    snprintf(u->params, sizeof(u->params), "%s", (const char *)sqlite3_column_text(st, 4));
+    u->banned_until = sqlite3_column_int64(st, 5); /* NULL reads as 0 */
+    sqlite3_reset(st);
+    return 1;
+}
+
+int store_load_users(sqlite3 *db, int (*fn)(void *arg, int64_t id, const char *name), void *arg,
+                     char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, "SELECT id, name FROM users", -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (fn(arg, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1)))
+            break;
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+fail:
+    snprintf(err, errlen, "loading accounts: %s", sqlite3_errmsg(db));
+    return -1;
+}
+
+int store_load_token_key(sqlite3 *db, uint8_t *key, size_t keylen, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, "SELECT value FROM settings WHERE key = 'token_key'", -1, &st,
+                           NULL) != SQLITE_OK)
+        goto fail;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && (size_t)sqlite3_column_bytes(st, 0) == keylen) {
+        memcpy(key, sqlite3_column_blob(st, 0), keylen);
+        sqlite3_finalize(st);
+        return 0;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    /* first run: a fresh key; tokens signed with it stay valid across restarts */
+    if (RAND_bytes(key, (int)keylen) != 1) {
+        snprintf(err, errlen, "cannot generate the token key: no randomness");
+        return -1;
+    }
+    if (sqlite3_prepare_v2(db,
+                           "INSERT OR REPLACE INTO settings (key, value) VALUES ('token_key', ?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_blob(st, 1, key, (int)keylen, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(st);
+    return 0;
+fail:
+    snprintf(err, errlen, "token key: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return -1;
 }

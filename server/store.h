@@ -29,6 +29,30 @@ int store_insert_messages(struct db_worker *w, const struct store_msg *msgs, siz
  * first; NULL on failure (logged). */
 json_t *store_history(struct db_worker *w, const char *room, uint64_t before, int limit);
 
+/* A user's row, as login needs it. */
+struct store_user {
+    int64_t id;
+    char name[65];
+    uint8_t hash[64], salt[64];
+    size_t hashlen, saltlen;
+    char params[64];
+    int64_t banned_until; /* 0 when not banned */
+};
+
+/* Worker: creates an account. 0 with *id set, -EEXIST when the name is taken (in any case),
+ * -1 on failure (logged). */
+int store_create_user(struct db_worker *w, const char *name, const uint8_t *hash, size_t hashlen,
+                      const uint8_t *salt, size_t saltlen, const char *params, int64_t created,
+                      int64_t *id);
+/* Worker: the account named `name` (case-insensitively). 1 found, 0 none, -1 failure. */
+int store_find_user(struct db_worker *w, const char *name, struct store_user *u);
+
+/* Startup: calls `fn` for every account. 0 or -1 with err. */
+int store_load_users(sqlite3 *db, int (*fn)(void *arg, int64_t id, const char *name), void *arg,
+                     char *err, size_t errlen);
+/* Startup: the token MAC key, created at random on first run. 0 or -1 with err. */
+int store_load_token_key(sqlite3 *db, uint8_t *key, size_t keylen, char *err, size_t errlen);
+
 /* Startup: the room's newest seq and its last `limit` chat events (oldest first). */
 int store_load_room(sqlite3 *db, const char *room, int limit, uint64_t *last_seq, json_t **events,
                     char *err, size_t errlen);

@@ -761,7 +761,7 @@ static void test_proto_err_code_strings(void **state)
         {PROTO_E_NO_SUCH_USER, "no_such_user"}, {PROTO_E_ROOM_FULL, "room_full"},
         {PROTO_E_NOT_IN_ROOM, "not_in_room"},   {PROTO_E_NOT_ALLOWED, "not_allowed"},
         {PROTO_E_RATE_LIMITED, "rate_limited"}, {PROTO_E_SERVER_BUSY, "server_busy"},
-        {PROTO_E_INTERNAL, "internal"},
+        {PROTO_E_INTERNAL, "internal"},         {PROTO_E_BAD_CREDENTIALS, "bad_credentials"},
     };
 
     (void)state;
@@ -783,7 +783,73 @@ static void test_proto_type_names(void **state)
     assert_string_equal(proto_type_name(PROTO_SAY), "say");
     assert_string_equal(proto_type_name(PROTO_WHISPER), "whisper");
     assert_string_equal(proto_type_name(PROTO_PING), "ping");
+    assert_string_equal(proto_type_name(PROTO_HISTORY), "history");
+    assert_string_equal(proto_type_name(PROTO_REGISTER), "register");
+    assert_string_equal(proto_type_name(PROTO_LOGIN), "login");
+    assert_string_equal(proto_type_name(PROTO_RESUME), "resume");
     assert_string_equal(proto_type_name(PROTO_TYPE_COUNT), "?");
+}
+
+static void test_proto_history_fields(void **state)
+{
+    struct proto_req req;
+    struct proto_error err;
+    const char *s;
+
+    (void)state;
+    expect_ok("{\"type\":\"history\",\"room\":\"lobby\"}", PROTO_HISTORY, &req);
+    assert_string_equal(req.room, "lobby");
+    assert_false(req.has_before);
+    assert_int_equal(req.limit, 0);
+    proto_req_free(&req);
+    expect_ok("{\"type\":\"history\",\"room\":\"r1\",\"before\":9,\"limit\":200}", PROTO_HISTORY,
+              &req);
+    assert_true(req.has_before);
+    assert_int_equal(req.before, 9);
+    assert_int_equal(req.limit, 200);
+    proto_req_free(&req);
+    s = "{\"type\":\"history\",\"room\":\"r1\",\"limit\":201}";
+    expect_error_len(s, strlen(s), &lim, PROTO_E_BAD_REQUEST, "limit", &err);
+    s = "{\"type\":\"history\",\"room\":\"r1\",\"limit\":0}";
+    expect_error_len(s, strlen(s), &lim, PROTO_E_BAD_REQUEST, "limit", &err);
+    s = "{\"type\":\"history\",\"room\":\"r1\",\"before\":0}";
+    expect_error_len(s, strlen(s), &lim, PROTO_E_BAD_REQUEST, "before", &err);
+    s = "{\"type\":\"history\",\"room\":\"r1\",\"before\":\"9\"}";
+    expect_error_len(s, strlen(s), &lim, PROTO_E_BAD_REQUEST, "before", &err);
+    s = "{\"type\":\"history\",\"room\":\"\"}";
+    expect_error_len(s, strlen(s), &lim, PROTO_E_BAD_REQUEST, "room", &err);
+}
+
+static void test_proto_account_fields(void **state)
+{
+    struct proto_req req;
+    struct proto_error err;
+    const char *s;
+
+    (void)state;
+    expect_ok("{\"type\":\"register\",\"name\":\"ann\",\"password\":\"12345678\"}", PROTO_REGISTER,
+              &req);
+    assert_string_equal(req.name, "ann");
+    assert_string_equal(req.password, "12345678");
+    assert_int_equal(req.password_len, 8);
+    proto_req_free(&req);
+    expect_ok("{\"type\":\"login\",\"name\":\"ann\",\"password\":\"\u044f\u044f\u044f\u044f\"}",
+              PROTO_LOGIN, &req); /* 4 characters, 8 bytes */
+    assert_int_equal(req.password_len, 8);
+    proto_req_free(&req);
+    s = "{\"type\":\"login\",\"name\":\"ann\",\"password\":\"1234567\"}";
+    expect_error_len(s, strlen(s), &lim, PROTO_E_BAD_REQUEST, "password", &err);
+    s = "{\"type\":\"register\",\"name\":\"a b\",\"password\":\"12345678\"}";
+    expect_error_len(s, strlen(s), &lim, PROTO_E_BAD_REQUEST, "name", &err);
+    s = "{\"type\":\"register\",\"name\":\"ann\"}";
+    expect_error_len(s, strlen(s), &lim, PROTO_E_BAD_REQUEST, "password", &err);
+    expect_ok("{\"type\":\"resume\",\"token\":\"v1.x\"}", PROTO_RESUME, &req);
+    assert_string_equal(req.token, "v1.x");
+    proto_req_free(&req);
+    s = "{\"type\":\"resume\",\"token\":\"\"}";
+    expect_error_len(s, strlen(s), &lim, PROTO_E_BAD_REQUEST, "token", &err);
+    s = "{\"type\":\"resume\",\"token\":5}";
+    expect_error_len(s, strlen(s), &lim, PROTO_E_BAD_REQUEST, "token", &err);
 }
 
 /* ---- encoders ---- */
@@ -983,6 +1049,8 @@ int main(void)
         cmocka_unit_test(test_proto_text_blank_rules),
         cmocka_unit_test(test_proto_err_code_strings),
         cmocka_unit_test(test_proto_type_names),
+        cmocka_unit_test(test_proto_history_fields),
+        cmocka_unit_test(test_proto_account_fields),
         cmocka_unit_test(test_proto_ok_reply),
         cmocka_unit_test(test_proto_ok_reply_of_decoded_request),
         cmocka_unit_test(test_proto_error_json_bad_request_has_field),

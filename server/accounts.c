@@ -1,0 +1,411 @@
+/*
+ * Accounts (see accounts.h). Loop thread, except auth_job_run(), which runs on a pool worker
+ * and touches only its job and the worker's connection.
+ */
+#include "accounts.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "db.h"
+#include "log.h"
+#include "pool.h"
+#include "proto.h"
+#include "server.h"
+#include "session.h"
+#include "store.h"
+
+enum auth_kind { AUTH_REGISTER, AUTH_LOGIN };
+
+/* by_name's value for a name whose registration is in flight (user ids are positive) */
+#define RESERVED ((void *)(intptr_t)-1)
+
+struct auth_job {
+    struct pool_job job; /* first: the pool hands it back */
+    struct accounts *acc;
+    struct auth_job *next; /* in the wait line */
+    enum auth_kind kind;
+    uint64_t session_id;
+    bool has_id;
+    json_int_t req_id;
+    char name[SESSION_NAME_MAX + 1];
+    char password[PROTO_PASSWORD_MAX + 1];
+    size_t pwlen;
+    struct auth_scrypt cost;
+    int64_t now_ms;
+    /* results, written by the worker */
+    int64_t user_id;
+    char canon_name[SESSION_NAME_MAX + 1];
+    int64_t banned_until;
+};
+
+static void fold(const char *name, char *key)
+{
+    size_t i;
+
+    for (i = 0; name[i] && i < SESSION_NAME_MAX; i++)
+        key[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
+    key[i] = '\0';
+}
+
+void accounts_init(struct accounts *acc, struct server *srv, struct pool *pool,
+                   const struct accounts_cfg *cfg)
+{
+    *acc = (struct accounts){.srv = srv,
+                             .pool = pool,
+                             .cost = cfg->cost,
+                             .token_ttl_ms = cfg->token_ttl_ms,
+                             .hash_limit = cfg->hash_limit,
+                             .wait_max = cfg->wait_max};
+    if (cfg->key)
+        memcpy(acc->key, cfg->key, AUTH_KEY_LEN);
+    hmap_init(&acc->by_name);
+    hmap_init(&acc->by_id);
+}
+
+static void job_free(struct auth_job *j)
+{
+    OPENSSL_cleanse(j->password, sizeof(j->password));
+    free(j);
+}
+
+void accounts_destroy(struct accounts *acc)
+{
+    while (acc->wait_head) {
+        struct auth_job *j = acc->wait_head;
+        acc->wait_head = j->next;
+        job_free(j);
+    }
+    for (size_t i = 0; i < acc->by_id.cap; i++)
+        if (acc->by_id.slots[i].key)
+            free(acc->by_id.slots[i].val);
+    hmap_destroy(&acc->by_id);
+    hmap_destroy(&acc->by_name);
+    OPENSSL_cleanse(acc->key, sizeof(acc->key));
+}
+
+int accounts_add_user(struct accounts *acc, int64_t id, const char *name)
+{
+    char key[SESSION_NAME_MAX + 1];
+    char *copy = strdup(name);
+
+    fold(name, key);
+    if (!copy || hmap_put(&acc->by_name, key, strlen(key), (void *)(intptr_t)id) ||
+        hmap_put(&acc->by_id, &id, sizeof(id), copy)) {
+        free(copy);
+        return -1;
+    }
+    return 0;
+}
+
+bool accounts_name_registered(const struct accounts *acc, const char *name)
+{
+    char key[SESSION_NAME_MAX + 1];
+
+    fold(name, key);
+    return hmap_get(&acc->by_name, key, strlen(key)) != NULL;
+}
+
+static void reply_error(struct session *s, bool has_id, json_int_t id, enum proto_err code,
+                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void reply_error(struct session *s, bool has_id, json_int_t id, enum proto_err code,
+                        const char *fmt, ...)
+{
+    struct proto_error err = {.has_id = has_id, .id = id};
+    va_list ap;
+
+    va_start(ap, fmt);
+    proto_error_vset(&err, code, NULL, fmt, ap);
+    va_end(ap);
+    session_send_json(s, proto_error_json(&err));
+}
+
+/* Signs the session in as account `user_id` and replies ok {name, token}. */
+static void sign_in(struct accounts *acc, struct session *s, bool has_id, json_int_t id,
+                    int64_t user_id, const char *name)
+{
+    char token[AUTH_TOKEN_MAX];
+    json_t *ok;
+
+    if (session_by_name(acc->srv, name)) {
+        reply_error(s, has_id, id, PROTO_E_NAME_TAKEN, "'%s' is already signed in elsewhere", name);
+        return;
+    }
+    if (auth_token_make(acc->key, user_id, acc->srv->wall_ms() + acc->token_ttl_ms, token) ||
+        session_set_name(s, name)) {
+        reply_error(s, has_id, id, PROTO_E_INTERNAL, "cannot sign in now");
+        return;
+    }
+    s->user_id = user_id;
+    lws_sul_cancel(&s->signin_sul);
+    ok = json_pack("{s:s, s:o, s:s, s:s}", "type", "ok", "re",
+                   has_id ? json_integer(id) : json_null(), "name", name, "token", token);
+    session_send_json(s, ok);
+}
+
+/* ---- on a worker ---- */
+
+static void auth_job_run(struct pool_job *job, void *worker)
+{
+    struct auth_job *j = (struct auth_job *)job;
+    uint8_t salt[AUTH_SALT_LEN], hash[AUTH_HASH_LEN];
+    char params[AUTH_PARAMS_MAX];
+    struct store_user u;
+    int found;
+
+    if (j->kind == AUTH_REGISTER) {
+        if (auth_hash_password(j->password, j->pwlen, j->cost, salt, hash, params)) {
+            job->status = -1;
+            return;
+        }
+        job->status = store_create_user(worker, j->name, hash, sizeof(hash), salt, sizeof(salt),
+                                        params, j->now_ms, &j->user_id);
+        snprintf(j->canon_name, sizeof(j->canon_name), "%s", j->name);
+        return;
+    }
+    found = store_find_user(worker, j->name, &u);
+    if (found < 0) {
+        job->status = -1;
+        return;
+    }
+    if (!found) {
+        /* the same work as a real check: timing must not tell which names exist */
+        auth_dummy_verify(j->password, j->pwlen, j->cost);
+        job->status = -EACCES;
+        return;
+    }
+    if (!auth_verify_password(j->password, j->pwlen, u.params, u.salt, u.saltlen, u.hash,
+                              u.hashlen)) {
+        job->status = -EACCES;
+        return;
+    }
+    j->user_id = u.id;
+    j->banned_until = u.banned_until;
+    snprintf(j->canon_name, sizeof(j->canon_name), "%s", u.name);
+    job->status = 0;
+}
+
+/* ---- back on the loop ---- */
+
+static void start_waiting(struct accounts *acc);
+static void release_reservation(struct accounts *acc, const char *name);
+
+static void finish_register(struct accounts *acc, struct auth_job *j, struct session *s)
+{
+    release_reservation(acc, j->name);
+    if (j->job.status == 0 && accounts_add_user(acc, j->user_id, j->canon_name)) {
+        log_error("accounts: out of memory recording account %s", j->canon_name);
+        j->job.status = -1;
+    }
+    if (j->job.status == 0)
+        acc->stats.registered++;
+    else
+        acc->stats.failures++;
+    if (!s)
+        return;
+    if (j->job.status == -EEXIST)
+        reply_error(s, j->has_id, j->req_id, PROTO_E_NAME_TAKEN, "the name '%s' is registered",
+                    j->name);
+    else if (j->job.status)
+        reply_error(s, j->has_id, j->req_id, PROTO_E_INTERNAL, "the account could not be created");
+    else
+        sign_in(acc, s, j->has_id, j->req_id, j->user_id, j->canon_name);
+}
+
+static void finish_login(struct accounts *acc, struct auth_job *j, struct session *s)
+{
+    if (j->job.status == -EACCES) {
+        acc->stats.failures++;
+        if (s)
+            reply_error(s, j->has_id, j->req_id, PROTO_E_BAD_CREDENTIALS, "wrong name or password");
+        return;
+    }
+    if (j->job.status) {
+        acc->stats.failures++;
+        if (s)
+            reply_error(s, j->has_id, j->req_id, PROTO_E_INTERNAL, "cannot check the password now");
+        return;
+    }
+    acc->stats.logins++;
+    if (!s)
+        return;
+    if (j->banned_until > acc->srv->wall_ms()) {
+        reply_error(s, j->has_id, j->req_id, PROTO_E_NOT_ALLOWED, "this account is banned");
+        return;
+    }
+    sign_in(acc, s, j->has_id, j->req_id, j->user_id, j->canon_name);
+}
+
+static void auth_job_done(struct pool_job *job, void *loop_arg)
+{
+    struct auth_job *j = (struct auth_job *)job;
+    struct accounts *acc = j->acc;
+    struct session *s = session_by_id(acc->srv, j->session_id);
+
+    acc->stats.hashing--;
+    if (s) {
+        s->auth_pending = false;
+        if (s->closing)
+            s = NULL;
+    }
+    if (j->kind == AUTH_REGISTER)
+        finish_register(acc, j, s);
+    else
+        finish_login(acc, j, s);
+    job_free(j);
+    start_waiting(acc);
+}
+
+static void release_reservation(struct accounts *acc, const char *name)
+{
+    char key[SESSION_NAME_MAX + 1];
+
+    fold(name, key);
+    if (hmap_get(&acc->by_name, key, strlen(key)) == RESERVED)
+        hmap_del(&acc->by_name, key, strlen(key));
+}
+
+/* Hands waiting jobs to the pool while hash slots are free. */
+static void start_waiting(struct accounts *acc)
+{
+    while (acc->wait_head && acc->stats.hashing < (size_t)acc->hash_limit) {
+        struct auth_job *j = acc->wait_head;
+        bool queued = pool_submit(acc->pool, &j->job) == 0;
+
+        /* a full pool with no hash of ours running would leave this job waiting for a
+         * completion that never comes: refuse it instead */
+        if (!queued && acc->stats.hashing)
+            return;
+        acc->wait_head = j->next;
+        if (!acc->wait_head)
+            acc->wait_tail = NULL;
+        acc->stats.waiting--;
+        if (queued) {
+            acc->stats.hashing++;
+            continue;
+        }
+        struct session *s = session_by_id(acc->srv, j->session_id);
+        if (j->kind == AUTH_REGISTER)
+            release_reservation(acc, j->name);
+        if (s) {
+            s->auth_pending = false;
+            reply_error(s, j->has_id, j->req_id, PROTO_E_SERVER_BUSY,
+                        "the server is busy; retry shortly");
+        }
+        job_free(j);
+    }
+}
+
+/* Common checks of sign-in requests; true when the request may go on. */
+static bool may_sign_in(struct session *s, const struct proto_req *req)
+{
+    if (s->auth_pending) {
+        reply_error(s, req->has_id, req->id, PROTO_E_NOT_ALLOWED, "a sign-in is in progress");
+        return false;
+    }
+    if (s->signed_in) {
+        reply_error(s, req->has_id, req->id, PROTO_E_NOT_ALLOWED, "already signed in as '%s'",
+                    s->name);
+        return false;
+    }
+    return true;
+}
+
+static void enqueue(struct accounts *acc, struct session *s, const struct proto_req *req,
+                    enum auth_kind kind)
+{
+    struct auth_job *j;
+
+    if (acc->stats.waiting >= acc->wait_max) {
+        reply_error(s, req->has_id, req->id, PROTO_E_SERVER_BUSY,
+                    "too many sign-ins in progress; retry shortly");
+        return;
+    }
+    j = calloc(1, sizeof(*j));
+    if (!j) {
+        reply_error(s, req->has_id, req->id, PROTO_E_INTERNAL, "out of memory");
+        return;
+    }
+    j->job.run = auth_job_run;
+    j->job.done = auth_job_done;
+    j->acc = acc;
+    j->kind = kind;
+    j->session_id = s->id;
+    j->has_id = req->has_id;
+    j->req_id = req->id;
+    j->cost = acc->cost;
+    j->now_ms = acc->srv->wall_ms();
+    snprintf(j->name, sizeof(j->name), "%s", req->name);
+    memcpy(j->password, req->password, req->password_len);
+    j->pwlen = req->password_len;
+
+    if (acc->wait_tail)
+        acc->wait_tail->next = j;
+    else
+        acc->wait_head = j;
+    acc->wait_tail = j;
+    acc->stats.waiting++;
+    s->auth_pending = true;
+    start_waiting(acc);
+}
+
+void accounts_register(struct accounts *acc, struct session *s, const struct proto_req *req)
+{
+    char key[SESSION_NAME_MAX + 1];
+
+    if (!may_sign_in(s, req))
+        return;
+    if (accounts_name_registered(acc, req->name) || session_by_name(acc->srv, req->name)) {
+        reply_error(s, req->has_id, req->id, PROTO_E_NAME_TAKEN, "the name '%s' is in use",
+                    req->name);
+        return;
+    }
+    /* reserve the name so no guest or second registration takes it meanwhile */
+    fold(req->name, key);
+    if (hmap_put(&acc->by_name, key, strlen(key), RESERVED)) {
+        reply_error(s, req->has_id, req->id, PROTO_E_INTERNAL, "out of memory");
+        return;
+    }
+    enqueue(acc, s, req, AUTH_REGISTER);
+    if (!s->auth_pending) /* refused, or refused later: the reservation is released */
+        release_reservation(acc, req->name);
+}
+
+void accounts_login(struct accounts *acc, struct session *s, const struct proto_req *req)
+{
+    if (may_sign_in(s, req))
+        enqueue(acc, s, req, AUTH_LOGIN);
+}
+
+void accounts_resume(struct accounts *acc, struct session *s, const struct proto_req *req)
+{
+    int64_t uid = 0;
+    const char *name;
+
+    if (!may_sign_in(s, req))
+        return;
+    switch (auth_token_check(acc->key, req->token, acc->srv->wall_ms(), &uid)) {
+    case AUTH_TOKEN_OK:
+        break;
+    case AUTH_TOKEN_EXPIRED:
+        reply_error(s, req->has_id, req->id, PROTO_E_UNAUTHORIZED,
+                    "the token has expired; log in again");
+        return;
+    default:
+        reply_error(s, req->has_id, req->id, PROTO_E_UNAUTHORIZED, "the token is not valid");
+        return;
+    }
+    name = hmap_get(&acc->by_id, &uid, sizeof(uid));
+    if (!name) {
+        reply_error(s, req->has_id, req->id, PROTO_E_UNAUTHORIZED, "the account no longer exists");
+        return;
+    }
+    acc->stats.resumes++;
+    sign_in(acc, s, req->has_id, req->id, uid, name);
+}

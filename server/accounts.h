@@ -1,0 +1,70 @@
+/*
+ * Accounts: register, login and resume on the loop, with the slow parts (scrypt, SQL) on the
+ * pool. Registered names live in memory as well as in SQLite, so a guest `hello` can be
+ * refused a registered name without a database round trip.
+ *
+ * At most `hash_limit` password hashes run at once (each takes 128 MiB and tenths of a
+ * second); further sign-ins wait in a bounded line on the loop, and beyond that get
+ * server_busy, so a login flood can neither exhaust memory nor occupy every worker.
+ * Loop thread only, except auth_job_run() on workers.
+ */
+#ifndef PARLOR_ACCOUNTS_H
+#define PARLOR_ACCOUNTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "hmap.h"
+
+struct server;
+struct session;
+struct pool;
+struct proto_req;
+struct auth_job;
+
+struct accounts_stats {
+    uint64_t registered, logins, resumes, failures;
+    size_t hashing, waiting; /* now */
+};
+
+struct accounts {
+    struct server *srv;
+    struct pool *pool;
+    uint8_t key[AUTH_KEY_LEN]; /* token MAC key, kept in the database */
+    struct auth_scrypt cost;   /* for new hashes */
+    int64_t token_ttl_ms;
+
+    struct hmap by_name; /* folded name -> user id; 0 while a registration is in flight */
+    struct hmap by_id;   /* user id -> the name as registered (owned) */
+
+    int hash_limit; /* hashes running at once, at most */
+    size_t wait_max;
+    struct auth_job *wait_head, *wait_tail;
+    struct accounts_stats stats;
+};
+
+struct accounts_cfg {
+    const uint8_t *key; /* NULL: filled in later (startup loads it into acc->key) */
+    struct auth_scrypt cost;
+    int hash_limit;
+    size_t wait_max;
+    int64_t token_ttl_ms;
+};
+
+void accounts_init(struct accounts *acc, struct server *srv, struct pool *pool,
+                   const struct accounts_cfg *cfg);
+/* Frees the maps and any waiting job; safe on a zeroed struct. */
+void accounts_destroy(struct accounts *acc);
+/* Startup: an existing account. 0 or -1 (out of memory). */
+int accounts_add_user(struct accounts *acc, int64_t id, const char *name);
+/* True when `name` has an account (or one is being created), compared case-insensitively. */
+bool accounts_name_registered(const struct accounts *acc, const char *name);
+
+/* The requests; each replies to the session (now, or when its job is done). */
+void accounts_register(struct accounts *acc, struct session *s, const struct proto_req *req);
+void accounts_login(struct accounts *acc, struct session *s, const struct proto_req *req);
+void accounts_resume(struct accounts *acc, struct session *s, const struct proto_req *req);
+
+#endif
