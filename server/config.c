@@ -54,6 +54,10 @@ static const struct opt opts[] = {
     INT_OPT("auth-concurrency", auth_concurrency, 0, 64, NULL,
             "password hashes at once (0: db-workers minus one, at least one)"),
     INT_OPT("token-days", token_days, 1, 365, NULL, "days a sign-in token stays valid"),
+    {"admin-token", OPT_STR, offsetof(struct config, admin_token), 0, 0, NULL,
+     "operator's secret for the admin endpoints (unset: they answer 403)", NULL},
+    {"backup-dir", OPT_STR, offsetof(struct config, backup_dir), 0, 0, NULL,
+     "directory for hot backups (unset: backups are disabled)", NULL},
     INT_OPT("max-message", max_message, 64, 16777216, "max_message",
             "bytes in one WebSocket message; larger closes with 1009"),
     INT_OPT("name-max", name_max, 1, 64, "name_max", "characters in a user name"),
@@ -272,7 +276,8 @@ void config_usage(FILE *out)
 
         env_name(o, name, sizeof(name));
         if (o->kind == OPT_STR)
-            snprintf(value, sizeof(value), "%s", *(const char *const *)field);
+            snprintf(value, sizeof(value), "%s",
+                     *(const char *const *)field ? *(const char *const *)field : "unset");
         else if (o->kind == OPT_CHOICE)
             snprintf(value, sizeof(value), "%s", o->choices[*(const int *)field]);
         else

@@ -18,12 +18,14 @@ struct config {
     int log_level;   /* enum log_level */
     int db_workers;
     int db_queue;
-    int db_sync;          /* enum config_sync */
-    int db_batch_ms;      /* how long a chat batch may wait to gather more */
-    int db_batch_max;     /* chat messages per transaction */
-    int scrypt_log2n;     /* cost of new password hashes: N = 2^this */
-    int auth_concurrency; /* password hashes at once; 0: db_workers - 1, at least 1 */
-    int token_days;       /* how long a sign-in token is valid */
+    int db_sync;             /* enum config_sync */
+    int db_batch_ms;         /* how long a chat batch may wait to gather more */
+    int db_batch_max;        /* chat messages per transaction */
+    int scrypt_log2n;        /* cost of new password hashes: N = 2^this */
+    int auth_concurrency;    /* password hashes at once; 0: db_workers - 1, at least 1 */
+    int token_days;          /* how long a sign-in token is valid */
+    const char *admin_token; /* operator's bearer token; NULL disables the admin interface */
+    const char *backup_dir;  /* where hot backups go; NULL disables them */
 
     /* limits, announced to clients in welcome.limits */
     int max_message;

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include "accounts.h"
+#include "backup.h"
 #include "chatlog.h"
 #include "config.h"
 #include "db.h"
@@ -19,6 +20,12 @@
 #include "server.h"
 #include "store.h"
 #include "ws.h"
+
+/* Workers run below the loop thread's priority: when hashing or a backup saturates the CPUs,
+ * players' requests still get the loop at once. */
+#define WORKER_NICE 5
+/* 256 pages of 4 KiB: about 1 MiB per backup step, a few milliseconds of one worker */
+#define BACKUP_PAGES_PER_STEP 256
 
 /* The one piece of global state: a signal handler can reach nothing else. */
 static volatile sig_atomic_t stop_requested;
@@ -101,6 +108,7 @@ int main(int argc, char **argv)
     struct pool *pool = NULL;
     struct chatlog chatlog = {0};
     struct accounts accounts = {0};
+    struct backup backup;
     struct db_cfg dbc;
     sqlite3 *startup_db;
     char err[512];
@@ -159,13 +167,16 @@ int main(int argc, char **argv)
                                           .worker_close = db_worker_close,
                                           .wake = ws_wake,
                                           .open_arg = &dbc,
-                                          .wake_arg = ws.ctx},
+                                          .wake_arg = ws.ctx,
+                                          .worker_nice = WORKER_NICE},
                        err, sizeof(err));
     if (!pool)
         goto out;
     ws.pool = pool;
     chatlog_init(&chatlog, &srv, pool, ws.ctx, cfg.db_batch_ms, cfg.db_batch_max, cfg.db_queue);
     accounts.pool = pool;
+    backup_init(&backup, pool, cfg.db, cfg.backup_dir, BACKUP_PAGES_PER_STEP, server_wall_ms);
+    srv.backup = &backup;
     srv.chatlog = &chatlog;
 
     log_info("parlor/%s listening on port %d, serving %s, database %s, %d workers", PARLOR_VERSION,
@@ -186,6 +197,7 @@ out:
     chatlog_destroy(&chatlog);
     srv.accounts = NULL;
     accounts_destroy(&accounts);
+    srv.backup = NULL;
     server_destroy(&srv);
     return rc;
 }

@@ -2,6 +2,7 @@
  * Worker pool (see pool.h). Threads: pool_submit, pool_drain and pool_destroy on the loop;
  * worker_main on each worker. Everything below `lock` is shared and only touched under it.
  */
+#define _GNU_SOURCE /* syscall(SYS_gettid) */
 #include "pool.h"
 
 #include <errno.h>
@@ -10,7 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "histo.h"
 
 struct job_list {
     struct pool_job *head, *tail;
@@ -40,6 +46,7 @@ struct pool {
     char open_err[320];
     size_t running;
     struct pool_stats stats;
+    struct histo run_us, wait_us;
 };
 
 static int64_t now_ns(void)
@@ -83,9 +90,11 @@ static void *worker_main(void *arg)
     struct pool_job *job;
     bool wake;
 
-    if (p->cfg.worker_open) {
+    /* Linux keeps a nice value per thread: this lowers the worker, not the process */
+    if (p->cfg.worker_nice)
+        (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), p->cfg.worker_nice);
+    if (p->cfg.worker_open)
         state = p->cfg.worker_open(p->cfg.open_arg, w->index, err, sizeof(err));
-    }
     pthread_mutex_lock(&p->lock);
     if (p->cfg.worker_open && !state) {
         p->open_failed++;
@@ -115,8 +124,8 @@ static void *worker_main(void *arg)
 
         pthread_mutex_lock(&p->lock);
         p->running--;
-        if (job->finished_ns - job->started_ns > p->stats.max_run_ns)
-            p->stats.max_run_ns = job->finished_ns - job->started_ns;
+        histo_add(&p->run_us, (uint64_t)(job->finished_ns - job->started_ns) / 1000);
+        histo_add(&p->wait_us, (uint64_t)(job->started_ns - job->queued_ns) / 1000);
         list_push(&p->done, job);
         /* one wake-up per drain is enough: the loop takes the whole done list */
         wake = !p->wake_pending;
@@ -254,6 +263,11 @@ void pool_get_stats(struct pool *p, struct pool_stats *st)
     *st = p->stats;
     st->queued = p->jobs.count;
     st->running = p->running;
+    st->run_p50_us = histo_percentile(&p->run_us, 50);
+    st->run_p99_us = histo_percentile(&p->run_us, 99);
+    st->run_max_us = p->run_us.max;
+    st->wait_p99_us = histo_percentile(&p->wait_us, 99);
+    st->wait_max_us = p->wait_us.max;
     pthread_mutex_unlock(&p->lock);
 }
 

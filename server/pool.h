@@ -41,16 +41,20 @@ struct pool_cfg {
     void (*wake)(void *wake_arg);
     void *open_arg;
     void *wake_arg;
+    /* Added to each worker's nice value: background work yields the CPU to the loop thread,
+     * which must answer players at once (0 leaves the priority alone). */
+    int worker_nice;
 };
 
 struct pool_stats {
-    size_t queued;      /* waiting for a worker */
-    size_t running;     /* on a worker now */
-    uint64_t submitted; /* accepted by pool_submit */
-    uint64_t refused;   /* refused by pool_submit (full or stopping) */
-    uint64_t completed; /* done callbacks run */
-    uint64_t failed;    /* of those, with status != 0 */
-    int64_t max_run_ns; /* longest run() so far */
+    size_t queued;                               /* waiting for a worker */
+    size_t running;                              /* on a worker now */
+    uint64_t submitted;                          /* accepted by pool_submit */
+    uint64_t refused;                            /* refused by pool_submit (full or stopping) */
+    uint64_t completed;                          /* done callbacks run */
+    uint64_t failed;                             /* of those, with status != 0 */
+    uint64_t run_p50_us, run_p99_us, run_max_us; /* time in run(), over the pool's life */
+    uint64_t wait_p99_us, wait_max_us;           /* time queued before a worker took it */
 };
 
 /* Starts the workers and waits until each has opened its state. NULL on failure, with the

@@ -18,6 +18,7 @@
 struct session;
 struct chatlog;
 struct accounts;
+struct backup;
 
 /* What the model needs from the connection layer. Loop thread only. */
 struct transport_ops {
@@ -48,6 +49,7 @@ struct server {
     struct msgbuf *welcome;    /* serialized once, sent by reference to every connection */
     struct chatlog *chatlog;   /* persists chat; NULL keeps history in memory only (tests) */
     struct accounts *accounts; /* registered users; NULL: guests only (tests) */
+    struct backup *backup;     /* hot backups; NULL without a database */
 
     int64_t (*wall_ms)(void); /* timestamps clients see */
     int64_t (*mono_ms)(void); /* rate limits and durations */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "chat.h"
+#include "http.h"
 #include "log.h"
 #include "pool.h"
 #include "session.h"
@@ -189,11 +190,9 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
-static const struct lws_protocols protocols[] = {
-    {"http", cb_http, 0, 0, 0, NULL, 0},
-    {PROTO_SUBPROTOCOL, cb_parlor, sizeof(struct pss), 0, 0, NULL, 0},
-    {NULL, NULL, 0, 0, 0, NULL, 0},
-};
+static const struct lws_protocols static_http = {"http", cb_http, 0, 0, 0, NULL, 0};
+static const struct lws_protocols parlor_protocol = {
+    PROTO_SUBPROTOCOL, cb_parlor, sizeof(struct pss), 0, 0, NULL, 0};
 
 static const struct lws_protocol_vhost_options mime_mjs = {NULL, NULL, ".mjs", "text/javascript"};
 
@@ -222,8 +221,14 @@ int ws_start(struct ws *t, struct server *srv, char *err, size_t errlen)
 
     memset(&info, 0, sizeof(info));
     info.port = srv->cfg.port;
-    info.protocols = protocols;
-    info.mounts = &t->mount;
+    /* the first protocol also gets upgrades naming no known subprotocol: it refuses them */
+    t->protocols[0] = static_http;
+    t->protocols[1] = parlor_protocol;
+    t->protocols[2] = http_protocol;
+    t->protocols[3] = (struct lws_protocols){NULL, NULL, 0, 0, 0, NULL, 0};
+    http_mounts_init(&t->admin_mount, &t->mount);
+    info.protocols = t->protocols;
+    info.mounts = &t->admin_mount;
     info.vhost_name = "parlor";
     info.user = t;
     info.retry_and_idle_policy = &t->idle_policy;

@@ -21,7 +21,9 @@ struct ws {
     struct server *srv;
     struct pool *pool; /* may be NULL until set; its done queue is drained on wake-ups */
     struct lws_context *ctx;
-    struct lws_http_mount mount;
+    struct lws_http_mount mount;       /* static files at / */
+    struct lws_http_mount admin_mount; /* /admin/backup, chained before `mount` */
+    struct lws_protocols protocols[4];
     lws_retry_bo_t idle_policy;
     char www[PATH_MAX];
     bool draining;

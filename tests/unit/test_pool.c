@@ -6,6 +6,7 @@
  * LWS_CALLBACK_EVENT_WAIT_CANCELLED, where the done queue is drained.
  * Also run under ThreadSanitizer by `make test`.
  */
+#define _GNU_SOURCE /* syscall(SYS_gettid) */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -14,7 +15,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <libwebsockets.h>
@@ -416,6 +420,60 @@ static void test_pool_create_fails_when_a_worker_cannot_open(void **state)
     waker_destroy(&w);
 }
 
+/* A job that runs for at least 2 ms and records its worker's nice value. */
+struct timed_job {
+    struct test_job t;
+    int nice;
+};
+
+static void timed_run(struct pool_job *job, void *worker)
+{
+    struct timed_job *tj = (struct timed_job *)job;
+    struct timespec start, now;
+
+    tj->nice = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    do /* a floor on the duration, not a measurement: spin rather than sleep */
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < 2000000L);
+    job_run(job, worker);
+}
+
+static void test_pool_times_jobs_and_lowers_worker_priority(void **state)
+{
+    struct waker w;
+    struct loop_ctx lc = {.loop_thread = pthread_self()};
+    struct timed_job jobs[4];
+    struct pool_stats st;
+    char err[256];
+    int base = getpriority(PRIO_PROCESS, 0);
+    struct pool *p;
+
+    waker_init(&w);
+    p = pool_create(
+        &(struct pool_cfg){
+            .workers = 2, .queue_max = 10, .wake = wake, .wake_arg = &w, .worker_nice = 5},
+        err, sizeof(err));
+    assert_non_null(p);
+    memset(jobs, 0, sizeof(jobs));
+    for (int i = 0; i < 4; i++) {
+        jobs[i].t.index = i;
+        jobs[i].t.job.run = timed_run;
+        jobs[i].t.job.done = job_done;
+        assert_int_equal(pool_submit(p, &jobs[i].t.job), 0);
+    }
+    drain_until(p, &w, &lc, 4);
+    pool_get_stats(p, &st);
+    assert_true(st.run_p50_us >= 2000);
+    assert_true(st.run_max_us >= st.run_p99_us && st.run_p99_us >= st.run_p50_us);
+    assert_true(st.wait_max_us >= st.wait_p99_us);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(jobs[i].nice, base + 5 > 19 ? 19 : base + 5);
+    assert_int_equal(getpriority(PRIO_PROCESS, 0), base); /* the loop thread is untouched */
+    pool_destroy(p, &lc);
+    waker_destroy(&w);
+}
+
 /* --- the real wake-up path through libwebsockets --- */
 
 struct lws_fixture {
@@ -507,6 +565,7 @@ int main(void)
         cmocka_unit_test(test_pool_failed_jobs_are_counted_and_still_completed),
         cmocka_unit_test(test_pool_each_worker_has_its_own_state_opened_and_closed_once),
         cmocka_unit_test(test_pool_create_fails_when_a_worker_cannot_open),
+        cmocka_unit_test(test_pool_times_jobs_and_lowers_worker_priority),
         cmocka_unit_test(test_pool_worker_wakes_a_blocked_lws_loop_which_drains_on_the_loop),
     };
 

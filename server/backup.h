@@ -1,0 +1,48 @@
+/*
+ * Online backup of the database with SQLite's backup API, while the server keeps serving.
+ * Each step copies a few pages as one pool job, so other jobs run between steps. The backup
+ * holds its own read transaction on the source from the first step to the last: in WAL mode
+ * writers go on, and the copy is one consistent snapshot (without it, every chat commit from
+ * another connection would restart the backup).
+ *
+ * The copy goes to a ".partial" file renamed into place when complete, so a file named
+ * parlor-*.db in the backup directory is always a whole backup. Loop thread only, except
+ * the step itself, which runs on a worker.
+ */
+#ifndef PARLOR_BACKUP_H
+#define PARLOR_BACKUP_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct pool;
+struct backup_job;
+
+enum backup_state { BACKUP_IDLE, BACKUP_RUNNING, BACKUP_DONE, BACKUP_FAILED };
+
+struct backup {
+    struct pool *pool;
+    const char *db_path;
+    const char *dir; /* NULL: backups are disabled */
+    int pages_per_step;
+    int64_t (*wall_ms)(void);
+
+    enum backup_state state;
+    char file[PATH_MAX];
+    int64_t started_ms, finished_ms;
+    int pages_total, pages_done;
+    char error[256];
+    struct backup_job *job; /* the step on a worker, or NULL */
+};
+
+void backup_init(struct backup *b, struct pool *pool, const char *db_path, const char *dir,
+                 int pages_per_step, int64_t (*wall_ms)(void));
+/* Starts a backup. 0; -EBUSY when one is running; -ENOENT when no directory is configured;
+ * -EAGAIN when the pool refused the first step; with a reason in err. */
+int backup_start(struct backup *b, char *err, size_t errlen);
+/* The state as JSON: {state, file, started, finished, pages_total, pages_done, error}. */
+json_t *backup_status_json(const struct backup *b);
+
+#endif
