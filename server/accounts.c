@@ -130,9 +130,15 @@ static void reply_error(struct session *s, bool has_id, json_int_t id, enum prot
 static void sign_in(struct accounts *acc, struct session *s, bool has_id, json_int_t id,
                     int64_t user_id, const char *name)
 {
-    char token[AUTH_TOKEN_MAX];
+    char token[AUTH_TOKEN_MAX], when[48];
+    int64_t banned = bans_until(&acc->srv->bans, BAN_NAME, name, acc->srv->wall_ms());
     json_t *ok;
 
+    if (banned) {
+        bans_describe_until(banned, when, sizeof(when));
+        reply_error(s, has_id, id, PROTO_E_NOT_ALLOWED, "the name '%s' is banned%s", name, when);
+        return;
+    }
     if (session_by_name(acc->srv, name)) {
         reply_error(s, has_id, id, PROTO_E_NAME_TAKEN, "'%s' is already signed in elsewhere", name);
         return;
@@ -361,6 +367,11 @@ void accounts_register(struct accounts *acc, struct session *s, const struct pro
 
     if (!may_sign_in(s, req))
         return;
+    if (bans_until(&acc->srv->bans, BAN_NAME, req->name, acc->srv->wall_ms())) {
+        reply_error(s, req->has_id, req->id, PROTO_E_NOT_ALLOWED, "the name '%s' is banned",
+                    req->name);
+        return;
+    }
     if (accounts_name_registered(acc, req->name) || session_by_name(acc->srv, req->name)) {
         reply_error(s, req->has_id, req->id, PROTO_E_NAME_TAKEN, "the name '%s' is in use",
                     req->name);

@@ -79,6 +79,23 @@ static int join_room(struct session *s, struct room *r)
     return 0;
 }
 
+/* Replies not_allowed when `target` is under a ban of `kind`; true if it did. */
+static bool refuse_banned(struct server *srv, struct session *s, const struct proto_req *req,
+                          enum ban_kind kind, const char *target)
+{
+    int64_t until = bans_until(&srv->bans, kind, target, srv->wall_ms());
+    char when[48];
+
+    if (!until)
+        return false;
+    bans_describe_until(until, when, sizeof(when));
+    if (kind == BAN_MUTE)
+        reply_error(s, req, PROTO_E_NOT_ALLOWED, NULL, "you are muted%s", when);
+    else
+        reply_error(s, req, PROTO_E_NOT_ALLOWED, NULL, "the name '%s' is banned%s", target, when);
+    return true;
+}
+
 static void handle_hello(struct server *srv, struct session *s, const struct proto_req *req)
 {
     json_t *ok;
@@ -87,6 +104,8 @@ static void handle_hello(struct server *srv, struct session *s, const struct pro
         reply_error(s, req, PROTO_E_NOT_ALLOWED, NULL, "already signed in as '%s'", s->name);
         return;
     }
+    if (refuse_banned(srv, s, req, BAN_NAME, req->name))
+        return;
     if (srv->accounts && accounts_name_registered(srv->accounts, req->name)) {
         reply_error(s, req, PROTO_E_NAME_TAKEN, NULL, "the name '%s' is registered: log in with it",
                     req->name);
@@ -241,6 +260,8 @@ static void handle_say(struct server *srv, struct session *s, const struct proto
         reply_error(s, req, PROTO_E_NOT_IN_ROOM, NULL, "you are not in room '%s'", r->id);
         return;
     }
+    if (refuse_banned(srv, s, req, BAN_MUTE, s->name))
+        return;
     if (srv->chatlog && chatlog_full(srv->chatlog)) {
         /* refused before any side effect: nobody sees a message that is not saved */
         reply_error(s, req, PROTO_E_SERVER_BUSY, NULL, "too many messages waiting to be saved");
@@ -308,6 +329,8 @@ static void handle_whisper(struct server *srv, struct session *s, const struct p
     struct session *to = NULL;
     json_t *ok;
 
+    if (refuse_banned(srv, s, req, BAN_MUTE, s->name))
+        return;
     if (proto_valid_name(req->to, srv->cfg.name_max))
         to = session_by_name(srv, req->to);
     if (!to) {

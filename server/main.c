@@ -72,11 +72,19 @@ static void raise_fd_limit(void)
 }
 
 /* Restores what must survive a restart: the lobby's recent chat and seq, the room id counter
- * (so a new room never inherits an old room's stored history), the accounts and the token
- * key. */
+ * (so a new room never inherits an old room's stored history), the accounts, the token key,
+ * and the bans still in force. */
 static int add_user(void *arg, int64_t id, const char *name)
 {
     return accounts_add_user(arg, id, name);
+}
+
+static int add_ban(void *arg, const char *kind, const char *target, int64_t until)
+{
+    int k = bans_kind_parse(kind);
+
+    /* the schema's CHECK allows only known kinds; skip anything else rather than fail */
+    return k < 0 ? 0 : bans_add(arg, (enum ban_kind)k, target, until ? until : BAN_FOREVER);
 }
 
 static int load_saved_state(struct server *srv, sqlite3 *db, char *err, size_t errlen)
@@ -94,6 +102,8 @@ static int load_saved_state(struct server *srv, sqlite3 *db, char *err, size_t e
     if (store_load_token_key(db, srv->accounts->key, AUTH_KEY_LEN, err, errlen))
         return -1;
     if (store_load_users(db, add_user, srv->accounts, err, errlen))
+        return -1;
+    if (store_load_bans(db, srv->wall_ms(), add_ban, &srv->bans, err, errlen))
         return -1;
     log_info("lobby: %zu recent messages restored, next seq %llu", i,
              (unsigned long long)lobby->last_seq + 1);

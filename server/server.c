@@ -42,6 +42,7 @@ int server_init(struct server *srv, const struct config *cfg, const struct trans
     hmap_init(&srv->sessions_by_id);
     hmap_init(&srv->sessions_by_name);
     rooms_init(&srv->rooms, cfg->history);
+    bans_init(&srv->bans);
 
     if (!room_create(&srv->rooms, "lobby", "Lobby", cfg->lobby_max, true))
         goto fail;
@@ -60,6 +61,7 @@ fail:
 void server_destroy(struct server *srv)
 {
     rooms_destroy(&srv->rooms);
+    bans_destroy(&srv->bans);
     hmap_destroy(&srv->sessions_by_id);
     hmap_destroy(&srv->sessions_by_name);
     msgbuf_unref(srv->welcome);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bans.h"
 #include "config.h"
 #include "hmap.h"
 #include "msgbuf.h"
@@ -50,6 +51,7 @@ struct server {
     struct chatlog *chatlog;   /* persists chat; NULL keeps history in memory only (tests) */
     struct accounts *accounts; /* registered users; NULL: guests only (tests) */
     struct backup *backup;     /* hot backups; NULL without a database */
+    struct bans bans;          /* bans and mutes in force */
 
     int64_t (*wall_ms)(void); /* timestamps clients see */
     int64_t (*mono_ms)(void); /* rate limits and durations */

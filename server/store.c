@@ -240,3 +240,28 @@ fail:
     sqlite3_finalize(st);
     return -1;
 }
+
+int store_load_bans(sqlite3 *db, int64_t now_ms,
+                    int (*fn)(void *arg, const char *kind, const char *target, int64_t until),
+                    void *arg, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(db,
+                           "SELECT kind, target, coalesce(until, 0) FROM bans "
+                           "WHERE until IS NULL OR until > ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_int64(st, 1, now_ms);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (fn(arg, (const char *)sqlite3_column_text(st, 0),
+               (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2)))
+            break;
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+fail:
+    snprintf(err, errlen, "loading bans: %s", sqlite3_errmsg(db));
+    return -1;
+}

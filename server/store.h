@@ -50,6 +50,11 @@ int store_find_user(struct db_worker *w, const char *name, struct store_user *u)
 /* Startup: calls `fn` for every account. 0 or -1 with err. */
 int store_load_users(sqlite3 *db, int (*fn)(void *arg, int64_t id, const char *name), void *arg,
                      char *err, size_t errlen);
+/* Startup: calls `fn` for every ban still in force at `now_ms` (kind "name", "address" or
+ * "mute"; until = 0 for ever). 0 or -1 with err. */
+int store_load_bans(sqlite3 *db, int64_t now_ms,
+                    int (*fn)(void *arg, const char *kind, const char *target, int64_t until),
+                    void *arg, char *err, size_t errlen);
 /* Startup: the token MAC key, created at random on first run. 0 or -1 with err. */
 int store_load_token_key(sqlite3 *db, uint8_t *key, size_t keylen, char *err, size_t errlen);
 

@@ -124,7 +124,7 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
     struct pss *pss = user;
     struct ws *t;
     struct session *s;
-    char uri[32];
+    char uri[32], addr[64];
 
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
@@ -133,6 +133,11 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
             return 1;
         if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 || strcmp(uri, WS_PATH))
             return 1;
+        if (lws_get_peer_simple(wsi, addr, sizeof(addr)) &&
+            bans_until(&t->srv->bans, BAN_ADDRESS, addr, t->srv->wall_ms())) {
+            log_info("refused a connection from banned address %s", addr);
+            return 1;
+        }
         return 0;
 
     case LWS_CALLBACK_ESTABLISHED:
