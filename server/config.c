@@ -5,13 +5,14 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 
-enum opt_kind { OPT_INT, OPT_STR, OPT_CHOICE };
+enum opt_kind { OPT_INT, OPT_STR, OPT_CHOICE, OPT_LIST };
 
 struct opt {
     const char *flag; /* without the leading "--" */
@@ -58,6 +59,17 @@ static const struct opt opts[] = {
      "operator's secret for the admin endpoints (unset: they answer 403)", NULL},
     {"backup-dir", OPT_STR, offsetof(struct config, backup_dir), 0, 0, NULL,
      "directory for hot backups (unset: backups are disabled)", NULL},
+    {"allowed-origin", OPT_LIST, offsetof(struct config, allowed_origins), 0, 0, NULL,
+     "an Origin allowed to open WebSockets, e.g. https://play.example.org; repeatable or "
+     "comma-separated (unset: any)",
+     NULL},
+    {"tls-cert", OPT_STR, offsetof(struct config, tls_cert), 0, 0, NULL,
+     "PEM certificate chain: serve HTTPS and WSS (with --tls-key)", NULL},
+    {"tls-key", OPT_STR, offsetof(struct config, tls_key), 0, 0, NULL, "PEM private key", NULL},
+    INT_OPT("max-connections", max_connections, 1, 1000000, "max_connections",
+            "WebSocket connections at once; beyond, the handshake gets 503"),
+    INT_OPT("max-per-address", max_per_address, 0, 1000000, "max_per_address",
+            "WebSocket connections from one address (0: no limit); beyond, 503"),
     INT_OPT("max-message", max_message, 64, 16777216, "max_message",
             "bytes in one WebSocket message; larger closes with 1009"),
     INT_OPT("name-max", name_max, 1, 64, "name_max", "characters in a user name"),
@@ -109,6 +121,8 @@ static void set_defaults(struct config *cfg)
         .scrypt_log2n = 17,
         .auth_concurrency = 0,
         .token_days = 7,
+        .max_connections = 20000,
+        .max_per_address = 0,
         .max_message = 8192,
         .name_max = 24,
         .text_max = 1000,
@@ -158,6 +172,23 @@ static int apply(struct config *cfg, const struct opt *o, const char *val, const
         }
         *(const char **)field = val;
         return 0;
+    case OPT_LIST: {
+        struct config_list *l = (struct config_list *)field;
+        bool env = !strncmp(source, "PARLOR_", 7);
+        if (!*val) {
+            snprintf(err, errlen, "%s: expected a value", source);
+            return -1;
+        }
+        if (l->from_env && !env) /* the first flag replaces what the environment said */
+            l->n = l->from_env = 0;
+        if (l->n == CONFIG_LIST_MAX) {
+            snprintf(err, errlen, "%s: at most %d values", source, CONFIG_LIST_MAX);
+            return -1;
+        }
+        l->items[l->n++] = val;
+        l->from_env = env;
+        return 0;
+    }
     case OPT_CHOICE:
         for (v = 0; o->choices[v] && strcmp(o->choices[v], val); v++)
             ;
@@ -198,6 +229,10 @@ static const struct opt *find_opt(const char *flag, size_t len)
 
 static int check_consistency(const struct config *cfg, char *err, size_t errlen)
 {
+    if (!cfg->tls_cert != !cfg->tls_key) {
+        snprintf(err, errlen, "--tls-cert and --tls-key go together");
+        return -1;
+    }
     if (cfg->room_max_default > cfg->room_max_limit) {
         snprintf(err, errlen, "--room-max-default (%d) must not exceed --room-max-limit (%d)",
                  cfg->room_max_default, cfg->room_max_limit);
@@ -275,7 +310,9 @@ void config_usage(FILE *out)
         const char *field = (const char *)&def + o->offset;
 
         env_name(o, name, sizeof(name));
-        if (o->kind == OPT_STR)
+        if (o->kind == OPT_LIST)
+            snprintf(value, sizeof(value), "unset");
+        else if (o->kind == OPT_STR)
             snprintf(value, sizeof(value), "%s",
                      *(const char *const *)field ? *(const char *const *)field : "unset");
         else if (o->kind == OPT_CHOICE)

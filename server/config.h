@@ -11,6 +11,15 @@
 
 #include <jansson.h>
 
+#define CONFIG_LIST_MAX 16
+
+/* A repeatable flag: each item as given (an item may hold several values, comma-separated). */
+struct config_list {
+    const char *items[CONFIG_LIST_MAX];
+    int n;
+    int from_env; /* the items came from the environment: a flag replaces them */
+};
+
 struct config {
     int port;
     const char *db;  /* SQLite file */
@@ -26,6 +35,11 @@ struct config {
     int token_days;          /* how long a sign-in token is valid */
     const char *admin_token; /* operator's bearer token; NULL disables the admin interface */
     const char *backup_dir;  /* where hot backups go; NULL disables them */
+    struct config_list allowed_origins; /* empty: any Origin may open a WebSocket */
+    const char *tls_cert;               /* PEM files; both set: HTTPS and WSS only */
+    const char *tls_key;
+    int max_connections; /* WebSocket connections at once */
+    int max_per_address; /* WebSocket connections from one address; 0 = no limit */
 
     /* limits, announced to clients in welcome.limits */
     int max_message;

@@ -39,8 +39,8 @@ static struct server *server_of(struct lws *wsi)
 /* Queues a JSON response; `json` is stolen. Returns 0 or -1 to close. */
 static int respond(struct lws *wsi, struct http_pss *pss, unsigned status, json_t *json)
 {
-    unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start,
-                                      *end = hdr + sizeof(hdr) - 1;
+    unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start,
+                                       *end = hdr + sizeof(hdr) - 1;
     char *text = json_dumps(json, JSON_COMPACT);
     size_t len;
 

@@ -8,6 +8,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <openssl/ssl.h>
 
 #include "chat.h"
 #include "http.h"
@@ -22,7 +25,89 @@
 
 struct pss {
     struct session *s;
+    char addr[64]; /* the peer, counted in per_addr while connected */
+    bool counted;
 };
+
+/* Security headers on everything served over HTTP: the client's own files only, no framing,
+ * no sniffing, no referrer leaks. */
+#define CSP                                                                                        \
+    "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; "             \
+    "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "              \
+    "form-action 'self'"
+#define HSTS "max-age=31536000"
+
+/* Refuses a WebSocket handshake with an HTTP status; returns non-zero for the filter. */
+static int refuse(struct lws *wsi, unsigned status, const char *why)
+{
+    log_debug("refused a WebSocket handshake: %u %s", status, why);
+    lws_return_http_status(wsi, status, why);
+    return 1;
+}
+
+/* True when the Origin is absent (not a browser: no cross-site risk) or allowed. */
+static bool origin_allowed(struct lws *wsi, const struct config_list *allowed)
+{
+    char origin[256];
+    int n;
+
+    if (!allowed->n)
+        return true;
+    n = lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN);
+    if (n <= 0)
+        return lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) == 0;
+    for (int i = 0; i < allowed->n; i++) {
+        const char *p = allowed->items[i];
+        while (*p) {
+            size_t len = strcspn(p, ",");
+            if (len == (size_t)n && !strncasecmp(p, origin, len))
+                return true;
+            p += len;
+            if (*p == ',')
+                p++;
+        }
+    }
+    return false;
+}
+
+static int addr_count(struct ws *t, const char *addr)
+{
+    return (int)(intptr_t)hmap_get(&t->per_addr, addr, strlen(addr));
+}
+
+static void addr_adjust(struct ws *t, const char *addr, int delta)
+{
+    int n = addr_count(t, addr) + delta;
+
+    if (n > 0)
+        hmap_put(&t->per_addr, addr, strlen(addr), (void *)(intptr_t)n);
+    else
+        hmap_del(&t->per_addr, addr, strlen(addr));
+}
+
+/* The checks a WebSocket handshake must pass before a session exists. */
+static int filter_handshake(struct ws *t, struct lws *wsi)
+{
+    const struct config *c = &t->srv->cfg;
+    char uri[32], addr[64] = "";
+
+    if (t->srv->stopping)
+        return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "shutting down");
+    if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 || strcmp(uri, WS_PATH))
+        return refuse(wsi, HTTP_STATUS_NOT_FOUND, "the WebSocket endpoint is " WS_PATH);
+    if (!origin_allowed(wsi, &c->allowed_origins))
+        return refuse(wsi, HTTP_STATUS_FORBIDDEN, "origin not allowed");
+    lws_get_peer_simple(wsi, addr, sizeof(addr));
+    if (bans_until(&t->srv->bans, BAN_ADDRESS, addr, t->srv->wall_ms())) {
+        log_info("refused a connection from banned address %s", addr);
+        return refuse(wsi, HTTP_STATUS_FORBIDDEN, "banned");
+    }
+    if (t->nconns >= c->max_connections)
+        return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "too many connections");
+    if (c->max_per_address && addr_count(t, addr) >= c->max_per_address)
+        return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "too many connections from you");
+    return 0;
+}
 
 static struct ws *ws_of(struct lws *wsi)
 {
@@ -124,21 +209,10 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
     struct pss *pss = user;
     struct ws *t;
     struct session *s;
-    char uri[32], addr[64];
 
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        t = ws_of(wsi);
-        if (t->srv->stopping)
-            return 1;
-        if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 || strcmp(uri, WS_PATH))
-            return 1;
-        if (lws_get_peer_simple(wsi, addr, sizeof(addr)) &&
-            bans_until(&t->srv->bans, BAN_ADDRESS, addr, t->srv->wall_ms())) {
-            log_info("refused a connection from banned address %s", addr);
-            return 1;
-        }
-        return 0;
+        return filter_handshake(ws_of(wsi), wsi);
 
     case LWS_CALLBACK_ESTABLISHED:
         t = ws_of(wsi);
@@ -146,6 +220,10 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
         if (!s)
             return close_with(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
         pss->s = s;
+        t->nconns++;
+        pss->counted = true;
+        lws_get_peer_simple(wsi, pss->addr, sizeof(pss->addr));
+        addr_adjust(t, pss->addr, 1);
         lws_sul_schedule(t->ctx, 0, &s->signin_sul, signin_expired,
                          (lws_usec_t)t->srv->cfg.signin_timeout * LWS_US_PER_SEC);
         chat_session_opened(t->srv, s);
@@ -163,10 +241,15 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
         return writeable(wsi, pss->s);
 
     case LWS_CALLBACK_CLOSED:
+        t = ws_of(wsi);
+        if (pss->counted) {
+            t->nconns--;
+            addr_adjust(t, pss->addr, -1);
+            pss->counted = false;
+        }
         s = pss->s;
         if (!s)
             return 0;
-        t = ws_of(wsi);
         lws_sul_cancel(&s->signin_sul);
         chat_session_closed(t->srv, s);
         session_free(s);
@@ -191,7 +274,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
                    size_t len)
 {
     if (reason == LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION)
-        return 1;
+        return refuse(wsi, HTTP_STATUS_BAD_REQUEST, "the subprotocol must be " PROTO_SUBPROTOCOL);
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
@@ -237,7 +320,33 @@ int ws_start(struct ws *t, struct server *srv, char *err, size_t errlen)
     info.vhost_name = "parlor";
     info.user = t;
     info.retry_and_idle_policy = &t->idle_policy;
+    /* canned headers: lws adds them to every HTTP response, files and endpoints alike */
+    t->headers[0] =
+        (struct lws_protocol_vhost_options){NULL, NULL, "content-security-policy:", CSP};
+    t->headers[1] =
+        (struct lws_protocol_vhost_options){NULL, NULL, "x-content-type-options:", "nosniff"};
+    t->headers[2] =
+        (struct lws_protocol_vhost_options){NULL, NULL, "referrer-policy:", "no-referrer"};
+    t->headers[3] = (struct lws_protocol_vhost_options){NULL, NULL, "x-frame-options:", "DENY"};
+    t->headers[4] =
+        (struct lws_protocol_vhost_options){NULL, NULL, "strict-transport-security:", HSTS};
+    for (int i = 0; i < (srv->cfg.tls_cert ? 4 : 3); i++)
+        t->headers[i].next = &t->headers[i + 1];
+    info.headers = t->headers;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    if (srv->cfg.tls_cert) {
+        /* TLS 1.2 and up, forward-secret AEAD suites only */
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = srv->cfg.tls_cert;
+        info.ssl_private_key_filepath = srv->cfg.tls_key;
+        info.ssl_cipher_list = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                               "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                               "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+        info.tls1_3_plus_cipher_list =
+            "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+        info.ssl_options_set = SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 |
+                               SSL_OP_NO_TLSv1_1 | SSL_OP_CIPHER_SERVER_PREFERENCE;
+    }
     t->ctx = lws_create_context(&info);
     if (!t->ctx) {
         snprintf(err, errlen, "cannot listen on port %d (in use, or not permitted)", srv->cfg.port);
@@ -276,6 +385,7 @@ void ws_run(struct ws *t, volatile sig_atomic_t *stop)
 
 void ws_destroy(struct ws *t)
 {
+    hmap_destroy(&t->per_addr);
     if (t->ctx) {
         lws_sul_cancel(&t->drain_sul);
         lws_context_destroy(t->ctx);

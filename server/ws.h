@@ -13,6 +13,7 @@
 
 #include <libwebsockets.h>
 
+#include "hmap.h"
 #include "server.h"
 
 struct pool;
@@ -24,6 +25,9 @@ struct ws {
     struct lws_http_mount mount;       /* static files at / */
     struct lws_http_mount admin_mount; /* /admin/backup, chained before `mount` */
     struct lws_protocols protocols[4];
+    struct lws_protocol_vhost_options headers[5]; /* security headers on every response */
+    int nconns;                                   /* WebSocket connections now */
+    struct hmap per_addr; /* address -> connections from it (intptr_t), when limited */
     lws_retry_bo_t idle_policy;
     char www[PATH_MAX];
     bool draining;

@@ -64,6 +64,8 @@ function el(tag, props = {}, ...children) {
     if (k === 'class') node.className = v;
     else if (k === 'dataset') Object.assign(node.dataset, v);
     else if (k === 'text') node.textContent = v;
+    // CSSOM, not a style attribute: the page's Content-Security-Policy forbids inline styles
+    else if (k === 'css') for (const [prop, val] of Object.entries(v)) node.style.setProperty(prop, val);
     else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
     else if (v === true) node.setAttribute(k, '');
     else node.setAttribute(k, String(v));
@@ -930,7 +932,7 @@ function renderMembers() {
     const me = isMe(m);
     const nameBtn = el('button', {
       type: 'button', class: 'member-name', 'data-testid': 'member', 'data-name': m, disabled: me,
-      style: `--hue:${nameHue(m)}`, onclick: () => prefillWhisper(m),
+      css: { '--hue': String(nameHue(m)) }, onclick: () => prefillWhisper(m),
     }, m);
     if (!me) bind(nameBtn, 'memberTitle', { name: m }, 'title');
     return el('li', { class: me ? 'member me' : 'member' }, nameBtn,
@@ -946,7 +948,7 @@ function renderItem(item) {
   if (item.kind === 'chat') {
     const mine = isMe(item.from);
     const sender = el('button', {
-      type: 'button', class: 'sender', 'data-testid': 'message-from', style: `--hue:${nameHue(item.from)}`,
+      type: 'button', class: 'sender', 'data-testid': 'message-from', css: { '--hue': String(nameHue(item.from)) },
       disabled: mine, onclick: () => prefillWhisper(item.from),
     }, item.from);
     return el('li', { class: mine ? 'msg own' : 'msg', 'data-testid': 'message', 'data-seq': item.seq },

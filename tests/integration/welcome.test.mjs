@@ -53,6 +53,8 @@ describe('every limit has a flag, and welcome shows its value', () => {
     rate_close_after: 9,
     ping_interval: 25,
     idle_timeout: 55,
+    max_connections: 900,
+    max_per_address: 40,
   };
   let server;
   before(async () => {

@@ -389,6 +389,7 @@ static const char *const limit_keys[] = {
     "max_rooms",        "history",          "signin_timeout", "sendq_max_messages",
     "sendq_max_bytes",  "rate_per_sec",     "rate_burst",     "say_per_sec",
     "say_burst",        "rate_close_after", "ping_interval",  "idle_timeout",
+    "max_connections",  "max_per_address",
 };
 #define NLIMITS (sizeof(limit_keys) / sizeof(limit_keys[0]))
 
@@ -412,21 +413,22 @@ static void expect_limits(const struct config *cfg, const json_int_t *want)
 
 static void test_config_limits_json_defaults(void **state)
 {
-    static const json_int_t want[NLIMITS] = {8192, 24,   1000,    48, 50, 500, 20000, 16, 1000, 50,
-                                             10,   2048, 1048576, 20, 40, 5,   10,    10, 30,   60};
+    static const json_int_t want[NLIMITS] = {8192, 24, 1000, 48,   50,      500, 20000, 16,
+                                             1000, 50, 10,   2048, 1048576, 20,  40,    5,
+                                             10,   10, 30,   60,   20000,   0};
     struct config cfg;
     char err[ERRLEN];
 
     (void)state;
-    assert_int_equal(NLIMITS, 20);
+    assert_int_equal(NLIMITS, 22);
     assert_int_equal(PARSE_NONE(&cfg, err), CONFIG_OK);
     expect_limits(&cfg, want);
 }
 
 static void test_config_limits_json_configured(void **state)
 {
-    static const json_int_t want[NLIMITS] = {100, 11, 12,   13, 14, 15, 16, 17, 18, 19,
-                                             20,  21, 2222, 23, 24, 25, 26, 27, 28, 29};
+    static const json_int_t want[NLIMITS] = {100, 11,   12, 13, 14, 15, 16, 17, 18, 19, 20,
+                                             21,  2222, 23, 24, 25, 26, 27, 28, 29, 30, 31};
     struct config cfg;
     char err[ERRLEN];
 
@@ -439,7 +441,8 @@ static void test_config_limits_json_configured(void **state)
                            "--sendq-max-messages", "21", "--sendq-max-bytes", "2222",
                            "--rate-per-sec", "23", "--rate-burst", "24", "--say-per-sec", "25",
                            "--say-burst", "26", "--rate-close-after", "27", "--ping-interval", "28",
-                           "--port", "1234", "--db-workers", "7"),
+                           "--max-connections", "30", "--max-per-address", "31", "--port", "1234",
+                           "--db-workers", "7"),
                      CONFIG_OK);
     expect_limits(&cfg, want);
 }

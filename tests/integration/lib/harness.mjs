@@ -37,6 +37,8 @@ export const DEFAULT_LIMITS = Object.freeze({
   rate_close_after: 10,
   ping_interval: 30,
   idle_timeout: 60,
+  max_connections: 20000,
+  max_per_address: 0,
 });
 
 // Flags that lift every rate limit, for tests that send a lot.
