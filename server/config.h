@@ -38,8 +38,9 @@ struct config {
     struct config_list allowed_origins; /* empty: any Origin may open a WebSocket */
     const char *tls_cert;               /* PEM files; both set: HTTPS and WSS only */
     const char *tls_key;
-    int max_connections; /* WebSocket connections at once */
-    int max_per_address; /* WebSocket connections from one address; 0 = no limit */
+    int max_connections;   /* WebSocket connections at once */
+    int max_per_address;   /* WebSocket connections from one address; 0 = no limit */
+    int handshake_timeout; /* seconds to finish an HTTP request or WebSocket upgrade */
 
     /* limits, announced to clients in welcome.limits */
     int max_message;

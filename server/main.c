@@ -8,6 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "accounts.h"
 #include "backup.h"
@@ -24,6 +29,8 @@
 /* Workers run below the loop thread's priority: when hashing or a backup saturates the CPUs,
  * players' requests still get the loop at once. */
 #define WORKER_NICE 5
+/* descriptors the server needs before its first player: database, workers, loop, logs */
+#define MIN_FDS 64
 /* 256 pages of 4 KiB: about 1 MiB per backup step, a few milliseconds of one worker */
 #define BACKUP_PAGES_PER_STEP 256
 
@@ -55,20 +62,62 @@ static int install_signals(void)
 }
 
 /* lws sizes its descriptor table from RLIMIT_NOFILE when the context is created: raise the
- * soft limit first or the server stalls near 1024 connections. */
-static void raise_fd_limit(void)
+ * soft limit first or the server stalls near 1024 connections. Below MIN_FDS the server could
+ * not even open its database for every worker: refuse to start, saying why. */
+static int raise_fd_limit(char *err, size_t errlen)
 {
     struct rlimit rl;
 
     if (getrlimit(RLIMIT_NOFILE, &rl))
-        return;
+        return 0;
     if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &rl))
             log_warn("cannot raise the open-file limit: %s", strerror(errno));
     }
+    if (rl.rlim_cur < MIN_FDS) {
+        snprintf(err, errlen,
+                 "the open-file limit is %llu; parlor needs at least %d (raise it: ulimit -n)",
+                 (unsigned long long)rl.rlim_cur, MIN_FDS);
+        return -1;
+    }
     log_info("open-file limit %llu: about that many connections fit",
              (unsigned long long)rl.rlim_cur);
+    return 0;
+}
+
+/* Binds the port once ourselves, so a busy or privileged port is reported by name rather than
+ * as lws's "init server failed". */
+static int probe_port(int port, char *err, size_t errlen)
+{
+    struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
+    struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int one = 1, zero = 0, rc, fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
+
+    a6.sin6_addr = in6addr_any;
+    a4.sin_addr.s_addr = htonl(INADDR_ANY);
+    if (fd >= 0) { /* dual stack, as lws binds */
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        rc = bind(fd, (struct sockaddr *)&a6, sizeof(a6));
+    } else {
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            return 0; /* let lws report it */
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        rc = bind(fd, (struct sockaddr *)&a4, sizeof(a4));
+    }
+    e = errno;
+    close(fd);
+    if (!rc)
+        return 0;
+    if (e == EADDRINUSE)
+        snprintf(err, errlen, "port %d is already in use by another program", port);
+    else if (e == EACCES)
+        snprintf(err, errlen, "port %d needs privileges (choose one above 1023)", port);
+    else
+        snprintf(err, errlen, "cannot listen on port %d: %s", port, strerror(e));
+    return -1;
 }
 
 /* Restores what must survive a restart: the lobby's recent chat and seq, the room id counter
@@ -142,7 +191,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "parlor-server: cannot install signal handlers: %s\n", strerror(errno));
         return 1;
     }
-    raise_fd_limit();
+    if (raise_fd_limit(err, sizeof(err)) || probe_port(cfg.port, err, sizeof(err))) {
+        fprintf(stderr, "parlor-server: %s\n", err);
+        return 1;
+    }
 
     if (server_init(&srv, &cfg, &ws_transport_ops, &ws)) {
         fprintf(stderr, "parlor-server: out of memory\n");

@@ -320,6 +320,10 @@ int ws_start(struct ws *t, struct server *srv, char *err, size_t errlen)
     info.vhost_name = "parlor";
     info.user = t;
     info.retry_and_idle_policy = &t->idle_policy;
+    /* half-open handshakes go: timeout_secs bounds network steps, timeout_secs_ah_idle a
+     * request whose headers never finish (it holds one of lws's header buffers) */
+    info.timeout_secs = (unsigned)srv->cfg.handshake_timeout;
+    info.timeout_secs_ah_idle = (unsigned)srv->cfg.handshake_timeout;
     /* canned headers: lws adds them to every HTTP response, files and endpoints alike */
     t->headers[0] =
         (struct lws_protocol_vhost_options){NULL, NULL, "content-security-policy:", CSP};
