@@ -24,13 +24,15 @@ static const char *const err_codes[PROTO_E_COUNT] = {
     [PROTO_E_SERVER_BUSY] = "server_busy",
     [PROTO_E_INTERNAL] = "internal",
     [PROTO_E_BAD_CREDENTIALS] = "bad_credentials",
+    [PROTO_E_GAME_STATE] = "game_state",
 };
 
 static const char *const type_names[PROTO_TYPE_COUNT] = {
-    [PROTO_HELLO] = "hello",       [PROTO_ROOMS] = "rooms", [PROTO_CREATE] = "create",
-    [PROTO_JOIN] = "join",         [PROTO_LEAVE] = "leave", [PROTO_SAY] = "say",
-    [PROTO_WHISPER] = "whisper",   [PROTO_PING] = "ping",   [PROTO_HISTORY] = "history",
-    [PROTO_REGISTER] = "register", [PROTO_LOGIN] = "login", [PROTO_RESUME] = "resume",
+    [PROTO_HELLO] = "hello",       [PROTO_ROOMS] = "rooms",   [PROTO_CREATE] = "create",
+    [PROTO_JOIN] = "join",         [PROTO_LEAVE] = "leave",   [PROTO_SAY] = "say",
+    [PROTO_WHISPER] = "whisper",   [PROTO_PING] = "ping",     [PROTO_HISTORY] = "history",
+    [PROTO_REGISTER] = "register", [PROTO_LOGIN] = "login",   [PROTO_RESUME] = "resume",
+    [PROTO_START] = "start",       [PROTO_ANSWER] = "answer", [PROTO_LEADERBOARD] = "leaderboard",
 };
 
 const char *proto_err_code(enum proto_err code)
@@ -191,6 +193,36 @@ static const char *need_string(json_t *root, const char *field, struct proto_err
     return json_string_value(v);
 }
 
+/* An optional integer field in [lo, hi]: 0 and *out untouched when absent, -1 with err when
+ * present but not such an integer. */
+static int opt_int(json_t *root, const char *field, long lo, long hi, int *out,
+                   struct proto_error *err)
+{
+    json_t *v = json_object_get(root, field);
+
+    if (!v)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+        proto_error_set(err, PROTO_E_BAD_REQUEST, field,
+                        "field '%s' must be an integer from %ld to %ld", field, lo, hi);
+        return -1;
+    }
+    *out = (int)json_integer_value(v);
+    return 0;
+}
+
+/* A required integer field in [lo, hi]. */
+static int need_int(json_t *root, const char *field, long lo, long hi, int *out,
+                    struct proto_error *err)
+{
+    if (!json_object_get(root, field)) {
+        proto_error_set(err, PROTO_E_BAD_REQUEST, field,
+                        "field '%s' must be an integer from %ld to %ld", field, lo, hi);
+        return -1;
+    }
+    return opt_int(root, field, lo, hi, out, err);
+}
+
 static int decode_fields(json_t *root, const struct proto_limits *lim, struct proto_req *req,
                          struct proto_error *err)
 {
@@ -246,7 +278,30 @@ static int decode_fields(json_t *root, const struct proto_limits *lim, struct pr
             req->has_max = true;
             req->max = (int)json_integer_value(v);
         }
+        v = json_object_get(root, "game");
+        if (v) {
+            if (!json_is_string(v) || strcmp(json_string_value(v), "quiz")) {
+                proto_error_set(err, PROTO_E_BAD_REQUEST, "game",
+                                "field 'game' must be \"quiz\" (or absent for a chat room)");
+                return -1;
+            }
+            req->game = json_string_value(v);
+        }
+        if (opt_int(root, "rounds", 1, lim->quiz_max_rounds, &req->rounds, err) ||
+            opt_int(root, "seconds", 1, lim->quiz_max_seconds, &req->seconds, err))
+            return -1;
         return 0;
+    case PROTO_START:
+        req->room = need_string(root, "room", err);
+        return req->room ? 0 : -1;
+    case PROTO_ANSWER:
+        req->room = need_string(root, "room", err);
+        if (!req->room || need_int(root, "round", 1, INT32_MAX, &req->round, err) ||
+            need_int(root, "choice", 0, PROTO_QUIZ_CHOICES - 1, &req->choice, err))
+            return -1;
+        return 0;
+    case PROTO_LEADERBOARD:
+        return opt_int(root, "limit", 1, PROTO_LEADERBOARD_MAX, &req->limit, err);
     case PROTO_RESUME:
         req->token = need_string(root, "token", err);
         if (!req->token)

@@ -34,6 +34,7 @@ enum proto_err {
     PROTO_E_SERVER_BUSY,
     PROTO_E_INTERNAL,
     PROTO_E_BAD_CREDENTIALS,
+    PROTO_E_GAME_STATE,
     PROTO_E_COUNT
 };
 
@@ -50,6 +51,9 @@ enum proto_type {
     PROTO_REGISTER,
     PROTO_LOGIN,
     PROTO_RESUME,
+    PROTO_START,
+    PROTO_ANSWER,
+    PROTO_LEADERBOARD,
     PROTO_TYPE_COUNT
 };
 
@@ -59,6 +63,8 @@ struct proto_limits {
     int text_max;       /* code points in chat/whisper text */
     int room_name_max;  /* code points in a room name */
     int room_max_limit; /* largest `max` a create may ask for */
+    int quiz_max_rounds;
+    int quiz_max_seconds;
 };
 
 #define PROTO_ROOM_ID_MAX       64  /* longer ids cannot exist; they get no_such_room */
@@ -66,6 +72,8 @@ struct proto_limits {
 #define PROTO_PASSWORD_MIN      8   /* bytes */
 #define PROTO_PASSWORD_MAX      128 /* bytes */
 #define PROTO_TOKEN_MAX         256 /* bytes; longer cannot be ours */
+#define PROTO_LEADERBOARD_MAX   100 /* entries one leaderboard request may ask for */
+#define PROTO_QUIZ_CHOICES      4
 
 /* A decoded request. String fields point into `root` and live until proto_req_free(). */
 struct proto_req {
@@ -81,7 +89,12 @@ struct proto_req {
     const char *token; /* resume */
     bool has_max;      /* create */
     int max;
-    bool has_before; /* history */
+    const char *game; /* create: NULL for a chat room */
+    int rounds;       /* create (quiz); 0 when absent */
+    int seconds;      /* create (quiz); 0 when absent */
+    int round;        /* answer */
+    int choice;       /* answer */
+    bool has_before;  /* history */
     int64_t before;
     int limit; /* history; 0 when absent */
     json_t *root;

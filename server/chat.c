@@ -6,6 +6,7 @@
 
 #include "accounts.h"
 #include "chatlog.h"
+#include "game.h"
 #include "log.h"
 #include "proto.h"
 #include "room.h"
@@ -54,18 +55,40 @@ static void broadcast(struct room *r, json_t *event, struct session *skip)
     msgbuf_unref(m);
 }
 
+/* Frees a room and its game (cancelling the game's timers). */
+static void destroy_room(struct server *srv, struct room *r)
+{
+    game_free(r->quiz);
+    r->quiz = NULL;
+    room_destroy(&srv->rooms, r);
+}
+
 /* Removes `s` from `r`, tells the others, and drops an emptied temporary room. */
 static void leave_room(struct server *srv, struct session *s, struct room *r)
 {
+    bool was_host = r->nmembers && r->members[0] == s;
+
     room_remove_member(r, s);
     session_remove_room(s, r);
     if (r->nmembers) {
         json_t *ev = proto_ev_member("left", r->id, s->name);
         broadcast(r, ev, NULL);
         json_decref(ev);
+        if (r->quiz)
+            game_member_left(r->quiz, s, was_host);
     } else if (!r->permanent) {
-        room_destroy(&srv->rooms, r);
+        destroy_room(srv, r); /* a game in an emptied room stops with it */
     }
+}
+
+/* The protocol's room object, with a quiz room's game fields. */
+static json_t *room_obj(const struct room *r)
+{
+    json_t *o = room_json(r);
+
+    if (o && r->quiz)
+        game_describe(r->quiz, o);
+    return o;
 }
 
 static int join_room(struct session *s, struct room *r)
@@ -142,7 +165,7 @@ static void handle_rooms(struct server *srv, struct session *s, const struct pro
     json_t *ok = proto_ok(req), *list = json_array();
 
     for (struct room *r = srv->rooms.first; r; r = r->next)
-        json_array_append_new(list, room_json(r));
+        json_array_append_new(list, room_obj(r));
     json_object_set_new(ok, "rooms", list);
     reply_ok(s, ok);
 }
@@ -152,7 +175,9 @@ static void reply_joined(struct session *s, const struct proto_req *req, struct 
 {
     json_t *ok = proto_ok(req), *members;
 
-    json_object_set_new(ok, "room", room_json(r));
+    json_object_set_new(ok, "room", room_obj(r));
+    if (full && r->quiz && r->quiz->quiz.phase != QUIZ_IDLE)
+        json_object_set_new(ok, "game", game_snapshot(r->quiz));
     if (full) {
         members = json_array();
         for (int i = 0; i < r->nmembers; i++)
@@ -174,6 +199,7 @@ static bool too_many_rooms(struct server *srv, struct session *s, const struct p
 static void handle_create(struct server *srv, struct session *s, const struct proto_req *req)
 {
     struct room *r;
+    int max;
 
     if (too_many_rooms(srv, s, req))
         return;
@@ -181,11 +207,19 @@ static void handle_create(struct server *srv, struct session *s, const struct pr
         reply_error(s, req, PROTO_E_SERVER_BUSY, NULL, "the server has the most rooms it holds");
         return;
     }
-    r = room_create(&srv->rooms, NULL, req->name,
-                    req->has_max ? req->max : srv->cfg.room_max_default, false);
-    if (!r || join_room(s, r)) {
+    max = req->has_max ? req->max : srv->cfg.room_max_default;
+    if (!req->has_max && req->game) /* a quiz table is smaller than a chat room */
+        max =
+            GAME_DEFAULT_MAX < srv->cfg.room_max_limit ? GAME_DEFAULT_MAX : srv->cfg.room_max_limit;
+    r = room_create(&srv->rooms, NULL, req->name, max, false);
+    if (r && req->game) {
+        r->game = "quiz";
+        r->quiz = game_new(srv, r, req->rounds ? req->rounds : GAME_DEFAULT_ROUNDS,
+                           req->seconds ? req->seconds : GAME_DEFAULT_SECONDS);
+    }
+    if (!r || (req->game && !r->quiz) || join_room(s, r)) {
         if (r)
-            room_destroy(&srv->rooms, r);
+            destroy_room(srv, r);
         reply_error(s, req, PROTO_E_INTERNAL, NULL, "cannot create the room");
         return;
     }
@@ -289,6 +323,46 @@ static void handle_say(struct server *srv, struct session *s, const struct proto
     reply_ok(s, ok);
 }
 
+/* The game of the quiz room named by req->room, which the session is in; NULL after replying
+ * an error. */
+static struct game *find_game(struct server *srv, struct session *s, const struct proto_req *req)
+{
+    struct room *r = find_room(srv, s, req);
+
+    if (!r)
+        return NULL;
+    if (!session_in_room(s, r)) {
+        reply_error(s, req, PROTO_E_NOT_IN_ROOM, NULL, "you are not in room '%s'", r->id);
+        return NULL;
+    }
+    if (!r->quiz) {
+        reply_error(s, req, PROTO_E_GAME_STATE, NULL, "room '%s' is a chat room", r->id);
+        return NULL;
+    }
+    return r->quiz;
+}
+
+static void handle_start(struct server *srv, struct session *s, const struct proto_req *req)
+{
+    struct game *g = find_game(srv, s, req);
+
+    if (g)
+        game_start(g, s, req);
+}
+
+static void handle_answer(struct server *srv, struct session *s, const struct proto_req *req)
+{
+    struct game *g = find_game(srv, s, req);
+
+    if (g)
+        game_answer(g, s, req);
+}
+
+static void handle_leaderboard(struct server *srv, struct session *s, const struct proto_req *req)
+{
+    game_leaderboard(srv, s, req);
+}
+
 static void handle_history(struct server *srv, struct session *s, const struct proto_req *req)
 {
     struct room *r = find_room(srv, s, req);
@@ -381,12 +455,21 @@ static bool rate_allows(struct server *srv, struct session *s, bool is_say)
 typedef void (*handler_fn)(struct server *, struct session *, const struct proto_req *);
 
 static const handler_fn handlers[PROTO_TYPE_COUNT] = {
-    [PROTO_HELLO] = handle_hello,     [PROTO_ROOMS] = handle_rooms,
-    [PROTO_CREATE] = handle_create,   [PROTO_JOIN] = handle_join,
-    [PROTO_LEAVE] = handle_leave,     [PROTO_SAY] = handle_say,
-    [PROTO_WHISPER] = handle_whisper, [PROTO_PING] = handle_ping,
-    [PROTO_HISTORY] = handle_history, [PROTO_REGISTER] = handle_account,
-    [PROTO_LOGIN] = handle_account,   [PROTO_RESUME] = handle_account,
+    [PROTO_HELLO] = handle_hello,
+    [PROTO_ROOMS] = handle_rooms,
+    [PROTO_CREATE] = handle_create,
+    [PROTO_JOIN] = handle_join,
+    [PROTO_LEAVE] = handle_leave,
+    [PROTO_SAY] = handle_say,
+    [PROTO_WHISPER] = handle_whisper,
+    [PROTO_PING] = handle_ping,
+    [PROTO_HISTORY] = handle_history,
+    [PROTO_REGISTER] = handle_account,
+    [PROTO_LOGIN] = handle_account,
+    [PROTO_RESUME] = handle_account,
+    [PROTO_START] = handle_start,
+    [PROTO_ANSWER] = handle_answer,
+    [PROTO_LEADERBOARD] = handle_leaderboard,
 };
 
 void chat_handle(struct server *srv, struct session *s, const char *buf, size_t len)
@@ -434,6 +517,14 @@ void chat_session_closed(struct server *srv, struct session *s)
 {
     while (s->nrooms)
         leave_room(srv, s, s->rooms[s->nrooms - 1]);
+}
+
+void chat_stop_games(struct server *srv)
+{
+    for (struct room *r = srv->rooms.first; r; r = r->next) {
+        game_free(r->quiz);
+        r->quiz = NULL;
+    }
 }
 
 void chat_close_all(struct server *srv, int code, const char *reason)

@@ -18,6 +18,8 @@ void chat_session_opened(struct server *srv, struct session *s);
 void chat_handle(struct server *srv, struct session *s, const char *buf, size_t len);
 /* The connection is gone: leave every room (others are told) and release the name. */
 void chat_session_closed(struct server *srv, struct session *s);
+/* Stops every game and cancels its timers (shutdown, before the loop goes away). */
+void chat_stop_games(struct server *srv);
 /* Closes every session with 1001; the transport finishes the job. */
 void chat_close_all(struct server *srv, int code, const char *reason);
 

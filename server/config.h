@@ -35,6 +35,10 @@ struct config {
     int token_days;          /* how long a sign-in token is valid */
     const char *admin_token; /* operator's bearer token; NULL disables the admin interface */
     const char *backup_dir;  /* where hot backups go; NULL disables them */
+    const char *questions;   /* question pack imported when the bank is empty */
+    int quiz_max_rounds;
+    int quiz_max_seconds;
+    int quiz_reveal_ms;                 /* pause between a reveal and the next question */
     struct config_list allowed_origins; /* empty: any Origin may open a WebSocket */
     const char *tls_cert;               /* PEM files; both set: HTTPS and WSS only */
     const char *tls_key;

@@ -22,6 +22,13 @@ static const char *const stmt_sql[DB_NSTMT] = {
                        "VALUES (?, ?, ?, ?, ?)",
     [DB_SELECT_USER] = "SELECT id, name, pw_hash, pw_salt, pw_params, banned_until FROM users "
                        "WHERE name = ?",
+    [DB_INSERT_GAME] = "INSERT INTO games (room, started, ended, rounds) VALUES (?, ?, ?, ?)",
+    [DB_INSERT_RESULT] = "INSERT INTO results (game_id, name, user_id, score, rank) "
+                         "VALUES (?, ?, ?, ?, ?)",
+    [DB_ADD_POINTS] = "UPDATE users SET points = points + ?, games = games + 1, wins = wins + ? "
+                      "WHERE id = ?",
+    [DB_SELECT_LEADERBOARD] = "SELECT name, points, games, wins FROM users WHERE games > 0 "
+                              "ORDER BY points DESC, wins DESC, name LIMIT ?",
 };
 
 static sqlite3 *open_connection(const char *path, const char *pragmas, char *err, size_t errlen)

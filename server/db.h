@@ -12,7 +12,17 @@
 #include <sqlite3.h>
 
 /* Statements a worker keeps prepared; store.c owns their SQL. */
-enum db_stmt { DB_INSERT_MESSAGE, DB_SELECT_HISTORY, DB_INSERT_USER, DB_SELECT_USER, DB_NSTMT };
+enum db_stmt {
+    DB_INSERT_MESSAGE,
+    DB_SELECT_HISTORY,
+    DB_INSERT_USER,
+    DB_SELECT_USER,
+    DB_INSERT_GAME,
+    DB_INSERT_RESULT,
+    DB_ADD_POINTS,
+    DB_SELECT_LEADERBOARD,
+    DB_NSTMT
+};
 
 struct db_worker {
     sqlite3 *db;

@@ -16,11 +16,13 @@
 
 #include "accounts.h"
 #include "backup.h"
+#include "chat.h"
 #include "chatlog.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
 #include "pool.h"
+#include "qbank.h"
 #include "room.h"
 #include "server.h"
 #include "store.h"
@@ -159,6 +161,74 @@ static int load_saved_state(struct server *srv, sqlite3 *db, char *err, size_t e
     return 0;
 }
 
+/* The pack name of a file: its name without directories and extension. */
+static void pack_name(const char *path, char *out, size_t len)
+{
+    const char *base = strrchr(path, '/');
+
+    snprintf(out, len, "%s", base ? base + 1 : path);
+    if (strrchr(out, '.'))
+        *strrchr(out, '.') = '\0';
+}
+
+/* First run: an empty bank gets the shipped pack, so a new server can play at once. */
+static int fill_question_bank(struct qbank *bank, sqlite3 *db, const char *pack_file, char *err,
+                              size_t errlen)
+{
+    char pack[128];
+    int added;
+
+    if (qbank_load(bank, db, err, errlen))
+        return -1;
+    if (bank->n || !pack_file)
+        return 0;
+    if (access(pack_file, R_OK)) {
+        log_warn("no questions yet and no pack at %s: quiz games cannot start", pack_file);
+        return 0;
+    }
+    pack_name(pack_file, pack, sizeof(pack));
+    if (qbank_import(db, pack_file, pack, &added, err, errlen))
+        return -1;
+    log_info("question bank: imported %d questions from %s", added, pack_file);
+    return qbank_load(bank, db, err, errlen);
+}
+
+/* `parlor-server import FILE [--db PATH]`: loads a question pack offline and exits. */
+static int import_command(int argc, char **argv)
+{
+    struct config cfg;
+    char err[512], pack[128];
+    const char *file;
+    sqlite3 *db;
+    int added, rc;
+
+    if (argc < 3 || argv[2][0] == '-') {
+        fprintf(stderr, "usage: parlor-server import FILE [--db PATH]\n");
+        return 2;
+    }
+    file = argv[2];
+    argv[2] = argv[0]; /* the flags after FILE parse as a command line of their own */
+    if (config_parse(&cfg, argc - 2, argv + 2, err, sizeof(err)) != CONFIG_OK) {
+        fprintf(stderr, "parlor-server: %s\n", err);
+        return 2;
+    }
+    log_set_level(cfg.log_level);
+    db = db_prepare_file(cfg.db, err, sizeof(err));
+    if (!db) {
+        fprintf(stderr, "parlor-server: %s\n", err);
+        return 1;
+    }
+    pack_name(file, pack, sizeof(pack));
+    rc = qbank_import(db, file, pack, &added, err, sizeof(err));
+    sqlite3_close(db);
+    if (rc) {
+        fprintf(stderr, "parlor-server: %s\n", err);
+        return 1;
+    }
+    printf("imported %d new questions from %s into %s (pack '%s')\n", added, file, cfg.db, pack);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg;
@@ -168,11 +238,14 @@ int main(int argc, char **argv)
     struct chatlog chatlog = {0};
     struct accounts accounts = {0};
     struct backup backup;
+    struct qbank bank;
     struct db_cfg dbc;
     sqlite3 *startup_db;
     char err[512];
     int rc = 1;
 
+    if (argc > 1 && !strcmp(argv[1], "import"))
+        return import_command(argc, argv);
     switch (config_parse(&cfg, argc, argv, err, sizeof(err))) {
     case CONFIG_HELP:
         config_usage(stdout);
@@ -185,6 +258,7 @@ int main(int argc, char **argv)
     }
     log_set_level(cfg.log_level);
     memset(&ws, 0, sizeof(ws));
+    qbank_init(&bank);
     dbc = (struct db_cfg){.path = cfg.db, .sync_full = cfg.db_sync == CONFIG_SYNC_FULL};
     json_object_seed(0); /* jansson seeds its hash lazily: do it before any worker exists */
     if (install_signals()) {
@@ -200,6 +274,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "parlor-server: out of memory\n");
         return 1;
     }
+    srv.bank = &bank;
     if (ws_start(&ws, &srv, err, sizeof(err)))
         goto out;
     signal_ctx = ws.ctx;
@@ -216,7 +291,8 @@ int main(int argc, char **argv)
     if (!startup_db)
         goto out;
     srv.accounts = &accounts;
-    rc = load_saved_state(&srv, startup_db, err, sizeof(err));
+    rc = load_saved_state(&srv, startup_db, err, sizeof(err)) ||
+         fill_question_bank(&bank, startup_db, cfg.questions, err, sizeof(err));
     sqlite3_close(startup_db);
     if (rc) {
         rc = 1;
@@ -235,6 +311,7 @@ int main(int argc, char **argv)
     if (!pool)
         goto out;
     ws.pool = pool;
+    srv.pool = pool;
     chatlog_init(&chatlog, &srv, pool, ws.ctx, cfg.db_batch_ms, cfg.db_batch_max, cfg.db_queue);
     accounts.pool = pool;
     backup_init(&backup, pool, cfg.db, cfg.backup_dir, BACKUP_PAGES_PER_STEP, server_wall_ms);
@@ -245,6 +322,7 @@ int main(int argc, char **argv)
              cfg.port, ws.www, cfg.db, cfg.db_workers);
     if (!stop_requested)
         ws_run(&ws, &stop_requested);
+    chat_stop_games(&srv); /* their timers live in the loop, which is about to go */
     log_info("stopped; finishing database work");
     rc = 0;
 out:
@@ -260,6 +338,8 @@ out:
     srv.accounts = NULL;
     accounts_destroy(&accounts);
     srv.backup = NULL;
+    srv.bank = NULL;
+    qbank_destroy(&bank);
     server_destroy(&srv);
     return rc;
 }

@@ -13,15 +13,17 @@
 #include "hmap.h"
 
 struct session;
+struct game;
 
 #define ROOM_ID_LEN 24
 
 struct room {
     char id[ROOM_ID_LEN];
     char *name;
-    const char *game; /* NULL for a chat room */
-    int max;          /* member limit */
-    bool permanent;   /* the lobby: never removed when empty */
+    const char *game;  /* NULL for a chat room */
+    int max;           /* member limit */
+    bool permanent;    /* the lobby: never removed when empty */
+    struct game *quiz; /* a quiz room's game, or NULL for a chat room */
 
     struct session **members; /* in order of joining */
     int nmembers, members_cap;

@@ -34,7 +34,10 @@ int server_init(struct server *srv, const struct config *cfg, const struct trans
         .text_max = cfg->text_max,
         .room_name_max = cfg->room_name_max,
         .room_max_limit = cfg->room_max_limit,
+        .quiz_max_rounds = cfg->quiz_max_rounds,
+        .quiz_max_seconds = cfg->quiz_max_seconds,
     };
+    srv->rng = (uint64_t)server_wall_ms() * 6364136223846793005ULL + 1442695040888963407ULL;
     srv->ops = ops;
     srv->transport = transport;
     srv->wall_ms = server_wall_ms;

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <libwebsockets.h>
+
 #include "bans.h"
 #include "config.h"
 #include "hmap.h"
@@ -20,6 +22,8 @@ struct session;
 struct chatlog;
 struct accounts;
 struct backup;
+struct pool;
+struct qbank;
 
 /* What the model needs from the connection layer. Loop thread only. */
 struct transport_ops {
@@ -27,6 +31,10 @@ struct transport_ops {
     void (*want_write)(void *transport, void *conn);
     /* Close the connection soon, sending the session's close_code and close_reason. */
     void (*close)(void *transport, void *conn);
+    /* Loop timers: run `cb` in `us` microseconds (rescheduling a pending one), or not at all. */
+    void (*schedule)(void *transport, lws_sorted_usec_list_t *sul,
+                     void (*cb)(lws_sorted_usec_list_t *), int64_t us);
+    void (*cancel)(void *transport, lws_sorted_usec_list_t *sul);
 };
 
 struct server_stats {
@@ -52,6 +60,9 @@ struct server {
     struct accounts *accounts; /* registered users; NULL: guests only (tests) */
     struct backup *backup;     /* hot backups; NULL without a database */
     struct bans bans;          /* bans and mutes in force */
+    struct pool *pool;         /* slow work; NULL without a database (tests) */
+    struct qbank *bank;        /* quiz questions; NULL: no quiz can start */
+    uint64_t rng;              /* for drawing questions */
 
     int64_t (*wall_ms)(void); /* timestamps clients see */
     int64_t (*mono_ms)(void); /* rate limits and durations */

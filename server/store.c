@@ -265,3 +265,78 @@ fail:
     snprintf(err, errlen, "loading bans: %s", sqlite3_errmsg(db));
     return -1;
 }
+
+int store_save_game(struct db_worker *w, const char *room, int64_t started, int64_t ended,
+                    int rounds, const struct store_result *results, int n)
+{
+    sqlite3_stmt *st;
+    int64_t game_id;
+
+    if (db_exec(w, "BEGIN IMMEDIATE"))
+        return -1;
+    st = db_stmt(w, DB_INSERT_GAME);
+    if (!st)
+        goto fail;
+    sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, started);
+    sqlite3_bind_int64(st, 3, ended);
+    sqlite3_bind_int(st, 4, rounds);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        goto fail;
+    game_id = sqlite3_last_insert_rowid(w->db);
+    for (int i = 0; i < n; i++) {
+        st = db_stmt(w, DB_INSERT_RESULT);
+        if (!st)
+            goto fail;
+        sqlite3_bind_int64(st, 1, game_id);
+        sqlite3_bind_text(st, 2, results[i].name, -1, SQLITE_STATIC);
+        if (results[i].user_id)
+            sqlite3_bind_int64(st, 3, results[i].user_id);
+        sqlite3_bind_int(st, 4, results[i].score);
+        sqlite3_bind_int(st, 5, results[i].rank);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            goto fail;
+        if (!results[i].user_id)
+            continue;
+        st = db_stmt(w, DB_ADD_POINTS);
+        if (!st)
+            goto fail;
+        sqlite3_bind_int(st, 1, results[i].score);
+        sqlite3_bind_int(st, 2, results[i].rank == 1);
+        sqlite3_bind_int64(st, 3, results[i].user_id);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            goto fail;
+    }
+    if (db_exec(w, "COMMIT"))
+        goto fail;
+    return 0;
+fail:
+    log_error("worker %d: saving a game of %s: %s", w->index, room, sqlite3_errmsg(w->db));
+    db_exec(w, "ROLLBACK");
+    return -1;
+}
+
+json_t *store_leaderboard(struct db_worker *w, int limit)
+{
+    sqlite3_stmt *st = db_stmt(w, DB_SELECT_LEADERBOARD);
+    json_t *entries;
+    int rc;
+
+    if (!st)
+        return NULL;
+    sqlite3_bind_int(st, 1, limit);
+    entries = json_array();
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(entries, json_pack("{s:s, s:I, s:I, s:I}", "name",
+                                                 (const char *)sqlite3_column_text(st, 0), "points",
+                                                 (json_int_t)sqlite3_column_int64(st, 1), "games",
+                                                 (json_int_t)sqlite3_column_int64(st, 2), "wins",
+                                                 (json_int_t)sqlite3_column_int64(st, 3)));
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_error("worker %d: leaderboard: %s", w->index, sqlite3_errmsg(w->db));
+        json_decref(entries);
+        return NULL;
+    }
+    return entries;
+}

@@ -50,6 +50,21 @@ int store_find_user(struct db_worker *w, const char *name, struct store_user *u)
 /* Startup: calls `fn` for every account. 0 or -1 with err. */
 int store_load_users(sqlite3 *db, int (*fn)(void *arg, int64_t id, const char *name), void *arg,
                      char *err, size_t errlen);
+/* One player's result in a finished game. */
+struct store_result {
+    const char *name;
+    int64_t user_id; /* 0 for a guest */
+    int score, rank;
+};
+
+/* Worker: stores a finished game and its results in one transaction, and adds registered
+ * players' points, games and wins. 0 or -1 (rolled back, logged). */
+int store_save_game(struct db_worker *w, const char *room, int64_t started, int64_t ended,
+                    int rounds, const struct store_result *results, int n);
+/* Worker: the top `limit` registered players by points, as [{name, points, games, wins}];
+ * NULL on failure (logged). */
+json_t *store_leaderboard(struct db_worker *w, int limit);
+
 /* Startup: calls `fn` for every ban still in force at `now_ms` (kind "name", "address" or
  * "mute"; until = 0 for ever). 0 or -1 with err. */
 int store_load_bans(sqlite3 *db, int64_t now_ms,

@@ -127,9 +127,24 @@ static void request_close(void *transport, void *conn)
     lws_set_timeout(conn, PENDING_TIMEOUT_USER_OK, WS_CLOSE_GRACE_SECS);
 }
 
+static void schedule(void *transport, lws_sorted_usec_list_t *sul,
+                     void (*cb)(lws_sorted_usec_list_t *), int64_t us)
+{
+    struct ws *t = transport;
+
+    lws_sul_schedule(t->ctx, 0, sul, cb, (lws_usec_t)us);
+}
+
+static void cancel(void *transport, lws_sorted_usec_list_t *sul)
+{
+    lws_sul_cancel(sul);
+}
+
 const struct transport_ops ws_transport_ops = {
     .want_write = want_write,
     .close = request_close,
+    .schedule = schedule,
+    .cancel = cancel,
 };
 
 void ws_wake(void *arg)

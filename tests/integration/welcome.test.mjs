@@ -55,6 +55,9 @@ describe('every limit has a flag, and welcome shows its value', () => {
     idle_timeout: 55,
     max_connections: 900,
     max_per_address: 40,
+    quiz_max_rounds: 30,
+    quiz_max_seconds: 90,
+    quiz_reveal_ms: 1500,
   };
   let server;
   before(async () => {

@@ -15,6 +15,9 @@
 #include <cmocka.h>
 
 #include "chat.h"
+#include "game.h"
+#include "qbank.h"
+#include "room.h"
 #include "server.h"
 #include "session.h"
 
@@ -34,9 +37,41 @@ static void fake_close(void *transport, void *conn)
     ((struct fake_conn *)conn)->close_requests++;
 }
 
-static const struct transport_ops fake_ops = {.want_write = fake_want_write, .close = fake_close};
+/* Fake loop timers: one pending callback at a time is all a quiz room uses. */
+static struct {
+    lws_sorted_usec_list_t *sul;
+    void (*cb)(lws_sorted_usec_list_t *);
+    int64_t us;
+} fake_timer;
+
+static void fake_schedule(void *transport, lws_sorted_usec_list_t *sul,
+                          void (*cb)(lws_sorted_usec_list_t *), int64_t us)
+{
+    fake_timer.sul = sul;
+    fake_timer.cb = cb;
+    fake_timer.us = us;
+}
+
+static void fake_cancel(void *transport, lws_sorted_usec_list_t *sul)
+{
+    if (fake_timer.sul == sul)
+        fake_timer.sul = NULL;
+}
+
+static const struct transport_ops fake_ops = {.want_write = fake_want_write,
+                                              .close = fake_close,
+                                              .schedule = fake_schedule,
+                                              .cancel = fake_cancel};
 
 static int64_t fake_now_ms;
+
+/* Three questions whose right answers are 0, 1 and 2. */
+static struct quiz_question fake_questions[] = {
+    {.id = 1, .text = "q0?", .choices = {"a", "b", "c", "d"}, .correct = 0},
+    {.id = 2, .text = "q1?", .choices = {"a", "b", "c", "d"}, .correct = 1},
+    {.id = 3, .text = "q2?", .choices = {"a", "b", "c", "d"}, .correct = 2},
+};
+static struct qbank fake_bank = {.qs = fake_questions, .n = 3, .cap = 3};
 
 static int64_t fake_clock(void)
 {
@@ -68,6 +103,8 @@ static struct fixture *fixture_new(const struct config *cfg)
     fake_now_ms = 1000000;
     fx->srv.wall_ms = fake_clock;
     fx->srv.mono_ms = fake_clock;
+    fx->srv.bank = &fake_bank;
+    fake_timer.sul = NULL;
     return fx;
 }
 
@@ -90,6 +127,7 @@ static int teardown(void **state)
             session_free(fx->s[i]);
         }
     }
+    chat_stop_games(&fx->srv);
     server_destroy(&fx->srv);
     free(fx);
     return 0;
@@ -673,6 +711,197 @@ static void test_chat_close_all_closes_every_session(void **state)
     assert_string_equal(b->close_reason, "server shutting down");
 }
 
+/* Advances the fake clock to the pending timer and fires it. */
+static void fire_timer(void)
+{
+    lws_sorted_usec_list_t *sul = fake_timer.sul;
+
+    assert_non_null(sul);
+    fake_now_ms += fake_timer.us / 1000;
+    fake_timer.sul = NULL;
+    fake_timer.cb(sul);
+}
+
+/* The next message of `s` must be an event of `type`; returns it. */
+static json_t *expect_event(struct session *s, const char *type)
+{
+    json_t *ev = next_msg(s);
+
+    if (strcmp(str(ev, "type"), type)) {
+        char *dump = json_dumps(ev, 0);
+        fail_msg("expected %s, got %s", type, dump);
+    }
+    return ev;
+}
+
+static void drain(struct session *s)
+{
+    while (s->sendq.count)
+        json_decref(next_msg(s));
+}
+
+/* ann creates a 2-round, 10-second quiz room r1 that bob joins; both queues drained. */
+static void quiz_table(struct fixture *fx, struct session **ann, struct session **bob)
+{
+    json_t *r;
+
+    *ann = signed_in(fx, "ann");
+    *bob = signed_in(fx, "bob");
+    r = expect_ok(fx, *ann, 1,
+                  "{\"type\":\"create\",\"id\":1,\"name\":\"Quiz\",\"game\":\"quiz\","
+                  "\"rounds\":2,\"seconds\":10}");
+    assert_string_equal(str(json_object_get(r, "room"), "game"), "quiz");
+    assert_string_equal(str(json_object_get(r, "room"), "host"), "ann");
+    assert_string_equal(str(json_object_get(r, "room"), "state"), "waiting");
+    assert_int_equal(num(json_object_get(r, "room"), "max"), GAME_DEFAULT_MAX);
+    json_decref(r);
+    join(fx, *bob, "r1");
+    drain(*ann);
+}
+
+static void test_chat_quiz_plays_a_whole_game_on_timers(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *ann, *bob;
+    json_t *ev, *scores;
+
+    quiz_table(fx, &ann, &bob);
+    expect_error(fx, bob, 2, "{\"type\":\"start\",\"id\":2,\"room\":\"r1\"}", "not_allowed");
+    json_decref(expect_ok(fx, ann, 3, "{\"type\":\"start\",\"id\":3,\"room\":\"r1\"}"));
+    json_decref(expect_event(ann, "game_started"));
+    ev = expect_event(bob, "game_started");
+    assert_int_equal(json_array_size(json_object_get(ev, "players")), 2);
+    json_decref(ev);
+    ev = expect_event(bob, "question");
+    assert_int_equal(num(ev, "round"), 1);
+    assert_int_equal(num(ev, "of"), 2);
+    assert_int_equal(num(ev, "deadline"), fake_now_ms + 10000);
+    assert_int_equal(json_array_size(json_object_get(ev, "choices")), 4);
+    json_decref(ev);
+    drain(ann);
+    assert_int_equal(fake_timer.us, 10000000); /* the deadline, as a loop timer */
+    expect_error(fx, ann, 4, "{\"type\":\"start\",\"id\":4,\"room\":\"r1\"}", "game_state");
+
+    /* round 1: the deadline passes with one answer */
+    int correct1 = -1;
+    for (int i = 0; i < 3; i++) /* whichever question was drawn, answer it right */
+        if (ann->srv->rooms.last->quiz->quiz.questions[0] == &fake_questions[i])
+            correct1 = fake_questions[i].correct;
+    char req[128];
+    fake_now_ms += 5000;
+    snprintf(req, sizeof(req),
+             "{\"type\":\"answer\",\"id\":5,\"room\":\"r1\",\"round\":1,\"choice\":%d}", correct1);
+    json_decref(expect_ok(fx, ann, 5, req));
+    fire_timer(); /* deadline */
+    ev = expect_event(bob, "reveal");
+    assert_int_equal(num(ev, "correct"), correct1);
+    scores = json_object_get(ev, "scores");
+    assert_string_equal(str(json_array_get(scores, 0), "name"), "ann");
+    assert_int_equal(num(json_array_get(scores, 0), "delta"), 150);
+    assert_int_equal(num(json_array_get(scores, 1), "delta"), 0);
+    json_decref(ev);
+    drain(ann);
+    assert_int_equal(fake_timer.us, 3000000); /* the reveal pause */
+
+    /* round 2 opens after the pause; both answer, so it reveals at once */
+    fire_timer();
+    ev = expect_event(bob, "question");
+    assert_int_equal(num(ev, "round"), 2);
+    json_decref(ev);
+    drain(ann);
+    expect_error(fx, bob, 6,
+                 "{\"type\":\"answer\",\"id\":6,\"room\":\"r1\",\"round\":1,\"choice\":0}",
+                 "game_state");
+    json_decref(expect_ok(
+        fx, bob, 7, "{\"type\":\"answer\",\"id\":7,\"room\":\"r1\",\"round\":2,\"choice\":0}"));
+    json_decref(expect_ok(
+        fx, ann, 8, "{\"type\":\"answer\",\"id\":8,\"room\":\"r1\",\"round\":2,\"choice\":3}"));
+    json_decref(expect_event(ann, "reveal")); /* no waiting for the deadline */
+    drain(bob);
+    fire_timer(); /* the pause, then the end */
+    ev = expect_event(bob, "game_over");
+    assert_int_equal(json_array_size(json_object_get(ev, "ranking")), 2);
+    assert_int_equal(num(json_array_get(json_object_get(ev, "ranking"), 0), "rank"), 1);
+    json_decref(ev);
+    drain(ann);
+    assert_null(fake_timer.sul);
+    ev = expect_ok(fx, ann, 9, "{\"type\":\"rooms\",\"id\":9}");
+    assert_string_equal(str(json_array_get(json_object_get(ev, "rooms"), 1), "state"), "waiting");
+    json_decref(ev);
+}
+
+static void test_chat_quiz_joiner_watches_and_host_passes_on(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *ann, *bob, *cid;
+    json_t *r, *game;
+
+    quiz_table(fx, &ann, &bob);
+    json_decref(expect_ok(fx, ann, 3, "{\"type\":\"start\",\"id\":3,\"room\":\"r1\"}"));
+    drain(ann);
+    drain(bob);
+    cid = signed_in(fx, "cid");
+    r = expect_ok(fx, cid, 4, "{\"type\":\"join\",\"id\":4,\"room\":\"r1\"}");
+    game = json_object_get(r, "game");
+    assert_non_null(game);
+    assert_int_equal(num(game, "round"), 1);
+    assert_string_equal(str(game, "phase"), "question");
+    assert_int_equal(json_array_size(json_object_get(game, "players")), 2);
+    assert_string_equal(str(json_object_get(r, "room"), "state"), "playing");
+    json_decref(r);
+    expect_error(fx, cid, 5,
+                 "{\"type\":\"answer\",\"id\":5,\"room\":\"r1\",\"round\":1,\"choice\":0}",
+                 "not_allowed");
+    drain(ann);
+    drain(bob);
+
+    /* the host leaves mid-game: bob is host now, and the game waits only for bob */
+    json_decref(expect_ok(fx, ann, 6, "{\"type\":\"leave\",\"id\":6,\"room\":\"r1\"}"));
+    json_decref(expect_event(bob, "left"));
+    r = expect_event(bob, "host");
+    assert_string_equal(str(r, "name"), "bob");
+    json_decref(r);
+    json_decref(expect_ok(
+        fx, bob, 7, "{\"type\":\"answer\",\"id\":7,\"room\":\"r1\",\"round\":1,\"choice\":1}"));
+    json_decref(expect_event(bob, "reveal"));
+}
+
+static void test_chat_quiz_room_emptying_stops_the_game(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *ann, *bob;
+
+    quiz_table(fx, &ann, &bob);
+    json_decref(expect_ok(fx, ann, 3, "{\"type\":\"start\",\"id\":3,\"room\":\"r1\"}"));
+    assert_non_null(fake_timer.sul);
+    disconnect(fx, bob);
+    assert_non_null(fake_timer.sul); /* ann still plays */
+    disconnect(fx, ann);
+    assert_null(fake_timer.sul); /* timer cancelled with the game */
+    assert_null(room_find(&fx->srv.rooms, "r1"));
+}
+
+static void test_chat_quiz_requests_in_the_wrong_place(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *ann = signed_in(fx, "ann");
+
+    join(fx, ann, "lobby");
+    expect_error(fx, ann, 1, "{\"type\":\"start\",\"id\":1,\"room\":\"lobby\"}", "game_state");
+    expect_error(fx, ann, 2,
+                 "{\"type\":\"answer\",\"id\":2,\"room\":\"lobby\",\"round\":1,\"choice\":0}",
+                 "game_state");
+    expect_error(fx, ann, 3, "{\"type\":\"start\",\"id\":3,\"room\":\"r9\"}", "no_such_room");
+    json_decref(expect_ok(fx, ann, 4,
+                          "{\"type\":\"create\",\"id\":4,\"name\":\"Q\",\"game\":\"quiz\","
+                          "\"rounds\":5}"));
+    /* five rounds, three questions in the bank */
+    expect_error(fx, ann, 5, "{\"type\":\"start\",\"id\":5,\"room\":\"r1\"}", "game_state");
+    expect_error(fx, ann, 6,
+                 "{\"type\":\"answer\",\"id\":6,\"room\":\"r1\",\"round\":1,\"choice\":0}",
+                 "game_state");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 /* tests that build their own fixture still need the teardown; their setup is a no-op */
 static int no_setup(void **state)
@@ -703,6 +932,10 @@ int main(void)
         TC(test_chat_slow_consumer_is_closed_and_others_keep_receiving),
         T(test_chat_closing_session_ignores_input),
         T(test_chat_close_all_closes_every_session),
+        T(test_chat_quiz_plays_a_whole_game_on_timers),
+        T(test_chat_quiz_joiner_watches_and_host_passes_on),
+        T(test_chat_quiz_room_emptying_stops_the_game),
+        T(test_chat_quiz_requests_in_the_wrong_place),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -384,12 +384,13 @@ static void test_config_error_is_truncated_to_errlen(void **state)
 
 /* The keys and defaults of PROTOCOL.md section 7, in its order. */
 static const char *const limit_keys[] = {
-    "max_message",      "name_max",         "text_max",       "room_name_max",
-    "room_max_default", "room_max_limit",   "lobby_max",      "rooms_per_session",
-    "max_rooms",        "history",          "signin_timeout", "sendq_max_messages",
-    "sendq_max_bytes",  "rate_per_sec",     "rate_burst",     "say_per_sec",
-    "say_burst",        "rate_close_after", "ping_interval",  "idle_timeout",
-    "max_connections",  "max_per_address",
+    "max_message",      "name_max",         "text_max",        "room_name_max",
+    "room_max_default", "room_max_limit",   "lobby_max",       "rooms_per_session",
+    "max_rooms",        "history",          "signin_timeout",  "sendq_max_messages",
+    "sendq_max_bytes",  "rate_per_sec",     "rate_burst",      "say_per_sec",
+    "say_burst",        "rate_close_after", "ping_interval",   "idle_timeout",
+    "max_connections",  "max_per_address",  "quiz_max_rounds", "quiz_max_seconds",
+    "quiz_reveal_ms",
 };
 #define NLIMITS (sizeof(limit_keys) / sizeof(limit_keys[0]))
 
@@ -413,22 +414,22 @@ static void expect_limits(const struct config *cfg, const json_int_t *want)
 
 static void test_config_limits_json_defaults(void **state)
 {
-    static const json_int_t want[NLIMITS] = {8192, 24, 1000, 48,   50,      500, 20000, 16,
-                                             1000, 50, 10,   2048, 1048576, 20,  40,    5,
-                                             10,   10, 30,   60,   20000,   0};
+    static const json_int_t want[NLIMITS] = {8192, 24, 1000,  48,      50, 500, 20000, 16, 1000,
+                                             50,   10, 2048,  1048576, 20, 40,  5,     10, 10,
+                                             30,   60, 20000, 0,       50, 120, 3000};
     struct config cfg;
     char err[ERRLEN];
 
     (void)state;
-    assert_int_equal(NLIMITS, 22);
+    assert_int_equal(NLIMITS, 25);
     assert_int_equal(PARSE_NONE(&cfg, err), CONFIG_OK);
     expect_limits(&cfg, want);
 }
 
 static void test_config_limits_json_configured(void **state)
 {
-    static const json_int_t want[NLIMITS] = {100, 11,   12, 13, 14, 15, 16, 17, 18, 19, 20,
-                                             21,  2222, 23, 24, 25, 26, 27, 28, 29, 30, 31};
+    static const json_int_t want[NLIMITS] = {100, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 2222,
+                                             23,  24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34};
     struct config cfg;
     char err[ERRLEN];
 
@@ -441,8 +442,9 @@ static void test_config_limits_json_configured(void **state)
                            "--sendq-max-messages", "21", "--sendq-max-bytes", "2222",
                            "--rate-per-sec", "23", "--rate-burst", "24", "--say-per-sec", "25",
                            "--say-burst", "26", "--rate-close-after", "27", "--ping-interval", "28",
-                           "--max-connections", "30", "--max-per-address", "31", "--port", "1234",
-                           "--db-workers", "7"),
+                           "--max-connections", "30", "--max-per-address", "31",
+                           "--quiz-max-rounds", "32", "--quiz-max-seconds", "33",
+                           "--quiz-reveal-ms", "34", "--port", "1234", "--db-workers", "7"),
                      CONFIG_OK);
     expect_limits(&cfg, want);
 }

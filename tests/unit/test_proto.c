@@ -22,6 +22,8 @@ static const struct proto_limits lim = {
     .text_max = 1000,
     .room_name_max = 48,
     .room_max_limit = 500,
+    .quiz_max_rounds = 50,
+    .quiz_max_seconds = 120,
 };
 
 static int decode_lim(const char *s, const struct proto_limits *l, struct proto_req *req,
@@ -762,6 +764,7 @@ static void test_proto_err_code_strings(void **state)
         {PROTO_E_NOT_IN_ROOM, "not_in_room"},   {PROTO_E_NOT_ALLOWED, "not_allowed"},
         {PROTO_E_RATE_LIMITED, "rate_limited"}, {PROTO_E_SERVER_BUSY, "server_busy"},
         {PROTO_E_INTERNAL, "internal"},         {PROTO_E_BAD_CREDENTIALS, "bad_credentials"},
+        {PROTO_E_GAME_STATE, "game_state"},
     };
 
     (void)state;
@@ -787,6 +790,9 @@ static void test_proto_type_names(void **state)
     assert_string_equal(proto_type_name(PROTO_REGISTER), "register");
     assert_string_equal(proto_type_name(PROTO_LOGIN), "login");
     assert_string_equal(proto_type_name(PROTO_RESUME), "resume");
+    assert_string_equal(proto_type_name(PROTO_START), "start");
+    assert_string_equal(proto_type_name(PROTO_ANSWER), "answer");
+    assert_string_equal(proto_type_name(PROTO_LEADERBOARD), "leaderboard");
     assert_string_equal(proto_type_name(PROTO_TYPE_COUNT), "?");
 }
 
@@ -818,6 +824,48 @@ static void test_proto_history_fields(void **state)
     expect_error_len(s, strlen(s), &lim, PROTO_E_BAD_REQUEST, "before", &err);
     s = "{\"type\":\"history\",\"room\":\"\"}";
     expect_error_len(s, strlen(s), &lim, PROTO_E_BAD_REQUEST, "room", &err);
+}
+
+static void test_proto_quiz_fields(void **state)
+{
+    struct proto_req req;
+    struct proto_error err;
+    const char *s;
+
+    (void)state;
+    expect_ok("{\"type\":\"create\",\"name\":\"Q\",\"game\":\"quiz\",\"rounds\":50,"
+              "\"seconds\":1}",
+              PROTO_CREATE, &req);
+    assert_string_equal(req.game, "quiz");
+    assert_int_equal(req.rounds, 50);
+    assert_int_equal(req.seconds, 1);
+    proto_req_free(&req);
+    expect_ok("{\"type\":\"create\",\"name\":\"Chat\"}", PROTO_CREATE, &req);
+    assert_null(req.game);
+    assert_int_equal(req.rounds, 0);
+    proto_req_free(&req);
+    s = "{\"type\":\"create\",\"name\":\"Q\",\"game\":\"chess\"}";
+    expect_error_len(s, strlen(s), &lim, PROTO_E_BAD_REQUEST, "game", &err);
+    s = "{\"type\":\"create\",\"name\":\"Q\",\"game\":\"quiz\",\"rounds\":51}";
+    expect_error_len(s, strlen(s), &lim, PROTO_E_BAD_REQUEST, "rounds", &err);
+    s = "{\"type\":\"create\",\"name\":\"Q\",\"game\":\"quiz\",\"seconds\":0}";
+    expect_error_len(s, strlen(s), &lim, PROTO_E_BAD_REQUEST, "seconds", &err);
+
+    expect_ok("{\"type\":\"answer\",\"room\":\"r1\",\"round\":3,\"choice\":3}", PROTO_ANSWER, &req);
+    assert_int_equal(req.round, 3);
+    assert_int_equal(req.choice, 3);
+    proto_req_free(&req);
+    s = "{\"type\":\"answer\",\"room\":\"r1\",\"round\":1,\"choice\":4}";
+    expect_error_len(s, strlen(s), &lim, PROTO_E_BAD_REQUEST, "choice", &err);
+    s = "{\"type\":\"answer\",\"room\":\"r1\",\"choice\":0}";
+    expect_error_len(s, strlen(s), &lim, PROTO_E_BAD_REQUEST, "round", &err);
+    s = "{\"type\":\"start\"}";
+    expect_error_len(s, strlen(s), &lim, PROTO_E_BAD_REQUEST, "room", &err);
+    expect_ok("{\"type\":\"leaderboard\",\"limit\":100}", PROTO_LEADERBOARD, &req);
+    assert_int_equal(req.limit, 100);
+    proto_req_free(&req);
+    s = "{\"type\":\"leaderboard\",\"limit\":0}";
+    expect_error_len(s, strlen(s), &lim, PROTO_E_BAD_REQUEST, "limit", &err);
 }
 
 static void test_proto_account_fields(void **state)
@@ -1051,6 +1099,7 @@ int main(void)
         cmocka_unit_test(test_proto_type_names),
         cmocka_unit_test(test_proto_history_fields),
         cmocka_unit_test(test_proto_account_fields),
+        cmocka_unit_test(test_proto_quiz_fields),
         cmocka_unit_test(test_proto_ok_reply),
         cmocka_unit_test(test_proto_ok_reply_of_decoded_request),
         cmocka_unit_test(test_proto_error_json_bad_request_has_field),

@@ -14,6 +14,8 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const BIN = process.env.PARLOR_BIN || path.join(REPO, 'build/debug/parlor-server');
 export const WWW = process.env.PARLOR_WWW || path.join(REPO, 'www-static');
 export const DEFAULT_TIMEOUT = 5000;
+// How long startServer waits for the server to listen (valgrind runs set it higher).
+export const READY_TIMEOUT = Number(process.env.PARLOR_READY_TIMEOUT_MS) || 10000;
 
 // PROTOCOL.md section 7: every limit with its default value.
 export const DEFAULT_LIMITS = Object.freeze({
@@ -39,6 +41,9 @@ export const DEFAULT_LIMITS = Object.freeze({
   idle_timeout: 60,
   max_connections: 20000,
   max_per_address: 0,
+  quiz_max_rounds: 50,
+  quiz_max_seconds: 120,
+  quiz_reveal_ms: 3000,
 });
 
 // Flags that lift every rate limit, for tests that send a lot.
@@ -99,6 +104,7 @@ export async function startServer(extraArgs = [], opts = {}) {
   const db = opts.db || path.join(tmp, 'parlor.db');
   const port = await freePort();
   const args = ['--port', String(port), '--www', www, '--db', db, '--log-level', 'warn',
+    '--questions', path.join(REPO, 'questions/parlor-core.jsonl'),
     ...extraArgs.map(String)];
   // The server also reads PARLOR_* variables; keep the caller's out of its way.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PARLOR_')));
@@ -128,7 +134,8 @@ export async function startServer(extraArgs = [], opts = {}) {
   const describeDeath = () =>
     `exit code ${exitCode}${exitSignal ? ` signal ${exitSignal}` : ''}\n--- stderr ---\n${err}`;
 
-  const deadline = Date.now() + (opts.readyTimeout || 10000);
+  const readyTimeout = opts.readyTimeout || READY_TIMEOUT;
+  const deadline = Date.now() + readyTimeout;
   for (;;) {
     if (spawnError) throw new Error(`cannot spawn ${bin}: ${spawnError.message}`);
     if (exitCode !== undefined || exitSignal) {
@@ -141,7 +148,7 @@ export async function startServer(extraArgs = [], opts = {}) {
       proc.kill('SIGKILL');
       await exited;
       await rm(tmp, { recursive: true, force: true });
-      throw new Error(`server did not listen on ${port} within 10 s (${args.join(' ')})\n` +
+      throw new Error(`server did not listen on ${port} within ${readyTimeout} ms (${args.join(' ')})\n` +
         `--- stderr ---\n${err}`);
     }
     await sleep(50);

@@ -1,0 +1,423 @@
+/*
+ * Quiz rooms (see game.h). Loop thread only, except the results and leaderboard jobs' run(),
+ * which run on workers and touch only their job.
+ */
+#include "game.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "pool.h"
+#include "proto.h"
+#include "qbank.h"
+#include "room.h"
+#include "server.h"
+#include "session.h"
+#include "store.h"
+
+static void on_timer(lws_sorted_usec_list_t *sul);
+
+struct game *game_new(struct server *srv, struct room *room, int rounds, int seconds)
+{
+    struct game *g = calloc(1, sizeof(*g));
+
+    if (!g)
+        return NULL;
+    g->srv = srv;
+    g->room = room;
+    g->rounds = rounds;
+    g->seconds = seconds;
+    return g;
+}
+
+void game_free(struct game *g)
+{
+    if (!g)
+        return;
+    g->srv->ops->cancel(g->srv->transport, &g->timer);
+    quiz_end(&g->quiz);
+    free(g);
+}
+
+static bool playing(const struct game *g)
+{
+    return g->quiz.phase != QUIZ_IDLE;
+}
+
+static void schedule_at(struct game *g, int64_t when_ms)
+{
+    int64_t us = (when_ms - g->srv->wall_ms()) * 1000;
+
+    g->srv->ops->schedule(g->srv->transport, &g->timer, on_timer, us > 0 ? us : 0);
+}
+
+/* Sends `ev` (stolen) to every member of the room. */
+static void broadcast(struct game *g, json_t *ev)
+{
+    struct msgbuf *m = msgbuf_from_json(ev);
+    struct room *r = g->room;
+
+    json_decref(ev);
+    if (!m) {
+        log_error("game in %s: out of memory", r->id);
+        return;
+    }
+    for (int i = 0; i < r->nmembers; i++)
+        session_send(r->members[i], m);
+    msgbuf_unref(m);
+}
+
+static void reply_error(struct session *s, const struct proto_req *req, enum proto_err code,
+                        const char *msg)
+{
+    struct proto_error err = {.has_id = req->has_id, .id = req->id};
+
+    proto_error_set(&err, code, NULL, "%s", msg);
+    session_send_json(s, proto_error_json(&err));
+}
+
+void game_describe(const struct game *g, json_t *obj)
+{
+    const struct room *r = g->room;
+
+    json_object_set_new(obj, "host", r->nmembers ? json_string(r->members[0]->name) : json_null());
+    json_object_set_new(obj, "state", json_string(playing(g) ? "playing" : "waiting"));
+    json_object_set_new(obj, "rounds", json_integer(g->rounds));
+    json_object_set_new(obj, "seconds", json_integer(g->seconds));
+}
+
+/* The standings in two new arrays (free `*order`; rank shares its allocation). */
+static int standings(const struct quiz *q, int **order, int **rank)
+{
+    *order = malloc(2 * (size_t)(q->nplayers + 1) * sizeof(int));
+    if (!*order)
+        return -1;
+    *rank = *order + q->nplayers + 1;
+    quiz_standings(q, *order, *rank);
+    return 0;
+}
+
+/* [{name, score, delta?, rank?}] in standing order. */
+static json_t *scores_json(const struct quiz *q, bool with_delta, bool with_rank)
+{
+    int *order, *rank;
+    json_t *a = json_array();
+
+    if (standings(q, &order, &rank))
+        return a;
+    for (int k = 0; k < q->nplayers; k++) {
+        const struct quiz_player *p = &q->players[order[k]];
+        json_t *o = json_pack("{s:s, s:i}", "name", p->name, "score", p->score);
+        if (with_delta)
+            json_object_set_new(o, "delta", json_integer(p->delta));
+        if (with_rank)
+            json_object_set_new(o, "rank", json_integer(rank[k]));
+        json_array_append_new(a, o);
+    }
+    free(order);
+    return a;
+}
+
+static json_t *question_json(const struct quiz_question *qq)
+{
+    return json_pack("{s:s, s:[s,s,s,s]}", "text", qq->text, "choices", qq->choices[0],
+                     qq->choices[1], qq->choices[2], qq->choices[3]);
+}
+
+static void send_question(struct game *g)
+{
+    const struct quiz *q = &g->quiz;
+    json_t *ev = json_pack("{s:s, s:s, s:i, s:i}", "type", "question", "room", g->room->id, "round",
+                           q->round, "of", q->rounds);
+
+    json_t *text = question_json(q->questions[q->round - 1]);
+
+    json_object_update(ev, text); /* copies the fields: drop our reference */
+    json_decref(text);
+    json_object_set_new(ev, "deadline", json_integer(q->deadline_ms));
+    broadcast(g, ev);
+    schedule_at(g, q->deadline_ms);
+}
+
+json_t *game_snapshot(const struct game *g)
+{
+    const struct quiz *q = &g->quiz;
+    json_t *o, *players;
+
+    if (!playing(g))
+        return NULL;
+    players = json_array();
+    for (int i = 0; i < q->nplayers; i++)
+        json_array_append_new(players, json_string(q->players[i].name));
+    o = json_pack("{s:i, s:i, s:s, s:o, s:I, s:o, s:o}", "round", q->round, "of", q->rounds,
+                  "phase", q->phase == QUIZ_QUESTION ? "question" : "reveal", "question",
+                  question_json(q->questions[q->round - 1]), "deadline", (json_int_t)q->deadline_ms,
+                  "scores", scores_json(q, false, false), "players", players);
+    if (q->phase == QUIZ_REVEAL)
+        json_object_set_new(o, "correct", json_integer(q->questions[q->round - 1]->correct));
+    return o;
+}
+
+/* ---- results: one transaction on the pool ---- */
+
+struct results_job {
+    struct pool_job job;
+    char room[ROOM_ID_LEN];
+    int64_t started, ended;
+    int rounds, n;
+    struct store_result *results;
+    char (*names)[QUIZ_NAME_MAX + 1];
+};
+
+static void results_run(struct pool_job *job, void *worker)
+{
+    struct results_job *j = (struct results_job *)job;
+
+    job->status =
+        store_save_game(worker, j->room, j->started, j->ended, j->rounds, j->results, j->n);
+}
+
+static void results_done(struct pool_job *job, void *loop_arg)
+{
+    struct results_job *j = (struct results_job *)job;
+
+    if (job->status)
+        log_error("the results of a game in %s could not be saved", j->room);
+    free(j->results);
+    free(j->names);
+    free(j);
+}
+
+static void save_results(struct game *g, const int *order, const int *rank)
+{
+    const struct quiz *q = &g->quiz;
+    struct results_job *j;
+
+    if (!g->srv->pool)
+        return;
+    j = calloc(1, sizeof(*j));
+    if (!j || !(j->results = calloc((size_t)q->nplayers + 1, sizeof(*j->results))) ||
+        !(j->names = calloc((size_t)q->nplayers + 1, sizeof(*j->names)))) {
+        if (j)
+            free(j->results);
+        free(j);
+        log_error("game in %s: out of memory saving results", g->room->id);
+        return;
+    }
+    j->job.run = results_run;
+    j->job.done = results_done;
+    memcpy(j->room, g->room->id, sizeof(j->room));
+    j->started = q->started_ms;
+    j->ended = g->srv->wall_ms();
+    j->rounds = q->rounds;
+    j->n = q->nplayers;
+    for (int k = 0; k < q->nplayers; k++) {
+        const struct quiz_player *p = &q->players[order[k]];
+        memcpy(j->names[k], p->name, sizeof(j->names[k]));
+        j->results[k] = (struct store_result){
+            .name = j->names[k], .user_id = p->user_id, .score = p->score, .rank = rank[k]};
+    }
+    if (pool_submit(g->srv->pool, &j->job)) {
+        log_error("game in %s: the pool refused its results; they are lost", g->room->id);
+        results_done(&j->job, NULL);
+    }
+}
+
+/* ---- phases ---- */
+
+static void game_over(struct game *g)
+{
+    struct quiz *q = &g->quiz;
+    int *order, *rank;
+
+    broadcast(g, json_pack("{s:s, s:s, s:o}", "type", "game_over", "room", g->room->id, "ranking",
+                           scores_json(q, false, true)));
+    if (!standings(q, &order, &rank)) {
+        save_results(g, order, rank);
+        free(order);
+    }
+    quiz_end(q);
+}
+
+static void reveal(struct game *g)
+{
+    struct quiz *q = &g->quiz;
+
+    g->srv->ops->cancel(g->srv->transport, &g->timer);
+    quiz_reveal(q);
+    broadcast(g, json_pack("{s:s, s:s, s:i, s:i, s:o}", "type", "reveal", "room", g->room->id,
+                           "round", q->round, "correct", q->questions[q->round - 1]->correct,
+                           "scores", scores_json(q, true, false)));
+    schedule_at(g, g->srv->wall_ms() + g->srv->cfg.quiz_reveal_ms);
+}
+
+/* The deadline of an open question, or the end of a reveal's pause. */
+static void on_timer(lws_sorted_usec_list_t *sul)
+{
+    struct game *g = lws_container_of(sul, struct game, timer);
+
+    if (g->quiz.phase == QUIZ_QUESTION) {
+        reveal(g);
+        return;
+    }
+    if (g->quiz.phase != QUIZ_REVEAL)
+        return;
+    if (quiz_next(&g->quiz, g->srv->wall_ms()))
+        send_question(g);
+    else
+        game_over(g);
+}
+
+/* ---- requests ---- */
+
+void game_start(struct game *g, struct session *s, const struct proto_req *req)
+{
+    struct server *srv = g->srv;
+    struct room *r = g->room;
+    const struct quiz_question **qs;
+    const char **names;
+    int64_t *uids;
+    json_t *players;
+    int rc;
+
+    if (r->members[0] != s) {
+        reply_error(s, req, PROTO_E_NOT_ALLOWED, "only the host can start a game");
+        return;
+    }
+    if (playing(g)) {
+        reply_error(s, req, PROTO_E_GAME_STATE, "a game is already running");
+        return;
+    }
+    qs = calloc((size_t)g->rounds, sizeof(*qs));
+    names = calloc((size_t)r->nmembers, sizeof(*names));
+    uids = calloc((size_t)r->nmembers, sizeof(*uids));
+    if (!qs || !names || !uids) {
+        reply_error(s, req, PROTO_E_INTERNAL, "out of memory");
+        goto out;
+    }
+    if (!srv->bank || qbank_draw(srv->bank, g->rounds, qs, &srv->rng)) {
+        reply_error(s, req, PROTO_E_GAME_STATE, "the question bank holds too few questions");
+        goto out;
+    }
+    for (int i = 0; i < r->nmembers; i++) {
+        names[i] = r->members[i]->name;
+        uids[i] = r->members[i]->user_id;
+    }
+    rc = quiz_begin(&g->quiz, g->rounds, g->seconds, qs, names, uids, r->nmembers, srv->wall_ms());
+    if (rc) {
+        reply_error(s, req, PROTO_E_INTERNAL, "out of memory");
+        goto out;
+    }
+    session_send_json(s, proto_ok(req));
+    players = json_array();
+    for (int i = 0; i < r->nmembers; i++)
+        json_array_append_new(players, json_string(names[i]));
+    broadcast(g, json_pack("{s:s, s:s, s:i, s:i, s:o}", "type", "game_started", "room", r->id,
+                           "rounds", g->rounds, "seconds", g->seconds, "players", players));
+    send_question(g);
+out:
+    free(qs);
+    free(names);
+    free(uids);
+}
+
+void game_answer(struct game *g, struct session *s, const struct proto_req *req)
+{
+    static const char *const why[] = {
+        [QUIZ_ANSWER_NO_GAME] = "no question is open",
+        [QUIZ_ANSWER_NOT_PLAYER] = "you are watching this game; you play from the next one",
+        [QUIZ_ANSWER_WRONG_ROUND] = "that is not the open round",
+        [QUIZ_ANSWER_LATE] = "too late: the time is up",
+        [QUIZ_ANSWER_TWICE] = "you already answered this round",
+    };
+    enum quiz_answer_result rc =
+        quiz_answer(&g->quiz, s->name, req->round, req->choice, g->srv->wall_ms());
+
+    if (rc != QUIZ_ANSWER_OK) {
+        reply_error(s, req, rc == QUIZ_ANSWER_NOT_PLAYER ? PROTO_E_NOT_ALLOWED : PROTO_E_GAME_STATE,
+                    why[rc]);
+        return;
+    }
+    session_send_json(s, proto_ok(req));
+    if (quiz_all_answered(&g->quiz))
+        reveal(g);
+}
+
+void game_member_left(struct game *g, struct session *s, bool was_host)
+{
+    struct room *r = g->room;
+
+    if (was_host && r->nmembers)
+        broadcast(g, json_pack("{s:s, s:s, s:s}", "type", "host", "room", r->id, "name",
+                               r->members[0]->name));
+    if (!playing(g))
+        return;
+    quiz_player_left(&g->quiz, s->name);
+    if (quiz_all_answered(&g->quiz) && quiz_present(&g->quiz))
+        reveal(g); /* the others need not wait for the one who left */
+}
+
+/* ---- leaderboard: a read on the pool ---- */
+
+struct board_job {
+    struct pool_job job;
+    struct server *srv;
+    uint64_t session_id;
+    bool has_id;
+    json_int_t req_id;
+    int limit;
+    json_t *entries;
+};
+
+static void board_run(struct pool_job *job, void *worker)
+{
+    struct board_job *j = (struct board_job *)job;
+
+    j->entries = store_leaderboard(worker, j->limit);
+    job->status = j->entries ? 0 : -1;
+}
+
+static void board_done(struct pool_job *job, void *loop_arg)
+{
+    struct board_job *j = (struct board_job *)job;
+    struct session *s = session_by_id(j->srv, j->session_id);
+    struct proto_req req = {.has_id = j->has_id, .id = j->req_id};
+
+    if (s && !s->closing) {
+        if (job->status) {
+            reply_error(s, &req, PROTO_E_INTERNAL, "the leaderboard could not be read");
+        } else {
+            json_t *ok = proto_ok(&req);
+            json_object_set(ok, "entries", j->entries);
+            session_send_json(s, ok);
+        }
+    }
+    json_decref(j->entries);
+    free(j);
+}
+
+void game_leaderboard(struct server *srv, struct session *s, const struct proto_req *req)
+{
+    struct board_job *j;
+
+    if (!srv->pool) {
+        reply_error(s, req, PROTO_E_INTERNAL, "no database");
+        return;
+    }
+    j = calloc(1, sizeof(*j));
+    if (!j) {
+        reply_error(s, req, PROTO_E_INTERNAL, "out of memory");
+        return;
+    }
+    *j = (struct board_job){.job = {.run = board_run, .done = board_done},
+                            .srv = srv,
+                            .session_id = s->id,
+                            .has_id = req->has_id,
+                            .req_id = req->id,
+                            .limit = req->limit ? req->limit : 10};
+    if (pool_submit(srv->pool, &j->job)) {
+        free(j);
+        reply_error(s, req, PROTO_E_SERVER_BUSY, "the server is busy; retry shortly");
+    }
+}

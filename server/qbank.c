@@ -1,0 +1,263 @@
+/* The question bank (see qbank.h). */
+#include "qbank.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "proto.h"
+
+#define QB_CATEGORY_MAX 40  /* characters */
+#define QB_TEXT_MAX     300 /* characters */
+#define QB_CHOICE_MAX   100 /* characters */
+
+void qbank_init(struct qbank *b)
+{
+    *b = (struct qbank){0};
+}
+
+static void question_free(struct quiz_question *q)
+{
+    free(q->category);
+    free(q->text);
+    for (int i = 0; i < QUIZ_CHOICES; i++)
+        free(q->choices[i]);
+}
+
+void qbank_destroy(struct qbank *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        question_free(&b->qs[i]);
+    free(b->qs);
+    *b = (struct qbank){0};
+}
+
+static int add(struct qbank *b, int64_t id, const char *category, const char *text, json_t *choices,
+               int correct)
+{
+    struct quiz_question *q;
+
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        struct quiz_question *qs = realloc(b->qs, cap * sizeof(*qs));
+        if (!qs)
+            return -1;
+        b->qs = qs;
+        b->cap = cap;
+    }
+    q = &b->qs[b->n];
+    *q = (struct quiz_question){.id = id, .correct = correct};
+    q->category = strdup(category);
+    q->text = strdup(text);
+    for (int i = 0; i < QUIZ_CHOICES; i++)
+        q->choices[i] = strdup(json_string_value(json_array_get(choices, (size_t)i)));
+    if (!q->category || !q->text || !q->choices[0] || !q->choices[1] || !q->choices[2] ||
+        !q->choices[3]) {
+        question_free(q);
+        return -1;
+    }
+    b->n++;
+    return 0;
+}
+
+int qbank_load(struct qbank *b, sqlite3 *db, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    qbank_destroy(b);
+    if (sqlite3_prepare_v2(db, "SELECT id, category, text, choices, correct FROM questions", -1,
+                           &st, NULL) != SQLITE_OK)
+        goto fail;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *choices = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
+        int bad = !json_is_array(choices) || json_array_size(choices) != QUIZ_CHOICES ||
+                  add(b, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+                      (const char *)sqlite3_column_text(st, 2), choices, sqlite3_column_int(st, 4));
+        json_decref(choices);
+        if (bad) {
+            sqlite3_finalize(st);
+            snprintf(err, errlen, "question %lld is damaged or out of memory",
+                     (long long)sqlite3_column_int64(st, 0));
+            return -1;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+fail:
+    snprintf(err, errlen, "loading questions: %s", sqlite3_errmsg(db));
+    return -1;
+}
+
+/* A string field of 1..max characters, or an error naming it. */
+static const char *text_field(json_t *o, const char *field, size_t max, char *why, size_t wlen)
+{
+    json_t *v = json_object_get(o, field);
+    const char *s;
+
+    if (!json_is_string(v)) {
+        snprintf(why, wlen, "field '%s' must be a string", field);
+        return NULL;
+    }
+    s = json_string_value(v);
+    if (!*s || proto_utf8_len(s) > max || strlen(s) != json_string_length(v)) {
+        snprintf(why, wlen, "field '%s' must be 1-%zu characters", field, max);
+        return NULL;
+    }
+    return s;
+}
+
+/* Checks one record; returns 0, or -1 with the reason in `why`. */
+static int check_record(json_t *o, char *why, size_t wlen)
+{
+    json_t *choices, *correct;
+
+    if (!json_is_object(o)) {
+        snprintf(why, wlen, "not a JSON object");
+        return -1;
+    }
+    if (!text_field(o, "category", QB_CATEGORY_MAX, why, wlen) ||
+        !text_field(o, "text", QB_TEXT_MAX, why, wlen))
+        return -1;
+    choices = json_object_get(o, "choices");
+    if (!json_is_array(choices) || json_array_size(choices) != QUIZ_CHOICES) {
+        snprintf(why, wlen, "field 'choices' must be an array of %d strings", QUIZ_CHOICES);
+        return -1;
+    }
+    for (size_t i = 0; i < QUIZ_CHOICES; i++) {
+        json_t *c = json_array_get(choices, i);
+        if (!json_is_string(c) || !*json_string_value(c) ||
+            proto_utf8_len(json_string_value(c)) > QB_CHOICE_MAX) {
+            snprintf(why, wlen, "field 'choices' item %zu must be 1-%d characters", i,
+                     QB_CHOICE_MAX);
+            return -1;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(json_string_value(c), json_string_value(json_array_get(choices, j)))) {
+                snprintf(why, wlen, "field 'choices' items %zu and %zu are the same", j, i);
+                return -1;
+            }
+    }
+    correct = json_object_get(o, "correct");
+    if (!json_is_integer(correct) || json_integer_value(correct) < 0 ||
+        json_integer_value(correct) >= QUIZ_CHOICES) {
+        snprintf(why, wlen, "field 'correct' must be an integer from 0 to %d", QUIZ_CHOICES - 1);
+        return -1;
+    }
+    return 0;
+}
+
+int qbank_import(sqlite3 *db, const char *path, const char *pack, int *added, char *err,
+                 size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    sqlite3_stmt *st = NULL;
+    char *line = NULL, why[160];
+    size_t cap = 0;
+    long lineno = 0;
+    ssize_t len;
+
+    *added = 0;
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open", path);
+        return -1;
+    }
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO questions (pack, category, text, choices, correct) "
+                           "VALUES (?, ?, ?, ?, ?) ON CONFLICT (pack, text) DO NOTHING",
+                           -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+        goto fail;
+    }
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        json_error_t jerr;
+        json_t *o;
+        char *choices;
+        int rc;
+
+        lineno++;
+        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (!len)
+            continue; /* a blank line */
+        o = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!o) {
+            snprintf(err, errlen, "%s line %ld: invalid JSON: %s", path, lineno, jerr.text);
+            goto fail;
+        }
+        if (check_record(o, why, sizeof(why))) {
+            snprintf(err, errlen, "%s line %ld: %s", path, lineno, why);
+            json_decref(o);
+            goto fail;
+        }
+        choices = json_dumps(json_object_get(o, "choices"), JSON_COMPACT);
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, pack, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, json_string_value(json_object_get(o, "category")), -1,
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, json_string_value(json_object_get(o, "text")), -1,
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 4, choices, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 5, (int)json_integer_value(json_object_get(o, "correct")));
+        rc = sqlite3_step(st);
+        free(choices);
+        json_decref(o);
+        if (rc != SQLITE_DONE) {
+            snprintf(err, errlen, "%s line %ld: %s", path, lineno, sqlite3_errmsg(db));
+            goto fail;
+        }
+        *added += sqlite3_changes(db);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: commit: %s", path, sqlite3_errmsg(db));
+        goto fail;
+    }
+    free(line);
+    fclose(f);
+    return 0;
+fail:
+    sqlite3_finalize(st);
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    free(line);
+    fclose(f);
+    *added = 0;
+    return -1;
+}
+
+/* xorshift64*: the draw needs spread, not secrecy */
+static uint64_t next_random(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ULL;
+}
+
+int qbank_draw(const struct qbank *b, int n, const struct quiz_question **out, uint64_t *rng)
+{
+    size_t *idx;
+
+    if (n < 0 || (size_t)n > b->n)
+        return -1;
+    idx = malloc((b->n ? b->n : 1) * sizeof(*idx));
+    if (!idx)
+        return -1;
+    for (size_t i = 0; i < b->n; i++)
+        idx[i] = i;
+    /* the first n steps of a Fisher-Yates shuffle: n distinct picks */
+    for (int k = 0; k < n; k++) {
+        size_t j = (size_t)k + (size_t)(next_random(rng) % (b->n - (size_t)k));
+        size_t t = idx[k];
+        idx[k] = idx[j];
+        idx[j] = t;
+        out[k] = &b->qs[idx[k]];
+    }
+    free(idx);
+    return 0;
+}

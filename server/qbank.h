@@ -1,0 +1,34 @@
+/*
+ * The question bank: every quiz question, in memory (a few hundred bytes each), loaded from
+ * SQLite at startup. Packs are JSON-lines files imported in one transaction, where one bad
+ * record fails the whole import with an error naming its line and field. Loading and drawing
+ * run on the loop; importing runs at startup, from the `import` command, or on a worker.
+ */
+#ifndef PARLOR_QBANK_H
+#define PARLOR_QBANK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "quiz.h"
+
+struct qbank {
+    struct quiz_question *qs;
+    size_t n, cap;
+};
+
+void qbank_init(struct qbank *b);
+void qbank_destroy(struct qbank *b);
+/* Replaces the bank's contents with the `questions` table. 0 or -1 with err. */
+int qbank_load(struct qbank *b, sqlite3 *db, char *err, size_t errlen);
+/* Imports a JSON-lines pack into `db` as pack `pack`, in one transaction: all or nothing.
+ * Lines are {"category", "text", "choices": [4 distinct strings], "correct": 0-3}; questions
+ * already in the pack are skipped. 0 with *added set, or -1 with err naming line and field. */
+int qbank_import(sqlite3 *db, const char *path, const char *pack, int *added, char *err,
+                 size_t errlen);
+/* Picks `n` distinct questions at random. 0, or -1 when the bank holds fewer. */
+int qbank_draw(const struct qbank *b, int n, const struct quiz_question **out, uint64_t *rng);
+
+#endif
