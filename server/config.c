@@ -67,6 +67,8 @@ static const struct opt opts[] = {
             "most seconds per question a quiz room may ask for"),
     INT_OPT("quiz-reveal-ms", quiz_reveal_ms, 0, 60000, "quiz_reveal_ms",
             "milliseconds between a reveal and the next question"),
+    INT_OPT("import-max-bytes", import_max_bytes, 1024, 1073741824, NULL,
+            "largest question pack POST /admin/import accepts"),
     {"allowed-origin", OPT_LIST, offsetof(struct config, allowed_origins), 0, 0, NULL,
      "an Origin allowed to open WebSockets, e.g. https://play.example.org; repeatable or "
      "comma-separated (unset: any)",
@@ -138,6 +140,7 @@ static void set_defaults(struct config *cfg)
         .quiz_max_rounds = 50,
         .quiz_max_seconds = 120,
         .quiz_reveal_ms = 3000,
+        .import_max_bytes = 8388608,
         .max_message = 8192,
         .name_max = 24,
         .text_max = 1000,

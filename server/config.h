@@ -39,6 +39,7 @@ struct config {
     int quiz_max_rounds;
     int quiz_max_seconds;
     int quiz_reveal_ms;                 /* pause between a reveal and the next question */
+    int import_max_bytes;               /* largest question pack POST /admin/import accepts */
     struct config_list allowed_origins; /* empty: any Origin may open a WebSocket */
     const char *tls_cert;               /* PEM files; both set: HTTPS and WSS only */
     const char *tls_key;

@@ -14,6 +14,9 @@
 #include <openssl/sha.h>
 
 #include "backup.h"
+#include "db.h"
+#include "pool.h"
+#include "qbank.h"
 #include "log.h"
 #include "server.h"
 #include "ws.h"
@@ -23,9 +26,13 @@
 
 struct http_pss {
     bool post;
-    size_t body_len;
+    uint64_t id; /* names this request to pool jobs, which hold no lws pointer */
     char path[64];
-    unsigned char *out; /* LWS_PRE + response body, written when writable */
+    char *body; /* the request body, kept only where an endpoint reads it */
+    size_t body_len;
+    bool too_large;
+    unsigned status;    /* the response, written when the socket is writable */
+    unsigned char *out; /* LWS_PRE + response body */
     size_t out_len;
 };
 
@@ -36,11 +43,10 @@ static struct server *server_of(struct lws *wsi)
     return t->srv;
 }
 
-/* Queues a JSON response; `json` is stolen. Returns 0 or -1 to close. */
+/* Queues a JSON response (`json` is stolen), written from the writeable callback: so a
+ * pool job's done callback can answer a request, too. Returns 0 or -1 to close. */
 static int respond(struct lws *wsi, struct http_pss *pss, unsigned status, json_t *json)
 {
-    unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start,
-                                       *end = hdr + sizeof(hdr) - 1;
     char *text = json_dumps(json, JSON_COMPACT);
     size_t len;
 
@@ -56,18 +62,34 @@ static int respond(struct lws *wsi, struct http_pss *pss, unsigned status, json_
     }
     memcpy(pss->out + LWS_PRE, text, len);
     pss->out_len = len;
+    pss->status = status;
     free(text);
+    lws_callback_on_writable(wsi);
+    return 0;
+}
 
-    if (lws_add_http_common_headers(wsi, status, "application/json", len, &p, end) ||
+static int write_response(struct lws *wsi, struct http_pss *pss)
+{
+    unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start,
+                                       *end = hdr + sizeof(hdr) - 1;
+    int n;
+
+    if (lws_add_http_common_headers(wsi, pss->status, "application/json", pss->out_len, &p, end) ||
         lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
                                     (const unsigned char *)"no-store", 8, &p, end) ||
-        (status == HTTP_STATUS_UNAUTHORIZED &&
+        (pss->status == HTTP_STATUS_UNAUTHORIZED &&
          lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
                                      (const unsigned char *)"Bearer", 6, &p, end)) ||
         lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
-    lws_callback_on_writable(wsi);
-    return 0;
+    n = lws_write(wsi, pss->out + LWS_PRE, pss->out_len, LWS_WRITE_HTTP_FINAL);
+    free(pss->out);
+    free(pss->body); /* an upload the endpoint did not take */
+    pss->out = NULL;
+    pss->body = NULL;
+    if (n < 0)
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 static int respond_error(struct lws *wsi, struct http_pss *pss, unsigned status, const char *msg)
@@ -123,6 +145,108 @@ static int handle_backup(struct lws *wsi, struct http_pss *pss, struct server *s
                          err);
 }
 
+/* ---- POST /admin/import?pack=NAME: a question pack into the running server ---- */
+
+struct import_job {
+    struct pool_job job;
+    struct server *srv;
+    uint64_t request; /* the HTTP request to answer, by id */
+    char pack[65];
+    char *body;
+    size_t len;
+    int added;
+    struct qbank fresh; /* the new questions, built on the worker, appended on the loop */
+    char err[256];
+};
+
+static void import_run(struct pool_job *job, void *worker)
+{
+    struct import_job *j = (struct import_job *)job;
+    struct db_worker *w = worker;
+    FILE *in = fmemopen(j->body, j->len, "r");
+
+    if (!in) {
+        snprintf(j->err, sizeof(j->err), "cannot read the upload");
+        job->status = -1;
+        return;
+    }
+    job->status = qbank_import_stream(w->db, in, "upload", j->pack, &j->added, &j->fresh, j->err,
+                                      sizeof(j->err));
+    fclose(in);
+}
+
+static void import_done(struct pool_job *job, void *loop_arg)
+{
+    struct import_job *j = (struct import_job *)job;
+    struct server *srv = j->srv;
+    struct lws *wsi = http_request_find(srv, j->request);
+    json_t *reply = NULL;
+    unsigned status = HTTP_STATUS_OK;
+
+    if (job->status) {
+        status = HTTP_STATUS_BAD_REQUEST;
+        reply = json_pack("{s:s}", "error", j->err);
+    } else if (srv->bank && qbank_take(srv->bank, &j->fresh)) {
+        status = HTTP_STATUS_INTERNAL_SERVER_ERROR;
+        reply = json_pack("{s:s}", "error", "stored, but out of memory: restart to load them");
+    } else {
+        log_info("admin: imported %d questions into pack %s", j->added, j->pack);
+        reply = json_pack("{s:s, s:i, s:I}", "pack", j->pack, "added", j->added, "questions",
+                          (json_int_t)(srv->bank ? srv->bank->n : 0));
+    }
+    if (wsi) /* the operator may have hung up; the import stands */
+        respond(wsi, lws_wsi_user(wsi), status, reply);
+    else
+        json_decref(reply);
+    qbank_destroy(&j->fresh);
+    free(j->body);
+    free(j);
+}
+
+static bool valid_pack(const char *s)
+{
+    size_t n = strlen(s);
+
+    return n >= 1 && n <= 64 &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789_-") == n;
+}
+
+static int handle_import(struct lws *wsi, struct http_pss *pss, struct server *srv)
+{
+    struct import_job *j;
+    char pack[80] = "upload";
+    const char *arg;
+
+    if (!pss->post)
+        return respond_error(wsi, pss, HTTP_STATUS_METHOD_NOT_ALLOWED, "POST a pack");
+    if (pss->too_large)
+        return respond_error(wsi, pss, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "the pack is too large");
+    arg = lws_get_urlarg_by_name(wsi, "pack=", pack, sizeof(pack));
+    if (arg && !valid_pack(arg))
+        return respond_error(wsi, pss, HTTP_STATUS_BAD_REQUEST,
+                             "pack names are 1-64 letters, digits, '_' or '-'");
+    if (!srv->pool)
+        return respond_error(wsi, pss, HTTP_STATUS_SERVICE_UNAVAILABLE, "no database");
+    j = calloc(1, sizeof(*j));
+    if (!j)
+        return respond_error(wsi, pss, HTTP_STATUS_SERVICE_UNAVAILABLE, "out of memory");
+    j->job.run = import_run;
+    j->job.done = import_done;
+    j->srv = srv;
+    j->request = pss->id;
+    snprintf(j->pack, sizeof(j->pack), "%s", arg ? arg : "upload");
+    j->body = pss->body; /* the job owns the upload now */
+    j->len = pss->body_len;
+    pss->body = NULL;
+    if (pool_submit(srv->pool, &j->job)) {
+        free(j->body);
+        free(j);
+        return respond_error(wsi, pss, HTTP_STATUS_SERVICE_UNAVAILABLE, "busy; try again");
+    }
+    return 0; /* answered when the job is done */
+}
+
 static int handle(struct lws *wsi, struct http_pss *pss)
 {
     struct server *srv = server_of(wsi);
@@ -131,6 +255,11 @@ static int handle(struct lws *wsi, struct http_pss *pss)
         if (!admin_authorized(wsi, pss, srv))
             return 0;
         return handle_backup(wsi, pss, srv);
+    }
+    if (!strcmp(pss->path, "/admin/import")) {
+        if (!admin_authorized(wsi, pss, srv))
+            return 0;
+        return handle_import(wsi, pss, srv);
     }
     return respond_error(wsi, pss, HTTP_STATUS_NOT_FOUND, "no such endpoint");
 }
@@ -143,6 +272,11 @@ static int cb_http_dynamic(struct lws *wsi, enum lws_callback_reasons reason, vo
 
     switch (reason) {
     case LWS_CALLBACK_HTTP:
+        /* keep-alive reuses this data for the next request: start clean */
+        free(pss->body);
+        free(pss->out);
+        *pss = (struct http_pss){0};
+        pss->id = http_request_add(server_of(wsi), wsi);
         pss->post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
         n = lws_hdr_copy(wsi, pss->path, sizeof(pss->path),
                          pss->post ? WSI_TOKEN_POST_URI : WSI_TOKEN_GET_URI);
@@ -154,11 +288,26 @@ static int cb_http_dynamic(struct lws *wsi, enum lws_callback_reasons reason, vo
             return 0; /* answered when the body is complete */
         return handle(wsi, pss);
 
-    case LWS_CALLBACK_HTTP_BODY:
-        pss->body_len += len;
-        if (pss->body_len > HTTP_BODY_MAX)
+    case LWS_CALLBACK_HTTP_BODY: {
+        /* only an import keeps its body; anything past the limit is read and dropped */
+        size_t max = strcmp(pss->path, "/admin/import")
+                         ? HTTP_BODY_MAX
+                         : (size_t)server_of(wsi)->cfg.import_max_bytes;
+        char *grown;
+        if (!len) /* Content-Length: 0 arrives as an empty piece with no buffer */
+            return 0;
+        if (pss->too_large || pss->body_len + len > max) {
+            pss->too_large = true;
+            return 0;
+        }
+        grown = realloc(pss->body, pss->body_len + len);
+        if (!grown)
             return -1;
+        memcpy(grown + pss->body_len, in, len);
+        pss->body = grown;
+        pss->body_len += len;
         return 0;
+    }
 
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         return handle(wsi, pss);
@@ -166,16 +315,16 @@ static int cb_http_dynamic(struct lws *wsi, enum lws_callback_reasons reason, vo
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (!pss->out)
             return 0;
-        n = lws_write(wsi, pss->out + LWS_PRE, pss->out_len, LWS_WRITE_HTTP_FINAL);
-        free(pss->out);
-        pss->out = NULL;
-        if (n < 0)
-            return -1;
-        return lws_http_transaction_completed(wsi) ? -1 : 0;
+        http_request_remove(server_of(wsi), pss->id);
+        pss->id = 0;
+        return write_response(wsi, pss);
 
     case LWS_CALLBACK_CLOSED_HTTP:
+        http_request_remove(server_of(wsi), pss->id);
         free(pss->out);
+        free(pss->body);
         pss->out = NULL;
+        pss->body = NULL;
         return 0;
 
     default:
@@ -186,13 +335,36 @@ static int cb_http_dynamic(struct lws *wsi, enum lws_callback_reasons reason, vo
 const struct lws_protocols http_protocol = {
     HTTP_PROTOCOL_NAME, cb_http_dynamic, sizeof(struct http_pss), 0, 0, NULL, 0};
 
-void http_mounts_init(struct lws_http_mount *backup, const struct lws_http_mount *next)
+void http_mounts_init(struct lws_http_mount mounts[HTTP_MOUNTS], const struct lws_http_mount *next)
 {
-    *backup = (struct lws_http_mount){
-        .mount_next = next,
-        .mountpoint = "/admin/backup",
-        .mountpoint_len = 13,
-        .origin = HTTP_PROTOCOL_NAME,
-        .origin_protocol = LWSMPRO_CALLBACK,
-    };
+    static const char *const points[HTTP_MOUNTS] = {"/admin/backup", "/admin/import"};
+
+    for (int i = 0; i < HTTP_MOUNTS; i++)
+        mounts[i] = (struct lws_http_mount){
+            .mount_next = i + 1 < HTTP_MOUNTS ? &mounts[i + 1] : next,
+            .mountpoint = points[i],
+            .mountpoint_len = (unsigned char)strlen(points[i]),
+            .origin = HTTP_PROTOCOL_NAME,
+            .origin_protocol = LWSMPRO_CALLBACK,
+        };
+}
+
+/* ---- requests by id: pool jobs name the request they answer, never its wsi ---- */
+
+uint64_t http_request_add(struct server *srv, struct lws *wsi)
+{
+    uint64_t id = ++srv->next_http_id;
+
+    return hmap_put(&srv->http_requests, &id, sizeof(id), wsi) ? 0 : id;
+}
+
+struct lws *http_request_find(struct server *srv, uint64_t id)
+{
+    return id ? hmap_get(&srv->http_requests, &id, sizeof(id)) : NULL;
+}
+
+void http_request_remove(struct server *srv, uint64_t id)
+{
+    if (id)
+        hmap_del(&srv->http_requests, &id, sizeof(id));
 }

@@ -1,8 +1,9 @@
 /*
- * Dynamic HTTP endpoints beside the static files: the operator's /admin/backup today (more
- * admin endpoints, /healthz and /metrics come with the admin console). Each response is one
- * small JSON document. Admin endpoints require `Authorization: Bearer <--admin-token>`,
- * compared in constant time; without --admin-token they answer 403. Loop thread only.
+ * Dynamic HTTP endpoints beside the static files: the operator's /admin/backup and
+ * /admin/import (more admin endpoints, /healthz and /metrics come with the admin console). Each
+ * response is one small JSON document. Admin endpoints require `Authorization: Bearer
+ * <--admin-token>`, compared in constant time; without --admin-token they answer 403. Loop thread
+ * only.
  */
 #ifndef PARLOR_HTTP_H
 #define PARLOR_HTTP_H
@@ -13,8 +14,18 @@
 
 /* The lws protocol that serves the dynamic endpoints (per-session data included). */
 extern const struct lws_protocols http_protocol;
-/* Fills in the mount of the dynamic endpoints, chained before `next` (the static files). The
- * mount must live as long as the context. */
-void http_mounts_init(struct lws_http_mount *backup, const struct lws_http_mount *next);
+#define HTTP_MOUNTS 2 /* /admin/backup, /admin/import */
+
+struct server;
+
+/* Fills in the mounts of the dynamic endpoints, chained before `next` (the static files). The
+ * mounts must live as long as the context. */
+void http_mounts_init(struct lws_http_mount mounts[HTTP_MOUNTS], const struct lws_http_mount *next);
+
+/* In-flight requests by id (0 = none), so a pool job's done callback can find its request if
+ * the client is still there. */
+uint64_t http_request_add(struct server *srv, struct lws *wsi);
+struct lws *http_request_find(struct server *srv, uint64_t id);
+void http_request_remove(struct server *srv, uint64_t id);
 
 #endif

@@ -20,18 +20,38 @@ void qbank_init(struct qbank *b)
 
 static void question_free(struct quiz_question *q)
 {
+    if (!q)
+        return;
     free(q->category);
     free(q->text);
     for (int i = 0; i < QUIZ_CHOICES; i++)
         free(q->choices[i]);
+    free(q);
 }
 
 void qbank_destroy(struct qbank *b)
 {
     for (size_t i = 0; i < b->n; i++)
-        question_free(&b->qs[i]);
+        question_free(b->qs[i]);
     free(b->qs);
     *b = (struct qbank){0};
+}
+
+static int reserve(struct qbank *b, size_t more)
+{
+    size_t cap = b->cap ? b->cap : 256;
+    struct quiz_question **qs;
+
+    while (cap < b->n + more)
+        cap *= 2;
+    if (cap == b->cap)
+        return 0;
+    qs = realloc(b->qs, cap * sizeof(*qs));
+    if (!qs)
+        return -1;
+    b->qs = qs;
+    b->cap = cap;
+    return 0;
 }
 
 static int add(struct qbank *b, int64_t id, const char *category, const char *text, json_t *choices,
@@ -39,15 +59,8 @@ static int add(struct qbank *b, int64_t id, const char *category, const char *te
 {
     struct quiz_question *q;
 
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        struct quiz_question *qs = realloc(b->qs, cap * sizeof(*qs));
-        if (!qs)
-            return -1;
-        b->qs = qs;
-        b->cap = cap;
-    }
-    q = &b->qs[b->n];
+    if (reserve(b, 1) || !(q = calloc(1, sizeof(*q))))
+        return -1;
     *q = (struct quiz_question){.id = id, .correct = correct};
     q->category = strdup(category);
     q->text = strdup(text);
@@ -58,7 +71,22 @@ static int add(struct qbank *b, int64_t id, const char *category, const char *te
         question_free(q);
         return -1;
     }
-    b->n++;
+    b->qs[b->n++] = q;
+    return 0;
+}
+
+int qbank_take(struct qbank *to, struct qbank *from)
+{
+    if (!from->n) {
+        qbank_destroy(from);
+        return 0;
+    }
+    if (reserve(to, from->n))
+        return -1;
+    memcpy(to->qs + to->n, from->qs, from->n * sizeof(*from->qs));
+    to->n += from->n;
+    free(from->qs);
+    *from = (struct qbank){0};
     return 0;
 }
 
@@ -78,9 +106,9 @@ int qbank_load(struct qbank *b, sqlite3 *db, char *err, size_t errlen)
                       (const char *)sqlite3_column_text(st, 2), choices, sqlite3_column_int(st, 4));
         json_decref(choices);
         if (bad) {
-            sqlite3_finalize(st);
             snprintf(err, errlen, "question %lld is damaged or out of memory",
                      (long long)sqlite3_column_int64(st, 0));
+            sqlite3_finalize(st);
             return -1;
         }
     }
@@ -154,6 +182,22 @@ int qbank_import(sqlite3 *db, const char *path, const char *pack, int *added, ch
                  size_t errlen)
 {
     FILE *f = fopen(path, "r");
+    int rc;
+
+    *added = 0;
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open", path);
+        return -1;
+    }
+    rc = qbank_import_stream(db, f, path, pack, added, NULL, err, errlen);
+    fclose(f);
+    return rc;
+}
+
+int qbank_import_stream(sqlite3 *db, FILE *f, const char *label, const char *pack, int *added,
+                        struct qbank *added_to, char *err, size_t errlen)
+{
+    struct qbank fresh = {0};
     sqlite3_stmt *st = NULL;
     char *line = NULL, why[160];
     size_t cap = 0;
@@ -161,16 +205,12 @@ int qbank_import(sqlite3 *db, const char *path, const char *pack, int *added, ch
     ssize_t len;
 
     *added = 0;
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open", path);
-        return -1;
-    }
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
                            "INSERT INTO questions (pack, category, text, choices, correct) "
                            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (pack, text) DO NOTHING",
                            -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+        snprintf(err, errlen, "%s: %s", label, sqlite3_errmsg(db));
         goto fail;
     }
     while ((len = getline(&line, &cap, f)) >= 0) {
@@ -186,11 +226,11 @@ int qbank_import(sqlite3 *db, const char *path, const char *pack, int *added, ch
             continue; /* a blank line */
         o = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, &jerr);
         if (!o) {
-            snprintf(err, errlen, "%s line %ld: invalid JSON: %s", path, lineno, jerr.text);
+            snprintf(err, errlen, "%s line %ld: invalid JSON: %s", label, lineno, jerr.text);
             goto fail;
         }
         if (check_record(o, why, sizeof(why))) {
-            snprintf(err, errlen, "%s line %ld: %s", path, lineno, why);
+            snprintf(err, errlen, "%s line %ld: %s", label, lineno, why);
             json_decref(o);
             goto fail;
         }
@@ -205,27 +245,40 @@ int qbank_import(sqlite3 *db, const char *path, const char *pack, int *added, ch
         sqlite3_bind_int(st, 5, (int)json_integer_value(json_object_get(o, "correct")));
         rc = sqlite3_step(st);
         free(choices);
+        if (rc == SQLITE_DONE && sqlite3_changes(db)) {
+            (*added)++;
+            if (added_to &&
+                add(&fresh, sqlite3_last_insert_rowid(db),
+                    json_string_value(json_object_get(o, "category")),
+                    json_string_value(json_object_get(o, "text")), json_object_get(o, "choices"),
+                    (int)json_integer_value(json_object_get(o, "correct"))))
+                rc = SQLITE_NOMEM;
+        }
         json_decref(o);
         if (rc != SQLITE_DONE) {
-            snprintf(err, errlen, "%s line %ld: %s", path, lineno, sqlite3_errmsg(db));
+            snprintf(err, errlen, "%s line %ld: %s", label, lineno,
+                     rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
             goto fail;
         }
-        *added += sqlite3_changes(db);
     }
     sqlite3_finalize(st);
     st = NULL;
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: commit: %s", path, sqlite3_errmsg(db));
+        snprintf(err, errlen, "%s: commit: %s", label, sqlite3_errmsg(db));
         goto fail;
     }
     free(line);
-    fclose(f);
+    if (added_to && qbank_take(added_to, &fresh)) {
+        qbank_destroy(&fresh); /* stored, but not loaded: they appear after a restart */
+        snprintf(err, errlen, "%s: out of memory", label);
+        return -1;
+    }
     return 0;
 fail:
     sqlite3_finalize(st);
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     free(line);
-    fclose(f);
+    qbank_destroy(&fresh);
     *added = 0;
     return -1;
 }
@@ -256,7 +309,7 @@ int qbank_draw(const struct qbank *b, int n, const struct quiz_question **out, u
         size_t t = idx[k];
         idx[k] = idx[j];
         idx[j] = t;
-        out[k] = &b->qs[idx[k]];
+        out[k] = b->qs[idx[k]];
     }
     free(idx);
     return 0;

@@ -44,6 +44,7 @@ int server_init(struct server *srv, const struct config *cfg, const struct trans
     srv->mono_ms = server_mono_ms;
     hmap_init(&srv->sessions_by_id);
     hmap_init(&srv->sessions_by_name);
+    hmap_init(&srv->http_requests);
     rooms_init(&srv->rooms, cfg->history);
     bans_init(&srv->bans);
 
@@ -67,6 +68,7 @@ void server_destroy(struct server *srv)
     bans_destroy(&srv->bans);
     hmap_destroy(&srv->sessions_by_id);
     hmap_destroy(&srv->sessions_by_name);
+    hmap_destroy(&srv->http_requests);
     msgbuf_unref(srv->welcome);
     srv->welcome = NULL;
 }

@@ -63,6 +63,8 @@ struct server {
     struct pool *pool;         /* slow work; NULL without a database (tests) */
     struct qbank *bank;        /* quiz questions; NULL: no quiz can start */
     uint64_t rng;              /* for drawing questions */
+    struct hmap http_requests; /* HTTP request id -> struct lws *, while it waits for a job */
+    uint64_t next_http_id;
 
     int64_t (*wall_ms)(void); /* timestamps clients see */
     int64_t (*mono_ms)(void); /* rate limits and durations */

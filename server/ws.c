@@ -329,9 +329,9 @@ int ws_start(struct ws *t, struct server *srv, char *err, size_t errlen)
     t->protocols[1] = parlor_protocol;
     t->protocols[2] = http_protocol;
     t->protocols[3] = (struct lws_protocols){NULL, NULL, 0, 0, 0, NULL, 0};
-    http_mounts_init(&t->admin_mount, &t->mount);
+    http_mounts_init(t->admin_mounts, &t->mount);
     info.protocols = t->protocols;
-    info.mounts = &t->admin_mount;
+    info.mounts = t->admin_mounts;
     info.vhost_name = "parlor";
     info.user = t;
     info.retry_and_idle_policy = &t->idle_policy;

@@ -22,8 +22,8 @@ struct ws {
     struct server *srv;
     struct pool *pool; /* may be NULL until set; its done queue is drained on wake-ups */
     struct lws_context *ctx;
-    struct lws_http_mount mount;       /* static files at / */
-    struct lws_http_mount admin_mount; /* /admin/backup, chained before `mount` */
+    struct lws_http_mount mount;           /* static files at / */
+    struct lws_http_mount admin_mounts[2]; /* /admin/..., chained before `mount` */
     struct lws_protocols protocols[4];
     struct lws_protocol_vhost_options headers[5]; /* security headers on every response */
     int nconns;                                   /* WebSocket connections now */

@@ -14,11 +14,14 @@ const BACKOFF_MAX_MS = 15000;
 const BACKOFF_JITTER = 0.3;
 const MAX_ITEMS = 1000;                 // kept per room view
 const TOAST_MS = 6000;
+const QUIZ_TICK_MS = 100;               // countdown refresh while a question is open
+const CHOICE_KEYS = ['A', 'B', 'C', 'D'];
 
 // Used until the server's welcome arrives (the protocol's defaults).
 const DEFAULT_LIMITS = {
   max_message: 8192, name_max: 24, text_max: 1000, room_name_max: 48, room_max_default: 50,
   room_max_limit: 500, rooms_per_session: 16, history: 50,
+  quiz_max_rounds: 50, quiz_max_seconds: 120, quiz_reveal_ms: 3000,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -47,6 +50,9 @@ const state = {
   reconnectAt: 0,
   refreshTimer: null,
   lastClose: null,        // {code, reason} of the last close, shown in the status line
+  clockOffset: 0,         // server clock minus ours, in ms (from a ping, see syncClock)
+  quizTimer: null,        // interval that moves the countdown of the room being looked at
+  leaderboard: null,      // last `leaderboard` entries
   status: { key: 'status.offline', args: undefined, kind: 'offline' },
 };
 
@@ -283,6 +289,11 @@ function onFrame(data) {
     case 'joined': onJoined(msg); break;
     case 'left': onLeft(msg); break;
     case 'whisper': onWhisperEvent(msg); break;
+    case 'host': onHost(msg); break;
+    case 'game_started': onGameStarted(msg); break;
+    case 'question': onQuestion(msg); break;
+    case 'reveal': onReveal(msg); break;
+    case 'game_over': onGameOver(msg); break;
     default: break; // unknown events are ignored (section 1)
   }
 }
@@ -366,6 +377,26 @@ function closeSocket(code = 1000) {
   try { ws.close(code); } catch { /* already closing */ }
 }
 
+/**
+ * Estimates the server clock from one `ping` round trip: offset = serverTime - (sent+received)/2.
+ * The protocol needs sign-in for `ping`, so it goes out right after the sign-in on every socket.
+ */
+async function syncClock() {
+  const sent = Date.now();
+  let reply;
+  try {
+    reply = await request({ type: 'ping' });
+  } catch {
+    return; // keep the previous estimate
+  }
+  const received = Date.now();
+  if (!Number.isFinite(reply.time)) return;
+  state.clockOffset = reply.time - (sent + received) / 2;
+  updateCountdown();
+}
+
+const serverNow = () => Date.now() + state.clockOffset;
+
 // ---------------------------------------------------------------------------------------------
 // sign-in / sign-out
 
@@ -442,9 +473,11 @@ async function signIn() {
   ui.me.hidden = false;
   ui.me.textContent = state.name;
   ui.signout.hidden = false;
+  ui.leaderboardButton.hidden = false;
   setSigninBusy(false);
   showView('chat');
   updateComposer();
+  syncClock();
 
   if (first) {
     await joinRoom('lobby', { select: true });
@@ -472,6 +505,9 @@ function signOut() {
   state.whisperPeer = null;
   ui.me.hidden = true;
   ui.signout.hidden = true;
+  ui.leaderboardButton.hidden = true;
+  state.leaderboard = null;
+  if (ui.leaderboard.open) ui.leaderboard.close();
   setStatus('status.offline', undefined, 'offline');
   showView('signin');
   setSigninBusy(false);
@@ -491,7 +527,20 @@ function newRoom(info) {
   return {
     id: info.id, name: info.name ?? info.id, max: info.max, members: [],
     items: [], lastSeq: 0, seqTs: new Map(), unread: 0,
+    // quiz rooms (PROTOCOL.md 4.10); game is null for a chat room
+    game: null, host: null, quizState: 'waiting', rounds: null, seconds: null, quiz: emptyQuiz(),
   };
+}
+
+/** Copies the fields of a room object (from create, join or rooms) into our room. */
+function applyRoomInfo(room, info) {
+  room.name = info.name ?? room.name;
+  room.max = info.max ?? room.max;
+  if ('game' in info) room.game = typeof info.game === 'string' ? info.game : null;
+  if (typeof info.host === 'string') room.host = info.host;
+  if (info.state === 'waiting' || info.state === 'playing') room.quizState = info.state;
+  if (Number.isInteger(info.rounds)) room.rounds = info.rounds;
+  if (Number.isInteger(info.seconds)) room.seconds = info.seconds;
 }
 
 async function refreshRooms() {
@@ -547,8 +596,7 @@ function applyJoinReply(reply, rejoin) {
     state.rooms.set(room.id, room);
     state.order.push(room.id);
   }
-  room.name = info.name ?? room.name;
-  room.max = info.max ?? room.max;
+  applyRoomInfo(room, info);
   room.members = Array.isArray(reply.members) ? reply.members.filter((m) => typeof m === 'string') : [];
   const history = Array.isArray(reply.history) ? reply.history.filter((h) => h && h.type === 'chat') : [];
 
@@ -569,6 +617,15 @@ function applyJoinReply(reply, rejoin) {
     }
   }
   for (const h of history) addChat(room, h, false);
+
+  if (room.game === 'quiz') {
+    if (reply.game && typeof reply.game === 'object') {
+      applyGameSnapshot(room, reply.game);
+    } else if (['starting', 'question', 'reveal'].includes(room.quiz.phase)) {
+      // We were away (reconnect) while the game ended: nothing left to show of it.
+      room.quiz = emptyQuiz();
+    }
+  }
 }
 
 function dropRoom(id) {
@@ -608,6 +665,25 @@ async function createRoom(ev) {
     return;
   }
   const msg = { type: 'create', name };
+  const quiz = selectedGame() === 'quiz';
+  if (quiz) {
+    msg.game = 'quiz';
+    const checks = [
+      ['rounds', ui.createRounds, state.limits.quiz_max_rounds, 'create.invalidRounds'],
+      ['seconds', ui.createSeconds, state.limits.quiz_max_seconds, 'create.invalidSeconds'],
+    ];
+    for (const [field, input, max, key] of checks) {
+      const text = input.value.trim();
+      if (text === '') continue; // the server's default
+      const n = Number(text);
+      if (!Number.isInteger(n) || n < 1 || n > max) {
+        toastKey(key, { max }, 'error');
+        input.focus();
+        return;
+      }
+      msg[field] = n;
+    }
+  }
   if (maxText !== '') {
     const max = Number(maxText);
     if (!Number.isInteger(max) || max < 2 || max > state.limits.room_max_limit) {
@@ -622,8 +698,13 @@ async function createRoom(ev) {
     const reply = await request(msg);
     ui.createName.value = '';
     ui.createMax.value = '';
+    ui.createRounds.value = '';
+    ui.createSeconds.value = '';
     // The creator is a member: the create reply has no members/history, so fill them in.
-    applyJoinReply({ room: reply.room, members: [state.name], history: [] }, false);
+    const info = { ...reply.room };
+    if (quiz && !info.game) info.game = 'quiz';
+    if (info.game === 'quiz' && typeof info.host !== 'string') info.host = state.name;
+    applyJoinReply({ room: info, members: [state.name], history: [] }, false);
     selectView(reply.room.id);
     closeDrawers();
     refreshRooms();
@@ -671,6 +752,7 @@ function onJoined(msg) {
   if (!room.members.includes(msg.name)) room.members.push(msg.name);
   addItem(room, { kind: 'notice', key: 'memberJoined', name: msg.name });
   if (state.current === room.id) renderMembers();
+  if (room.game === 'quiz') quizChanged(room);
   updateRoomCount(room.id, room.members.length);
 }
 
@@ -680,6 +762,7 @@ function onLeft(msg) {
   room.members = room.members.filter((m) => m !== msg.name);
   addItem(room, { kind: 'notice', key: 'memberLeft', name: msg.name });
   if (state.current === room.id) renderMembers();
+  if (room.game === 'quiz') quizChanged(room);
   updateRoomCount(room.id, room.members.length);
 }
 
@@ -712,6 +795,469 @@ function onWhisperEvent(msg) {
   const from = String(msg.from ?? '');
   if (!state.whisperPeer) state.whisperPeer = from;
   addWhisper({ kind: 'whisper', dir: 'in', peer: from, text: String(msg.text ?? ''), ts: msg.ts });
+}
+
+// ---------------------------------------------------------------------------------------------
+// quiz (PROTOCOL.md 4.10)
+
+/** The quiz view of a room: what the board shows. */
+function emptyQuiz() {
+  return {
+    phase: 'idle',    // idle | starting | question | reveal | over
+    players: [],      // names playing the current (or last) game
+    scores: [],       // [{name, score, delta}], highest first
+    round: 0, of: 0,
+    text: '', choices: [], deadline: 0,
+    mine: null,       // the choice we sent this round
+    sending: false,   // our answer is on its way
+    correct: null,    // index revealed for this round
+    ranking: null,    // [{name, score, rank}] after game_over
+    watching: false,  // joined mid-game: not a player
+    timeUp: false,    // the countdown reached zero on our clock
+  };
+}
+
+const isInt = (v) => Number.isInteger(v);
+const strList = (v) => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : []);
+const choiceList = (v) => (Array.isArray(v) ? v.slice(0, 4).map((c) => String(c ?? '')) : []);
+
+function byScore(a, b) {
+  return b.score - a.score || a.name.localeCompare(b.name);
+}
+
+/** Normalizes a scores list, adding players the list lacks with 0 points. */
+function normScores(list, players) {
+  const out = [];
+  const seen = new Set();
+  for (const s of Array.isArray(list) ? list : []) {
+    if (!s || typeof s.name !== 'string' || seen.has(s.name)) continue;
+    seen.add(s.name);
+    out.push({ name: s.name, score: Number.isFinite(s.score) ? s.score : 0, delta: Number.isFinite(s.delta) ? s.delta : null });
+  }
+  for (const p of players) if (!seen.has(p)) out.push({ name: p, score: 0, delta: null });
+  return out.sort(byScore);
+}
+
+/** Finds the room a game event is about; a game event makes it a quiz room. */
+function gameRoom(msg) {
+  const room = state.rooms.get(msg.room);
+  if (!room) return null;
+  room.game = 'quiz';
+  return room;
+}
+
+function patchRoomList(id, patch) {
+  const r = state.roomList && state.roomList.find((x) => x.id === id);
+  if (!r) return;
+  Object.assign(r, patch);
+  renderRoomList();
+}
+
+function quizChanged(room) {
+  if (state.current === room.id) renderQuiz();
+}
+
+function applyGameSnapshot(room, g) {
+  const q = room.quiz;
+  const round = isInt(g.round) ? g.round : 0;
+  const sameRound = round === q.round && (q.phase === 'question' || q.phase === 'reveal');
+  const players = strList(g.players);
+  const question = g.question && typeof g.question === 'object' ? g.question : {};
+  const reveal = g.phase === 'reveal';
+  room.quizState = 'playing';
+  room.quiz = {
+    ...emptyQuiz(),
+    phase: reveal ? 'reveal' : 'question',
+    players,
+    scores: normScores(g.scores, players),
+    round,
+    of: isInt(g.of) ? g.of : room.rounds ?? round,
+    text: String(question.text ?? ''),
+    choices: choiceList(question.choices),
+    deadline: Number.isFinite(g.deadline) ? g.deadline : 0,
+    // PROTOCOL.md: "the snapshot carries its correct" -- accept it at either level
+    correct: reveal ? (isInt(g.correct) ? g.correct : isInt(question.correct) ? question.correct : null) : null,
+    mine: sameRound ? q.mine : null,
+    watching: !players.some(isMe),
+  };
+}
+
+function onHost(msg) {
+  const room = gameRoom(msg);
+  if (!room || typeof msg.name !== 'string') return;
+  room.host = msg.name;
+  addItem(room, { kind: 'notice', key: 'quiz.noticeHost', args: { name: msg.name } });
+  patchRoomList(room.id, { host: msg.name });
+  if (state.current === room.id) renderMembers();
+  quizChanged(room);
+}
+
+function onGameStarted(msg) {
+  const room = gameRoom(msg);
+  if (!room) return;
+  if (isInt(msg.rounds)) room.rounds = msg.rounds;
+  if (isInt(msg.seconds)) room.seconds = msg.seconds;
+  room.quizState = 'playing';
+  const players = strList(msg.players);
+  room.quiz = {
+    ...emptyQuiz(), phase: 'starting', players, scores: normScores([], players),
+    of: room.rounds ?? 0, watching: !players.some(isMe),
+  };
+  addItem(room, { kind: 'notice', key: 'quiz.noticeStarted', args: { rounds: room.rounds, seconds: room.seconds } });
+  patchRoomList(room.id, { state: 'playing' });
+  quizChanged(room);
+}
+
+function onQuestion(msg) {
+  const room = gameRoom(msg);
+  if (!room) return;
+  const q = room.quiz;
+  room.quizState = 'playing';
+  Object.assign(q, {
+    phase: 'question',
+    round: isInt(msg.round) ? msg.round : q.round + 1,
+    of: isInt(msg.of) ? msg.of : q.of,
+    text: String(msg.text ?? ''),
+    choices: choiceList(msg.choices),
+    deadline: Number.isFinite(msg.deadline) ? msg.deadline : serverNow() + (room.seconds ?? 0) * 1000,
+    mine: null, sending: false, correct: null, ranking: null, timeUp: false,
+  });
+  // we never saw this game start (no game_started, no snapshot): we are not playing it
+  if (q.players.length === 0) q.watching = true;
+  for (const s of q.scores) s.delta = null;
+  quizChanged(room);
+}
+
+function onReveal(msg) {
+  const room = gameRoom(msg);
+  if (!room) return;
+  const q = room.quiz;
+  q.phase = 'reveal';
+  if (isInt(msg.round)) q.round = msg.round;
+  q.correct = isInt(msg.correct) ? msg.correct : null;
+  q.scores = normScores(msg.scores, q.players);
+  q.sending = false;
+  quizChanged(room);
+}
+
+function onGameOver(msg) {
+  const room = gameRoom(msg);
+  if (!room) return;
+  const q = room.quiz;
+  const ranking = (Array.isArray(msg.ranking) ? msg.ranking : [])
+    .filter((r) => r && typeof r.name === 'string')
+    .map((r) => ({ name: r.name, score: Number.isFinite(r.score) ? r.score : 0, rank: isInt(r.rank) ? r.rank : 0 }))
+    .sort((a, b) => a.rank - b.rank || byScore(a, b));
+  Object.assign(q, { phase: 'over', ranking, sending: false });
+  q.scores = normScores(ranking, q.players).map((s) => ({ ...s, delta: null }));
+  room.quizState = 'waiting';
+  const winners = ranking.filter((r) => r.rank === 1).map((r) => r.name);
+  if (winners.length) {
+    addItem(room, {
+      kind: 'notice', key: winners.length > 1 ? 'quiz.noticeOverMany' : 'quiz.noticeOver', args: { names: winners.join(', ') },
+    });
+  }
+  patchRoomList(room.id, { state: 'waiting' });
+  quizChanged(room);
+}
+
+async function startGame(room, button) {
+  button.disabled = true;
+  try {
+    await request({ type: 'start', room: room.id });
+  } catch (err) {
+    toastError(err);
+    button.disabled = false;
+  }
+}
+
+function canAnswer(q) {
+  return q.phase === 'question' && !q.watching && q.mine === null && !q.timeUp;
+}
+
+async function sendAnswer(room, choice) {
+  const q = room.quiz;
+  if (!canAnswer(q) || choice < 0 || choice >= q.choices.length) return;
+  const round = q.round;
+  q.mine = choice;
+  q.sending = true;
+  quizChanged(room);
+  try {
+    await request({ type: 'answer', room: room.id, round, choice });
+  } catch (err) {
+    if (room.quiz !== q || q.round !== round) return; // the game moved on meanwhile
+    if (err.code === 'not_allowed') q.watching = true; // we are not a player of this game
+    if (q.phase === 'question') q.mine = null;
+    toastError(err);
+  } finally {
+    if (room.quiz === q && q.round === round) {
+      q.sending = false;
+      quizChanged(room);
+    }
+  }
+}
+
+function timeLeftMs(room) {
+  return room.quiz.deadline - serverNow();
+}
+
+/** Moves the countdown bar and the seconds counter of the board being shown. */
+function updateCountdown() {
+  const room = state.rooms.get(state.current);
+  if (!room || room.game !== 'quiz' || !ui.quizFill) return;
+  const q = room.quiz;
+  const total = Math.max(1, (room.seconds ?? 1) * 1000);
+  let left = 0;
+  if (q.phase === 'question') left = Math.max(0, timeLeftMs(room));
+  else if (q.phase === 'starting') left = total;
+  const frac = Math.min(1, left / total);
+  ui.quizFill.style.setProperty('--left', frac.toFixed(4));
+  ui.quizCountdown.dataset.urgent = String(q.phase === 'question' && frac <= 0.25);
+  const secs = Math.ceil(left / 1000);
+  if (ui.quizSecs.dataset.n !== String(secs)) {
+    ui.quizSecs.dataset.n = String(secs);
+    bind(ui.quizSecs, 'quiz.secondsLeft', { n: secs });
+  }
+  if (q.phase === 'question' && left <= 0 && !q.timeUp) {
+    q.timeUp = true;
+    renderQuiz();
+  }
+}
+
+function syncQuizTimer() {
+  const room = state.rooms.get(state.current);
+  const ticking = !!room && room.game === 'quiz' && room.quiz.phase === 'question' && !room.quiz.timeUp;
+  if (ticking && !state.quizTimer) state.quizTimer = setInterval(updateCountdown, QUIZ_TICK_MS);
+  if (!ticking && state.quizTimer) {
+    clearInterval(state.quizTimer);
+    state.quizTimer = null;
+  }
+}
+
+function quizStatusLine(room) {
+  const q = room.quiz;
+  const line = el('div', { class: 'quiz-line' });
+  let key = 'quiz.label';
+  let args;
+  if (q.phase === 'starting') key = 'quiz.starting';
+  else if (q.phase === 'question' || q.phase === 'reveal') [key, args] = ['quiz.round', { round: q.round, of: q.of }];
+  else if (q.phase === 'over') key = 'quiz.gameOver';
+  line.append(tr('strong', key, args, { class: 'quiz-status', 'data-testid': 'quiz-status' }));
+  if (room.rounds && room.seconds) {
+    line.append(tr('span', 'quiz.settings', { rounds: room.rounds, seconds: room.seconds }, { class: 'quiz-settings muted' }));
+  }
+  if (room.host) line.append(tr('span', 'quiz.host', { name: room.host }, { class: 'quiz-host muted', 'data-testid': 'quiz-host' }));
+  line.append(el('span', { class: 'spacer' }));
+  if (isMe(room.host) && room.quizState === 'waiting' && (q.phase === 'idle' || q.phase === 'over')) {
+    const btn = el('button', { type: 'button', class: 'primary quiz-start', 'data-testid': 'quiz-start' });
+    btn.addEventListener('click', () => startGame(room, btn));
+    line.append(bind(btn, q.phase === 'over' ? 'quiz.playAgain' : 'quiz.start'));
+  }
+  return line;
+}
+
+function quizCountdown() {
+  ui.quizFill = el('div', { class: 'countdown-fill' });
+  ui.quizSecs = el('span', { class: 'countdown-secs', role: 'timer', 'data-testid': 'quiz-seconds' });
+  bind(ui.quizSecs, 'quiz.timeLeft', undefined, 'aria');
+  ui.quizCountdown = el('div', { class: 'countdown', 'data-testid': 'quiz-countdown' },
+    el('div', { class: 'countdown-bar', 'aria-hidden': 'true' }, ui.quizFill), ui.quizSecs);
+  return ui.quizCountdown;
+}
+
+function quizChoices(room) {
+  const q = room.quiz;
+  const enabled = canAnswer(q);
+  const buttons = q.choices.map((text, i) => {
+    const chosen = q.mine === i;
+    const revealed = q.phase === 'reveal' && q.correct !== null;
+    const correct = revealed && q.correct === i;
+    const wrong = revealed && chosen && !correct;
+    const cls = ['choice', chosen && 'is-chosen', correct && 'is-correct', wrong && 'is-wrong', revealed && !correct && !wrong && 'is-dim']
+      .filter(Boolean).join(' ');
+    return el('button', {
+      type: 'button', class: cls, 'data-testid': 'quiz-choice', 'data-index': i,
+      'data-chosen': String(chosen), 'data-correct': String(correct), 'data-wrong': String(wrong),
+      'aria-pressed': String(chosen), disabled: !enabled, onclick: () => sendAnswer(room, i),
+    }, el('span', { class: 'choice-key', 'aria-hidden': 'true' }, CHOICE_KEYS[i]), el('span', { class: 'choice-text' }, text));
+  });
+  const group = el('div', { class: 'choices', role: 'group', 'data-testid': 'quiz-choices' }, ...buttons);
+  bind(group, 'quiz.choices', undefined, 'aria');
+  return group;
+}
+
+function quizFeedback(room) {
+  const q = room.quiz;
+  const answer = q.correct !== null && q.choices[q.correct] !== undefined ? q.choices[q.correct] : '';
+  let key;
+  let args;
+  let kind = '';
+  if (q.phase === 'question') {
+    if (q.watching) return null; // the watching note says it
+    if (q.mine !== null) key = 'quiz.locked';
+    else if (q.timeUp) key = 'quiz.timeUp';
+    else key = 'quiz.pick';
+  } else if (q.phase === 'reveal') {
+    const me = q.scores.find((s) => isMe(s.name));
+    if (q.watching || !me) key = 'quiz.answerWas';
+    else if (q.mine !== null && q.mine === q.correct) [key, kind] = ['quiz.correct', 'good'];
+    else if (q.mine !== null) [key, kind] = ['quiz.wrong', 'bad'];
+    else [key, kind] = ['quiz.missed', 'bad'];
+    args = { answer, n: me && me.delta !== null ? me.delta : 0 };
+  }
+  if (!key) return null;
+  const p = el('p', { class: `quiz-feedback${kind ? ` quiz-feedback--${kind}` : ''}`, 'data-testid': 'quiz-feedback' });
+  bind(p, key, args);
+  if (q.phase === 'reveal') p.append(' ', tr('span', q.round >= q.of ? 'quiz.last' : 'quiz.next', undefined, { class: 'muted' }));
+  return p;
+}
+
+function quizScores(room) {
+  const q = room.quiz;
+  const idle = q.phase === 'idle';
+  const rows = idle ? room.members.map((name) => ({ name, score: null, delta: null })) : q.scores;
+  const items = rows.map((s, i) => {
+    const gone = !idle && !room.members.some((m) => sameName(m, s.name));
+    const li = el('li', {
+      class: `score${isMe(s.name) ? ' me' : ''}${gone ? ' gone' : ''}`, 'data-testid': 'quiz-player', 'data-name': s.name,
+      css: { '--hue': String(nameHue(s.name)) },
+    },
+    idle ? null : el('span', { class: 'score-pos' }, String(i + 1)),
+    el('span', { class: 'score-name' }, s.name),
+    gone ? tr('span', 'quiz.playerLeft', undefined, { class: 'muted score-left' }) : null,
+    s.score === null ? null : el('span', { class: 'score-pts', 'data-testid': 'quiz-score' }, String(s.score)),
+    s.delta === null || q.phase !== 'reveal' ? null
+      : el('span', { class: `score-delta${s.delta > 0 ? ' up' : ''}`, 'data-testid': 'quiz-delta' }, `+${s.delta}`));
+    return li;
+  });
+  return el('aside', { class: 'quiz-scores' },
+    tr('h3', idle ? 'quiz.players' : 'quiz.scores'),
+    el('ol', { class: 'score-list', 'data-testid': 'quiz-scores' }, ...items));
+}
+
+function quizRanking(room) {
+  const q = room.quiz;
+  const winners = q.ranking.filter((r) => r.rank === 1).map((r) => r.name);
+  const items = q.ranking.map((r) => {
+    const badge = el('span', { class: 'rank-badge', 'data-testid': 'quiz-rank' }, String(r.rank));
+    bind(badge, 'quiz.rankTitle', { rank: r.rank }, 'title');
+    return el('li', {
+      class: `rank rank--${Math.min(r.rank, 4)}${isMe(r.name) ? ' me' : ''}`, 'data-testid': 'quiz-ranking-item',
+      'data-name': r.name, 'data-rank': r.rank,
+    }, badge, el('span', { class: 'rank-name' }, r.name),
+    tr('span', 'quiz.points', { n: r.score }, { class: 'rank-pts', 'data-testid': 'quiz-ranking-score' }));
+  });
+  const parts = [];
+  if (winners.length) {
+    parts.push(tr('p', winners.length > 1 ? 'quiz.winners' : 'quiz.winner', { names: winners.join(', ') }, { class: 'quiz-winner' }));
+  }
+  parts.push(tr('h3', 'quiz.ranking'));
+  parts.push(el('ol', { class: 'ranking', 'data-testid': 'quiz-ranking' }, ...items));
+  if (!isMe(room.host) && room.host) parts.push(tr('p', 'quiz.waitingNext', { name: room.host }, { class: 'muted quiz-wait' }));
+  return parts;
+}
+
+function renderQuiz() {
+  const room = state.rooms.get(state.current);
+  const show = !!room && room.game === 'quiz';
+  ui.roomPane.classList.toggle('is-quiz', show);
+  ui.quizFill = null;
+  if (!show) {
+    ui.quiz.hidden = true;
+    ui.quiz.replaceChildren();
+    syncQuizTimer();
+    return;
+  }
+  const q = room.quiz;
+  ui.quiz.hidden = false;
+  ui.quiz.dataset.phase = q.phase;
+  ui.quiz.dataset.round = String(q.round);
+  ui.quiz.dataset.watching = String(q.watching);
+
+  const top = el('div', { class: 'quiz-top' }, quizStatusLine(room));
+  if (q.phase === 'starting' || q.phase === 'question' || q.phase === 'reveal') top.append(quizCountdown());
+
+  const main = el('div', { class: 'quiz-main' });
+  if (q.phase === 'idle') {
+    main.append(isMe(room.host)
+      ? tr('p', 'quiz.waitingYou', undefined, { class: 'quiz-wait' })
+      : tr('p', 'quiz.waitingHost', { name: room.host ?? '' }, { class: 'quiz-wait' }));
+  } else if (q.phase === 'starting') {
+    main.append(tr('p', 'quiz.starting', undefined, { class: 'quiz-wait' }));
+  } else if (q.phase === 'question' || q.phase === 'reveal') {
+    main.append(el('p', { class: 'quiz-question', 'data-testid': 'quiz-question' }, q.text), quizChoices(room));
+  } else if (q.phase === 'over') {
+    main.append(...quizRanking(room));
+  }
+  const feedback = quizFeedback(room);
+  if (feedback) main.append(feedback);
+  if (q.watching && (q.phase === 'starting' || q.phase === 'question' || q.phase === 'reveal')) {
+    main.append(tr('p', 'quiz.watching', undefined, { class: 'quiz-watching', 'data-testid': 'quiz-watching' }));
+  }
+
+  const body = el('div', { class: 'quiz-body' }, main);
+  if (q.phase !== 'over') body.append(quizScores(room));
+  ui.quiz.replaceChildren(top, body);
+  updateCountdown();
+  syncQuizTimer();
+}
+
+function onQuizKey(ev) {
+  if (ev.ctrlKey || ev.metaKey || ev.altKey || !/^[1-4]$/.test(ev.key)) return;
+  const target = ev.target;
+  if (target && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))) return;
+  if (ui.leaderboard.open) return;
+  const room = state.rooms.get(state.current);
+  if (!room || room.game !== 'quiz' || !canAnswer(room.quiz)) return;
+  ev.preventDefault();
+  sendAnswer(room, Number(ev.key) - 1);
+}
+
+// leaderboard
+
+async function openLeaderboard() {
+  if (!ui.leaderboard.open) ui.leaderboard.showModal();
+  renderLeaderboard();
+  await loadLeaderboard();
+}
+
+async function loadLeaderboard() {
+  ui.leaderboardRefresh.disabled = true;
+  try {
+    const reply = await request({ type: 'leaderboard', limit: 50 });
+    state.leaderboard = Array.isArray(reply.entries) ? reply.entries.filter((e) => e && typeof e.name === 'string') : [];
+    renderLeaderboard();
+  } catch (err) {
+    toastError(err);
+  } finally {
+    ui.leaderboardRefresh.disabled = false;
+  }
+}
+
+function renderLeaderboard() {
+  const entries = state.leaderboard;
+  if (!entries) {
+    ui.leaderboardBody.replaceChildren(tr('p', 'roomsLoading', undefined, { class: 'muted' }));
+    return;
+  }
+  if (entries.length === 0) {
+    ui.leaderboardBody.replaceChildren(tr('p', 'leaderboardEmpty', undefined, { class: 'muted lb-empty', 'data-testid': 'leaderboard-empty' }));
+    return;
+  }
+  const num = (v) => (Number.isFinite(v) ? String(v) : '0');
+  const head = el('tr', {}, ...['lb.rank', 'lb.name', 'lb.points', 'lb.games', 'lb.wins']
+    .map((k, i) => tr('th', k, undefined, { scope: 'col', class: i === 1 ? 'lb-name' : 'lb-num' })));
+  let rank = 0;
+  const rows = entries.map((e, i) => {
+    if (i === 0 || e.points !== entries[i - 1].points) rank = i + 1; // equal points share a rank
+    return el('tr', { class: isMe(e.name) ? 'me' : null, 'data-testid': 'leaderboard-entry', 'data-name': e.name },
+      el('td', { class: 'lb-num lb-rank' }, String(rank)),
+      el('td', { class: 'lb-name' }, e.name),
+      el('td', { class: 'lb-num lb-points' }, num(e.points)),
+      el('td', { class: 'lb-num' }, num(e.games)),
+      el('td', { class: 'lb-num' }, num(e.wins)));
+  });
+  ui.leaderboardBody.replaceChildren(el('table', { class: 'lb-table' }, el('thead', {}, head), el('tbody', {}, ...rows)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -840,6 +1386,7 @@ function renderAll() {
   renderRoomList();
   renderRoomHead();
   renderMembers();
+  renderQuiz();
   updateComposer();
   if (!state.current || (state.current !== WHISPERS && !state.rooms.has(state.current))) renderMessages();
 }
@@ -888,10 +1435,25 @@ function renderRoomList() {
       },
     });
     bind(btn, joined ? 'open' : 'join');
-    return el('li', { class: `room-item${joined ? ' joined' : ''}${state.current === r.id ? ' current' : ''}`, 'data-testid': 'room-item', 'data-room-id': r.id },
-      el('span', { class: 'room-name', title: r.name }, String(r.name ?? r.id)),
-      r.game ? el('span', { class: 'tag' }, String(r.game)) : null,
-      count, btn);
+    const quiz = r.game === 'quiz';
+    let sub = null;
+    if (quiz) {
+      const playing = r.state === 'playing';
+      sub = el('div', { class: 'room-sub' },
+        tr('span', 'room.quiz', undefined, { class: 'tag' }),
+        r.state ? tr('span', playing ? 'room.playing' : 'room.waiting', undefined, {
+          class: `room-state room-state--${playing ? 'playing' : 'waiting'}`, 'data-testid': 'room-state',
+        }) : null,
+        typeof r.host === 'string' ? tr('span', 'room.host', { name: r.host }, { class: 'room-host muted', 'data-testid': 'room-host' }) : null);
+    } else if (r.game) {
+      sub = el('div', { class: 'room-sub' }, el('span', { class: 'tag' }, String(r.game)));
+    }
+    return el('li', {
+      class: `room-item${joined ? ' joined' : ''}${state.current === r.id ? ' current' : ''}`, 'data-testid': 'room-item', 'data-room-id': r.id,
+      'data-game': r.game ?? null, 'data-state': quiz ? r.state : null,
+    },
+    el('span', { class: 'room-name', title: r.name }, String(r.name ?? r.id)),
+    count, btn, sub);
   });
   ui.roomList.replaceChildren(...items);
 }
@@ -935,8 +1497,11 @@ function renderMembers() {
       css: { '--hue': String(nameHue(m)) }, onclick: () => prefillWhisper(m),
     }, m);
     if (!me) bind(nameBtn, 'memberTitle', { name: m }, 'title');
+    const room = state.rooms.get(state.current);
+    const host = room && room.game === 'quiz' && sameName(room.host, m);
     return el('li', { class: me ? 'member me' : 'member' }, nameBtn,
-      me ? el('span', { class: 'muted you' }, '(', tr('span', 'you'), ')') : null);
+      me ? el('span', { class: 'muted you' }, '(', tr('span', 'you'), ')') : null,
+      host ? tr('span', 'hostTag', undefined, { class: 'tag host-tag', 'data-testid': 'host-tag' }) : null);
   });
   ui.memberList.replaceChildren(...items);
   ui.memberCount.textContent = members.length ? String(members.length) : '';
@@ -967,7 +1532,7 @@ function renderItem(item) {
       el('span', { class: 'text', 'data-testid': 'whisper-text' }, item.text));
   }
   if (item.kind === 'notice') {
-    return tr('li', item.key, { name: item.name }, { class: 'notice', 'data-testid': 'notice' });
+    return tr('li', item.key, item.args ?? { name: item.name }, { class: 'notice', 'data-testid': 'notice' });
   }
   if (item.kind === 'divider') {
     return el('li', { class: 'divider' }, tr('span', item.key));
@@ -1028,14 +1593,31 @@ function updateComposer() {
   updateCounter();
 }
 
+function selectedGame() {
+  const checked = ui.createForm.querySelector('input[name="game"]:checked');
+  return checked ? checked.value : 'chat';
+}
+
+function onGameChoice() {
+  const quiz = selectedGame() === 'quiz';
+  ui.createQuizOptions.hidden = !quiz;
+  ui.createForm.dataset.game = quiz ? 'quiz' : 'chat';
+}
+
 function applyLimits() {
   const L = state.limits;
   ui.nameHint.dataset.i18nArgs = JSON.stringify({ max: L.name_max });
   ui.createMax.max = String(L.room_max_limit);
   ui.createMax.placeholder = t('createMax');
   ui.createMax.dataset.i18nArgs = JSON.stringify({ max: L.room_max_limit });
+  ui.createRounds.max = String(L.quiz_max_rounds);
+  ui.createRounds.dataset.i18nArgs = JSON.stringify({ max: L.quiz_max_rounds });
+  ui.createSeconds.max = String(L.quiz_max_seconds);
+  ui.createSeconds.dataset.i18nArgs = JSON.stringify({ max: L.quiz_max_seconds });
   applyI18n(ui.nameHint);
   applyI18n(ui.createMax);
+  applyI18n(ui.createRounds);
+  applyI18n(ui.createSeconds);
   updateCounter();
 }
 
@@ -1079,6 +1661,10 @@ function init() {
     counter: $('counter'), sendButton: $('send-button'),
     memberList: $('member-list'), memberCount: $('member-count'), memberCountNarrow: $('member-count-narrow'),
     toasts: $('toasts'),
+    roomPane: $('room-pane'), quiz: $('quiz'),
+    createQuizOptions: $('create-quiz-options'), createRounds: $('create-rounds'), createSeconds: $('create-seconds'),
+    leaderboardButton: $('leaderboard-button'), leaderboard: $('leaderboard'), leaderboardBody: $('leaderboard-body'),
+    leaderboardRefresh: $('leaderboard-refresh'), leaderboardClose: $('leaderboard-close'),
   });
   ui.statusDetail = el('span', { class: 'status-detail', 'data-testid': 'conn-detail', hidden: true });
   ui.statusText.after(ui.statusDetail);
@@ -1106,6 +1692,13 @@ function init() {
   ui.reconnectNow.addEventListener('click', () => { if (state.active && !state.ws) connect(); });
   ui.roomsRefresh.addEventListener('click', refreshRooms);
   ui.createForm.addEventListener('submit', createRoom);
+  for (const r of ui.createForm.querySelectorAll('input[name="game"]')) r.addEventListener('change', onGameChoice);
+  ui.leaderboardButton.addEventListener('click', openLeaderboard);
+  ui.leaderboardRefresh.addEventListener('click', loadLeaderboard);
+  ui.leaderboardClose.addEventListener('click', () => ui.leaderboard.close());
+  // a click on the backdrop (outside the sheet's box) closes it
+  ui.leaderboard.addEventListener('click', (ev) => { if (ev.target === ui.leaderboard) ui.leaderboard.close(); });
+  document.addEventListener('keydown', onQuizKey);
   ui.leaveButton.addEventListener('click', () => { if (state.current && state.current !== WHISPERS) leaveRoom(state.current); });
   ui.composer.addEventListener('submit', onComposerSubmit);
   ui.messageInput.addEventListener('input', updateCounter);
@@ -1119,6 +1712,7 @@ function init() {
   window.addEventListener('online', () => { if (state.active && !state.ws) connect(); });
 
   applyLimits();
+  onGameChoice();
   renderStatus();
   renderAll();
   renderMessages();

@@ -45,9 +45,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Starts PARLOR_BIN (default build/debug/parlor-server) with a fresh database in a temporary
- * directory. Resolves once 127.0.0.1:port accepts TCP connections.
+ * directory, plus `extraArgs`. Resolves once 127.0.0.1:port accepts TCP connections.
  */
-export async function startServer() {
+export async function startServer(extraArgs = []) {
   const bin = path.resolve(REPO, process.env.PARLOR_BIN || 'build/debug/parlor-server');
   const www = path.resolve(REPO, process.env.PARLOR_WWW || 'www-static');
   if (!existsSync(bin)) {
@@ -55,7 +55,7 @@ export async function startServer() {
   }
   const tmpdir = await mkdtemp(path.join(os.tmpdir(), 'parlor-e2e-'));
   const port = await freePort();
-  const args = ['--port', String(port), '--www', www, '--db', path.join(tmpdir, 'parlor.db'), '--log-level', 'warn'];
+  const args = ['--port', String(port), '--www', www, '--db', path.join(tmpdir, 'parlor.db'), '--log-level', 'warn', ...extraArgs];
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';

@@ -154,3 +154,39 @@ describe('parlor-server import', () => {
     }
   });
 });
+
+describe('POST /admin/import', () => {
+  it('loads a pack into the running server, all or nothing, for the admin only', async () => {
+    const token = 'import-token';
+    const server = await startServer(['--admin-token', token, '--import-max-bytes', '2048']);
+    try {
+      const url = `${server.httpUrl}/admin/import?pack=live`;
+      const q = (text, correct = 2) => JSON.stringify({ category: 'Live', text, choices: ['w', 'x', 'y', 'z'], correct });
+      const post = (body, headers = { authorization: `Bearer ${token}` }, u = url) =>
+        fetch(u, { method: 'POST', headers, body }).then(async (r) => ({ status: r.status, body: await r.json() }));
+
+      assert.equal((await post(q('Nope?'), {})).status, 401);
+      assert.equal((await post(q('Nope?'), { authorization: 'Bearer wrong' })).status, 401);
+      let r = await post(`${q('Live one?')}\n${q('Live two?', 0)}\n`);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body.added, 2);
+      assert.equal(r.body.pack, 'live');
+      const total = r.body.questions;
+      assert.ok(total >= 302, `bank holds ${total}`);
+
+      r = await post(`${q('Live three?')}\n{"category":"Live","text":"Bad?","choices":["a","b","c","d"],"correct":"1"}\n`);
+      assert.equal(r.status, 400);
+      assert.match(r.body.error, /upload line 2: field 'correct'/);
+      r = await post(q('Live one?')); // already there: nothing new
+      assert.equal(r.body.added, 0);
+      assert.equal(r.body.questions, total, 'the failed import added nothing');
+
+      r = await post(q('x?'), undefined, `${server.httpUrl}/admin/import?pack=bad%20name`);
+      assert.equal(r.status, 400);
+      r = await post(Array.from({ length: 40 }, (_, i) => q(`Big ${i}?`)).join('\n'));
+      assert.equal(r.status, 413, 'over --import-max-bytes');
+    } finally {
+      await stopAndCheck(server);
+    }
+  });
+});
