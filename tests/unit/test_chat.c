@@ -71,7 +71,9 @@ static struct quiz_question fake_questions[] = {
     {.id = 2, .text = "q1?", .choices = {"a", "b", "c", "d"}, .correct = 1},
     {.id = 3, .text = "q2?", .choices = {"a", "b", "c", "d"}, .correct = 2},
 };
-static struct qbank fake_bank = {.qs = fake_questions, .n = 3, .cap = 3};
+static struct quiz_question *fake_question_ptrs[] = {&fake_questions[0], &fake_questions[1],
+                                                     &fake_questions[2]};
+static struct qbank fake_bank = {.qs = fake_question_ptrs, .n = 3, .cap = 3};
 
 static int64_t fake_clock(void)
 {
