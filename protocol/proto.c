@@ -223,6 +223,29 @@ static int need_int(json_t *root, const char *field, long lo, long hi, int *out,
     return opt_int(root, field, lo, hi, out, err);
 }
 
+/* resume's optional `seen`: {room id: the last seq seen}. */
+static int decode_seen(json_t *root, struct proto_req *req, struct proto_error *err)
+{
+    json_t *v = json_object_get(root, "seen"), *seq;
+    const char *key;
+
+    if (!v)
+        return 0;
+    if (!json_is_object(v))
+        goto bad;
+    json_object_foreach(v, key, seq)
+    {
+        if (!json_is_integer(seq) || json_integer_value(seq) < 0)
+            goto bad;
+    }
+    req->seen = v;
+    return 0;
+bad:
+    proto_error_set(err, PROTO_E_BAD_REQUEST, "seen",
+                    "field 'seen' must map room ids to the last seq seen");
+    return -1;
+}
+
 static int decode_fields(json_t *root, const struct proto_limits *lim, struct proto_req *req,
                          struct proto_error *err)
 {
@@ -311,7 +334,7 @@ static int decode_fields(json_t *root, const struct proto_limits *lim, struct pr
                             PROTO_TOKEN_MAX);
             return -1;
         }
-        return 0;
+        return decode_seen(root, req, err);
     case PROTO_HISTORY:
         req->room = need_string(root, "room", err);
         if (!req->room)

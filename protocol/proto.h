@@ -87,6 +87,7 @@ struct proto_req {
     const char *password; /* register, login */
     size_t password_len;
     const char *token; /* resume */
+    json_t *seen;      /* resume: {room id: last seq seen}, or NULL */
     bool has_max;      /* create */
     int max;
     const char *game; /* create: NULL for a chat room */

@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include "chat.h"
 #include "db.h"
 #include "log.h"
 #include "pool.h"
@@ -132,6 +133,7 @@ static void sign_in(struct accounts *acc, struct session *s, bool has_id, json_i
 {
     char token[AUTH_TOKEN_MAX], when[48];
     int64_t banned = bans_until(&acc->srv->bans, BAN_NAME, name, acc->srv->wall_ms());
+    struct session *kept;
     json_t *ok;
 
     if (banned) {
@@ -139,7 +141,13 @@ static void sign_in(struct accounts *acc, struct session *s, bool has_id, json_i
         reply_error(s, has_id, id, PROTO_E_NOT_ALLOWED, "the name '%s' is banned%s", name, when);
         return;
     }
-    if (session_by_name(acc->srv, name)) {
+    kept = session_by_name(acc->srv, name);
+    if (kept && kept->detached) { /* the owner is back before the grace period ended */
+        struct proto_req req = {.has_id = has_id, .id = id};
+        chat_rejoin(acc->srv, s, kept, &req, accounts_token(acc, user_id, token) ? NULL : token);
+        return;
+    }
+    if (kept) {
         reply_error(s, has_id, id, PROTO_E_NAME_TAKEN, "'%s' is already signed in elsewhere", name);
         return;
     }
@@ -394,8 +402,15 @@ void accounts_login(struct accounts *acc, struct session *s, const struct proto_
         enqueue(acc, s, req, AUTH_LOGIN);
 }
 
+int accounts_token(struct accounts *acc, int64_t user_id, char out[AUTH_TOKEN_MAX])
+{
+    return auth_token_make(acc->key, user_id, acc->srv->wall_ms() + acc->token_ttl_ms, out);
+}
+
 void accounts_resume(struct accounts *acc, struct session *s, const struct proto_req *req)
 {
+    char token[AUTH_TOKEN_MAX];
+    struct session *kept;
     int64_t uid = 0;
     const char *name;
 
@@ -412,11 +427,33 @@ void accounts_resume(struct accounts *acc, struct session *s, const struct proto
         reply_error(s, req->has_id, req->id, PROTO_E_UNAUTHORIZED, "the token is not valid");
         return;
     }
+    if (uid < 0) { /* a guest: their session must still be waiting for them */
+        kept = session_by_id(acc->srv, (uint64_t)-uid);
+        if (!kept || !kept->signed_in) {
+            reply_error(s, req->has_id, req->id, PROTO_E_UNAUTHORIZED,
+                        "that guest session has ended; sign in again");
+            return;
+        }
+        if (!kept->detached) {
+            reply_error(s, req->has_id, req->id, PROTO_E_NAME_TAKEN, "'%s' is still connected",
+                        kept->name);
+            return;
+        }
+        acc->stats.resumes++;
+        chat_rejoin(acc->srv, s, kept, req,
+                    accounts_token(acc, -(int64_t)s->id, token) ? NULL : token);
+        return;
+    }
     name = hmap_get(&acc->by_id, &uid, sizeof(uid));
     if (!name) {
         reply_error(s, req->has_id, req->id, PROTO_E_UNAUTHORIZED, "the account no longer exists");
         return;
     }
     acc->stats.resumes++;
+    kept = session_by_name(acc->srv, name);
+    if (kept && kept->detached) { /* back within the grace period: same rooms, same seats */
+        chat_rejoin(acc->srv, s, kept, req, accounts_token(acc, uid, token) ? NULL : token);
+        return;
+    }
     sign_in(acc, s, req->has_id, req->id, uid, name);
 }

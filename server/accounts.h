@@ -62,6 +62,10 @@ int accounts_add_user(struct accounts *acc, int64_t id, const char *name);
 /* True when `name` has an account (or one is being created), compared case-insensitively. */
 bool accounts_name_registered(const struct accounts *acc, const char *name);
 
+/* A token for account `user_id` (or, negative, a guest's session), valid --token-days.
+ * 0 or -1. */
+int accounts_token(struct accounts *acc, int64_t user_id, char out[AUTH_TOKEN_MAX]);
+
 /* The requests; each replies to the session (now, or when its job is done). */
 void accounts_register(struct accounts *acc, struct session *s, const struct proto_req *req);
 void accounts_login(struct accounts *acc, struct session *s, const struct proto_req *req);

@@ -146,7 +146,7 @@ enum auth_token_result auth_token_check(const uint8_t key[AUTH_KEY_LEN], const c
     /* authentic: the fields are ours, but read them strictly all the same */
     if (sscanf(token, "v1.%" SCNd64 ".%16[A-Za-z0-9_-].%" SCNd64 "%n", &uid, nonce, &expires,
                &end) != 3 ||
-        token + end != dot || uid <= 0)
+        token + end != dot || uid == 0)
         return AUTH_TOKEN_BAD;
     if (now_ms >= expires)
         return AUTH_TOKEN_EXPIRED;

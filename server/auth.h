@@ -37,7 +37,8 @@ bool auth_verify_password(const char *pw, size_t pwlen, const char *params, cons
  * duration does not tell whether the name is registered. */
 void auth_dummy_verify(const char *pw, size_t pwlen, struct auth_scrypt cost);
 
-/* A token for `user_id` valid until `expires_ms`: "v1.<user>.<nonce>.<expiry>.<mac>". */
+/* A token for `user_id` valid until `expires_ms`: "v1.<user>.<nonce>.<expiry>.<mac>". A
+ * positive id names an account; a negative one, a guest's session (-session id). */
 int auth_token_make(const uint8_t key[AUTH_KEY_LEN], int64_t user_id, int64_t expires_ms,
                     char out[AUTH_TOKEN_MAX]);
 

@@ -121,6 +121,7 @@ static bool refuse_banned(struct server *srv, struct session *s, const struct pr
 
 static void handle_hello(struct server *srv, struct session *s, const struct proto_req *req)
 {
+    char token[AUTH_TOKEN_MAX];
     json_t *ok;
 
     if (s->signed_in || s->auth_pending) {
@@ -142,6 +143,9 @@ static void handle_hello(struct server *srv, struct session *s, const struct pro
     log_debug("session %llu signed in as %s", (unsigned long long)s->id, s->name);
     ok = proto_ok(req);
     json_object_set_new(ok, "name", json_string(s->name));
+    /* a guest's token resumes this session after a dropped connection */
+    if (srv->accounts && !accounts_token(srv->accounts, -(int64_t)s->id, token))
+        json_object_set_new(ok, "token", json_string(token));
     reply_ok(s, ok);
 }
 
@@ -183,7 +187,7 @@ static void reply_joined(struct session *s, const struct proto_req *req, struct 
         for (int i = 0; i < r->nmembers; i++)
             json_array_append_new(members, json_string(r->members[i]->name));
         json_object_set_new(ok, "members", members);
-        json_object_set_new(ok, "history", room_history_json(r));
+        json_object_set_new(ok, "history", room_history_json(r, s->srv->cfg.history));
     }
     reply_ok(s, ok);
 }
@@ -383,7 +387,7 @@ static void handle_history(struct server *srv, struct session *s, const struct p
         return;
     }
     /* no database: page through what memory holds */
-    all = room_history_json(r);
+    all = room_history_json(r, r->hist_cap);
     page = json_array();
     for (size_t i = 0; i < json_array_size(all); i++) {
         json_t *ev = json_array_get(all, i);
@@ -517,6 +521,105 @@ void chat_session_closed(struct server *srv, struct session *s)
 {
     while (s->nrooms)
         leave_room(srv, s, s->rooms[s->nrooms - 1]);
+}
+
+static void grace_expired(lws_sorted_usec_list_t *sul)
+{
+    struct session *s = lws_container_of(sul, struct session, grace_sul);
+    struct server *srv = s->srv;
+
+    log_debug("session %llu (%s): rejoin grace over", (unsigned long long)s->id, s->name);
+    chat_session_closed(srv, s);
+    session_free(s);
+}
+
+bool chat_session_dropped(struct server *srv, struct session *s)
+{
+    if (!s->signed_in || s->closing || s->peer_closed || !srv->cfg.rejoin_seconds)
+        return false;
+    s->conn = NULL;
+    s->detached = true;
+    sendq_clear(&s->sendq);
+    srv->ops->schedule(srv->transport, &s->grace_sul, grace_expired,
+                       (int64_t)srv->cfg.rejoin_seconds * 1000000);
+    log_debug("session %llu (%s): dropped, kept for %d s", (unsigned long long)s->id, s->name,
+              srv->cfg.rejoin_seconds);
+    return true;
+}
+
+void chat_rejoin(struct server *srv, struct session *s, struct session *old,
+                 const struct proto_req *req, const char *token)
+{
+    json_t *ok, *rooms = json_array();
+
+    /* the identity: name (the map now points at the live session), account */
+    snprintf(s->name, sizeof(s->name), "%s", old->name);
+    snprintf(s->name_key, sizeof(s->name_key), "%s", old->name_key);
+    s->user_id = old->user_id;
+    s->signed_in = true;
+    hmap_put(&srv->sessions_by_name, s->name_key, strlen(s->name_key), s);
+    lws_sul_cancel(&s->signin_sul);
+    /* the seats: the same place in each room's member order, so a host stays host */
+    for (int i = 0; i < old->nrooms; i++) {
+        struct room *r = old->rooms[i];
+        for (int k = 0; k < r->nmembers; k++)
+            if (r->members[k] == old)
+                r->members[k] = s;
+        if (session_add_room(s, r))
+            log_error("rejoin of %s: out of memory keeping room %s", s->name, r->id);
+        json_array_append_new(rooms, room_obj(r));
+    }
+    old->nrooms = 0;
+    old->signed_in = false; /* the name is no longer its to release */
+    srv->ops->cancel(srv->transport, &old->grace_sul);
+    session_free(old);
+
+    ok = proto_ok(req);
+    json_object_set_new(ok, "name", json_string(s->name));
+    if (token)
+        json_object_set_new(ok, "token", json_string(token));
+    json_object_set_new(ok, "rooms", rooms);
+    json_object_set_new(ok, "rejoined", json_true());
+    reply_ok(s, ok);
+
+    /* what happened meanwhile: missed chat, then each running game's state */
+    for (int i = 0; i < s->nrooms; i++) {
+        struct room *r = s->rooms[i];
+        json_t *seen = req->seen ? json_object_get(req->seen, r->id) : NULL, *missed, *ev;
+        size_t k;
+
+        if (seen) {
+            missed =
+                room_history_since(r, (uint64_t)json_integer_value(seen), REJOIN_REPLAY_MAX, NULL);
+            json_array_foreach(missed, k, ev) session_send_json(s, json_incref(ev));
+            json_decref(missed);
+        }
+        if (r->quiz && r->quiz->quiz.phase != QUIZ_IDLE) {
+            json_t *snap = game_snapshot(r->quiz);
+            json_object_set_new(snap, "type", json_string("game"));
+            json_object_set_new(snap, "room", json_string(r->id));
+            session_send_json(s, snap);
+        }
+    }
+}
+
+void chat_end_detached(struct server *srv)
+{
+    struct hmap *m = &srv->sessions_by_id;
+    size_t i = 0;
+
+    /* freeing changes the map: start the scan again after each one */
+    while (i < m->cap) {
+        struct session *s = m->slots[i].key ? m->slots[i].val : NULL;
+        if (s && s->detached) {
+            srv->ops->cancel(srv->transport, &s->grace_sul);
+            chat_session_closed(srv, s);
+            session_free(s);
+            i = 0;
+            continue;
+        }
+        i++;
+    }
 }
 
 void chat_stop_games(struct server *srv)

@@ -7,10 +7,12 @@
 #ifndef PARLOR_CHAT_H
 #define PARLOR_CHAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct server;
 struct session;
+struct proto_req;
 
 /* A connection was accepted: greet it. */
 void chat_session_opened(struct server *srv, struct session *s);
@@ -18,6 +20,17 @@ void chat_session_opened(struct server *srv, struct session *s);
 void chat_handle(struct server *srv, struct session *s, const char *buf, size_t len);
 /* The connection is gone: leave every room (others are told) and release the name. */
 void chat_session_closed(struct server *srv, struct session *s);
+/* The connection of a signed-in session dropped without a close frame: keep its identity,
+ * rooms and seat for --rejoin-seconds (true), or leave now (false: the caller then closes
+ * it as usual with chat_session_closed). */
+bool chat_session_dropped(struct server *srv, struct session *s);
+/* `s`, a new connection, resumes `old`, a detached session: takes over its name, rooms and
+ * seats, replies ok {name, token, rooms}, replays the chat it missed after `seen` and sends
+ * each running game's snapshot. `old` is freed. */
+void chat_rejoin(struct server *srv, struct session *s, struct session *old,
+                 const struct proto_req *req, const char *token);
+/* Shutdown: ends every detached session (their timers live in the loop). */
+void chat_end_detached(struct server *srv);
 /* Stops every game and cancels its timers (shutdown, before the loop goes away). */
 void chat_stop_games(struct server *srv);
 /* Closes every session with 1001; the transport finishes the job. */

@@ -45,6 +45,7 @@ struct config {
     const char *tls_key;
     int max_connections;   /* WebSocket connections at once */
     int max_per_address;   /* WebSocket connections from one address; 0 = no limit */
+    int rejoin_seconds;    /* a dropped player keeps identity and seats this long; 0: never */
     int handshake_timeout; /* seconds to finish an HTTP request or WebSocket upgrade */
 
     /* limits, announced to clients in welcome.limits */

@@ -322,7 +322,8 @@ int main(int argc, char **argv)
              cfg.port, ws.www, cfg.db, cfg.db_workers);
     if (!stop_requested)
         ws_run(&ws, &stop_requested);
-    chat_stop_games(&srv); /* their timers live in the loop, which is about to go */
+    chat_end_detached(&srv); /* their timers live in the loop, which is about to go */
+    chat_stop_games(&srv);
     log_info("stopped; finishing database work");
     rc = 0;
 out:

@@ -134,13 +134,25 @@ void room_history_push(struct room *r, json_t *event)
     }
 }
 
-json_t *room_history_json(const struct room *r)
+json_t *room_history_json(const struct room *r, int limit)
 {
     json_t *a = json_array();
+    int first = r->hist_count > limit ? r->hist_count - limit : 0;
 
-    for (int i = 0; a && i < r->hist_count; i++)
+    for (int i = first; a && i < r->hist_count; i++)
         json_array_append(a, r->hist[(r->hist_head + i) % r->hist_cap]);
     return a;
+}
+
+json_t *room_history_since(const struct room *r, uint64_t after, int limit, uint64_t *missed)
+{
+    /* seqs in the ring are consecutive and end at last_seq */
+    uint64_t count = r->last_seq > after ? r->last_seq - after : 0;
+    int n = count < (uint64_t)limit ? (int)count : limit;
+
+    if (missed)
+        *missed = count;
+    return room_history_json(r, n);
 }
 
 json_t *room_json(const struct room *r)

@@ -62,8 +62,11 @@ void room_remove_member(struct room *r, struct session *s);
 uint64_t room_next_seq(struct room *r);
 /* Keeps a reference to a chat event, dropping the oldest beyond the history size. */
 void room_history_push(struct room *r, json_t *event);
-/* The history, oldest first, as a new array sharing the events. */
-json_t *room_history_json(const struct room *r);
+/* The newest `limit` events of the history, oldest first, as a new array sharing them. */
+json_t *room_history_json(const struct room *r, int limit);
+/* The newest `limit` events with seq > `after`, oldest first; *missed (if not NULL) is set to
+ * how many such events the room has had, kept or not. */
+json_t *room_history_since(const struct room *r, uint64_t after, int limit, uint64_t *missed);
 /* The protocol's room object. */
 json_t *room_json(const struct room *r);
 

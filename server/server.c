@@ -45,7 +45,8 @@ int server_init(struct server *srv, const struct config *cfg, const struct trans
     hmap_init(&srv->sessions_by_id);
     hmap_init(&srv->sessions_by_name);
     hmap_init(&srv->http_requests);
-    rooms_init(&srv->rooms, cfg->history);
+    /* rooms keep enough history to replay a rejoining player's missed chat */
+    rooms_init(&srv->rooms, cfg->history > REJOIN_REPLAY_MAX ? cfg->history : REJOIN_REPLAY_MAX);
     bans_init(&srv->bans);
 
     if (!room_create(&srv->rooms, "lobby", "Lobby", cfg->lobby_max, true))

@@ -18,6 +18,8 @@
 #include "proto.h"
 #include "room.h"
 
+#define REJOIN_REPLAY_MAX 200 /* chat events a resume replays per room, at most */
+
 struct session;
 struct chatlog;
 struct accounts;

@@ -86,7 +86,7 @@ int session_send(struct session *s, struct msgbuf *m)
 {
     struct server *srv = s->srv;
 
-    if (s->closing || !m)
+    if (s->closing || !m || !s->conn) /* a detached session misses it; resume replays chat */
         return -1;
     if (sendq_push(&s->sendq, m)) {
         srv->stats.sendq_overflows++;
@@ -123,6 +123,8 @@ void session_close(struct session *s, int code, const char *reason)
     if (s->closing)
         return;
     s->closing = true;
+    if (!s->conn) /* detached: nothing to close */
+        return;
     s->close_code = code;
     snprintf(s->close_reason, sizeof(s->close_reason), "%s", reason);
     /* a client that is being closed gets no more of what it did not read */

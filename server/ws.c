@@ -255,6 +255,11 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
             return -1;
         return writeable(wsi, pss->s);
 
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        if (pss->s)
+            pss->s->peer_closed = true; /* a close frame: the client left on purpose */
+        return 0;
+
     case LWS_CALLBACK_CLOSED:
         t = ws_of(wsi);
         if (pss->counted) {
@@ -265,10 +270,12 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
         s = pss->s;
         if (!s)
             return 0;
+        pss->s = NULL;
         lws_sul_cancel(&s->signin_sul);
+        if (chat_session_dropped(t->srv, s))
+            return 0; /* kept for a rejoin; its seats wait */
         chat_session_closed(t->srv, s);
         session_free(s);
-        pss->s = NULL;
         return 0;
 
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
@@ -397,7 +404,8 @@ void ws_run(struct ws *t, volatile sig_atomic_t *stop)
             lws_sul_schedule(t->ctx, 0, &t->drain_sul, drain_deadline,
                              (lws_usec_t)WS_DRAIN_SECS * LWS_US_PER_SEC);
         }
-        if (t->draining && (!t->srv->sessions_by_id.count || server_mono_ms() >= deadline))
+        /* detached sessions have no connection to wait for: chat_end_detached ends them */
+        if (t->draining && (!t->nconns || server_mono_ms() >= deadline))
             break;
     }
 }

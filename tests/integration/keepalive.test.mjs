@@ -5,7 +5,7 @@ import { startServer, stopAndCheck, signIn, sleep } from './lib/harness.mjs';
 
 describe('--ping-interval 1 --idle-timeout 3', () => {
   let server;
-  before(async () => { server = await startServer(['--ping-interval', '1', '--idle-timeout', '3']); });
+  before(async () => { server = await startServer(['--ping-interval', '1', '--idle-timeout', '3', '--rejoin-seconds', '0']); });
   after(async () => { await stopAndCheck(server); });
 
   it('a silent client is pinged and, answering with pongs, stays connected; a dead one is dropped', async (t) => {

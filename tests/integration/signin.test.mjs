@@ -18,7 +18,8 @@ describe('sign-in', () => {
     const c = await fresh();
     c.send({ type: 'hello', id: 1, name: 'alice' });
     const r = await c.reply(1);
-    assert.deepEqual(r, { type: 'ok', re: 1, name: 'alice' });
+    assert.match(r.token, /^v1\.-\d+\./, 'a guest token names the session');
+    assert.deepEqual({ ...r, token: undefined }, { type: 'ok', re: 1, name: 'alice', token: undefined });
     await c.close();
   });
 
@@ -116,15 +117,30 @@ describe('sign-in', () => {
     await Promise.all([b.close(), watcher.close()]);
   });
 
-  it('a name is released when the TCP connection drops without a close frame', async () => {
-    const watcher = await signIn(server.url, 'watcher', { join: ['lobby'] });
-    const a = await signIn(server.url, 'dropper', { join: ['lobby'] });
+  it('a dropped connection keeps its name for the rejoin grace period, then releases it', async () => {
+    const s2 = await startServer(['--rejoin-seconds', '1']);
+    const watcher = await signIn(s2.url, 'watcher', { join: ['lobby'] });
+    const a = await signIn(s2.url, 'dropper', { join: ['lobby'] });
     await watcher.nextEvent('joined');
-    await a.terminate();
-    const left = await watcher.nextEvent('left');
+    await a.terminate(); // no close frame: the network dropped it
+    const b = await connect(s2.url);
+    await b.nextEvent('welcome');
+    assert.equal((await b.request('hello', { name: 'dropper' })).code, 'name_taken', 'held for a rejoin');
+    const left = await watcher.nextEvent('left', { timeout: 4000 });
     assert.deepEqual(left, { type: 'left', room: 'lobby', name: 'dropper' });
-    const b = await fresh();
     await b.ok('hello', { name: 'dropper' });
+    await Promise.all([b.close(), watcher.close()]);
+    await stopAndCheck(s2);
+  });
+
+  it('a clean close (a close frame) leaves at once, grace or not', async () => {
+    const watcher = await signIn(server.url, 'watcher2', { join: ['lobby'] });
+    const a = await signIn(server.url, 'closer', { join: ['lobby'] });
+    await watcher.nextEvent('joined');
+    await a.close();
+    assert.deepEqual(await watcher.nextEvent('left'), { type: 'left', room: 'lobby', name: 'closer' });
+    const b = await fresh();
+    await b.ok('hello', { name: 'closer' });
     await Promise.all([b.close(), watcher.close()]);
   });
 });

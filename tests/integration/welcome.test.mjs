@@ -58,6 +58,7 @@ describe('every limit has a flag, and welcome shows its value', () => {
     quiz_max_rounds: 30,
     quiz_max_seconds: 90,
     quiz_reveal_ms: 1500,
+    rejoin_seconds: 12,
   };
   let server;
   before(async () => {

@@ -904,6 +904,50 @@ static void test_chat_quiz_requests_in_the_wrong_place(void **state)
                  "game_state");
 }
 
+static void test_chat_dropped_session_waits_out_its_grace_then_leaves(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *a = signed_in(fx, "alice"), *b = signed_in(fx, "bob");
+    json_t *ev;
+
+    join(fx, a, "lobby");
+    join(fx, b, "lobby");
+    drain(a);
+    assert_true(chat_session_dropped(&fx->srv, b)); /* no close frame: kept */
+    assert_true(b->detached);
+    assert_null(b->conn);
+    assert_int_equal(fake_timer.us, 30 * 1000000);
+    expect_empty(a); /* nobody is told yet */
+    /* the seat and the name are held */
+    assert_ptr_equal(session_by_name(&fx->srv, "bob"), b);
+    send_text(fx, a, "{\"type\":\"say\",\"room\":\"lobby\",\"text\":\"hi\"}");
+    assert_int_equal(b->sendq.count, 0); /* nothing queues for a detached session */
+    drain(a);
+
+    for (int i = 0; i < fx->n; i++) /* the grace timer frees it: the fixture must not */
+        if (fx->s[i] == b)
+            fx->s[i] = NULL;
+    fire_timer();
+    ev = expect_event(a, "left");
+    assert_string_equal(str(ev, "name"), "bob");
+    json_decref(ev);
+    assert_null(session_by_name(&fx->srv, "bob"));
+}
+
+static void test_chat_clean_close_and_guests_without_grace_leave_at_once(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *a = signed_in(fx, "alice"), *b = signed_in(fx, "bob");
+    struct session *c = connect_session(fx);
+
+    b->peer_closed = true; /* the client sent a close frame */
+    assert_false(chat_session_dropped(&fx->srv, b));
+    assert_false(chat_session_dropped(&fx->srv, c)); /* never signed in */
+    fx->srv.cfg.rejoin_seconds = 0;
+    assert_false(chat_session_dropped(&fx->srv, a));
+    assert_null(fake_timer.sul);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 /* tests that build their own fixture still need the teardown; their setup is a no-op */
 static int no_setup(void **state)
@@ -938,6 +982,8 @@ int main(void)
         T(test_chat_quiz_joiner_watches_and_host_passes_on),
         T(test_chat_quiz_room_emptying_stops_the_game),
         T(test_chat_quiz_requests_in_the_wrong_place),
+        T(test_chat_dropped_session_waits_out_its_grace_then_leaves),
+        T(test_chat_clean_close_and_guests_without_grace_leave_at_once),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -390,7 +390,7 @@ static const char *const limit_keys[] = {
     "sendq_max_bytes",  "rate_per_sec",     "rate_burst",      "say_per_sec",
     "say_burst",        "rate_close_after", "ping_interval",   "idle_timeout",
     "max_connections",  "max_per_address",  "quiz_max_rounds", "quiz_max_seconds",
-    "quiz_reveal_ms",
+    "quiz_reveal_ms",   "rejoin_seconds",
 };
 #define NLIMITS (sizeof(limit_keys) / sizeof(limit_keys[0]))
 
@@ -416,12 +416,12 @@ static void test_config_limits_json_defaults(void **state)
 {
     static const json_int_t want[NLIMITS] = {8192, 24, 1000,  48,      50, 500, 20000, 16, 1000,
                                              50,   10, 2048,  1048576, 20, 40,  5,     10, 10,
-                                             30,   60, 20000, 0,       50, 120, 3000};
+                                             30,   60, 20000, 0,       50, 120, 3000,  30};
     struct config cfg;
     char err[ERRLEN];
 
     (void)state;
-    assert_int_equal(NLIMITS, 25);
+    assert_int_equal(NLIMITS, 26);
     assert_int_equal(PARSE_NONE(&cfg, err), CONFIG_OK);
     expect_limits(&cfg, want);
 }
@@ -429,23 +429,23 @@ static void test_config_limits_json_defaults(void **state)
 static void test_config_limits_json_configured(void **state)
 {
     static const json_int_t want[NLIMITS] = {100, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 2222,
-                                             23,  24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34};
+                                             23,  24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
     struct config cfg;
     char err[ERRLEN];
 
     (void)state;
     setenv("PARLOR_IDLE_TIMEOUT", "29", 1);
-    assert_int_equal(PARSE(&cfg, err, "--max-message", "100", "--name-max", "11", "--text-max",
-                           "12", "--room-name-max", "13", "--room-max-default", "14",
-                           "--room-max-limit", "15", "--lobby-max", "16", "--rooms-per-session",
-                           "17", "--max-rooms", "18", "--history", "19", "--signin-timeout", "20",
-                           "--sendq-max-messages", "21", "--sendq-max-bytes", "2222",
-                           "--rate-per-sec", "23", "--rate-burst", "24", "--say-per-sec", "25",
-                           "--say-burst", "26", "--rate-close-after", "27", "--ping-interval", "28",
-                           "--max-connections", "30", "--max-per-address", "31",
-                           "--quiz-max-rounds", "32", "--quiz-max-seconds", "33",
-                           "--quiz-reveal-ms", "34", "--port", "1234", "--db-workers", "7"),
-                     CONFIG_OK);
+    assert_int_equal(
+        PARSE(&cfg, err, "--max-message", "100", "--name-max", "11", "--text-max", "12",
+              "--room-name-max", "13", "--room-max-default", "14", "--room-max-limit", "15",
+              "--lobby-max", "16", "--rooms-per-session", "17", "--max-rooms", "18", "--history",
+              "19", "--signin-timeout", "20", "--sendq-max-messages", "21", "--sendq-max-bytes",
+              "2222", "--rate-per-sec", "23", "--rate-burst", "24", "--say-per-sec", "25",
+              "--say-burst", "26", "--rate-close-after", "27", "--ping-interval", "28",
+              "--max-connections", "30", "--max-per-address", "31", "--quiz-max-rounds", "32",
+              "--quiz-max-seconds", "33", "--quiz-reveal-ms", "34", "--rejoin-seconds", "35",
+              "--port", "1234", "--db-workers", "7"),
+        CONFIG_OK);
     expect_limits(&cfg, want);
 }
 

@@ -307,7 +307,7 @@ static void push_events(struct room *r, int from, int to)
 /* The history must be the events with seq from..to, oldest first. */
 static void expect_history(const struct room *r, int from, int to)
 {
-    json_t *a = room_history_json(r);
+    json_t *a = room_history_json(r, r->hist_cap);
 
     assert_non_null(a);
     assert_true(json_is_array(a));
@@ -364,7 +364,7 @@ static void test_room_history_refcounts(void **state)
     assert_int_equal(ev[0]->refcount, 1);
 
     /* the history array shares the very same events */
-    a = room_history_json(r);
+    a = room_history_json(r, r->hist_cap);
     assert_non_null(a);
     assert_int_equal(json_array_size(a), HISTORY);
     for (int i = 1; i <= HISTORY; i++) {
@@ -395,7 +395,7 @@ static void test_room_history_cap_zero_keeps_nothing(void **state)
     room_history_push(r, ev);
     assert_int_equal(ev->refcount, 1);
     assert_int_equal(r->hist_count, 0);
-    a = room_history_json(r);
+    a = room_history_json(r, r->hist_cap);
     assert_non_null(a);
     assert_true(json_is_array(a));
     assert_int_equal(json_array_size(a), 0);
