@@ -223,6 +223,19 @@ static int need_int(json_t *root, const char *field, long lo, long hi, int *out,
     return opt_int(root, field, lo, hi, out, err);
 }
 
+/* The `room` every room request names: a non-empty string. */
+static int need_room(json_t *root, struct proto_req *req, struct proto_error *err)
+{
+    req->room = need_string(root, "room", err);
+    if (!req->room)
+        return -1;
+    if (!req->room[0]) {
+        proto_error_set(err, PROTO_E_BAD_REQUEST, "room", "field 'room' must not be empty");
+        return -1;
+    }
+    return 0;
+}
+
 /* resume's optional `seen`: {room id: the last seq seen}. */
 static int decode_seen(json_t *root, struct proto_req *req, struct proto_error *err)
 {
@@ -315,11 +328,9 @@ static int decode_fields(json_t *root, const struct proto_limits *lim, struct pr
             return -1;
         return 0;
     case PROTO_START:
-        req->room = need_string(root, "room", err);
-        return req->room ? 0 : -1;
+        return need_room(root, req, err);
     case PROTO_ANSWER:
-        req->room = need_string(root, "room", err);
-        if (!req->room || need_int(root, "round", 1, INT32_MAX, &req->round, err) ||
+        if (need_room(root, req, err) || need_int(root, "round", 1, INT32_MAX, &req->round, err) ||
             need_int(root, "choice", 0, PROTO_QUIZ_CHOICES - 1, &req->choice, err))
             return -1;
         return 0;
@@ -336,13 +347,8 @@ static int decode_fields(json_t *root, const struct proto_limits *lim, struct pr
         }
         return decode_seen(root, req, err);
     case PROTO_HISTORY:
-        req->room = need_string(root, "room", err);
-        if (!req->room)
+        if (need_room(root, req, err))
             return -1;
-        if (!req->room[0]) {
-            proto_error_set(err, PROTO_E_BAD_REQUEST, "room", "field 'room' must not be empty");
-            return -1;
-        }
         v = json_object_get(root, "before");
         if (v) {
             if (!json_is_integer(v) || json_integer_value(v) < 1) {
@@ -353,28 +359,12 @@ static int decode_fields(json_t *root, const struct proto_limits *lim, struct pr
             req->has_before = true;
             req->before = json_integer_value(v);
         }
-        v = json_object_get(root, "limit");
-        if (v) {
-            if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-                json_integer_value(v) > PROTO_HISTORY_LIMIT_MAX) {
-                proto_error_set(err, PROTO_E_BAD_REQUEST, "limit",
-                                "field 'limit' must be an integer from 1 to %d",
-                                PROTO_HISTORY_LIMIT_MAX);
-                return -1;
-            }
-            req->limit = (int)json_integer_value(v);
-        }
-        return 0;
+        return opt_int(root, "limit", 1, PROTO_HISTORY_LIMIT_MAX, &req->limit, err);
     case PROTO_JOIN:
     case PROTO_LEAVE:
     case PROTO_SAY:
-        req->room = need_string(root, "room", err);
-        if (!req->room)
+        if (need_room(root, req, err))
             return -1;
-        if (!req->room[0]) {
-            proto_error_set(err, PROTO_E_BAD_REQUEST, "room", "field 'room' must not be empty");
-            return -1;
-        }
         if (req->type != PROTO_SAY)
             return 0;
         break;
