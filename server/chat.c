@@ -501,6 +501,12 @@ void chat_handle(struct server *srv, struct session *s, const char *buf, size_t 
         session_send_json(s, proto_error_json(&err));
         return;
     }
+    if (srv->draining &&
+        (req.type == PROTO_HELLO || req.type == PROTO_REGISTER || req.type == PROTO_LOGIN)) {
+        reply_error(s, &req, PROTO_E_SERVER_BUSY, NULL,
+                    "the server is shutting down; try again in a minute");
+        goto out;
+    }
     if (!s->signed_in && req.type != PROTO_HELLO && req.type != PROTO_REGISTER &&
         req.type != PROTO_LOGIN && req.type != PROTO_RESUME) {
         reply_error(s, &req, PROTO_E_UNAUTHORIZED, NULL, "sign in first (hello, login or resume)");
@@ -620,6 +626,32 @@ void chat_end_detached(struct server *srv)
         }
         i++;
     }
+}
+
+void chat_begin_drain(struct server *srv, int seconds)
+{
+    struct hmap *m = &srv->sessions_by_id;
+    json_t *ev = json_pack("{s:s, s:i}", "type", "shutdown", "seconds", seconds);
+    struct msgbuf *b = msgbuf_from_json(ev);
+
+    json_decref(ev);
+    srv->draining = true;
+    srv->drain_deadline_ms = srv->wall_ms() + (int64_t)seconds * 1000;
+    log_info("draining: %zu connections told, %d games may finish within %d s", m->count,
+             chat_games_running(srv), seconds);
+    for (size_t i = 0; b && i < m->cap; i++)
+        if (m->slots[i].key)
+            session_send(m->slots[i].val, b);
+    msgbuf_unref(b);
+}
+
+int chat_games_running(const struct server *srv)
+{
+    int n = 0;
+
+    for (const struct room *r = srv->rooms.first; r; r = r->next)
+        n += r->quiz && r->quiz->quiz.phase != QUIZ_IDLE;
+    return n;
 }
 
 void chat_stop_games(struct server *srv)

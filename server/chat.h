@@ -31,6 +31,11 @@ void chat_rejoin(struct server *srv, struct session *s, struct session *old,
                  const struct proto_req *req, const char *token);
 /* Shutdown: ends every detached session (their timers live in the loop). */
 void chat_end_detached(struct server *srv);
+/* Starts a drain: tells every connection `shutdown {seconds}` and refuses new sign-ins and
+ * new games from now on. */
+void chat_begin_drain(struct server *srv, int seconds);
+/* How many quiz games are running. */
+int chat_games_running(const struct server *srv);
 /* Stops every game and cancels its timers (shutdown, before the loop goes away). */
 void chat_stop_games(struct server *srv);
 /* Closes every session with 1001; the transport finishes the job. */

@@ -12,7 +12,7 @@
 
 #include "log.h"
 
-enum opt_kind { OPT_INT, OPT_STR, OPT_CHOICE, OPT_LIST };
+enum opt_kind { OPT_INT, OPT_STR, OPT_CHOICE, OPT_LIST, OPT_BOOL };
 
 struct opt {
     const char *flag; /* without the leading "--" */
@@ -80,6 +80,10 @@ static const struct opt opts[] = {
             "WebSocket connections at once; beyond, the handshake gets 503"),
     INT_OPT("max-per-address", max_per_address, 0, 1000000, "max_per_address",
             "WebSocket connections from one address (0: no limit); beyond, 503"),
+    INT_OPT("drain-seconds", drain_seconds, 0, 3600, NULL,
+            "on SIGTERM, how long running games may take to finish before the server exits"),
+    {"metrics-public", OPT_BOOL, offsetof(struct config, metrics_public), 0, 1, NULL,
+     "serve GET /metrics without the admin token (flag alone, or =0/=1)", NULL},
     INT_OPT("rejoin-seconds", rejoin_seconds, 0, 3600, "rejoin_seconds",
             "seconds a dropped player keeps their name, rooms and seat for resume (0: none)"),
     INT_OPT("handshake-timeout", handshake_timeout, 1, 600, NULL,
@@ -139,6 +143,7 @@ static void set_defaults(struct config *cfg)
         .max_per_address = 0,
         .handshake_timeout = 10,
         .rejoin_seconds = 30,
+        .drain_seconds = 30,
         .questions = "questions/parlor-core.jsonl",
         .quiz_max_rounds = 50,
         .quiz_max_seconds = 120,
@@ -210,6 +215,16 @@ static int apply(struct config *cfg, const struct opt *o, const char *val, const
         l->from_env = env;
         return 0;
     }
+    case OPT_BOOL:
+        if (!strcmp(val, "1") || !strcmp(val, "true") || !strcmp(val, "yes"))
+            *(int *)field = 1;
+        else if (!strcmp(val, "0") || !strcmp(val, "false") || !strcmp(val, "no"))
+            *(int *)field = 0;
+        else {
+            snprintf(err, errlen, "%s: expected 1 or 0, got '%s'", source, val);
+            return -1;
+        }
+        return 0;
     case OPT_CHOICE:
         for (v = 0; o->choices[v] && strcmp(o->choices[v], val); v++)
             ;
@@ -304,6 +319,8 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv, char 
         }
         if (eq) {
             val = eq + 1;
+        } else if (o->kind == OPT_BOOL) {
+            val = "1"; /* a switch: present means on */
         } else if (i + 1 < argc) {
             val = argv[++i];
         } else {
@@ -333,6 +350,8 @@ void config_usage(FILE *out)
         env_name(o, name, sizeof(name));
         if (o->kind == OPT_LIST)
             snprintf(value, sizeof(value), "unset");
+        else if (o->kind == OPT_BOOL)
+            snprintf(value, sizeof(value), "%s", *(const int *)field ? "on" : "off");
         else if (o->kind == OPT_STR)
             snprintf(value, sizeof(value), "%s",
                      *(const char *const *)field ? *(const char *const *)field : "unset");

@@ -45,6 +45,8 @@ struct config {
     const char *tls_key;
     int max_connections;   /* WebSocket connections at once */
     int max_per_address;   /* WebSocket connections from one address; 0 = no limit */
+    int drain_seconds;     /* SIGTERM: how long running games may take to finish */
+    int metrics_public;    /* GET /metrics without the admin token */
     int rejoin_seconds;    /* a dropped player keeps identity and seats this long; 0: never */
     int handshake_timeout; /* seconds to finish an HTTP request or WebSocket upgrade */
 

@@ -289,6 +289,10 @@ void game_start(struct game *g, struct session *s, const struct proto_req *req)
         reply_error(s, req, PROTO_E_GAME_STATE, "a game is already running");
         return;
     }
+    if (srv->draining) {
+        reply_error(s, req, PROTO_E_GAME_STATE, "the server is shutting down");
+        return;
+    }
     qs = calloc((size_t)g->rounds, sizeof(*qs));
     names = calloc((size_t)r->nmembers, sizeof(*names));
     uids = calloc((size_t)r->nmembers, sizeof(*uids));

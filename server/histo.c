@@ -30,6 +30,7 @@ void histo_add(struct histo *h, uint64_t value)
 {
     h->buckets[bucket_of(value)]++;
     h->count++;
+    h->sum += value;
     if (value > h->max)
         h->max = value;
 }
@@ -51,4 +52,13 @@ uint64_t histo_percentile(const struct histo *h, double p)
         }
     }
     return h->max;
+}
+
+uint64_t histo_count_at_most(const struct histo *h, uint64_t value)
+{
+    uint64_t n = 0;
+
+    for (unsigned b = 0; b < HISTO_BUCKETS && bucket_top(b) <= value; b++)
+        n += h->buckets[b];
+    return n;
 }

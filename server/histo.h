@@ -15,6 +15,7 @@
 struct histo {
     uint64_t count;
     uint64_t max;
+    uint64_t sum;
     uint64_t buckets[HISTO_BUCKETS];
 };
 
@@ -22,5 +23,9 @@ void histo_add(struct histo *h, uint64_t value);
 /* The value below which `p` percent (0-100) of the recorded values fall, rounded up to its
  * bucket's upper bound (never above the largest value seen); 0 when empty. */
 uint64_t histo_percentile(const struct histo *h, double p);
+
+/* How many recorded values are at most `value` (counted by bucket: a bucket straddling
+ * `value` counts when its upper bound is within it). */
+uint64_t histo_count_at_most(const struct histo *h, uint64_t value);
 
 #endif

@@ -25,6 +25,7 @@
 #define HTTP_ACCEPTED 202  /* lws 4.1 names no 202 */
 
 struct http_pss {
+    const char *type; /* the response's content type; NULL: application/json */
     bool post;
     uint64_t id; /* names this request to pool jobs, which hold no lws pointer */
     char path[64];
@@ -74,7 +75,8 @@ static int write_response(struct lws *wsi, struct http_pss *pss)
                                        *end = hdr + sizeof(hdr) - 1;
     int n;
 
-    if (lws_add_http_common_headers(wsi, pss->status, "application/json", pss->out_len, &p, end) ||
+    if (lws_add_http_common_headers(wsi, pss->status, pss->type ? pss->type : "application/json",
+                                    pss->out_len, &p, end) ||
         lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
                                     (const unsigned char *)"no-store", 8, &p, end) ||
         (pss->status == HTTP_STATUS_UNAUTHORIZED &&
@@ -90,6 +92,24 @@ static int write_response(struct lws *wsi, struct http_pss *pss)
     if (n < 0)
         return -1;
     return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* Queues a text response (the text is copied). */
+static int respond_text(struct lws *wsi, struct http_pss *pss, unsigned status, const char *type,
+                        const char *text)
+{
+    size_t len = strlen(text);
+
+    free(pss->out);
+    pss->out = malloc(LWS_PRE + len + 1);
+    if (!pss->out)
+        return -1;
+    memcpy(pss->out + LWS_PRE, text, len);
+    pss->out_len = len;
+    pss->status = status;
+    pss->type = type;
+    lws_callback_on_writable(wsi);
+    return 0;
 }
 
 static int respond_error(struct lws *wsi, struct http_pss *pss, unsigned status, const char *msg)
@@ -247,9 +267,48 @@ static int handle_import(struct lws *wsi, struct http_pss *pss, struct server *s
     return 0; /* answered when the job is done */
 }
 
+/* 200 while serving, 503 while draining: what a load balancer asks before sending players. */
+static int handle_health(struct lws *wsi, struct http_pss *pss, struct server *srv)
+{
+    const struct stats_sample *s = stats_latest(&srv->figures);
+
+    return respond(
+        wsi, pss, srv->draining ? HTTP_STATUS_SERVICE_UNAVAILABLE : HTTP_STATUS_OK,
+        json_pack("{s:s, s:s, s:I, s:i, s:i}", "status", srv->draining ? "draining" : "ok",
+                  "version", PARLOR_VERSION, "uptime_s",
+                  (json_int_t)((srv->wall_ms() - srv->figures.started_ms) / 1000), "connections",
+                  s ? (int)s->c.connections : 0, "users", (int)srv->sessions_by_name.count));
+}
+
+static int handle_metrics(struct lws *wsi, struct http_pss *pss, struct server *srv)
+{
+    struct ws *t = lws_context_user(lws_get_context(wsi));
+    struct stats_counters c;
+    struct histo db = {0};
+    char *text;
+    int rc;
+
+    if (!srv->cfg.metrics_public && !admin_authorized(wsi, pss, srv))
+        return 0;
+    ws_read_counters(t, &c);
+    if (t->pool)
+        pool_get_run_histo(t->pool, &db);
+    text = stats_prometheus(&srv->figures, &c, &db, srv->wall_ms());
+    if (!text)
+        return respond_error(wsi, pss, HTTP_STATUS_SERVICE_UNAVAILABLE, "out of memory");
+    rc = respond_text(wsi, pss, HTTP_STATUS_OK, "text/plain; version=0.0.4", text);
+    free(text);
+    return rc;
+}
+
 static int handle(struct lws *wsi, struct http_pss *pss)
 {
     struct server *srv = server_of(wsi);
+
+    if (!strcmp(pss->path, "/healthz"))
+        return handle_health(wsi, pss, srv);
+    if (!strcmp(pss->path, "/metrics"))
+        return handle_metrics(wsi, pss, srv);
 
     if (!strcmp(pss->path, "/admin/backup")) {
         if (!admin_authorized(wsi, pss, srv))
@@ -337,7 +396,8 @@ const struct lws_protocols http_protocol = {
 
 void http_mounts_init(struct lws_http_mount mounts[HTTP_MOUNTS], const struct lws_http_mount *next)
 {
-    static const char *const points[HTTP_MOUNTS] = {"/admin/backup", "/admin/import"};
+    static const char *const points[HTTP_MOUNTS] = {"/admin/backup", "/admin/import", "/healthz",
+                                                    "/metrics"};
 
     for (int i = 0; i < HTTP_MOUNTS; i++)
         mounts[i] = (struct lws_http_mount){

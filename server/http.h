@@ -14,7 +14,7 @@
 
 /* The lws protocol that serves the dynamic endpoints (per-session data included). */
 extern const struct lws_protocols http_protocol;
-#define HTTP_MOUNTS 2 /* /admin/backup, /admin/import */
+#define HTTP_MOUNTS 4 /* /admin/backup, /admin/import, /healthz, /metrics */
 
 struct server;
 

@@ -37,12 +37,13 @@
 #define BACKUP_PAGES_PER_STEP 256
 
 /* The one piece of global state: a signal handler can reach nothing else. */
-static volatile sig_atomic_t stop_requested;
+static struct ws_signals signals;
 static struct lws_context *volatile signal_ctx;
 
 static void on_signal(int sig)
 {
-    stop_requested = 1;
+    signals.last = sig;
+    signals.count++;
     /* wakes poll(); lws_cancel_service only writes a byte to the loop's pipe */
     if (signal_ctx)
         lws_cancel_service(signal_ctx);
@@ -320,8 +321,7 @@ int main(int argc, char **argv)
 
     log_info("parlor/%s listening on port %d, serving %s, database %s, %d workers", PARLOR_VERSION,
              cfg.port, ws.www, cfg.db, cfg.db_workers);
-    if (!stop_requested)
-        ws_run(&ws, &stop_requested);
+    ws_run(&ws, &signals);
     chat_end_detached(&srv); /* their timers live in the loop, which is about to go */
     chat_stop_games(&srv);
     log_info("stopped; finishing database work");

@@ -271,6 +271,13 @@ void pool_get_stats(struct pool *p, struct pool_stats *st)
     pthread_mutex_unlock(&p->lock);
 }
 
+void pool_get_run_histo(struct pool *p, struct histo *out)
+{
+    pthread_mutex_lock(&p->lock);
+    *out = p->run_us;
+    pthread_mutex_unlock(&p->lock);
+}
+
 void pool_destroy(struct pool *p, void *loop_arg)
 {
     if (!p)

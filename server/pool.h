@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "histo.h"
+
 struct pool;
 
 struct pool_job {
@@ -65,6 +67,8 @@ int pool_submit(struct pool *p, struct pool_job *job);
 /* Loop thread: runs the done callbacks of finished jobs, in completion order. Returns how many. */
 size_t pool_drain(struct pool *p, void *loop_arg);
 void pool_get_stats(struct pool *p, struct pool_stats *st);
+/* A copy of the histogram of run() times, in microseconds. */
+void pool_get_run_histo(struct pool *p, struct histo *out);
 /* Loop thread: refuses new jobs, lets the workers finish every queued job, joins them, then
  * runs the remaining done callbacks here. NULL is a no-op. */
 void pool_destroy(struct pool *p, void *loop_arg);

@@ -42,6 +42,7 @@ int server_init(struct server *srv, const struct config *cfg, const struct trans
     srv->transport = transport;
     srv->wall_ms = server_wall_ms;
     srv->mono_ms = server_mono_ms;
+    stats_init(&srv->figures, server_wall_ms());
     hmap_init(&srv->sessions_by_id);
     hmap_init(&srv->sessions_by_name);
     hmap_init(&srv->http_requests);

@@ -17,6 +17,7 @@
 #include "msgbuf.h"
 #include "proto.h"
 #include "room.h"
+#include "stats.h"
 
 #define REJOIN_REPLAY_MAX 200 /* chat events a resume replays per room, at most */
 
@@ -44,6 +45,7 @@ struct server_stats {
     uint64_t messages_out;    /* messages queued to clients */
     uint64_t sendq_overflows; /* sessions closed as too slow */
     uint64_t rate_limited;    /* requests refused by a rate limit */
+    uint64_t bytes_out;       /* payload bytes written to clients */
 };
 
 struct server {
@@ -73,6 +75,9 @@ struct server {
 
     bool stopping;
     struct server_stats stats;
+    struct stats figures; /* sampled each second for operators */
+    bool draining;        /* shutting down: no new sign-ins or games */
+    int64_t drain_deadline_ms;
 };
 
 /* Builds the model: rooms with the lobby, the welcome message. Returns 0 or -1. */

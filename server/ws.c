@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <openssl/ssl.h>
 
 #include "chat.h"
+#include "game.h"
 #include "http.h"
 #include "log.h"
 #include "pool.h"
@@ -209,6 +211,7 @@ static int writeable(struct lws *wsi, struct session *s)
             log_info("session %llu: write failed, closing", (unsigned long long)s->id);
             return -1;
         }
+        s->srv->stats.bytes_out += m->len;
         sendq_pop(&s->sendq);
         if (lws_send_pipe_choked(wsi))
             break;
@@ -381,21 +384,100 @@ int ws_start(struct ws *t, struct server *srv, char *err, size_t errlen)
     return 0;
 }
 
+/* user and system CPU time in ms, and the resident set in bytes, from /proc/self/stat */
+static void read_process(uint64_t *cpu_ms, uint64_t *rss_bytes)
+{
+    unsigned long utime = 0, stime = 0;
+    long rss = 0, tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+    FILE *f = fopen("/proc/self/stat", "r");
+
+    *cpu_ms = *rss_bytes = 0;
+    if (!f)
+        return;
+    /* fields 14 and 15 are utime and stime, 24 is rss; the comm field (2) has no spaces in
+     * parlor-server's name */
+    if (fscanf(f,
+               "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d %*d "
+               "%*d %*d %*u %*u %ld",
+               &utime, &stime, &rss) == 3 &&
+        tick > 0) {
+        *cpu_ms = (uint64_t)(utime + stime) * 1000 / (uint64_t)tick;
+        *rss_bytes = (uint64_t)rss * (uint64_t)page;
+    }
+    fclose(f);
+}
+
+void ws_read_counters(struct ws *t, struct stats_counters *c)
+{
+    struct server *srv = t->srv;
+    struct pool_stats ps = {0};
+
+    memset(c, 0, sizeof(*c));
+    c->messages_in = srv->stats.frames_in;
+    c->messages_out = srv->stats.messages_out;
+    c->bytes_out = srv->stats.bytes_out;
+    c->sendq_overflows = srv->stats.sendq_overflows;
+    c->rate_limited = srv->stats.rate_limited;
+    c->connections = (uint32_t)t->nconns;
+    c->users = (uint32_t)srv->sessions_by_name.count;
+    c->rooms = (uint32_t)srv->rooms.count;
+    for (struct room *r = srv->rooms.first; r; r = r->next)
+        c->games += r->quiz && r->quiz->quiz.phase != QUIZ_IDLE;
+    if (t->pool) {
+        pool_get_stats(t->pool, &ps);
+        c->db_jobs = ps.completed;
+        c->db_failures = ps.failed;
+        c->db_queue = (uint32_t)ps.queued;
+        c->db_p50_us = ps.run_p50_us;
+        c->db_p99_us = ps.run_p99_us;
+    }
+    read_process(&c->cpu_ms, &c->rss_bytes);
+}
+
+static void stats_tick(lws_sorted_usec_list_t *sul)
+{
+    struct ws *t = lws_container_of(sul, struct ws, stats_sul);
+    struct stats_counters c;
+
+    ws_read_counters(t, &c);
+    stats_record(&t->srv->figures, &c, server_wall_ms());
+    lws_sul_schedule(t->ctx, 0, &t->stats_sul, stats_tick, LWS_US_PER_SEC);
+}
+
 static void drain_deadline(lws_sorted_usec_list_t *sul)
 {
     /* nothing to do: firing wakes the loop so ws_run sees the deadline has passed */
 }
 
-void ws_run(struct ws *t, volatile sig_atomic_t *stop)
+/* True when the shutdown should close every connection now. */
+static bool time_to_close(struct ws *t, const struct ws_signals *sig)
+{
+    struct server *srv = t->srv;
+
+    if (!sig->count)
+        return false;
+    if (!srv->draining) {
+        if (sig->last != SIGTERM || !srv->cfg.drain_seconds)
+            return true; /* Ctrl-C: now */
+        /* SIGTERM: no new sign-ins or games; running games may finish */
+        chat_begin_drain(srv, srv->cfg.drain_seconds);
+        return false;
+    }
+    /* a second signal, the last game over, or the deadline */
+    return sig->count > 1 || !chat_games_running(srv) || srv->wall_ms() >= srv->drain_deadline_ms;
+}
+
+void ws_run(struct ws *t, const struct ws_signals *sig)
 {
     int64_t deadline = 0;
 
+    lws_sul_schedule(t->ctx, 0, &t->stats_sul, stats_tick, LWS_US_PER_SEC);
     for (;;) {
         if (lws_service(t->ctx, 0) < 0) {
             log_error("lws_service failed; stopping");
             break;
         }
-        if (*stop && !t->draining) {
+        if (!t->draining && time_to_close(t, sig)) {
             t->draining = true;
             t->srv->stopping = true;
             log_info("stopping: closing %zu connections", t->srv->sessions_by_id.count);
@@ -414,6 +496,7 @@ void ws_destroy(struct ws *t)
 {
     hmap_destroy(&t->per_addr);
     if (t->ctx) {
+        lws_sul_cancel(&t->stats_sul);
         lws_sul_cancel(&t->drain_sul);
         lws_context_destroy(t->ctx);
     }

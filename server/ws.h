@@ -14,6 +14,7 @@
 #include <libwebsockets.h>
 
 #include "hmap.h"
+#include "http.h"
 #include "server.h"
 
 struct pool;
@@ -22,16 +23,17 @@ struct ws {
     struct server *srv;
     struct pool *pool; /* may be NULL until set; its done queue is drained on wake-ups */
     struct lws_context *ctx;
-    struct lws_http_mount mount;           /* static files at / */
-    struct lws_http_mount admin_mounts[2]; /* /admin/..., chained before `mount` */
+    struct lws_http_mount mount;                     /* static files at / */
+    struct lws_http_mount admin_mounts[HTTP_MOUNTS]; /* dynamic endpoints, before `mount` */
     struct lws_protocols protocols[4];
     struct lws_protocol_vhost_options headers[5]; /* security headers on every response */
     int nconns;                                   /* WebSocket connections now */
     struct hmap per_addr; /* address -> connections from it (intptr_t), when limited */
     lws_retry_bo_t idle_policy;
     char www[PATH_MAX];
-    bool draining;
+    bool draining;                    /* closing every connection: the last step of a shutdown */
     lws_sorted_usec_list_t drain_sul; /* deadline for clients to go during shutdown */
+    lws_sorted_usec_list_t stats_sul; /* the once-a-second sample */
 };
 
 extern const struct transport_ops ws_transport_ops;
@@ -39,10 +41,20 @@ extern const struct transport_ops ws_transport_ops;
 /* Creates the context and starts listening on cfg.port, serving `www` at /. Returns 0, or -1
  * with a one-line reason in `err`. */
 int ws_start(struct ws *t, struct server *srv, char *err, size_t errlen);
-/* Services the loop until `*stop` becomes non-zero and the clients have been closed (1001). */
-void ws_run(struct ws *t, volatile sig_atomic_t *stop);
+/* What the signal handler records: how many stop signals came, and the last one. */
+struct ws_signals {
+    volatile sig_atomic_t count;
+    volatile sig_atomic_t last;
+};
+
+/* Services the loop until a stop signal, then shuts down: SIGINT (or a second signal) closes
+ * every connection (1001) at once; SIGTERM first drains: players are told, sign-ins and new
+ * games refused, running games finish (at most --drain-seconds), then the same close. */
+void ws_run(struct ws *t, const struct ws_signals *sig);
 /* Destroys the context (closing any connection left); safe on a zeroed struct. */
 void ws_destroy(struct ws *t);
+/* Fills in the figures of the whole server now (connections, pool, memory, CPU). */
+void ws_read_counters(struct ws *t, struct stats_counters *c);
 /* pool_cfg.wake: `arg` is the struct lws_context. Any thread. */
 void ws_wake(void *arg);
 

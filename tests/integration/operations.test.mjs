@@ -1,0 +1,89 @@
+// Operating the server (issue "admin console"): /healthz, /metrics with and without the admin
+// token, and the drain: SIGTERM tells players, refuses new sign-ins and games, lets a running
+// game finish, answers 503 on /healthz meanwhile, then exits 0; Ctrl-C (SIGINT) exits at once.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, stopAndCheck, connect, signIn } from './lib/harness.mjs';
+
+const TOKEN = 'ops-token';
+
+async function get(server, path, headers = {}) {
+  const r = await fetch(`${server.httpUrl}${path}`, { headers });
+  return { status: r.status, type: r.headers.get('content-type'), text: await r.text() };
+}
+
+function metricValue(text, name) {
+  const m = text.match(new RegExp(`^${name} (\\S+)$`, 'm'));
+  return m ? Number(m[1]) : undefined;
+}
+
+describe('health and metrics', () => {
+  it('/healthz answers ok; /metrics needs the token and counts what happened', async () => {
+    const server = await startServer(['--admin-token', TOKEN]);
+    const h = await get(server, '/healthz');
+    assert.equal(h.status, 200);
+    assert.equal(JSON.parse(h.text).status, 'ok');
+
+    assert.equal((await get(server, '/metrics')).status, 401);
+    const c = await signIn(server.url, 'counted', { join: ['lobby'] });
+    await c.ok('say', { room: 'lobby', text: 'one' });
+    await new Promise((r) => setTimeout(r, 1200)); // one sample of the once-a-second figures
+    const m = await get(server, '/metrics', { authorization: `Bearer ${TOKEN}` });
+    assert.equal(m.status, 200);
+    assert.match(m.type, /^text\/plain; version=0\.0\.4/);
+    assert.equal(metricValue(m.text, 'parlor_connections'), 1);
+    assert.equal(metricValue(m.text, 'parlor_users'), 1);
+    assert.ok(metricValue(m.text, 'parlor_messages_in_total') >= 3); // hello, join, say
+    assert.ok(metricValue(m.text, 'parlor_db_jobs_total') >= 1);     // the say's commit
+    assert.ok(metricValue(m.text, 'process_resident_memory_bytes') > 1e6);
+    assert.match(m.text, /^parlor_db_job_seconds_bucket\{le="\+Inf"\} \d+$/m);
+    await c.close();
+    await stopAndCheck(server);
+
+    const open = await startServer(['--metrics-public']);
+    assert.equal((await get(open, '/metrics')).status, 200);
+    await stopAndCheck(open);
+  });
+});
+
+describe('drain', () => {
+  it('SIGTERM tells players, refuses sign-ins, lets the running game finish, then exits 0', async () => {
+    const server = await startServer(['--drain-seconds', '20', '--quiz-reveal-ms', '200']);
+    const host = await signIn(server.url, 'host');
+    const { room } = await host.ok('create', { name: 'Last game', game: 'quiz', rounds: 2, seconds: 1 });
+    await host.ok('start', { room: room.id });
+    await host.nextEvent('question');
+
+    server.proc.kill('SIGTERM');
+    const shutdown = await host.nextEvent('shutdown', { timeout: 3000 });
+    assert.equal(shutdown.seconds, 20);
+    assert.equal((await get(server, '/healthz')).status, 503);
+    const late = await connect(server.url);
+    await late.nextEvent('welcome');
+    assert.equal((await late.request('hello', { name: 'latecomer' })).code, 'server_busy');
+    await late.close();
+
+    const over = await host.nextEvent('game_over', { timeout: 8000 }); // the game finishes
+    assert.equal(over.ranking[0].name, 'host');
+    const closed = await host.closed;
+    assert.equal(closed.code, 1001);
+    const { code } = await server.exited;
+    assert.equal(code, 0);
+    assert.deepEqual(server.sanitizerLines(), []);
+    await server.stop(); // already gone: this only tidies its files
+  });
+
+  it('SIGINT does not wait for games', async () => {
+    const server = await startServer(['--drain-seconds', '20']);
+    const host = await signIn(server.url, 'host2');
+    const { room } = await host.ok('create', { name: 'Cut short', game: 'quiz', rounds: 5, seconds: 10 });
+    await host.ok('start', { room: room.id });
+    const t0 = Date.now();
+    server.proc.kill('SIGINT');
+    assert.equal((await host.closed).code, 1001);
+    assert.equal((await server.exited).code, 0);
+    assert.ok(Date.now() - t0 < 5000);
+    assert.deepEqual(server.sanitizerLines(), []);
+    await server.stop();
+  });
+});
