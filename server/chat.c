@@ -55,6 +55,8 @@ static void broadcast(struct room *r, json_t *event, struct session *skip)
     msgbuf_unref(m);
 }
 
+static json_t *room_obj(const struct room *r);
+
 /* Frees a room and its game (cancelling the game's timers). */
 static void destroy_room(struct server *srv, struct room *r)
 {
@@ -79,6 +81,25 @@ static void leave_room(struct server *srv, struct session *s, struct room *r)
     } else if (!r->permanent) {
         destroy_room(srv, r); /* a game in an emptied room stops with it */
     }
+}
+
+json_t *chat_room_json(const struct room *r)
+{
+    return room_obj(r);
+}
+
+void chat_close_room(struct server *srv, struct room *r)
+{
+    json_t *ev = json_pack("{s:s, s:s}", "type", "room_closed", "room", r->id);
+
+    broadcast(r, ev, NULL);
+    json_decref(ev);
+    while (r->nmembers) {
+        struct session *s = r->members[r->nmembers - 1];
+        room_remove_member(r, s);
+        session_remove_room(s, r);
+    }
+    destroy_room(srv, r);
 }
 
 /* The protocol's room object, with a quiz room's game fields. */
@@ -307,6 +328,7 @@ static void handle_say(struct server *srv, struct session *s, const struct proto
     }
     seq = room_next_seq(r);
     ts = srv->wall_ms();
+    s->messages_sent++;
     ev = proto_ev_chat(r->id, s->name, req->text, ts, seq);
     if (!ev) {
         reply_error(s, req, PROTO_E_INTERNAL, NULL, "out of memory");
@@ -421,6 +443,7 @@ static void handle_whisper(struct server *srv, struct session *s, const struct p
         return;
     }
     session_send_json(to, proto_ev_whisper(s->name, req->text, srv->wall_ms()));
+    s->messages_sent++;
     ok = proto_ok(req);
     json_object_set_new(ok, "to", json_string(to->name)); /* the name as its owner spells it */
     reply_ok(s, ok);
@@ -520,7 +543,8 @@ out:
 
 void chat_session_opened(struct server *srv, struct session *s)
 {
-    session_send(s, srv->welcome);
+    if (!s->admin) /* consoles get no player traffic, greeting included */
+        session_send(s, srv->welcome);
 }
 
 void chat_session_closed(struct server *srv, struct session *s)
@@ -639,9 +663,11 @@ void chat_begin_drain(struct server *srv, int seconds)
     srv->drain_deadline_ms = srv->wall_ms() + (int64_t)seconds * 1000;
     log_info("draining: %zu connections told, %d games may finish within %d s", m->count,
              chat_games_running(srv), seconds);
-    for (size_t i = 0; b && i < m->cap; i++)
-        if (m->slots[i].key)
-            session_send(m->slots[i].val, b);
+    for (size_t i = 0; b && i < m->cap; i++) {
+        struct session *s = m->slots[i].key ? m->slots[i].val : NULL;
+        if (s && !s->admin) /* consoles learn it from stats.draining */
+            session_send(s, b);
+    }
     msgbuf_unref(b);
 }
 

@@ -10,8 +10,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 struct server;
 struct session;
+struct room;
 struct proto_req;
 
 /* A connection was accepted: greet it. */
@@ -36,6 +39,10 @@ void chat_end_detached(struct server *srv);
 void chat_begin_drain(struct server *srv, int seconds);
 /* How many quiz games are running. */
 int chat_games_running(const struct server *srv);
+/* The protocol's object for a room, with a quiz room's game fields. */
+json_t *chat_room_json(const struct room *r);
+/* An operator closes a room: members get room_closed and are out; the room is removed. */
+void chat_close_room(struct server *srv, struct room *r);
 /* Stops every game and cancels its timers (shutdown, before the loop goes away). */
 void chat_stop_games(struct server *srv);
 /* Closes every session with 1001; the transport finishes the job. */

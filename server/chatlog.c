@@ -17,7 +17,7 @@
 
 #define CHATLOG_RETRY_MS 20 /* the pool was full: try again this soon */
 
-enum op_kind { OP_WRITE, OP_HISTORY };
+enum op_kind { OP_WRITE, OP_HISTORY, OP_DELETE };
 
 struct chatlog_op {
     struct pool_job job; /* first: the pool hands it back */
@@ -92,6 +92,8 @@ static void op_run(struct pool_job *job, void *worker)
 
     if (op->kind == OP_WRITE) {
         job->status = store_insert_messages(worker, op->msgs, op->n);
+    } else if (op->kind == OP_DELETE) {
+        job->status = store_delete_message(worker, op->room, (int64_t)op->before);
     } else {
         op->result = store_history(worker, op->room, op->before, op->limit);
         job->status = op->result ? 0 : -1;
@@ -171,8 +173,11 @@ static void op_done(struct pool_job *job, void *loop_arg)
 
     if (op->kind == OP_WRITE)
         deliver_write(cl, op);
-    else
+    else if (op->kind == OP_HISTORY)
         deliver_history(cl, op);
+    else if (op->job.status)
+        log_error("chatlog: could not delete message %llu of %s", (unsigned long long)op->before,
+                  op->room);
 
     /* the op was the head (or, when stopping, anywhere in the list): unlink it */
     for (struct chatlog_op **p = &cl->head; *p; p = &(*p)->next) {
@@ -330,6 +335,21 @@ int chatlog_history(struct chatlog *cl, uint64_t session_id, bool has_id, json_i
     op->before = before;
     op->limit = limit;
     seal(cl); /* the read must see every message accepted before it */
+    append_op(cl, op);
+    kick(cl);
+    return 0;
+}
+
+int chatlog_delete(struct chatlog *cl, const char *room, uint64_t seq)
+{
+    struct chatlog_op *op = op_new(cl, OP_DELETE);
+
+    if (!op || !(op->room = strdup(room))) {
+        free(op);
+        return -1;
+    }
+    op->before = seq; /* the seq to delete */
+    seal(cl);         /* after the message's own insert, if it is still pending */
     append_op(cl, op);
     kick(cl);
     return 0;

@@ -76,6 +76,9 @@ int chatlog_append(struct chatlog *cl, uint64_t session_id, bool has_id, json_in
  * refused (nothing will be sent: reply server_busy). */
 int chatlog_history(struct chatlog *cl, uint64_t session_id, bool has_id, json_int_t req_id,
                     const char *room, uint64_t before, int limit);
+/* Deletes a message from the database in order with the writes: after every message
+ * accepted before it (its own insert included). 0 or -1 (out of memory). */
+int chatlog_delete(struct chatlog *cl, const char *room, uint64_t seq);
 /* Shutdown, before pool_destroy(): hands everything pending to the pool, whose destruction
  * finishes it. No more timers run. */
 void chatlog_stop(struct chatlog *cl);

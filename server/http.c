@@ -121,11 +121,9 @@ static int respond_error(struct lws *wsi, struct http_pss *pss, unsigned status,
 static bool admin_authorized(struct lws *wsi, struct http_pss *pss, struct server *srv)
 {
     char header[512];
-    unsigned char want[SHA256_DIGEST_LENGTH], got[SHA256_DIGEST_LENGTH];
-    const char *token = srv->cfg.admin_token;
     int n;
 
-    if (!token) {
+    if (!srv->cfg.admin_token) {
         respond_error(wsi, pss, HTTP_STATUS_FORBIDDEN,
                       "the admin interface is disabled: start the server with --admin-token");
         return false;
@@ -135,10 +133,7 @@ static bool admin_authorized(struct lws *wsi, struct http_pss *pss, struct serve
         respond_error(wsi, pss, HTTP_STATUS_UNAUTHORIZED, "an admin token is required");
         return false;
     }
-    /* compare digests, so neither the contents nor the length leak through timing */
-    SHA256((const unsigned char *)token, strlen(token), want);
-    SHA256((const unsigned char *)header + 7, (size_t)n - 7, got);
-    if (CRYPTO_memcmp(want, got, sizeof(want))) {
+    if (!admin_token_matches(srv, header + 7, (size_t)n - 7)) {
         log_warn("admin: wrong token for %s", pss->path);
         respond_error(wsi, pss, HTTP_STATUS_UNAUTHORIZED, "wrong admin token");
         return false;

@@ -155,6 +155,24 @@ json_t *room_history_since(const struct room *r, uint64_t after, int limit, uint
     return room_history_json(r, n);
 }
 
+bool room_history_delete(struct room *r, uint64_t seq)
+{
+    for (int i = 0; i < r->hist_count; i++) {
+        int at = (r->hist_head + i) % r->hist_cap;
+        json_t *ev = r->hist[at];
+        if ((uint64_t)json_integer_value(json_object_get(ev, "seq")) != seq)
+            continue;
+        json_decref(ev);
+        /* close the gap: shift the newer events back one place */
+        for (int k = i; k + 1 < r->hist_count; k++)
+            r->hist[(r->hist_head + k) % r->hist_cap] =
+                r->hist[(r->hist_head + k + 1) % r->hist_cap];
+        r->hist_count--;
+        return true;
+    }
+    return false;
+}
+
 json_t *room_json(const struct room *r)
 {
     return proto_room_obj(r->id, r->name, r->game, r->nmembers, r->max);

@@ -67,6 +67,8 @@ json_t *room_history_json(const struct room *r, int limit);
 /* The newest `limit` events with seq > `after`, oldest first; *missed (if not NULL) is set to
  * how many such events the room has had, kept or not. */
 json_t *room_history_since(const struct room *r, uint64_t after, int limit, uint64_t *missed);
+/* Drops the event with `seq` from the history; true if it was there. */
+bool room_history_delete(struct room *r, uint64_t seq);
 /* The protocol's room object. */
 json_t *room_json(const struct room *r);
 

@@ -49,6 +49,7 @@ int server_init(struct server *srv, const struct config *cfg, const struct trans
     /* rooms keep enough history to replay a rejoining player's missed chat */
     rooms_init(&srv->rooms, cfg->history > REJOIN_REPLAY_MAX ? cfg->history : REJOIN_REPLAY_MAX);
     bans_init(&srv->bans);
+    admin_init(&srv->admin);
 
     if (!room_create(&srv->rooms, "lobby", "Lobby", cfg->lobby_max, true))
         goto fail;
@@ -68,6 +69,7 @@ void server_destroy(struct server *srv)
 {
     rooms_destroy(&srv->rooms);
     bans_destroy(&srv->bans);
+    admin_destroy(&srv->admin);
     hmap_destroy(&srv->sessions_by_id);
     hmap_destroy(&srv->sessions_by_name);
     hmap_destroy(&srv->http_requests);

@@ -11,6 +11,7 @@
 
 #include <libwebsockets.h>
 
+#include "admin.h"
 #include "bans.h"
 #include "config.h"
 #include "hmap.h"
@@ -76,6 +77,7 @@ struct server {
     bool stopping;
     struct server_stats stats;
     struct stats figures; /* sampled each second for operators */
+    struct admin admin;   /* the operators' log tail and failed-token tracking */
     bool draining;        /* shutting down: no new sign-ins or games */
     int64_t drain_deadline_ms;
 };

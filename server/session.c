@@ -127,8 +127,10 @@ void session_close(struct session *s, int code, const char *reason)
         return;
     s->close_code = code;
     snprintf(s->close_reason, sizeof(s->close_reason), "%s", reason);
-    /* a client that is being closed gets no more of what it did not read */
-    sendq_clear(&s->sendq);
+    /* what is queued still goes out before the close frame (a shutdown notice, the reply to
+     * the request that caused the close), except to a client closed for not reading it */
+    if (code == 1008 && !strcmp(reason, "too slow"))
+        sendq_clear(&s->sendq);
     s->srv->ops->close(s->srv->transport, s->conn);
 }
 

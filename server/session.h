@@ -25,8 +25,12 @@ struct session {
     void *conn; /* the transport's handle (struct lws *); NULL once closed */
 
     bool signed_in;
-    bool auth_pending; /* a register or login is being checked on the pool */
-    int64_t user_id;   /* the account, or 0 for a guest */
+    bool admin;             /* an operator's console connection (parlor-admin.v1) */
+    bool admin_authed;      /* ...that has presented the admin token */
+    char addr[64];          /* the peer's address */
+    uint32_t messages_sent; /* say and whisper */
+    bool auth_pending;      /* a register or login is being checked on the pool */
+    int64_t user_id;        /* the account, or 0 for a guest */
     char name[SESSION_NAME_MAX + 1];
     char name_key[SESSION_NAME_MAX + 1]; /* case-folded, key of sessions_by_name */
 
@@ -67,7 +71,8 @@ int session_set_name(struct session *s, const char *name);
 int session_send(struct session *s, struct msgbuf *m);
 /* Serializes and queues `json`, dropping the caller's reference. */
 int session_send_json(struct session *s, json_t *json);
-/* Asks the transport to close with `code` and `reason`; the queue is dropped. Idempotent. */
+/* Asks the transport to close with `code` and `reason` once the queue is written (a "too
+ * slow" close drops the queue). Nothing more is queued after it. Idempotent. */
 void session_close(struct session *s, int code, const char *reason);
 
 bool session_in_room(const struct session *s, const struct room *r);

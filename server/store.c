@@ -2,6 +2,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -339,4 +340,57 @@ json_t *store_leaderboard(struct db_worker *w, int limit)
         return NULL;
     }
     return entries;
+}
+
+/* Runs one statement with text/integer parameters: "t" binds a string, "i" an int64, "n" an
+ * int64 or NULL when 0. */
+static int run_once(struct db_worker *w, const char *sql, const char *types, ...)
+{
+    sqlite3_stmt *st;
+    va_list ap;
+    int rc;
+
+    if (sqlite3_prepare_v2(w->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        log_error("worker %d: %s: %s", w->index, sql, sqlite3_errmsg(w->db));
+        return -1;
+    }
+    va_start(ap, types);
+    for (int i = 0; types[i]; i++) {
+        if (types[i] == 't') {
+            const char *v = va_arg(ap, const char *);
+            sqlite3_bind_text(st, i + 1, v, -1, SQLITE_STATIC);
+        } else {
+            int64_t v = va_arg(ap, int64_t);
+            if (types[i] == 'n' && !v)
+                sqlite3_bind_null(st, i + 1);
+            else
+                sqlite3_bind_int64(st, i + 1, v);
+        }
+    }
+    va_end(ap);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        log_error("worker %d: %s: %s", w->index, sql, sqlite3_errmsg(w->db));
+        return -1;
+    }
+    return 0;
+}
+
+int store_ban_add(struct db_worker *w, const char *kind, const char *target, int64_t until,
+                  const char *reason, int64_t created)
+{
+    return run_once(
+        w, "INSERT INTO bans (kind, target, until, reason, created) VALUES (?, ?, ?, ?, ?)",
+        "ttnti", kind, target, until, reason ? reason : "", created);
+}
+
+int store_ban_remove(struct db_worker *w, const char *kind, const char *target)
+{
+    return run_once(w, "DELETE FROM bans WHERE kind = ? AND target = ?", "tt", kind, target);
+}
+
+int store_delete_message(struct db_worker *w, const char *room, int64_t seq)
+{
+    return run_once(w, "DELETE FROM messages WHERE room = ? AND seq = ?", "ti", room, seq);
 }

@@ -65,6 +65,13 @@ int store_save_game(struct db_worker *w, const char *room, int64_t started, int6
  * NULL on failure (logged). */
 json_t *store_leaderboard(struct db_worker *w, int limit);
 
+/* Worker: moderation writes (rare: prepared each time). 0 or -1 (logged). `until` 0 = for
+ * ever. */
+int store_ban_add(struct db_worker *w, const char *kind, const char *target, int64_t until,
+                  const char *reason, int64_t created);
+int store_ban_remove(struct db_worker *w, const char *kind, const char *target);
+int store_delete_message(struct db_worker *w, const char *room, int64_t seq);
+
 /* Startup: calls `fn` for every ban still in force at `now_ms` (kind "name", "address" or
  * "mute"; until = 0 for ever). 0 or -1 with err. */
 int store_load_bans(sqlite3 *db, int64_t now_ms,

@@ -13,6 +13,7 @@
 
 #include <openssl/ssl.h>
 
+#include "admin.h"
 #include "chat.h"
 #include "game.h"
 #include "http.h"
@@ -21,6 +22,8 @@
 #include "session.h"
 
 #define WS_PATH             "/ws"
+#define WS_ADMIN_PATH       "/admin/ws"
+#define WS_ADMIN_PROTOCOL   "parlor-admin.v1"
 #define WS_CLOSE_GRACE_SECS 5  /* a closing client that does not read is dropped after this */
 #define WS_DRAIN_SECS       3  /* at shutdown, time for close frames to go out */
 #define WS_WRITES_PER_TURN  64 /* fairness: one busy client cannot hog a writeable turn */
@@ -87,6 +90,14 @@ static void addr_adjust(struct ws *t, const char *addr, int delta)
         hmap_del(&t->per_addr, addr, strlen(addr));
 }
 
+/* True for a connection of the operator's console protocol. */
+static bool is_admin(struct lws *wsi)
+{
+    const struct lws_protocols *p = lws_get_protocol(wsi);
+
+    return p && !strcmp(p->name, WS_ADMIN_PROTOCOL);
+}
+
 /* The checks a WebSocket handshake must pass before a session exists. */
 static int filter_handshake(struct ws *t, struct lws *wsi)
 {
@@ -95,8 +106,12 @@ static int filter_handshake(struct ws *t, struct lws *wsi)
 
     if (t->srv->stopping)
         return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "shutting down");
-    if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 || strcmp(uri, WS_PATH))
-        return refuse(wsi, HTTP_STATUS_NOT_FOUND, "the WebSocket endpoint is " WS_PATH);
+    if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 ||
+        strcmp(uri, is_admin(wsi) ? WS_ADMIN_PATH : WS_PATH))
+        return refuse(wsi, HTTP_STATUS_NOT_FOUND, "no WebSocket endpoint for this protocol here");
+    if (is_admin(wsi) && !c->admin_token)
+        return refuse(wsi, HTTP_STATUS_FORBIDDEN,
+                      "the admin interface is disabled: start the server with --admin-token");
     if (!origin_allowed(wsi, &c->allowed_origins))
         return refuse(wsi, HTTP_STATUS_FORBIDDEN, "origin not allowed");
     lws_get_peer_simple(wsi, addr, sizeof(addr));
@@ -158,7 +173,7 @@ static void signin_expired(lws_sorted_usec_list_t *sul)
 {
     struct session *s = lws_container_of(sul, struct session, signin_sul);
 
-    if (!s->signed_in)
+    if (!s->signed_in && !s->admin_authed)
         session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "sign-in timeout");
 }
 
@@ -166,6 +181,15 @@ static int close_with(struct lws *wsi, enum lws_close_status code, const char *r
 {
     lws_close_reason(wsi, code, (unsigned char *)reason, strlen(reason));
     return -1;
+}
+
+/* A whole message: players' to the chat service, operators' to the admin protocol. */
+static void dispatch(struct server *srv, struct session *s, const char *buf, size_t len)
+{
+    if (s->admin)
+        admin_handle(srv, s, buf, len);
+    else
+        chat_handle(srv, s, buf, len);
 }
 
 /* Appends a piece of a message; dispatches when the message is complete. Returns -1 to close. */
@@ -181,7 +205,7 @@ static int receive(struct ws *t, struct lws *wsi, struct session *s, const char 
         return close_with(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big");
 
     if (final && !s->rx_len) { /* the common case: a whole message in one piece */
-        chat_handle(t->srv, s, in, len);
+        dispatch(t->srv, s, in, len);
         return 0;
     }
     if (!s->rx) {
@@ -192,7 +216,7 @@ static int receive(struct ws *t, struct lws *wsi, struct session *s, const char 
     memcpy(s->rx + s->rx_len, in, len);
     s->rx_len += len;
     if (final) {
-        chat_handle(t->srv, s, (const char *)s->rx, s->rx_len);
+        dispatch(t->srv, s, (const char *)s->rx, s->rx_len);
         s->rx_len = 0;
     }
     return 0;
@@ -204,7 +228,7 @@ static int writeable(struct lws *wsi, struct session *s)
     struct msgbuf *m;
     int budget = WS_WRITES_PER_TURN;
 
-    if (s->closing)
+    if (s->closing && !sendq_peek(&s->sendq))
         return close_with(wsi, (enum lws_close_status)s->close_code, s->close_reason);
     while (budget-- && (m = sendq_peek(&s->sendq))) {
         if (lws_write(wsi, msgbuf_payload(m), m->len, LWS_WRITE_TEXT) < (int)m->len) {
@@ -216,7 +240,7 @@ static int writeable(struct lws *wsi, struct session *s)
         if (lws_send_pipe_choked(wsi))
             break;
     }
-    if (sendq_peek(&s->sendq))
+    if (sendq_peek(&s->sendq) || s->closing) /* more to write, or the close frame */
         lws_callback_on_writable(wsi);
     return 0;
 }
@@ -238,9 +262,14 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
         if (!s)
             return close_with(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
         pss->s = s;
+        s->admin = is_admin(wsi);
         t->nconns++;
         pss->counted = true;
         lws_get_peer_simple(wsi, pss->addr, sizeof(pss->addr));
+        /* an IPv4 peer on the dual-stack socket reads ::ffff:a.b.c.d: show a.b.c.d */
+        snprintf(s->addr, sizeof(s->addr), "%s",
+                 strncmp(pss->addr, "::ffff:", 7) || !strchr(pss->addr, '.') ? pss->addr
+                                                                             : pss->addr + 7);
         addr_adjust(t, pss->addr, 1);
         lws_sul_schedule(t->ctx, 0, &s->signin_sul, signin_expired,
                          (lws_usec_t)t->srv->cfg.signin_timeout * LWS_US_PER_SEC);
@@ -338,7 +367,9 @@ int ws_start(struct ws *t, struct server *srv, char *err, size_t errlen)
     t->protocols[0] = static_http;
     t->protocols[1] = parlor_protocol;
     t->protocols[2] = http_protocol;
-    t->protocols[3] = (struct lws_protocols){NULL, NULL, 0, 0, 0, NULL, 0};
+    t->protocols[3] = parlor_protocol;
+    t->protocols[3].name = WS_ADMIN_PROTOCOL; /* the same callback; sessions flagged admin */
+    t->protocols[4] = (struct lws_protocols){NULL, NULL, 0, 0, 0, NULL, 0};
     http_mounts_init(t->admin_mounts, &t->mount);
     info.protocols = t->protocols;
     info.mounts = t->admin_mounts;
@@ -440,7 +471,7 @@ static void stats_tick(lws_sorted_usec_list_t *sul)
     struct stats_counters c;
 
     ws_read_counters(t, &c);
-    stats_record(&t->srv->figures, &c, server_wall_ms());
+    admin_push_stats(t->srv, stats_record(&t->srv->figures, &c, server_wall_ms()));
     lws_sul_schedule(t->ctx, 0, &t->stats_sul, stats_tick, LWS_US_PER_SEC);
 }
 
@@ -454,15 +485,15 @@ static bool time_to_close(struct ws *t, const struct ws_signals *sig)
 {
     struct server *srv = t->srv;
 
-    if (!sig->count)
-        return false;
-    if (!srv->draining) {
+    if (sig->count && !srv->draining) {
         if (sig->last != SIGTERM || !srv->cfg.drain_seconds)
             return true; /* Ctrl-C: now */
         /* SIGTERM: no new sign-ins or games; running games may finish */
         chat_begin_drain(srv, srv->cfg.drain_seconds);
         return false;
     }
+    if (!srv->draining) /* (an operator may start a drain too) */
+        return false;
     /* a second signal, the last game over, or the deadline */
     return sig->count > 1 || !chat_games_running(srv) || srv->wall_ms() >= srv->drain_deadline_ms;
 }

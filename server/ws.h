@@ -25,7 +25,7 @@ struct ws {
     struct lws_context *ctx;
     struct lws_http_mount mount;                     /* static files at / */
     struct lws_http_mount admin_mounts[HTTP_MOUNTS]; /* dynamic endpoints, before `mount` */
-    struct lws_protocols protocols[4];
+    struct lws_protocols protocols[5];
     struct lws_protocol_vhost_options headers[5]; /* security headers on every response */
     int nconns;                                   /* WebSocket connections now */
     struct hmap per_addr; /* address -> connections from it (intptr_t), when limited */

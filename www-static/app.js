@@ -35,6 +35,8 @@ const state = {
   signedIn: false,        // signed in on the current socket
   name: null,             // our name as the server confirmed it
   wantName: null,         // the name to sign in with
+  token: null,            // newest sign-in token from the server; `resume` sends it after a drop
+  replaySeen: new Map(),  // room id -> last seq we had when a resume rejoined (gap check)
   nextId: 1,
   pending: new Map(),     // request id -> {resolve, reject, timer, type}
   rooms: new Map(),       // joined room id -> room
@@ -294,6 +296,7 @@ function onFrame(data) {
     case 'question': onQuestion(msg); break;
     case 'reveal': onReveal(msg); break;
     case 'game_over': onGameOver(msg); break;
+    case 'game': onGameEvent(msg); break;
     default: break; // unknown events are ignored (section 1)
   }
 }
@@ -422,6 +425,7 @@ function onSigninSubmit(ev) {
   state.wantName = name;
   state.active = true;
   state.sessionStarted = false;
+  state.token = null;
   state.attempt = 0;
   state.lastClose = null;
   setSigninBusy(true);
@@ -431,6 +435,12 @@ function onSigninSubmit(ev) {
 
 async function signIn() {
   setStatus('status.signingIn', undefined, 'connecting');
+  // After a drop: ask the server for the session it may still be keeping for us (same name,
+  // rooms and seats, PROTOCOL.md "resume"); fall back to hello when it has none.
+  if (state.sessionStarted && state.token) {
+    const done = await resumeSession();
+    if (done) return;
+  }
   let reply;
   try {
     reply = await request({ type: 'hello', name: state.wantName });
@@ -440,6 +450,7 @@ async function signIn() {
       // First sign-in refused (e.g. name_taken): show it on the form and stop.
       state.active = false;
       state.sessionStarted = false;
+      state.token = null;
       closeSocket();
       state.lastClose = null;
       setStatus('status.offline', undefined, 'offline');
@@ -462,10 +473,85 @@ async function signIn() {
   }
 
   const first = !state.sessionStarted;
+  signedIn(reply);
+  if (first) {
+    await joinRoom('lobby', { select: true });
+  } else {
+    await rejoinRooms([...state.order]);
+  }
+  refreshRooms();
+  startRoomRefresh();
+}
+
+/**
+ * Sends `resume` with the newest token and the last seq we have of each joined room. Returns
+ * true when it dealt with the sign-in (signed in, or gave up on this socket), false when the
+ * server no longer knows the token and a plain hello should follow on the same socket.
+ */
+async function resumeSession() {
+  const seen = {};
+  for (const id of state.order) {
+    const room = state.rooms.get(id);
+    if (room) seen[id] = room.lastSeq;
+  }
+  let reply;
+  try {
+    reply = await request({ type: 'resume', token: state.token, seen });
+  } catch (err) {
+    if (err.code === 'disconnected') return true; // the close handler takes over
+    if (err.code === 'unauthorized' || err.code === 'bad_request') {
+      // The kept guest session is gone (grace over, server restarted) or the token is no
+      // good any more: sign in again by name and re-join the rooms.
+      state.token = null;
+      return false;
+    }
+    // name_taken: the server still counts our previous connection as connected; anything
+    // else (rate_limited, server_busy, ...) is worth another try too. Retry with backoff.
+    if (err.code !== 'name_taken') toastError(err);
+    closeSocket();
+    scheduleReconnect();
+    return true;
+  }
+
+  signedIn(reply);
+  if (reply.rejoined === true) {
+    // Same session as before the drop: we are still in our rooms. The missed chat (seq after
+    // `seen`) and a `game` snapshot per running quiz follow this reply as events.
+    state.replaySeen = new Map(Object.entries(seen));
+    const infos = Array.isArray(reply.rooms) ? reply.rooms.filter((r) => r && typeof r.id === 'string') : [];
+    const kept = new Set(infos.map((r) => r.id));
+    for (const info of infos) {
+      let room = state.rooms.get(info.id);
+      if (!room) {
+        // joined just before the drop and never saw the reply
+        room = newRoom(info);
+        state.rooms.set(room.id, room);
+        state.order.push(room.id);
+      }
+      applyRoomInfo(room, info);
+    }
+    renderAll();
+    // Refresh member lists (joined/left events were missed while away): a join of a room we
+    // are in replies with its current state and tells nobody. Rooms the server no longer has
+    // us in are joined again, as after a plain reconnect.
+    await Promise.all([...state.order].map((id) => joinRoom(id, kept.has(id) ? { refresh: true } : { rejoin: true })));
+  } else {
+    // Signed in, but the session was not kept (grace over or server restarted).
+    await rejoinRooms([...state.order]);
+  }
+  refreshRooms();
+  startRoomRefresh();
+  return true;
+}
+
+/** The state and view once the server accepted a hello or resume `reply`. */
+function signedIn(reply) {
   state.signedIn = true;
   state.sessionStarted = true;
   state.attempt = 0;
   state.lastClose = null;
+  state.replaySeen = new Map();
+  if (typeof reply.token === 'string' && reply.token) state.token = reply.token; // always the newest
   state.name = typeof reply.name === 'string' ? reply.name : state.wantName;
   state.wantName = state.name;
   try { localStorage.setItem(NAME_KEY, state.name); } catch { /* private mode */ }
@@ -478,22 +564,19 @@ async function signIn() {
   showView('chat');
   updateComposer();
   syncClock();
+}
 
-  if (first) {
-    await joinRoom('lobby', { select: true });
-  } else {
-    const ids = [...state.order];
-    await Promise.all(ids.map((id) => joinRoom(id, { rejoin: true })));
-  }
-  refreshRooms();
-  startRoomRefresh();
+function rejoinRooms(ids) {
+  return Promise.all(ids.map((id) => joinRoom(id, { rejoin: true })));
 }
 
 function signOut() {
   state.active = false;
   state.sessionStarted = false;
+  state.token = null;     // a later sign-in starts a new session
+  state.replaySeen = new Map();
   clearReconnect();
-  closeSocket(1000);
+  closeSocket(1000);      // a close frame: the server lets us leave our rooms at once
   state.lastClose = null;
   state.name = null;
   state.rooms.clear();
@@ -566,12 +649,17 @@ function stopRoomRefresh() {
   state.refreshTimer = null;
 }
 
-async function joinRoom(id, { select = false, rejoin = false } = {}) {
+/**
+ * Joins room `id`. `rejoin`: a room we were in before a reconnect (merge its history, drop it if
+ * it is gone). `refresh`: a room the server kept us in across a resume; the join only fetches
+ * its current members, and a failure leaves the room as it is.
+ */
+async function joinRoom(id, { select = false, rejoin = false, refresh = false } = {}) {
   let reply;
   try {
     reply = await request({ type: 'join', room: id });
   } catch (err) {
-    if (err.code === 'disconnected') return;
+    if (err.code === 'disconnected' || refresh) return;
     if (rejoin) {
       // The room is gone (removed when its last member left, or the server restarted),
       // full, or we may no longer be in that many rooms.
@@ -583,7 +671,7 @@ async function joinRoom(id, { select = false, rejoin = false } = {}) {
     }
     return;
   }
-  applyJoinReply(reply, rejoin);
+  applyJoinReply(reply, rejoin || refresh);
   if (select || !state.current) selectView(reply.room.id);
   else renderAll();
 }
@@ -743,6 +831,15 @@ function addChat(room, msg, live) {
 function onChat(msg) {
   const room = state.rooms.get(msg.room);
   if (!room) return;
+  if (state.replaySeen.has(room.id)) {
+    // The first message after a resume: the server replays at most 200 missed messages per
+    // room, the newest ones, so a jump past what we had means some were not replayed.
+    const seen = state.replaySeen.get(room.id);
+    state.replaySeen.delete(room.id);
+    if (Number.isInteger(msg.seq) && msg.seq > seen + 1 && msg.seq > room.lastSeq + 1) {
+      addItem(room, { kind: 'divider', key: 'historyGap' });
+    }
+  }
   addChat(room, msg, true);
 }
 
@@ -880,6 +977,15 @@ function applyGameSnapshot(room, g) {
     mine: sameRound ? q.mine : null,
     watching: !players.some(isMe),
   };
+}
+
+/** `game`: a running game's state, sent after a resume that rejoined a quiz room. */
+function onGameEvent(msg) {
+  const room = gameRoom(msg);
+  if (!room) return;
+  applyGameSnapshot(room, msg);
+  patchRoomList(room.id, { state: 'playing' });
+  quizChanged(room);
 }
 
 function onHost(msg) {

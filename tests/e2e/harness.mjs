@@ -130,3 +130,79 @@ export function message(page, from, text) {
     .filter({ has: page.getByTestId('message-from').getByText(from, { exact: true }) })
     .filter({ has: page.getByTestId('message-text').getByText(text, { exact: true }) });
 }
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of `targetPort`, standing in for a network that can fail.
+ * A page loaded from `proxy.url` talks to the server through it. `setOffline(true)` resets
+ * every connection through it at once (TCP RST both ways: no WebSocket close frame reaches
+ * either side, as when a network or a laptop goes away) and resets new connections until
+ * `setOffline(false)`. `setOffline(true, { silent: true })` resets only the browser's side and
+ * leaves the server's side open and silent, as when packets just stop arriving: the server
+ * notices only when its idle timeout runs out.
+ */
+export async function startProxy(targetPort) {
+  const pairs = new Set();
+  const hanging = new Set();
+  let offline = false;
+  const reset = (sock) => {
+    if (sock.destroyed) return;
+    if (typeof sock.resetAndDestroy === 'function' && sock.readyState !== 'opening') sock.resetAndDestroy();
+    else sock.destroy();
+  };
+  const srv = net.createServer((client) => {
+    client.on('error', () => {});
+    if (offline) {
+      reset(client);
+      return;
+    }
+    const upstream = net.connect({ host: '127.0.0.1', port: targetPort });
+    upstream.on('error', () => {});
+    const pair = { client, upstream };
+    pair.end = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    pairs.add(pair);
+    client.on('close', pair.end);
+    upstream.on('close', pair.end);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = srv.address();
+  return {
+    port,
+    url: `http://127.0.0.1:${port}/`,
+    setOffline(on, { silent = false } = {}) {
+      offline = on;
+      if (!on) return;
+      for (const pair of pairs) {
+        const { client, upstream } = pair;
+        if (silent) {
+          client.removeListener('close', pair.end);
+          upstream.removeListener('close', pair.end);
+          client.unpipe(upstream);
+          upstream.unpipe(client);
+          upstream.resume(); // whatever the server sends goes nowhere
+          upstream.once('close', () => hanging.delete(upstream));
+          hanging.add(upstream);
+          reset(client);
+        } else {
+          reset(client);
+          reset(upstream);
+        }
+      }
+      pairs.clear();
+    },
+    close() {
+      this.setOffline(true);
+      for (const sock of hanging) sock.destroy();
+      hanging.clear();
+      return new Promise((resolve) => srv.close(() => resolve()));
+    },
+  };
+}

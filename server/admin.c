@@ -1,0 +1,640 @@
+/*
+ * The operator's console protocol (see admin.h, protocol/ADMIN.md). Loop thread, except
+ * mod_run() on a worker, which touches only its job and the worker's connection.
+ */
+#include "admin.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include "backup.h"
+#include "bans.h"
+#include "chat.h"
+#include "chatlog.h"
+#include "db.h"
+#include "game.h"
+#include "pool.h"
+#include "proto.h"
+#include "room.h"
+#include "server.h"
+#include "session.h"
+#include "stats.h"
+#include "store.h"
+
+#define ADMIN_FREE_FAILURES 3   /* wrong tokens from one address before it is slowed down */
+#define ADMIN_MAX_LOCK_S    300 /* the longest an address waits after many failures */
+#define ADMIN_MINUTES_MAX   525600
+
+struct admin_failure {
+    int count;
+    int64_t locked_until_ms;
+};
+
+void admin_init(struct admin *a)
+{
+    memset(a, 0, sizeof(*a));
+    hmap_init(&a->failures);
+}
+
+void admin_destroy(struct admin *a)
+{
+    for (size_t i = 0; i < a->failures.cap; i++)
+        if (a->failures.slots[i].key)
+            free(a->failures.slots[i].val);
+    hmap_destroy(&a->failures);
+}
+
+bool admin_token_matches(const struct server *srv, const char *given, size_t len)
+{
+    const char *token = srv->cfg.admin_token;
+    unsigned char want[SHA256_DIGEST_LENGTH], got[SHA256_DIGEST_LENGTH];
+
+    if (!token)
+        return false;
+    /* compare digests, so neither the contents nor the length leak through timing */
+    SHA256((const unsigned char *)token, strlen(token), want);
+    SHA256((const unsigned char *)given, len, got);
+    return CRYPTO_memcmp(want, got, sizeof(want)) == 0;
+}
+
+/* ---- the log tail ---- */
+
+static json_t *log_json(const struct admin_log_entry *e)
+{
+    static const char *const names[] = {"error", "warn", "info", "info"};
+
+    return json_pack("{s:s, s:I, s:s, s:s}", "type", "log", "ts", (json_int_t)e->ts, "level",
+                     names[e->level], "text", e->text);
+}
+
+/* Sends `json` (stolen) to every authenticated console. */
+static void push(struct server *srv, json_t *json)
+{
+    struct hmap *m = &srv->sessions_by_id;
+    struct msgbuf *b = msgbuf_from_json(json);
+
+    json_decref(json);
+    for (size_t i = 0; b && i < m->cap; i++) {
+        struct session *s = m->slots[i].key ? m->slots[i].val : NULL;
+        if (s && s->admin && s->admin_authed)
+            session_send(s, b);
+    }
+    msgbuf_unref(b);
+}
+
+void admin_log(struct server *srv, enum log_level level, const char *fmt, ...)
+{
+    struct admin *a = &srv->admin;
+    struct admin_log_entry *e;
+    va_list ap;
+
+    a->log_head = a->log_count ? (a->log_head + 1) % ADMIN_LOG_MAX : 0;
+    if (a->log_count < ADMIN_LOG_MAX)
+        a->log_count++;
+    e = &a->log[a->log_head];
+    e->ts = srv->wall_ms();
+    e->level = level;
+    va_start(ap, fmt);
+    vsnprintf(e->text, sizeof(e->text), fmt, ap);
+    va_end(ap);
+    log_msg(level, "admin: %s", e->text);
+    push(srv, log_json(e));
+}
+
+void admin_push_stats(struct server *srv, const struct stats_sample *sample)
+{
+    json_t *o = stats_sample_json(sample);
+
+    json_object_set_new(o, "type", json_string("stats"));
+    json_object_set_new(o, "peak_connections", json_integer(srv->figures.peak_connections));
+    json_object_set_new(o, "uptime_s",
+                        json_integer((srv->wall_ms() - srv->figures.started_ms) / 1000));
+    json_object_set_new(o, "draining", json_boolean(srv->draining));
+    push(srv, o);
+}
+
+/* ---- replies ---- */
+
+struct areq {
+    json_t *root;
+    const char *type;
+    bool has_id;
+    json_int_t id;
+};
+
+static json_t *ok_of(const struct areq *q)
+{
+    return json_pack("{s:s, s:o}", "type", "ok", "re",
+                     q->has_id ? json_integer(q->id) : json_null());
+}
+
+static void fail(struct session *s, const struct areq *q, enum proto_err code, const char *field,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void fail(struct session *s, const struct areq *q, enum proto_err code, const char *field,
+                 const char *fmt, ...)
+{
+    struct proto_error err = {.has_id = q->has_id, .id = q->id};
+    va_list ap;
+
+    va_start(ap, fmt);
+    proto_error_vset(&err, code, field, fmt, ap);
+    va_end(ap);
+    session_send_json(s, proto_error_json(&err));
+}
+
+/* A string field of 1..max characters, or NULL after replying bad_request. */
+static const char *need_text(struct session *s, const struct areq *q, const char *field, size_t max,
+                             bool optional)
+{
+    json_t *v = json_object_get(q->root, field);
+    const char *t;
+
+    if (!v && optional)
+        return "";
+    t = json_is_string(v) ? json_string_value(v) : NULL;
+    if (!t || !*t || proto_utf8_len(t) > max || strlen(t) != json_string_length(v)) {
+        fail(s, q, PROTO_E_BAD_REQUEST, field, "field '%s' must be 1-%zu characters", field, max);
+        return NULL;
+    }
+    return t;
+}
+
+/* An integer field in [lo, hi]; `dflt` when absent and optional. -1 after replying. */
+static int need_number(struct session *s, const struct areq *q, const char *field, long lo, long hi,
+                       bool optional, long dflt, long *out)
+{
+    json_t *v = json_object_get(q->root, field);
+
+    if (!v && optional) {
+        *out = dflt;
+        return 0;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+        fail(s, q, PROTO_E_BAD_REQUEST, field, "field '%s' must be an integer from %ld to %ld",
+             field, lo, hi);
+        return -1;
+    }
+    *out = (long)json_integer_value(v);
+    return 0;
+}
+
+/* ---- moderation writes on the pool ---- */
+
+enum mod_op { MOD_BAN_ADD, MOD_BAN_REMOVE };
+
+struct mod_job {
+    struct pool_job job;
+    struct server *srv;
+    enum mod_op op;
+    char kind[16], target[PROTO_ROOM_ID_MAX + 1], reason[128];
+    int64_t until, created;
+};
+
+static void mod_run(struct pool_job *job, void *worker)
+{
+    struct mod_job *j = (struct mod_job *)job;
+
+    switch (j->op) {
+    case MOD_BAN_ADD:
+        job->status = store_ban_add(worker, j->kind, j->target, j->until, j->reason, j->created);
+        break;
+    case MOD_BAN_REMOVE:
+        job->status = store_ban_remove(worker, j->kind, j->target);
+        break;
+    }
+}
+
+static void mod_done(struct pool_job *job, void *loop_arg)
+{
+    struct mod_job *j = (struct mod_job *)job;
+
+    if (job->status)
+        admin_log(j->srv, LOG_ERROR, "could not store a moderation change for %s", j->target);
+    free(j);
+}
+
+/* Persists a change; the in-memory state has already changed. */
+static void persist(struct server *srv, enum mod_op op, const char *kind, const char *target,
+                    int64_t until, const char *reason)
+{
+    struct mod_job *j = calloc(1, sizeof(*j));
+
+    if (!srv->pool || !j) {
+        free(j);
+        if (srv->pool)
+            admin_log(srv, LOG_ERROR, "out of memory storing a moderation change");
+        return;
+    }
+    *j = (struct mod_job){.job = {.run = mod_run, .done = mod_done},
+                          .srv = srv,
+                          .op = op,
+                          .until = until,
+                          .created = srv->wall_ms()};
+    snprintf(j->kind, sizeof(j->kind), "%s", kind ? kind : "");
+    snprintf(j->target, sizeof(j->target), "%s", target);
+    snprintf(j->reason, sizeof(j->reason), "%s", reason ? reason : "");
+    if (pool_submit(srv->pool, &j->job)) {
+        admin_log(srv, LOG_ERROR, "the pool refused a moderation change for %s", target);
+        free(j);
+    }
+}
+
+/* ---- requests ---- */
+
+static void do_rooms(struct server *srv, struct session *s, const struct areq *q)
+{
+    json_t *ok = ok_of(q), *list = json_array();
+
+    for (struct room *r = srv->rooms.first; r; r = r->next)
+        json_array_append_new(list, chat_room_json(r));
+    json_object_set_new(ok, "rooms", list);
+    session_send_json(s, ok);
+}
+
+static bool contains_folded(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+
+    for (; *hay; hay++)
+        if (!strncasecmp(hay, needle, n))
+            return true;
+    return !n;
+}
+
+static void do_users(struct server *srv, struct session *s, const struct areq *q)
+{
+    json_t *v = json_object_get(q->root, "q"), *ok = ok_of(q), *list = json_array();
+    const char *filter = json_is_string(v) ? json_string_value(v) : "";
+    struct hmap *m = &srv->sessions_by_name;
+
+    for (size_t i = 0; i < m->cap; i++) {
+        struct session *u = m->slots[i].key ? m->slots[i].val : NULL;
+        json_t *rooms;
+        if (!u || !contains_folded(u->name, filter))
+            continue;
+        rooms = json_array();
+        for (int k = 0; k < u->nrooms; k++)
+            json_array_append_new(rooms, json_string(u->rooms[k]->id));
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s, s:I, s:o, s:i, s:b, s:b}", "name", u->name,
+                                        "address", u->addr, "since", (json_int_t)u->connected_ms,
+                                        "rooms", rooms, "messages", (int)u->messages_sent,
+                                        "account", u->user_id > 0, "away", u->detached));
+    }
+    json_object_set_new(ok, "users", list);
+    session_send_json(s, ok);
+}
+
+static void do_announce(struct server *srv, struct session *s, const struct areq *q)
+{
+    const char *text = need_text(s, q, "text", 1000, false);
+    struct hmap *m = &srv->sessions_by_name;
+    struct msgbuf *b;
+    json_t *ev, *ok;
+    int n = 0;
+
+    if (!text)
+        return;
+    ev = json_pack("{s:s, s:s}", "type", "announce", "text", text);
+    b = msgbuf_from_json(ev);
+    json_decref(ev);
+    for (size_t i = 0; b && i < m->cap; i++)
+        if (m->slots[i].key && session_send(m->slots[i].val, b) == 0)
+            n++;
+    msgbuf_unref(b);
+    admin_log(srv, LOG_INFO, "announce to %d players: %s", n, text);
+    ok = ok_of(q);
+    json_object_set_new(ok, "recipients", json_integer(n));
+    session_send_json(s, ok);
+}
+
+/* Ends a player's session now, whether connected or away (kept for a rejoin). */
+static void end_player(struct server *srv, struct session *u, const char *reason)
+{
+    if (u->detached) {
+        srv->ops->cancel(srv->transport, &u->grace_sul);
+        chat_session_closed(srv, u);
+        session_free(u);
+        return;
+    }
+    session_close(u, 1008, reason);
+}
+
+static struct session *find_player(struct server *srv, struct session *s, const struct areq *q)
+{
+    const char *name = need_text(s, q, "name", SESSION_NAME_MAX, false);
+    struct session *u;
+
+    if (!name)
+        return NULL;
+    u = session_by_name(srv, name);
+    if (!u)
+        fail(s, q, PROTO_E_NO_SUCH_USER, NULL, "nobody called '%.*s' is online",
+             proto_clip(name, 64), name);
+    return u;
+}
+
+static void do_kick(struct server *srv, struct session *s, const struct areq *q)
+{
+    const char *reason = need_text(s, q, "reason", 100, true);
+    struct session *u = reason ? find_player(srv, s, q) : NULL;
+    char why[128], name[SESSION_NAME_MAX + 1];
+
+    if (!u)
+        return;
+    snprintf(name, sizeof(name), "%s", u->name);
+    snprintf(why, sizeof(why), "kicked%s%.100s", *reason ? ": " : "", reason);
+    end_player(srv, u, why);
+    admin_log(srv, LOG_INFO, "kick %s%s%s", name, *reason ? ": " : "", reason);
+    session_send_json(s, ok_of(q));
+}
+
+/* Records a ban of `kind` (and closes matching players); replies ok {until}. */
+static void apply_ban(struct server *srv, struct session *s, const struct areq *q,
+                      enum ban_kind kind, const char *kind_name, const char *target, long minutes,
+                      const char *reason)
+{
+    int64_t until = minutes ? srv->wall_ms() + (int64_t)minutes * 60000 : BAN_FOREVER;
+    struct hmap *m = &srv->sessions_by_id;
+    json_t *ok;
+
+    if (bans_add(&srv->bans, kind, target, until)) {
+        fail(s, q, PROTO_E_INTERNAL, NULL, "out of memory");
+        return;
+    }
+    persist(srv, MOD_BAN_ADD, kind_name, target, minutes ? until : 0, reason);
+    if (kind != BAN_MUTE) {
+        /* restart the scan after each end: ending a session changes the map */
+        for (size_t i = 0; i < m->cap; i++) {
+            struct session *u = m->slots[i].key ? m->slots[i].val : NULL;
+            bool match = u && !u->admin && !u->closing &&
+                         (kind == BAN_NAME
+                              ? u->signed_in && !strcasecmp(u->name, target)
+                              : bans_until(&srv->bans, BAN_ADDRESS, u->addr, srv->wall_ms()) != 0);
+            if (match) {
+                end_player(srv, u, "banned");
+                i = (size_t)-1;
+            }
+        }
+    }
+    if (kind == BAN_MUTE)
+        admin_log(srv, LOG_INFO, "mute %s for %ld minutes", target, minutes);
+    else if (minutes)
+        admin_log(srv, LOG_INFO, "ban %s %s for %ld minutes%s%s", kind_name, target, minutes,
+                  *reason ? ": " : "", reason);
+    else
+        admin_log(srv, LOG_INFO, "ban %s %s for ever%s%s", kind_name, target, *reason ? ": " : "",
+                  reason);
+    ok = ok_of(q);
+    json_object_set_new(ok, "until", minutes ? json_integer(until) : json_null());
+    session_send_json(s, ok);
+}
+
+static void do_mute(struct server *srv, struct session *s, const struct areq *q)
+{
+    const char *name = need_text(s, q, "name", SESSION_NAME_MAX, false);
+    long minutes;
+
+    if (!name || need_number(s, q, "minutes", 1, ADMIN_MINUTES_MAX, false, 0, &minutes))
+        return;
+    apply_ban(srv, s, q, BAN_MUTE, "mute", name, minutes, "");
+}
+
+static void do_ban(struct server *srv, struct session *s, const struct areq *q)
+{
+    const char *kind = need_text(s, q, "kind", 16, false), *target, *reason;
+    long minutes;
+    int k;
+
+    if (!kind)
+        return;
+    k = bans_kind_parse(kind);
+    if (k != BAN_NAME && k != BAN_ADDRESS) {
+        fail(s, q, PROTO_E_BAD_REQUEST, "kind", "field 'kind' must be \"name\" or \"address\"");
+        return;
+    }
+    target = need_text(s, q, "target", 64, false);
+    reason = target ? need_text(s, q, "reason", 100, true) : NULL;
+    if (!reason || need_number(s, q, "minutes", 1, ADMIN_MINUTES_MAX, true, 0, &minutes))
+        return;
+    apply_ban(srv, s, q, (enum ban_kind)k, kind, target, minutes, reason);
+}
+
+static void do_unban(struct server *srv, struct session *s, const struct areq *q)
+{
+    const char *kind = need_text(s, q, "kind", 16, false), *target;
+    int k;
+
+    if (!kind)
+        return;
+    k = bans_kind_parse(kind);
+    if (k < 0) {
+        fail(s, q, PROTO_E_BAD_REQUEST, "kind", "field 'kind' must be name, address or mute");
+        return;
+    }
+    target = need_text(s, q, "target", 64, false);
+    if (!target)
+        return;
+    bans_remove(&srv->bans, (enum ban_kind)k, target);
+    persist(srv, MOD_BAN_REMOVE, kind, target, 0, NULL);
+    admin_log(srv, LOG_INFO, "unban %s %s", kind, target);
+    session_send_json(s, ok_of(q));
+}
+
+static struct room *find_room(struct server *srv, struct session *s, const struct areq *q)
+{
+    const char *id = need_text(s, q, "room", PROTO_ROOM_ID_MAX, false);
+    struct room *r = id ? room_find(&srv->rooms, id) : NULL;
+
+    if (id && !r)
+        fail(s, q, PROTO_E_NO_SUCH_ROOM, NULL, "no room '%.*s'", proto_clip(id, 64), id);
+    return r;
+}
+
+static void do_close_room(struct server *srv, struct session *s, const struct areq *q)
+{
+    struct room *r = find_room(srv, s, q);
+    char id[ROOM_ID_LEN];
+
+    if (!r)
+        return;
+    if (r->permanent) {
+        fail(s, q, PROTO_E_NOT_ALLOWED, NULL, "room '%s' cannot be closed", r->id);
+        return;
+    }
+    snprintf(id, sizeof(id), "%s", r->id);
+    chat_close_room(srv, r);
+    admin_log(srv, LOG_INFO, "close room %s", id);
+    session_send_json(s, ok_of(q));
+}
+
+static void do_delete_message(struct server *srv, struct session *s, const struct areq *q)
+{
+    struct room *r = find_room(srv, s, q);
+    long seq;
+    json_t *ev;
+
+    if (!r || need_number(s, q, "seq", 1, INT32_MAX, false, 0, &seq))
+        return;
+    if ((uint64_t)seq > r->last_seq) {
+        fail(s, q, PROTO_E_BAD_REQUEST, "seq", "room '%s' has no message %ld", r->id, seq);
+        return;
+    }
+    room_history_delete(r, (uint64_t)seq);
+    if (srv->chatlog && chatlog_delete(srv->chatlog, r->id, (uint64_t)seq)) {
+        fail(s, q, PROTO_E_INTERNAL, NULL, "out of memory");
+        return;
+    }
+    ev =
+        json_pack("{s:s, s:s, s:I}", "type", "chat_deleted", "room", r->id, "seq", (json_int_t)seq);
+    for (int i = 0; i < r->nmembers; i++)
+        session_send_json(r->members[i], json_incref(ev));
+    json_decref(ev);
+    admin_log(srv, LOG_INFO, "delete message %ld in %s", seq, r->id);
+    session_send_json(s, ok_of(q));
+}
+
+static void do_backup(struct server *srv, struct session *s, const struct areq *q, bool start)
+{
+    char err[256];
+    json_t *ok;
+
+    if (!srv->backup) {
+        fail(s, q, PROTO_E_INTERNAL, NULL, "no database");
+        return;
+    }
+    if (start && backup_start(srv->backup, err, sizeof(err))) {
+        fail(s, q, PROTO_E_NOT_ALLOWED, NULL, "%s", err);
+        return;
+    }
+    if (start)
+        admin_log(srv, LOG_INFO, "backup started: %s", srv->backup->file);
+    ok = ok_of(q);
+    json_object_set_new(ok, "backup", backup_status_json(srv->backup));
+    session_send_json(s, ok);
+}
+
+static void do_drain(struct server *srv, struct session *s, const struct areq *q)
+{
+    long seconds;
+
+    if (need_number(s, q, "seconds", 0, 3600, true, srv->cfg.drain_seconds, &seconds))
+        return;
+    if (!srv->draining) {
+        chat_begin_drain(srv, (int)seconds);
+        admin_log(srv, LOG_WARN, "drain requested: exiting within %ld s", seconds);
+    }
+    session_send_json(s, ok_of(q));
+}
+
+/* ---- authentication ---- */
+
+static void auth(struct server *srv, struct session *s, const struct areq *q)
+{
+    struct admin *a = &srv->admin;
+    struct admin_failure *f = hmap_get(&a->failures, s->addr, strlen(s->addr));
+    json_t *tok = json_object_get(q->root, "token"), *ok, *log;
+    int64_t now = srv->wall_ms();
+
+    if (f && f->locked_until_ms > now) {
+        session_close(s, 1008, "too many attempts");
+        return;
+    }
+    if (!json_is_string(tok) ||
+        !admin_token_matches(srv, json_string_value(tok), json_string_length(tok))) {
+        if (!f && (f = calloc(1, sizeof(*f))) &&
+            hmap_put(&a->failures, s->addr, strlen(s->addr), f)) {
+            free(f);
+            f = NULL;
+        }
+        if (f && ++f->count >= ADMIN_FREE_FAILURES) {
+            int shift = f->count - ADMIN_FREE_FAILURES;
+            int64_t wait = shift >= 9 ? ADMIN_MAX_LOCK_S : (int64_t)1 << shift;
+            f->locked_until_ms = now + (wait > ADMIN_MAX_LOCK_S ? ADMIN_MAX_LOCK_S : wait) * 1000;
+        }
+        log_warn("admin: wrong token from %s", s->addr);
+        session_close(s, 1008, "bad token");
+        return;
+    }
+    if (f) {
+        hmap_del(&a->failures, s->addr, strlen(s->addr));
+        free(f);
+    }
+    s->admin_authed = true;
+    lws_sul_cancel(&s->signin_sul);
+    ok = ok_of(q);
+    json_object_set_new(ok, "version", json_string(PARLOR_VERSION));
+    json_object_set_new(ok, "history", stats_history_json(&srv->figures, STATS_HISTORY));
+    log = json_array();
+    for (int i = a->log_count - 1; i >= 0; i--)
+        json_array_append_new(log,
+                              log_json(&a->log[(a->log_head - i + ADMIN_LOG_MAX) % ADMIN_LOG_MAX]));
+    json_object_set_new(ok, "log", log);
+    session_send_json(s, ok);
+    admin_log(srv, LOG_INFO, "console connected from %s", s->addr);
+}
+
+void admin_handle(struct server *srv, struct session *s, const char *buf, size_t len)
+{
+    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL), *v;
+    struct areq q = {.root = root};
+
+    if (s->closing)
+        goto out;
+    if (!json_is_object(root) || !json_is_string(json_object_get(root, "type"))) {
+        if (!s->admin_authed) {
+            session_close(s, 1008, "authenticate first");
+            goto out;
+        }
+        fail(s, &q, root ? PROTO_E_BAD_REQUEST : PROTO_E_BAD_JSON, "type",
+             "a request is a JSON object with a string 'type'");
+        goto out;
+    }
+    q.type = json_string_value(json_object_get(root, "type"));
+    v = json_object_get(root, "id");
+    if (json_is_integer(v)) {
+        q.has_id = true;
+        q.id = json_integer_value(v);
+    }
+    if (!s->admin_authed) {
+        if (strcmp(q.type, "auth"))
+            session_close(s, 1008, "authenticate first");
+        else
+            auth(srv, s, &q);
+        goto out;
+    }
+    if (!strcmp(q.type, "rooms"))
+        do_rooms(srv, s, &q);
+    else if (!strcmp(q.type, "users"))
+        do_users(srv, s, &q);
+    else if (!strcmp(q.type, "announce"))
+        do_announce(srv, s, &q);
+    else if (!strcmp(q.type, "kick"))
+        do_kick(srv, s, &q);
+    else if (!strcmp(q.type, "mute"))
+        do_mute(srv, s, &q);
+    else if (!strcmp(q.type, "ban"))
+        do_ban(srv, s, &q);
+    else if (!strcmp(q.type, "unban"))
+        do_unban(srv, s, &q);
+    else if (!strcmp(q.type, "close_room"))
+        do_close_room(srv, s, &q);
+    else if (!strcmp(q.type, "delete_message"))
+        do_delete_message(srv, s, &q);
+    else if (!strcmp(q.type, "backup") || !strcmp(q.type, "backup_status"))
+        do_backup(srv, s, &q, !strcmp(q.type, "backup"));
+    else if (!strcmp(q.type, "drain"))
+        do_drain(srv, s, &q);
+    else
+        fail(s, &q, PROTO_E_UNKNOWN_TYPE, "type", "unknown admin request '%.*s'",
+             proto_clip(q.type, 40), q.type);
+out:
+    json_decref(root);
+}

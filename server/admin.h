@@ -1,0 +1,48 @@
+/*
+ * The operator's console protocol, parlor-admin.v1 (protocol/ADMIN.md): authentication with
+ * the admin token, figures pushed every second, a log tail, and moderation: announce, kick,
+ * mute, ban, unban, close a room, delete a message, backups and drain. Admin connections are
+ * sessions flagged `admin`: they never join rooms or receive player traffic. Loop thread
+ * only, except the moderation jobs' run(), which runs on a worker.
+ */
+#ifndef PARLOR_ADMIN_H
+#define PARLOR_ADMIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hmap.h"
+#include "log.h"
+
+struct server;
+struct session;
+struct stats_sample;
+
+#define ADMIN_LOG_MAX 200 /* log entries kept for a console that connects */
+
+struct admin_log_entry {
+    int64_t ts;
+    enum log_level level;
+    char text[200];
+};
+
+struct admin {
+    struct admin_log_entry log[ADMIN_LOG_MAX];
+    int log_head, log_count;
+    struct hmap failures; /* address -> struct admin_failure *, for slowing down guessers */
+};
+
+void admin_init(struct admin *a);
+void admin_destroy(struct admin *a);
+/* True when `given` is the admin token; constant time in both contents and length. */
+bool admin_token_matches(const struct server *srv, const char *given, size_t len);
+/* One message from a console connection. */
+void admin_handle(struct server *srv, struct session *s, const char *buf, size_t len);
+/* Pushes a sample to every authenticated console. */
+void admin_push_stats(struct server *srv, const struct stats_sample *sample);
+/* Records an event for operators (and the server log) and pushes it to consoles. */
+void admin_log(struct server *srv, enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,161 @@
+// The operator's console protocol (protocol/ADMIN.md) over the real server: the token is
+// required and guessing is slowed down; figures are pushed each second; announce, kick, mute,
+// ban (surviving a restart), unban, close a room, delete a message and drain all work, and
+// player sockets cannot speak it.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startServer, stopAndCheck, connect, signIn } from './lib/harness.mjs';
+
+const TOKEN = 'console-token';
+
+function adminUrl(server) {
+  return `ws://127.0.0.1:${server.port}/admin/ws`;
+}
+
+async function console_(server, token = TOKEN) {
+  const c = await connect(adminUrl(server), { protocol: 'parlor-admin.v1' });
+  const r = await c.request('auth', { token });
+  return { c, r };
+}
+
+describe('admin console protocol', () => {
+  let dir;
+  let db;
+  let server;
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-admin-'));
+    db = path.join(dir, 'parlor.db');
+    server = await startServer(['--admin-token', TOKEN], { db });
+  });
+  after(async () => {
+    await stopAndCheck(server);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('is disabled (403) on a server without --admin-token', async () => {
+    const plain = await startServer([]);
+    await assert.rejects(connect(adminUrl(plain), { protocol: 'parlor-admin.v1' }),
+      (e) => e.statusCode === 403);
+    await stopAndCheck(plain);
+  });
+
+  it('a wrong token closes with 1008; repeated failures lock the address out', async () => {
+    for (let i = 0; i < 3; i++) {
+      const c = await connect(adminUrl(server), { protocol: 'parlor-admin.v1', wsOptions: { localAddress: '127.0.0.9' } });
+      c.send({ type: 'auth', id: 1, token: 'guess' });
+      const closed = await c.closed;
+      assert.deepEqual([closed.code, closed.reason], [1008, 'bad token']);
+    }
+    const c = await connect(adminUrl(server), { protocol: 'parlor-admin.v1', wsOptions: { localAddress: '127.0.0.9' } });
+    c.send({ type: 'auth', id: 1, token: TOKEN }); // even the right token waits now
+    assert.equal((await c.closed).reason, 'too many attempts');
+    const { r, c: ok } = await console_(server); // other addresses are unaffected
+    assert.equal(r.type, 'ok');
+    await ok.close();
+  });
+
+  it('requests before auth close the socket; player sockets cannot send admin requests', async () => {
+    const c = await connect(adminUrl(server), { protocol: 'parlor-admin.v1' });
+    c.send({ type: 'rooms', id: 1 });
+    assert.equal((await c.closed).code, 1008);
+    const p = await signIn(server.url, 'sneaky');
+    assert.equal((await p.request('kick', { name: 'sneaky' })).code, 'unknown_type');
+    await p.close();
+  });
+
+  it('auth returns history and log; stats are pushed every second', async () => {
+    const { c, r } = await console_(server);
+    assert.ok(Array.isArray(r.history));
+    assert.ok(Array.isArray(r.log));
+    const s1 = await c.nextEvent('stats', { timeout: 3000 });
+    for (const k of ['connections', 'users', 'rooms', 'games', 'messages_in_per_s', 'db_queue',
+      'db_p99_us', 'rss_bytes', 'cpu_percent', 'peak_connections', 'uptime_s', 'draining']) {
+      assert.ok(k in s1, `stats has ${k}`);
+    }
+    const p = await signIn(server.url, 'counted');
+    const s2 = await c.waitFor((m) => m.type === 'stats' && m.users > s1.users, { timeout: 4000 });
+    assert.ok(s2.connections >= 2);
+    await p.close();
+    await c.close();
+  });
+
+  it('users and rooms; announce reaches every player; kick closes with the reason', async () => {
+    const { c } = await console_(server);
+    const ann = await signIn(server.url, 'AnnPlayer', { join: ['lobby'] });
+    const bob = await signIn(server.url, 'BobPlayer');
+    const users = await c.ok('users', { q: 'annp' });
+    assert.deepEqual(users.users.map((u) => u.name), ['AnnPlayer']);
+    assert.deepEqual(users.users[0].rooms, ['lobby']);
+    assert.equal(users.users[0].address, '127.0.0.1');
+    assert.equal(users.users[0].account, false);
+    assert.ok((await c.ok('rooms')).rooms.some((r) => r.id === 'lobby'));
+
+    const sent = await c.ok('announce', { text: 'Server news' });
+    assert.ok(sent.recipients >= 2);
+    for (const p of [ann, bob]) assert.equal((await p.nextEvent('announce')).text, 'Server news');
+
+    await c.ok('kick', { name: 'bobplayer', reason: 'spam' });
+    assert.deepEqual(await bob.closed, { code: 1008, reason: 'kicked: spam' });
+    assert.equal((await c.request('kick', { name: 'nobody' })).code, 'no_such_user');
+    const log = await c.waitFor((m) => m.type === 'log' && /kick BobPlayer/.test(m.text));
+    assert.equal(log.level, 'info');
+    await Promise.all([ann.close(), c.close()]);
+  });
+
+  it('mute, close a room, delete a message', async () => {
+    const { c } = await console_(server);
+    const loud = await signIn(server.url, 'loud', { join: ['lobby'] });
+    const m = await c.ok('mute', { name: 'loud', minutes: 5 });
+    assert.ok(m.until > Date.now());
+    assert.equal((await loud.request('say', { room: 'lobby', text: 'hey' })).code, 'not_allowed');
+    await c.ok('unban', { kind: 'mute', target: 'loud' });
+    const said = await loud.ok('say', { room: 'lobby', text: 'to be deleted' });
+
+    const del = await c.ok('delete_message', { room: 'lobby', seq: said.seq });
+    assert.equal(del.type, 'ok');
+    assert.deepEqual(await loud.nextEvent('chat_deleted'), { type: 'chat_deleted', room: 'lobby', seq: said.seq });
+    const h = await loud.ok('history', { room: 'lobby' });
+    assert.ok(!h.messages.some((x) => x.seq === said.seq), 'gone from history');
+
+    const { room } = await loud.ok('create', { name: 'Doomed' });
+    await c.ok('close_room', { room: room.id });
+    assert.deepEqual(await loud.nextEvent('room_closed'), { type: 'room_closed', room: room.id });
+    assert.equal((await loud.request('say', { room: room.id, text: 'x' })).code, 'no_such_room');
+    assert.equal((await c.request('close_room', { room: 'lobby' })).code, 'not_allowed');
+    await Promise.all([loud.close(), c.close()]);
+  });
+
+  it('a ban closes the player, survives a restart and refuses sign-in; unban lifts it', async () => {
+    const { c } = await console_(server);
+    const troll = await signIn(server.url, 'Troll');
+    const b = await c.ok('ban', { kind: 'name', target: 'troll', reason: 'abuse' });
+    assert.equal(b.until, null);
+    assert.deepEqual(await troll.closed, { code: 1008, reason: 'banned' });
+    await c.close();
+
+    await stopAndCheck(server);
+    server = await startServer(['--admin-token', TOKEN], { db });
+    const again = await connect(server.url);
+    await again.nextEvent('welcome');
+    assert.equal((await again.request('hello', { name: 'TROLL' })).code, 'not_allowed');
+    const { c: c2 } = await console_(server);
+    await c2.ok('unban', { kind: 'name', target: 'troll' });
+    await again.ok('hello', { name: 'troll' });
+    await Promise.all([again.close(), c2.close()]);
+  });
+
+  it('drain from the console: players are told and the server exits 0', async () => {
+    const s2 = await startServer(['--admin-token', TOKEN]);
+    const p = await signIn(s2.url, 'leaver');
+    const { c } = await console_(s2);
+    await c.ok('drain', { seconds: 5 });
+    assert.equal((await p.nextEvent('shutdown')).seconds, 5);
+    assert.equal((await p.closed).code, 1001);
+    assert.equal((await s2.exited).code, 0);
+    assert.deepEqual(s2.sanitizerLines(), []);
+    await s2.stop();
+  });
+});

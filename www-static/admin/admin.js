@@ -1,0 +1,1126 @@
+// parlor operator console: speaks protocol/ADMIN.md (version 1) over a WebSocket at /admin/ws.
+// Every piece of text from the server goes into the page through textContent or text nodes,
+// never through innerHTML. No inline styles (the CSP forbids them): dynamic values are CSS
+// custom properties set through the CSSOM.
+
+const SUBPROTOCOL = 'parlor-admin.v1';
+const TOKEN_KEY = 'parlor.admin.token';     // sessionStorage only: gone when the tab closes
+const REQUEST_TIMEOUT_MS = 15000;
+const REFRESH_MS = 5000;                     // rooms and users tables
+const COUNT_REFRESH_MIN_MS = 1000;           // a change in the pushed counts refreshes at most this often
+const BACKUP_POLL_MS = 1000;
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_MAX_MS = 15000;
+const BACKOFF_JITTER = 0.3;
+const WINDOW_S = 600;                        // charts: the last ten minutes
+const LOG_MAX = 200;
+const SEARCH_DEBOUNCE_MS = 250;
+const STATS_STALE_MS = 5000;                 // no `stats` for this long: say so
+
+// ---------------------------------------------------------------------------------------------
+// state
+
+const state = {
+  ws: null,
+  token: null,
+  active: false,          // the operator wants to be connected (from Connect until Sign out)
+  authed: false,          // authenticated on the current socket
+  everAuthed: false,      // authenticated at least once since Connect
+  nextId: 1,
+  pending: new Map(),     // id -> {resolve, reject, timer}
+  attempt: 0,
+  reconnectTimer: null,
+  countdownTimer: null,
+  reconnectAt: 0,
+  refreshTimer: null,
+  staleTimer: null,
+  backupTimer: null,
+  searchTimer: null,
+  version: null,
+  last: null,             // newest stats sample
+  lastCounts: { users: null, rooms: null, connections: null },
+  lastUsersRefresh: 0,
+  lastRoomsRefresh: 0,
+  usersInFlight: false,
+  roomsInFlight: false,
+  usersAgain: false,
+  roomsAgain: false,
+  series: { t: [], connections: [], inps: [], outps: [], dbq: [], sendq: [], rl: [] },
+  charts: [],
+  statsCount: 0,          // `stats` pushes received on this page
+};
+
+// ---------------------------------------------------------------------------------------------
+// DOM helpers
+
+const $ = (id) => document.getElementById(id);
+
+/** Creates an element. Children that are strings become text nodes. */
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') node.className = v;
+    else if (k === 'dataset') Object.assign(node.dataset, v);
+    else if (k === 'text') node.textContent = v;
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else if (v === true) node.setAttribute(k, '');
+    else node.setAttribute(k, String(v));
+  }
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    node.append(typeof c === 'string' ? document.createTextNode(c) : c);
+  }
+  return node;
+}
+
+const str = (v) => (v === null || v === undefined ? '' : String(v));
+const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+// ---------------------------------------------------------------------------------------------
+// formatting
+
+const intFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const dec1 = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+
+function fmtInt(v) { return num(v) === null ? '–' : intFmt.format(v); }
+function fmtRate(v) { return num(v) === null ? '–' : (v >= 100 ? intFmt.format(v) : dec1.format(v)); }
+
+function fmtBytes(v) {
+  if (num(v) === null) return '–';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let x = v;
+  while (x >= 1024 && i < units.length - 1) { x /= 1024; i += 1; }
+  return `${i === 0 ? intFmt.format(x) : dec1.format(x)} ${units[i]}`;
+}
+
+function fmtMicros(v) {
+  if (num(v) === null) return '–';
+  if (v < 1000) return `${intFmt.format(v)} µs`;
+  if (v < 1e6) return `${dec1.format(v / 1000)} ms`;
+  return `${dec1.format(v / 1e6)} s`;
+}
+
+function fmtDuration(s) {
+  if (num(s) === null) return '–';
+  s = Math.max(0, Math.floor(s));
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (d) return `${d}d ${h}h ${m}m`;
+  if (h) return `${h}h ${m}m`;
+  if (m) return `${m}m ${sec}s`;
+  return `${sec}s`;
+}
+
+const pad2 = (n) => String(n).padStart(2, '0');
+function fmtClock(ms) {
+  if (num(ms) === null) return '';
+  const d = new Date(ms);
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+/** An x-axis label (seconds since the epoch): HH:MM, with seconds when the ticks are closer than a minute. */
+function fmtAxisTime(v, incr) {
+  const d = new Date(v * 1000);
+  const hm = `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+  return incr < 60 ? `${hm}:${pad2(d.getSeconds())}` : hm;
+}
+function fmtDateTime(ms) {
+  if (num(ms) === null) return '';
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${fmtClock(ms)}`;
+}
+
+/** An `until` of a ban or mute: null is for ever. */
+function fmtUntil(until) {
+  if (until === null) return 'for ever';
+  if (num(until) !== null) return `until ${fmtDateTime(until)}`;
+  return '';
+}
+
+// ---------------------------------------------------------------------------------------------
+// status lines
+
+function setConn(stateName, text, { showReconnect = false } = {}) {
+  const box = $('conn-status');
+  box.dataset.state = stateName;
+  $('conn-text').textContent = text;
+  $('reconnect-now').hidden = !showReconnect;
+}
+
+let statusSeq = 0;
+/** The status line under the banners: every action's reply lands here. */
+function showStatus(text, kind = 'info') {
+  const line = $('action-status');
+  line.textContent = text;
+  line.dataset.kind = kind;
+  statusSeq += 1;
+  line.dataset.seq = String(statusSeq);
+}
+
+function errorText(err) {
+  if (!err) return 'unknown error';
+  if (err.code) {
+    let s = err.code;
+    if (err.message) s += ` — ${err.message}`;
+    if (err.field) s += ` (field: ${err.field})`;
+    return s;
+  }
+  return String(err.message || err);
+}
+
+function setSigninError(text) {
+  $('signin-error').textContent = text || '';
+}
+
+// ---------------------------------------------------------------------------------------------
+// connection
+
+function wsUrl() {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.host}/admin/ws`;
+}
+
+function send(obj) {
+  if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return false;
+  state.ws.send(JSON.stringify(obj));
+  return true;
+}
+
+/** Sends a request; resolves with the `ok` reply, rejects with the `error` (or a local one). */
+function request(type, fields = {}) {
+  return new Promise((resolve, reject) => {
+    if (!state.authed) {
+      reject({ code: 'offline', message: 'not connected to the server' });
+      return;
+    }
+    const id = state.nextId++;
+    const timer = setTimeout(() => {
+      state.pending.delete(id);
+      reject({ code: 'timeout', message: `no reply within ${REQUEST_TIMEOUT_MS / 1000} s` });
+    }, REQUEST_TIMEOUT_MS);
+    state.pending.set(id, { resolve, reject, timer });
+    if (!send({ type, id, ...fields })) {
+      clearTimeout(timer);
+      state.pending.delete(id);
+      reject({ code: 'offline', message: 'not connected to the server' });
+    }
+  });
+}
+
+function failPending(why) {
+  for (const [id, p] of state.pending) {
+    clearTimeout(p.timer);
+    p.reject({ code: 'offline', message: why });
+    state.pending.delete(id);
+  }
+}
+
+function connect() {
+  clearReconnect();
+  if (state.ws) {
+    const old = state.ws;
+    state.ws = null;
+    old.onopen = old.onmessage = old.onclose = old.onerror = null;
+    try { old.close(1000); } catch { /* already closed */ }
+  }
+  state.authed = false;
+  let ws;
+  try {
+    ws = new WebSocket(wsUrl(), SUBPROTOCOL);
+  } catch (e) {
+    setSigninError(`Cannot open a WebSocket: ${e.message}`);
+    return;
+  }
+  state.ws = ws;
+  const conn = { opened: false, authId: null };
+  setConn('connecting', state.everAuthed ? 'Reconnecting…' : 'Connecting…');
+
+  ws.onopen = () => {
+    if (state.ws !== ws) return;
+    conn.opened = true;
+    if (ws.protocol !== SUBPROTOCOL) {
+      ws.close(1002);
+      return;
+    }
+    conn.authId = state.nextId++;
+    setConn('connecting', 'Authenticating…');
+    send({ type: 'auth', id: conn.authId, token: state.token });
+  };
+
+  ws.onmessage = (ev) => {
+    if (state.ws !== ws) return;
+    let msg;
+    try { msg = JSON.parse(ev.data); } catch { return; }
+    if (!msg || typeof msg !== 'object') return;
+    if (!state.authed) {
+      if (msg.re === conn.authId && msg.type === 'ok') onAuthed(msg);
+      else if (msg.re === conn.authId && msg.type === 'error') {
+        // ADMIN.md closes the socket on a wrong token; an error reply is handled the same way
+        stopWithError(`The server refused the token: ${errorText(msg)}`, true);
+      }
+      return;
+    }
+    onMessage(msg);
+  };
+
+  ws.onclose = (ev) => {
+    if (state.ws !== ws) return;
+    state.ws = null;
+    state.authed = false;
+    failPending('the connection closed');
+    stopTimers();
+    if (!state.active) return;
+    const reason = ev.reason || '';
+    if (ev.code === 1008 && /^bad token/i.test(reason)) {
+      stopWithError('Wrong admin token.', true);
+      return;
+    }
+    if (ev.code === 1008 && /too many attempts/i.test(reason)) {
+      stopWithError('Too many attempts from this address: wait a while (up to 5 minutes) and try again.', false);
+      return;
+    }
+    if (!conn.opened) {
+      // The browser hides a refused handshake's status: ask the HTTP side whether the
+      // admin interface is enabled at all (403 without --admin-token, 401 otherwise).
+      probeDisabled().then((disabled) => {
+        if (!state.active || state.ws) return;
+        if (disabled) {
+          stopWithError('The admin console is disabled on this server (403): start it with --admin-token or PARLOR_ADMIN_TOKEN.', false);
+        } else {
+          scheduleReconnect({ code: ev.code, reason });
+        }
+      });
+      return;
+    }
+    scheduleReconnect({ code: ev.code, reason });
+  };
+}
+
+async function probeDisabled() {
+  try {
+    const res = await fetch('/admin/backup', { cache: 'no-store', credentials: 'omit' });
+    return res.status === 403;
+  } catch {
+    return false;
+  }
+}
+
+/** Gives up on connecting (until the operator presses Connect again). */
+function stopWithError(text, forgetToken) {
+  state.active = false;
+  clearReconnect();
+  if (forgetToken) {
+    state.token = null;
+    sessionStorage.removeItem(TOKEN_KEY);
+  }
+  if (state.ws) {
+    const ws = state.ws;
+    state.ws = null;
+    ws.onclose = null;
+    try { ws.close(1000); } catch { /* closed */ }
+  }
+  state.authed = false;
+  state.everAuthed = false;
+  setConn('error', 'Not connected');
+  showSignin();
+  setSigninError(text);
+  $('connect-button').disabled = false;
+  $('token-input').focus();
+}
+
+function backoffDelay(attempt) {
+  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
+  const jitter = 1 + (Math.random() * 2 - 1) * BACKOFF_JITTER;
+  return Math.round(base * jitter);
+}
+
+function scheduleReconnect(close) {
+  clearReconnect();
+  const delay = backoffDelay(state.attempt);
+  state.attempt += 1;
+  state.reconnectAt = Date.now() + delay;
+  const why = close.code && close.code !== 1006 ? ` (closed ${close.code}${close.reason ? `: ${close.reason}` : ''})` : '';
+  if (state.everAuthed) $('stale-banner').hidden = false;
+  const tick = () => {
+    const left = Math.max(0, Math.ceil((state.reconnectAt - Date.now()) / 1000));
+    const text = `Offline${why}: retrying in ${left} s`;
+    setConn('offline', text, { showReconnect: true });
+    if (!state.everAuthed) setSigninError(`Cannot reach the admin interface${why}: retrying in ${left} s.`);
+  };
+  tick();
+  state.countdownTimer = setInterval(tick, 1000);
+  state.reconnectTimer = setTimeout(() => { clearReconnect(); connect(); }, delay);
+}
+
+function clearReconnect() {
+  clearTimeout(state.reconnectTimer);
+  clearInterval(state.countdownTimer);
+  state.reconnectTimer = null;
+  state.countdownTimer = null;
+}
+
+function stopTimers() {
+  clearInterval(state.refreshTimer);
+  clearTimeout(state.staleTimer);
+  clearTimeout(state.backupTimer);
+  state.refreshTimer = null;
+  state.staleTimer = null;
+  state.backupTimer = null;
+}
+
+function onAuthed(msg) {
+  state.authed = true;
+  state.everAuthed = true;
+  state.attempt = 0;
+  sessionStorage.setItem(TOKEN_KEY, state.token);
+  state.version = str(msg.version) || null;
+  setSigninError('');
+  setConn('connected', 'Connected');
+  $('stale-banner').hidden = true;
+  showConsole();
+  setDraining(false);
+
+  seedHistory(Array.isArray(msg.history) ? msg.history : []);
+  const hist = state.series.t.length ? lastHistorySample(msg.history) : null;
+  if (hist) renderTiles(hist);
+  renderMeta();
+
+  clearLog();
+  if (Array.isArray(msg.log)) for (const entry of msg.log) addLog(entry);
+
+  refreshRooms();
+  refreshUsers();
+  refreshBackup({ quiet: true });
+  state.refreshTimer = setInterval(() => { refreshRooms(); refreshUsers(); }, REFRESH_MS);
+  armStale();
+}
+
+function lastHistorySample(history) {
+  return Array.isArray(history) && history.length ? history[history.length - 1] : null;
+}
+
+function onMessage(msg) {
+  if (msg.type === 'ok' || msg.type === 'error') {
+    const p = state.pending.get(msg.re);
+    if (!p) return;
+    state.pending.delete(msg.re);
+    clearTimeout(p.timer);
+    if (msg.type === 'ok') p.resolve(msg);
+    else p.reject(msg);
+    return;
+  }
+  if (msg.type === 'stats') onStats(msg);
+  else if (msg.type === 'log') addLog(msg);
+  // not in ADMIN.md, but the server sends the players' `shutdown` to consoles too
+  else if (msg.type === 'shutdown') setDraining(true);
+}
+
+function setDraining(on) {
+  $('draining-banner').hidden = !on;
+  document.body.classList.toggle('draining', on);
+}
+
+function armStale() {
+  clearTimeout(state.staleTimer);
+  state.staleTimer = setTimeout(() => {
+    if (state.authed) setConn('stale', `Connected, but no figures for ${STATS_STALE_MS / 1000} s`);
+  }, STATS_STALE_MS);
+}
+
+// ---------------------------------------------------------------------------------------------
+// views
+
+function showSignin() {
+  $('signin-view').hidden = false;
+  $('console-view').hidden = true;
+  $('signout').hidden = true;
+  $('server-meta').textContent = '';
+}
+
+function showConsole() {
+  $('signin-view').hidden = true;
+  $('console-view').hidden = false;
+  $('signout').hidden = false;
+  ensureCharts();
+}
+
+function renderMeta() {
+  const parts = [];
+  if (state.version) parts.push(`v${state.version}`);
+  if (state.last && num(state.last.uptime_s) !== null) parts.push(`up ${fmtDuration(state.last.uptime_s)}`);
+  $('server-meta').textContent = parts.join(' · ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// tiles
+
+const TILES = [
+  { key: 'connections', label: 'Connections', value: (s) => fmtInt(s.connections), raw: (s) => s.connections,
+    sub: (s) => (num(s.peak_connections) !== null ? `peak ${fmtInt(s.peak_connections)}` : '') },
+  { key: 'users', label: 'Users', value: (s) => fmtInt(s.users), raw: (s) => s.users },
+  { key: 'rooms', label: 'Rooms', value: (s) => fmtInt(s.rooms), raw: (s) => s.rooms },
+  { key: 'games', label: 'Games', value: (s) => fmtInt(s.games), raw: (s) => s.games },
+  { key: 'messages-in', label: 'Messages in /s', value: (s) => fmtRate(s.messages_in_per_s), raw: (s) => s.messages_in_per_s },
+  { key: 'messages-out', label: 'Messages out /s', value: (s) => fmtRate(s.messages_out_per_s), raw: (s) => s.messages_out_per_s },
+  { key: 'bytes-out', label: 'Bytes out /s', value: (s) => fmtBytes(s.bytes_out_per_s), raw: (s) => s.bytes_out_per_s },
+  { key: 'sendq-overflows', label: 'Send-queue overflows', value: (s) => fmtInt(s.sendq_overflows), raw: (s) => s.sendq_overflows,
+    sub: () => deltaText('sendq'), warn: () => seriesDelta('sendq') > 0 },
+  { key: 'rate-limited', label: 'Rate-limit hits', value: (s) => fmtInt(s.rate_limited), raw: (s) => s.rate_limited,
+    sub: () => deltaText('rl') },
+  { key: 'db-queue', label: 'DB queue', value: (s) => fmtInt(s.db_queue), raw: (s) => s.db_queue },
+  { key: 'db-latency', label: 'DB job p50 / p99', value: (s) => `${fmtMicros(s.db_p50_us)} / ${fmtMicros(s.db_p99_us)}`,
+    raw: (s) => s.db_p99_us, wide: true },
+  { key: 'rss', label: 'Memory (RSS)', value: (s) => fmtBytes(s.rss_bytes), raw: (s) => s.rss_bytes },
+  { key: 'cpu', label: 'CPU', value: (s) => (num(s.cpu_percent) === null ? '–' : `${dec1.format(s.cpu_percent)} %`), raw: (s) => s.cpu_percent,
+    meter: (s) => s.cpu_percent },
+  { key: 'uptime', label: 'Uptime', value: (s) => fmtDuration(s.uptime_s), raw: (s) => s.uptime_s },
+  { key: 'version', label: 'Version', value: () => state.version || '–', raw: () => state.version },
+];
+
+const tileNodes = new Map();
+
+function buildTiles() {
+  const box = $('tiles');
+  for (const def of TILES) {
+    const value = el('div', { class: 'tile-value', 'data-testid': `tile-${def.key}-value` }, '–');
+    const sub = el('div', { class: 'tile-sub muted' });
+    const tile = el('div', { class: def.wide ? 'tile tile--wide' : 'tile', 'data-testid': `tile-${def.key}`, dataset: { key: def.key } },
+      el('div', { class: 'tile-label' }, def.label), value, sub);
+    box.append(tile);
+    tileNodes.set(def.key, { tile, value, sub });
+  }
+}
+
+function renderTiles(s) {
+  for (const def of TILES) {
+    const n = tileNodes.get(def.key);
+    n.value.textContent = def.value(s);
+    const raw = def.raw(s);
+    if (raw === undefined || raw === null) delete n.tile.dataset.value;
+    else n.tile.dataset.value = String(raw);
+    n.sub.textContent = def.sub ? def.sub(s) : '';
+    n.tile.classList.toggle('tile--warn', !!(def.warn && def.warn(s)));
+    if (def.meter) {
+      const m = num(def.meter(s));
+      n.tile.classList.toggle('tile--meter', m !== null);
+      if (m !== null) n.tile.style.setProperty('--meter', `${Math.max(0, Math.min(100, m))}%`);
+    }
+  }
+}
+
+/** Growth of a counter series over the last minute of samples (0 when unknown). */
+function seriesDelta(key) {
+  const ts = state.series.t;
+  const vs = state.series[key];
+  if (ts.length < 2) return 0;
+  const now = ts[ts.length - 1];
+  let i = ts.length - 1;
+  while (i > 0 && ts[i - 1] >= now - 60) i -= 1;
+  const a = vs[i];
+  const b = vs[vs.length - 1];
+  return num(a) !== null && num(b) !== null ? Math.max(0, b - a) : 0;
+}
+
+function deltaText(key) {
+  if (state.series.t.length < 2) return 'total';
+  return `total · +${fmtInt(seriesDelta(key))} in the last minute`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// stats and charts
+
+function pushSample(s) {
+  const t = num(s.t);
+  if (t === null) return;
+  const x = t / 1000;
+  const S = state.series;
+  if (S.t.length && x <= S.t[S.t.length - 1]) return; // duplicate or out of order
+  S.t.push(x);
+  S.connections.push(num(s.connections));
+  S.inps.push(num(s.messages_in_per_s));
+  S.outps.push(num(s.messages_out_per_s));
+  S.dbq.push(num(s.db_queue));
+  S.sendq.push(num(s.sendq_overflows));
+  S.rl.push(num(s.rate_limited));
+  let cut = 0;
+  while (cut < S.t.length && S.t[cut] < x - WINDOW_S) cut += 1;
+  if (cut) for (const k of Object.keys(S)) S[k].splice(0, cut);
+}
+
+function seedHistory(history) {
+  for (const k of Object.keys(state.series)) state.series[k] = [];
+  for (const s of history) if (s && typeof s === 'object') pushSample(s);
+  redrawCharts();
+}
+
+function onStats(s) {
+  state.last = s;
+  state.statsCount += 1;
+  $('console-view').dataset.statsCount = String(state.statsCount); // for tests: pushes seen
+  pushSample(s);
+  renderTiles(s);
+  renderMeta();
+  if (typeof s.draining === 'boolean') setDraining(s.draining);
+  if ($('conn-status').dataset.state !== 'connected') setConn('connected', 'Connected');
+  armStale();
+  redrawCharts();
+
+  // a change in who is online refreshes the tables now rather than at the next tick
+  const now = Date.now();
+  const c = state.lastCounts;
+  if (c.users !== s.users || c.connections !== s.connections) {
+    if (now - state.lastUsersRefresh >= COUNT_REFRESH_MIN_MS) refreshUsers();
+  }
+  if (c.rooms !== s.rooms || c.games !== s.games) {
+    if (now - state.lastRoomsRefresh >= COUNT_REFRESH_MIN_MS) refreshRooms();
+  }
+  state.lastCounts = { users: s.users, rooms: s.rooms, connections: s.connections, games: s.games };
+}
+
+function cssVar(name, fallback) {
+  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return v || fallback;
+}
+
+const CHART_DEFS = [
+  { id: 'chart-connections', integer: true, series: [{ label: 'connections', key: 'connections', color: '--accent' }] },
+  { id: 'chart-messages', series: [
+    { label: 'in /s', key: 'inps', color: '--accent' },
+    { label: 'out /s', key: 'outps', color: '--ok' },
+  ] },
+  { id: 'chart-dbqueue', integer: true, series: [{ label: 'queued jobs', key: 'dbq', color: '--warn' }] },
+];
+
+// y-axis steps of the charts that count things (no 2.5 connections)
+const INT_INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1e6];
+
+function ensureCharts() {
+  if (state.charts.length) return;
+  const uPlot = window.uPlot;
+  if (typeof uPlot !== 'function') {
+    $('charts-missing').hidden = false;
+    return;
+  }
+  const axisColor = cssVar('--muted', '#6b7385');
+  const gridColor = cssVar('--line', '#e2e5ec');
+  for (const def of CHART_DEFS) {
+    const host = $(def.id);
+    const width = Math.max(200, host.clientWidth || 300);
+    const axis = { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor, width: 1 } };
+    const opts = {
+      width,
+      height: 160,
+      cursor: { drag: { x: false, y: false } },
+      legend: { show: true, live: true },
+      scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
+      axes: [
+        { ...axis, values: (u, splits, ax, space, incr) => splits.map((v) => fmtAxisTime(v, incr)) },
+        def.integer ? { ...axis, size: 48, incrs: INT_INCRS } : { ...axis, size: 48 },
+      ],
+      series: [
+        { value: (u, v) => (v === null || v === undefined ? '–' : fmtClock(v * 1000)) },
+        ...def.series.map((s) => ({
+          label: s.label,
+          stroke: cssVar(s.color, '#4f5bd5'),
+          width: 1.5,
+          points: { show: false },
+          value: (u, v) => (v === null || v === undefined ? '–' : fmtRate(v)),
+        })),
+      ],
+    };
+    const chart = new uPlot(opts, chartData(def), host);
+    state.charts.push({ def, chart, host });
+  }
+  const ro = new ResizeObserver(() => {
+    for (const c of state.charts) {
+      const w = Math.max(200, c.host.clientWidth);
+      if (w !== c.chart.width) c.chart.setSize({ width: w, height: 160 });
+    }
+  });
+  for (const c of state.charts) ro.observe(c.host);
+}
+
+function chartData(def) {
+  return [state.series.t, ...def.series.map((s) => state.series[s.key])];
+}
+
+function redrawCharts() {
+  if ($('console-view').hidden) return;
+  for (const c of state.charts) c.chart.setData(chartData(c.def));
+}
+
+// ---------------------------------------------------------------------------------------------
+// rooms
+
+async function refreshRooms({ announce = false } = {}) {
+  if (!state.authed) return;
+  if (state.roomsInFlight) { state.roomsAgain = true; return; }
+  state.roomsInFlight = true;
+  state.lastRoomsRefresh = Date.now();
+  try {
+    const reply = await request('rooms');
+    renderRooms(Array.isArray(reply.rooms) ? reply.rooms : []);
+    if (announce) showStatus(`Rooms refreshed: ${reply.rooms ? reply.rooms.length : 0}.`, 'ok');
+  } catch (err) {
+    if (announce || err.code !== 'offline') showStatus(`Listing rooms failed: ${errorText(err)}`, 'error');
+  } finally {
+    state.roomsInFlight = false;
+    if (state.roomsAgain) { state.roomsAgain = false; refreshRooms(); }
+  }
+}
+
+function renderRooms(rooms) {
+  const body = $('rooms-body');
+  body.replaceChildren();
+  $('rooms-count').textContent = String(rooms.length);
+  $('rooms-empty').hidden = rooms.length > 0;
+  for (const r of rooms) {
+    if (!r || typeof r !== 'object') continue;
+    const id = str(r.id);
+    const name = str(r.name);
+    const closeBtn = el('button', {
+      type: 'button', class: 'small danger-ghost', 'data-testid': 'room-close',
+      disabled: id === 'lobby', title: id === 'lobby' ? 'The lobby cannot be closed' : `Close ${name || id}`,
+      onclick: () => confirmCloseRoom(id, name),
+    }, 'Close');
+    const members = num(r.max) !== null ? `${fmtInt(r.members)} / ${fmtInt(r.max)}` : fmtInt(r.members);
+    body.append(el('tr', { 'data-testid': 'room-row', dataset: { roomId: id } },
+      el('td', {}, el('div', { class: 'strong', 'data-testid': 'room-name' }, name || id),
+        el('div', { class: 'muted small mono' }, id)),
+      el('td', {}, typeof r.game === 'string' && r.game
+        ? el('span', { class: `badge badge--${r.game === 'quiz' ? 'quiz' : 'chat'}` }, r.game)
+        : el('span', { class: 'muted' }, 'chat')),
+      el('td', { class: 'num', 'data-testid': 'room-members' }, members),
+      el('td', {}, str(r.state)),
+      el('td', {}, str(r.host)),
+      el('td', { class: 'actions-col' }, closeBtn)));
+  }
+}
+
+async function confirmCloseRoom(id, name) {
+  const ok = await ask({
+    title: 'Close room',
+    text: `Close “${name || id}” (${id})? Its members are taken out of it and told the room was closed.`,
+    confirm: 'Close room',
+    danger: true,
+  });
+  if (!ok) return;
+  await act(`Close room ${id}`, 'close_room', { room: id });
+  refreshRooms();
+}
+
+// ---------------------------------------------------------------------------------------------
+// users
+
+function usersQuery() {
+  const q = $('users-search').value.trim();
+  return q ? { q } : {};
+}
+
+async function refreshUsers({ announce = false } = {}) {
+  if (!state.authed) return;
+  if (state.usersInFlight) { state.usersAgain = true; return; }
+  state.usersInFlight = true;
+  state.lastUsersRefresh = Date.now();
+  const query = usersQuery();
+  try {
+    const reply = await request('users', query);
+    // a search typed meanwhile asks again below; do not show a stale answer over it
+    if ((usersQuery().q || '') === (query.q || '')) renderUsers(Array.isArray(reply.users) ? reply.users : [], query.q);
+    if (announce) showStatus(`Users refreshed: ${reply.users ? reply.users.length : 0}.`, 'ok');
+  } catch (err) {
+    if (announce || err.code !== 'offline') showStatus(`Listing users failed: ${errorText(err)}`, 'error');
+  } finally {
+    state.usersInFlight = false;
+    if (state.usersAgain) { state.usersAgain = false; refreshUsers(); }
+  }
+}
+
+function renderUsers(users, q) {
+  const body = $('users-body');
+  body.replaceChildren();
+  $('users-count').textContent = q ? `${users.length} matching` : String(users.length);
+  const empty = $('users-empty');
+  empty.hidden = users.length > 0;
+  empty.textContent = q ? 'Nobody online matches.' : 'Nobody online.';
+  const now = Date.now();
+  for (const u of users) {
+    if (!u || typeof u !== 'object') continue;
+    const name = str(u.name);
+    const address = str(u.address);
+    const rooms = Array.isArray(u.rooms) ? u.rooms.map(str) : [];
+    const since = num(u.since);
+    const nameCell = el('td', { class: 'name-cell' },
+      el('span', { class: 'strong', 'data-testid': 'user-name' }, name),
+      u.account === true ? el('span', { class: 'badge badge--account', title: 'registered account' }, 'account') : null,
+      u.account === false ? el('span', { class: 'badge', title: 'guest' }, 'guest') : null,
+      u.away === true ? el('span', { class: 'badge badge--away', title: 'dropped, kept for rejoin' }, 'away') : null);
+    const btn = (label, testid, handler, cls = 'small') =>
+      el('button', { type: 'button', class: cls, 'data-testid': testid, onclick: handler }, label);
+    body.append(el('tr', { 'data-testid': 'user-row', dataset: { name, address } },
+      nameCell,
+      el('td', { class: 'mono small', 'data-testid': 'user-address' }, address),
+      el('td', { title: since !== null ? fmtDateTime(since) : '' }, since !== null ? fmtDuration((now - since) / 1000) : ''),
+      el('td', { class: 'small rooms-cell', title: rooms.join(', ') }, rooms.join(', ')),
+      el('td', { class: 'num' }, fmtInt(u.messages)),
+      el('td', { class: 'actions-col' }, el('div', { class: 'btns' },
+        btn('Kick', 'user-kick', () => kickUser(name)),
+        btn('Mute', 'user-mute', () => muteUser(name)),
+        btn('Ban name', 'user-ban-name', () => banUser('name', name, name), 'small danger-ghost'),
+        btn('Ban address', 'user-ban-address', () => banUser('address', address, name), 'small danger-ghost')))));
+  }
+}
+
+async function kickUser(name) {
+  const v = await ask({
+    title: 'Kick',
+    text: `Disconnect ${name}? They can sign in again.`,
+    fields: [{ name: 'reason', label: 'Reason (optional, shown to them)', maxlength: 100 }],
+    confirm: 'Kick',
+    danger: true,
+  });
+  if (!v) return;
+  const fields = { name };
+  if (v.reason) fields.reason = v.reason;
+  await act(`Kick ${name}`, 'kick', fields);
+  refreshUsers();
+}
+
+async function muteUser(name) {
+  const v = await ask({
+    title: 'Mute',
+    text: `${name} will be able to read but not say or whisper.`,
+    fields: [{ name: 'minutes', label: 'Minutes', type: 'number', min: 1, max: 525600, value: '60', required: true }],
+    confirm: 'Mute',
+  });
+  if (!v) return;
+  await act(`Mute ${name}`, 'mute', { name, minutes: Number(v.minutes) },
+    (r) => (r.until !== undefined ? fmtUntil(r.until) : ''));
+}
+
+async function banUser(kind, target, name) {
+  const what = kind === 'name' ? `the name “${target}”` : `the address ${target} (used by ${name})`;
+  const v = await ask({
+    title: kind === 'name' ? 'Ban name' : 'Ban address',
+    text: `Ban ${what}? Online matches are disconnected.`,
+    fields: [
+      { name: 'minutes', label: 'Minutes (empty: for ever)', type: 'number', min: 1, max: 525600 },
+      { name: 'reason', label: 'Reason (optional)', maxlength: 100 },
+    ],
+    confirm: 'Ban',
+    danger: true,
+  });
+  if (!v) return;
+  const fields = { kind, target };
+  if (v.minutes) fields.minutes = Number(v.minutes);
+  if (v.reason) fields.reason = v.reason;
+  await act(`Ban ${kind} ${target}`, 'ban', fields, (r) => (r.until !== undefined ? fmtUntil(r.until) : ''));
+  refreshUsers();
+}
+
+// ---------------------------------------------------------------------------------------------
+// actions
+
+/** Sends one operator action and reports its reply in the status line. Resolves to the reply or null. */
+async function act(label, type, fields, detail) {
+  showStatus(`${label}…`, 'pending');
+  try {
+    const reply = await request(type, fields);
+    const extra = detail ? detail(reply) : '';
+    showStatus(`${label}: ok${extra ? ` — ${extra}` : ''}`, 'ok');
+    return reply;
+  } catch (err) {
+    showStatus(`${label} failed: ${errorText(err)}`, 'error');
+    return null;
+  }
+}
+
+function bindForms() {
+  const text = $('announce-text');
+  const counter = $('announce-counter');
+  text.addEventListener('input', () => { counter.textContent = `${[...text.value].length} / 1000`; });
+  $('announce-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const value = text.value.trim();
+    if (!value) { showStatus('Announce: write something first.', 'error'); text.focus(); return; }
+    const r = await act('Announce', 'announce', { text: value },
+      (reply) => (num(reply.recipients) !== null ? `${fmtInt(reply.recipients)} recipients` : ''));
+    if (r) { text.value = ''; counter.textContent = '0 / 1000'; }
+  });
+
+  $('unban-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const kind = $('unban-kind').value;
+    const target = $('unban-target').value.trim();
+    if (!target) { showStatus('Unban: enter a name or an address.', 'error'); $('unban-target').focus(); return; }
+    const r = await act(kind === 'mute' ? `Unmute ${target}` : `Unban ${kind} ${target}`, 'unban', { kind, target });
+    if (r) $('unban-target').value = '';
+  });
+
+  $('delete-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const room = $('delete-room').value.trim();
+    const seq = Number($('delete-seq').value);
+    if (!room) { showStatus('Delete message: enter the room id.', 'error'); $('delete-room').focus(); return; }
+    if (!Number.isInteger(seq) || seq < 1) { showStatus('Delete message: enter the message’s seq (a positive integer).', 'error'); $('delete-seq').focus(); return; }
+    const ok = await ask({ title: 'Delete message', text: `Delete message ${seq} of room ${room} from history and the database?`, confirm: 'Delete', danger: true });
+    if (!ok) return;
+    const r = await act(`Delete message ${room}#${seq}`, 'delete_message', { room, seq });
+    if (r) $('delete-seq').value = '';
+  });
+
+  $('drain-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const raw = $('drain-seconds').value.trim();
+    const fields = {};
+    if (raw !== '') {
+      const s = Number(raw);
+      if (!Number.isInteger(s) || s < 0 || s > 3600) { showStatus('Drain: seconds must be an integer from 0 to 3600.', 'error'); return; }
+      fields.seconds = s;
+    }
+    const when = fields.seconds === undefined ? 'after the server’s default drain time' : `within ${fields.seconds} s`;
+    const ok = await ask({
+      title: 'Drain and shut down',
+      text: `Players are told the server is shutting down, running games finish, and the server exits ${when}. This cannot be undone from here.`,
+      confirm: 'Drain the server',
+      danger: true,
+    });
+    if (!ok) return;
+    // with no game running the server exits at once, before a `stats` could say so
+    if (await act('Drain', 'drain', fields)) setDraining(true);
+  });
+
+  $('backup-button').addEventListener('click', async () => {
+    const r = await act('Backup', 'backup', {}, (reply) => backupSummary(reply.backup));
+    if (r) renderBackup(r.backup);
+  });
+  $('backup-refresh').addEventListener('click', () => refreshBackup({ quiet: false }));
+
+  $('rooms-refresh').addEventListener('click', () => refreshRooms({ announce: true }));
+  $('users-refresh').addEventListener('click', () => refreshUsers({ announce: true }));
+  $('users-search').addEventListener('input', () => {
+    clearTimeout(state.searchTimer);
+    state.searchTimer = setTimeout(() => refreshUsers(), SEARCH_DEBOUNCE_MS);
+  });
+  $('log-clear').addEventListener('click', clearLog);
+}
+
+// ---------------------------------------------------------------------------------------------
+// backup
+
+function backupSummary(b) {
+  if (!b || typeof b !== 'object') return '';
+  const st = str(b.state);
+  if (b.enabled === false) return 'backups are disabled (no --backup-dir)';
+  if (st === 'running') {
+    const pct = num(b.pages_total) ? Math.floor((100 * (b.pages_done || 0)) / b.pages_total) : 0;
+    return `running, ${pct} %`;
+  }
+  if (st === 'done') return `done: ${str(b.file)}`;
+  if (st === 'failed') return `failed: ${str(b.error)}`;
+  return st;
+}
+
+function renderBackup(b) {
+  const line = $('backup-status');
+  const bar = $('backup-progress');
+  clearTimeout(state.backupTimer);
+  state.backupTimer = null;
+  if (!b || typeof b !== 'object') {
+    line.textContent = '';
+    line.dataset.state = 'unknown';
+    bar.hidden = true;
+    return;
+  }
+  const st = str(b.state) || 'unknown';
+  line.dataset.state = st;
+  const parts = [];
+  if (b.enabled === false) parts.push('Backups are disabled on this server (start it with --backup-dir).');
+  else if (st === 'idle') parts.push('No backup since the server started.');
+  else if (st === 'running') parts.push(`Running: ${fmtInt(b.pages_done)} of ${fmtInt(b.pages_total)} pages.`);
+  else if (st === 'done') parts.push(`Done ${num(b.finished) !== null ? fmtDateTime(b.finished) : ''}.`);
+  else if (st === 'failed') parts.push(`Failed: ${str(b.error) || 'unknown error'}.`);
+  else parts.push(st);
+  if (b.file && st !== 'idle') parts.push(str(b.file));
+  line.textContent = parts.join(' ');
+  $('backup-button').disabled = st === 'running' || b.enabled === false;
+  if (st === 'running') {
+    const pct = num(b.pages_total) ? Math.min(100, (100 * (b.pages_done || 0)) / b.pages_total) : 0;
+    bar.hidden = false;
+    bar.style.setProperty('--progress', `${pct}%`);
+    state.backupTimer = setTimeout(() => refreshBackup({ quiet: true, polling: true }), BACKUP_POLL_MS);
+  } else {
+    bar.hidden = true;
+    if (st === 'done' || st === 'failed') {
+      // the end of a backup this page started or watched
+      if (line.dataset.was === 'running') showStatus(`Backup ${st === 'done' ? 'finished' : 'failed'}: ${backupSummary(b)}`, st === 'done' ? 'ok' : 'error');
+    }
+  }
+  line.dataset.was = st;
+}
+
+async function refreshBackup({ quiet }) {
+  if (!state.authed) return;
+  try {
+    const reply = await request('backup_status');
+    renderBackup(reply.backup);
+    if (!quiet) showStatus(`Backup status: ${backupSummary(reply.backup)}`, 'ok');
+  } catch (err) {
+    if (!quiet) showStatus(`Backup status failed: ${errorText(err)}`, 'error');
+    else if (err.code !== 'offline') $('backup-status').textContent = `Status unavailable: ${errorText(err)}`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// log
+
+function clearLog() {
+  $('log-list').replaceChildren();
+}
+
+function addLog(entry) {
+  if (!entry || typeof entry !== 'object') return;
+  const level = ['info', 'warn', 'error'].includes(entry.level) ? entry.level : 'info';
+  const list = $('log-list');
+  const li = el('li', { class: `log-line log--${level}`, 'data-testid': 'log-line', dataset: { level } },
+    el('time', { class: 'mono', datetime: num(entry.ts) !== null ? new Date(entry.ts).toISOString() : null,
+      title: fmtDateTime(entry.ts) }, fmtClock(entry.ts)),
+    el('span', { class: 'log-level' }, level),
+    el('span', { class: 'log-text', 'data-testid': 'log-text' }, str(entry.text)));
+  list.prepend(li);
+  while (list.childElementCount > LOG_MAX) list.lastElementChild.remove();
+}
+
+// ---------------------------------------------------------------------------------------------
+// dialog: a small modal in the page instead of window.confirm / prompt
+
+let dialogResolve = null;
+
+/**
+ * Opens the dialog. `fields`: [{name, label, type?, min?, max?, maxlength?, value?, required?}].
+ * Resolves to the field values (an object, {} without fields) or null when cancelled.
+ */
+function ask({ title, text, fields = [], confirm = 'OK', danger = false }) {
+  const dlg = $('dialog');
+  if (dialogResolve) { dialogResolve(null); dialogResolve = null; }
+  $('dialog-title').textContent = title;
+  $('dialog-text').textContent = text || '';
+  $('dialog-error').textContent = '';
+  const box = $('dialog-fields');
+  box.replaceChildren();
+  const inputs = [];
+  for (const f of fields) {
+    const id = `dialog-field-${f.name}`;
+    const input = el('input', {
+      id, name: f.name, type: f.type || 'text', 'data-testid': `dialog-input-${f.name}`,
+      min: f.min, max: f.max, maxlength: f.maxlength, step: f.type === 'number' ? 1 : null,
+      inputmode: f.type === 'number' ? 'numeric' : null, autocomplete: 'off', spellcheck: 'false',
+    });
+    if (f.value !== undefined) input.value = f.value;
+    box.append(el('label', { for: id }, f.label), input);
+    inputs.push({ f, input });
+  }
+  const ok = $('dialog-confirm');
+  ok.textContent = confirm;
+  ok.className = danger ? 'danger' : 'primary';
+  dlg.returnValue = '';
+  if (!dlg.open) dlg.showModal();
+  (inputs.length ? inputs[0].input : ok).focus();
+  return new Promise((resolve) => {
+    dialogResolve = (v) => { resolve(v); };
+    dlg.validate = () => {
+      const values = {};
+      for (const { f, input } of inputs) {
+        const v = input.value.trim();
+        if (f.required && !v) return { error: `${f.label}: required.` };
+        if (v && f.type === 'number') {
+          const n = Number(v);
+          if (!Number.isInteger(n) || (f.min !== undefined && n < f.min) || (f.max !== undefined && n > f.max)) {
+            return { error: `${f.label}: a whole number from ${f.min} to ${f.max}.` };
+          }
+        }
+        values[f.name] = v;
+      }
+      return { values };
+    };
+  });
+}
+
+function bindDialog() {
+  const dlg = $('dialog');
+  const finish = (value) => {
+    const r = dialogResolve;
+    dialogResolve = null;
+    if (dlg.open) dlg.close();
+    if (r) r(value);
+  };
+  $('dialog-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const check = dlg.validate ? dlg.validate() : { values: {} };
+    if (check.error) { $('dialog-error').textContent = check.error; return; }
+    finish(check.values);
+  });
+  $('dialog-cancel').addEventListener('click', () => finish(null));
+  dlg.addEventListener('cancel', (ev) => { ev.preventDefault(); finish(null); });
+  dlg.addEventListener('close', () => { if (dialogResolve) finish(null); });
+}
+
+// ---------------------------------------------------------------------------------------------
+// start
+
+function start() {
+  buildTiles();
+  bindForms();
+  bindDialog();
+  $('signin-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const token = $('token-input').value;
+    if (!token) { setSigninError('Enter the admin token.'); $('token-input').focus(); return; }
+    state.token = token;
+    state.active = true;
+    state.everAuthed = false;
+    state.attempt = 0;
+    setSigninError('');
+    connect();
+  });
+  $('reconnect-now').addEventListener('click', () => {
+    if (!state.active) return;
+    state.attempt = 0;
+    connect();
+  });
+  $('signout').addEventListener('click', () => {
+    state.active = false;
+    clearReconnect();
+    stopTimers();
+    sessionStorage.removeItem(TOKEN_KEY);
+    state.token = null;
+    if (state.ws) {
+      const ws = state.ws;
+      state.ws = null;
+      ws.onclose = null;
+      try { ws.close(1000); } catch { /* closed */ }
+    }
+    state.authed = false;
+    state.everAuthed = false;
+    failPending('signed out');
+    setConn('offline', 'Not connected');
+    $('token-input').value = '';
+    showSignin();
+    setSigninError('');
+  });
+
+  const saved = sessionStorage.getItem(TOKEN_KEY);
+  if (saved) {
+    state.token = saved;
+    state.active = true;
+    connect();
+  } else {
+    $('token-input').focus();
+  }
+  document.body.dataset.ready = 'true';
+}
+
+start();
