@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { freePort, tcpProbe } from '../integration/lib/harness.mjs';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const WAIT_MS = 10_000;
@@ -17,29 +18,6 @@ export const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
-
-/** A TCP port that was free a moment ago (bind port 0, read it, close). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function tryConnect(port) {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host: '127.0.0.1', port });
-    const done = (ok) => { sock.destroy(); resolve(ok); };
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-    sock.setTimeout(1000, () => done(false));
-  });
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -87,7 +65,7 @@ export async function startServer(extraArgs = []) {
       const how = exited.err ? exited.err.message : `code ${exited.code}, signal ${exited.signal}`;
       throw new Error(`parlor server exited before listening (${how}): ${bin} ${args.join(' ')}\n--- stderr ---\n${stderr}`);
     }
-    if (await tryConnect(port)) return server;
+    if (await tcpProbe(port)) return server;
     if (Date.now() > deadline) {
       await server.stop();
       throw new Error(`parlor server did not listen on 127.0.0.1:${port} within ${WAIT_MS} ms: ${bin} ${args.join(' ')}\n--- stderr ---\n${stderr}`);

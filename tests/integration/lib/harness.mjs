@@ -62,7 +62,8 @@ process.on('exit', () => {
   }
 });
 
-async function freePort() {
+/** A TCP port that was free a moment ago (bind port 0, read it, close). */
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
@@ -74,11 +75,14 @@ async function freePort() {
   });
 }
 
-function tcpProbe(port) {
+/** True when 127.0.0.1:port accepts a TCP connection within a second. */
+export function tcpProbe(port) {
   return new Promise((resolve) => {
     const s = net.connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => { s.destroy(); resolve(false); });
+    const done = (ok) => { s.destroy(); resolve(ok); };
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+    s.setTimeout(1000, () => done(false));
   });
 }
 
