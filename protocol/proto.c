@@ -59,21 +59,40 @@ void proto_error_set(struct proto_error *err, enum proto_err code, const char *f
     va_end(ap);
 }
 
-/* A message cut at its buffer's end must still be valid UTF-8, or it cannot be sent: drop a
- * last character whose bytes did not all fit. */
-static void utf8_trim_incomplete(char *s)
+/* Bytes in the UTF-8 sequence at `s`, or 0 when it is not valid (bad lead, missing or bad
+ * continuation, overlong, surrogate, beyond U+10FFFF). */
+static int utf8_valid_at(const unsigned char *s)
 {
-    size_t len = strlen(s), start = len, need;
-    unsigned char lead;
+    int n = s[0] < 0x80                    ? 1
+            : s[0] >= 0xc2 && s[0] <= 0xdf ? 2
+            : (s[0] & 0xf0) == 0xe0        ? 3
+            : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4
+                                           : 0;
 
-    while (start > 0 && len - start < 4 && ((unsigned char)s[start - 1] & 0xc0) == 0x80)
-        start--;
-    if (start == 0)
-        return;
-    lead = (unsigned char)s[start - 1];
-    need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-    if (len - (start - 1) < need)
-        s[start - 1] = '\0';
+    for (int i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0))) ||
+        (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))))
+        return 0;
+    return n;
+}
+
+/* An error message must be valid UTF-8 to be sent at all, but it may quote client bytes (jansson
+ * quotes the text near a parse error) or be cut at its buffer's end: replace every byte that
+ * does not start a valid sequence with '?'. */
+static void utf8_sanitize(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+
+    while (*p) {
+        int n = utf8_valid_at(p);
+        if (n) {
+            p += n;
+        } else {
+            *p++ = '?';
+        }
+    }
 }
 
 int proto_clip(const char *s, int max_bytes)
@@ -94,7 +113,7 @@ void proto_error_vset(struct proto_error *err, enum proto_err code, const char *
     err->code = code;
     err->field = field;
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
-    utf8_trim_incomplete(err->message);
+    utf8_sanitize(err->message);
 }
 
 /* Decodes one code point of valid UTF-8 (jansson has already rejected invalid text). */

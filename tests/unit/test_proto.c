@@ -434,11 +434,26 @@ static void test_proto_error_messages_stay_valid_utf8(void **state)
     type = repeat("\xd1\x8f", 100); /* 'я' x 100 */
     proto_error_set(&err, PROTO_E_BAD_REQUEST, "x", "%s", type);
     assert_true(strlen(err.message) < sizeof(err.message));
-    assert_int_equal(strlen(err.message) % 2, 0);
+    /* whole characters kept; the half one at the cut replaced */
+    assert_int_equal(strncmp(err.message, type, strlen(err.message) - 1), 0);
+    assert_int_equal(err.message[strlen(err.message) - 1], '?');
     j = proto_error_json(&err);
     assert_non_null(j);
     json_decref(j);
     free(type);
+
+    /* a parse error quoting half a character in the middle of the message (fuzzer find) */
+    {
+        static const char bad[] = "{\"type\":\"ping\",\"id\":1,\"x\":\"\\u000\xd0\xaf\"}";
+        struct proto_req req;
+        assert_int_equal(proto_decode(bad, sizeof(bad) - 1, &lim, &req, &err), -1);
+        assert_int_equal(err.code, PROTO_E_BAD_JSON);
+        j = proto_error_json(&err);
+        assert_non_null(j);
+        json_decref(j);
+    }
+    proto_error_set(&err, PROTO_E_BAD_JSON, NULL, "near '%s' and after", "\xd0 \xff\xed\xa0\x80x");
+    assert_string_equal(err.message, "near '? ????x' and after");
 
     assert_int_equal(proto_clip("abc", 10), 3);
     assert_int_equal(proto_clip("abc", 2), 2);
