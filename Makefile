@@ -6,7 +6,7 @@ JOBS        := $(shell nproc 2>/dev/null || echo 2)
 PORT        ?= 8080
 DB          ?= data/parlor.db
 
-.PHONY: all deps build run test test-asan test-tsan format format-check clean
+.PHONY: all deps build run test test-asan test-tsan format format-check clean bench
 
 all: build
 
@@ -21,7 +21,7 @@ run: build
 	@mkdir -p $(dir $(DB))
 	exec $(RELEASE_DIR)/parlor-server --port $(PORT) --db $(DB) --www www-static
 
-test: deps format-check test-asan test-tsan
+test: deps format-check test-asan test-tsan test-fuzz
 
 test-asan:
 	@cmake -S . -B $(DEBUG_DIR) -DCMAKE_BUILD_TYPE=Debug -DPARLOR_SANITIZE=ON >/dev/null
@@ -33,6 +33,47 @@ test-tsan:
 	@cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DPARLOR_TSAN=ON -DPARLOR_BROWSER_TESTS=OFF >/dev/null
 	@cmake --build $(TSAN_DIR) -j $(JOBS) --target test_pool
 	cd $(TSAN_DIR) && ctest --output-on-failure -R '^unit_pool$$'
+
+# Benchmarks (not part of `make test`): parlor against Tornado and node ws, pinned to one core
+# each; writes docs/BENCHMARKS.md. About 10 minutes.
+bench: deps
+	bench/run
+
+# libFuzzer over the protocol decoder and the request dispatcher (tests/fuzz), built with clang,
+# ASan and UBSan into build/fuzz. The working corpus build/fuzz/corpus starts from
+# tests/fuzz/seeds and keeps growing between runs. A crash, leak or sanitizer report stops the
+# run with a non-zero exit and saves the input as build/fuzz/crash-* (or leak-*, ...).
+FUZZ_DIR     := build/fuzz
+FUZZ_SECONDS ?= 300
+fuzz_run = $(FUZZ_DIR)/fuzz_dispatch -max_total_time=$(1) -max_len=16384 -print_final_stats=1 \
+	-artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus tests/fuzz/seeds
+
+.PHONY: fuzz test-fuzz fuzz-build test-valgrind
+
+fuzz-build: deps
+	@cmake -S . -B $(FUZZ_DIR) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DPARLOR_FUZZ=ON \
+		-DBUILD_TESTING=OFF >/dev/null
+	@cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_dispatch
+	@mkdir -p $(FUZZ_DIR)/corpus
+
+fuzz: fuzz-build
+	$(call fuzz_run,$(FUZZ_SECONDS))
+
+test-fuzz: fuzz-build
+	$(call fuzz_run,60)
+
+# The integration tests against a server built without sanitizers and run under valgrind
+# (scripts/valgrind-server): any memory error or definitely-lost leak fails the test that
+# stopped that server. Not part of `make test`: it takes several minutes.
+VALGRIND_DIR := build/valgrind
+test-valgrind: deps
+	@cmake -S . -B $(VALGRIND_DIR) -DCMAKE_BUILD_TYPE=Debug -DPARLOR_SANITIZE=OFF \
+		-DBUILD_TESTING=OFF >/dev/null
+	@cmake --build $(VALGRIND_DIR) -j $(JOBS) --target parlor-server
+	PARLOR_BIN=$(CURDIR)/scripts/valgrind-server \
+		VALGRIND_SERVER_BIN=$(CURDIR)/$(VALGRIND_DIR)/parlor-server \
+		PARLOR_UNDER_VALGRIND=1 PARLOR_READY_TIMEOUT_MS=60000 \
+		node --test tests/integration/
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -130,7 +130,9 @@ describe('accounts', () => {
 });
 
 describe('accounts under load', () => {
-  it('a burst of logins is answered in full with one hash at a time', async () => {
+  it('a burst of logins is answered in full with one hash at a time',
+    { skip: process.env.PARLOR_UNDER_VALGRIND ? 'too slow under valgrind' : false },
+    async () => {
     const server = await startServer([...FAST, '--auth-concurrency', '1', '--rate-per-sec', '1000',
       '--rate-burst', '1000']);
     const a = await fresh(server.url);
@@ -163,7 +165,9 @@ describe('accounts under load', () => {
     await stopAndCheck(server);
   });
 
-  it('the default cost (N = 2^17) works end to end', async () => {
+  it('the default cost (N = 2^17) works end to end',
+    { skip: process.env.PARLOR_UNDER_VALGRIND ? 'too slow under valgrind' : false },
+    async () => {
     const server = await startServer([]);
     const a = await fresh(server.url);
     const r = await a.request('register', { name: 'Costly', password: 'expensive-one' }, { timeout: 30000 });

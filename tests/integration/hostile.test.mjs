@@ -186,7 +186,9 @@ describe('a burst of 1,000 connections opened and dropped', () => {
 });
 
 describe('graceful failure at startup', () => {
-  it('port in use, unwritable database, missing www: one line naming the cause, exit 1', async () => {
+  it('port in use, unwritable database, missing www: one line naming the cause, exit 1',
+    { skip: process.env.PARLOR_UNDER_VALGRIND ? 'too slow under valgrind' : false },
+    async () => {
     const first = await startServer([]);
     const cases = [
       [['--port', String(first.port)], /port \d+ is already in use/],

@@ -113,7 +113,9 @@ describe('storage: chat survives restarts', () => {
 });
 
 describe('storage: bad database path', () => {
-  it('a database that cannot be opened stops the server with a one-line reason', async () => {
+  it('a database that cannot be opened stops the server with a one-line reason',
+    { skip: process.env.PARLOR_UNDER_VALGRIND ? 'too slow under valgrind' : false },
+    async () => {
     await assert.rejects(
       startServer([], { db: '/nonexistent-dir/parlor.db' }),
       (e) => /parlor-server: database '\/nonexistent-dir\/parlor.db': unable to open/.test(e.message));

@@ -1,0 +1,35 @@
+/*
+ * Samples a process from /proc: CPU time, resident memory, open descriptors, and the TCP
+ * connections on a listening port. Linux only; every function is a plain read of /proc.
+ */
+#ifndef PARLOR_LT_PROCSTAT_H
+#define PARLOR_LT_PROCSTAT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct proc_sample {
+    bool ok;            /* the process existed and /proc could be read */
+    int64_t t_ns;       /* CLOCK_MONOTONIC when sampled */
+    uint64_t cpu_ticks; /* utime + stime, in clock ticks */
+    uint64_t rss_kb;    /* VmRSS */
+    int fds;            /* entries in /proc/<pid>/fd, -1 when unreadable */
+};
+
+int proc_sample(pid_t pid, struct proc_sample *out);
+/* TCP connections whose local port is `port` and that the server still holds (established,
+ * half-open or closed by the peer but not by it), from /proc/<pid>/net/tcp{,6}; -1 when
+ * unreadable. */
+int proc_tcp_conns(pid_t pid, int port);
+/* Parses the contents of /proc/<pid>/stat; false when malformed. Exposed for the tests. */
+bool proc_parse_stat(const char *text, uint64_t *utime, uint64_t *stime);
+/* Busy clock ticks of the whole machine so far, summed over every CPU (user, nice, system,
+ * irq, softirq, steal: everything but idle and iowait), from /proc/stat; 0 when unreadable. */
+uint64_t proc_machine_busy_ticks(void);
+/* Parses the first line of /proc/stat; false when malformed. Exposed for the tests. */
+bool proc_parse_machine_stat(const char *text, uint64_t *busy);
+/* Clock ticks per second (sysconf(_SC_CLK_TCK)). */
+long proc_ticks_per_sec(void);
+
+#endif

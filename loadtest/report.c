@@ -1,0 +1,415 @@
+/* Report arithmetic and output (see report.h). Load tester's single thread (pure functions). */
+#include "report.h"
+
+#include <string.h>
+
+static const char *const end_names[WSC_END_COUNT] = {
+    [WSC_END_CLOSED] = "closed",      [WSC_END_CONNECT] = "connect",
+    [WSC_END_HTTP] = "http_status",   [WSC_END_BAD_HANDSHAKE] = "bad_handshake",
+    [WSC_END_PROTOCOL] = "bad_frame", [WSC_END_IO] = "io",
+    [WSC_END_ABORTED] = "timeout",
+};
+
+void report_init(struct report *r)
+{
+    memset(r, 0, sizeof(*r));
+    hist_init(&r->latency);
+    hist_init(&r->fanout);
+    hist_init(&r->send_lag);
+    hist_init(&r->connect);
+    hist_init(&r->signin);
+    hist_init(&r->cycle);
+    r->srv_fds_base = r->srv_fds_loaded = r->srv_fds_end = -1;
+    r->srv_conns_base = r->srv_conns_loaded = r->srv_conns_end = -1;
+    r->max_p99_ms = -1;
+    r->max_errors = -1;
+    r->ticks_per_sec = 100;
+}
+
+void report_close_code(struct report *r, int code)
+{
+    for (int i = 0; i < r->n_close_codes; i++) {
+        if (r->close_codes[i].code == code) {
+            r->close_codes[i].n++;
+            return;
+        }
+    }
+    if (r->n_close_codes < REPORT_MAX_CLOSE_CODES)
+        r->close_codes[r->n_close_codes++] = (struct close_count){code, 1};
+    else
+        r->close_codes_other++;
+}
+
+double rate_per_sec(uint64_t count, int64_t ns)
+{
+    return ns > 0 ? (double)count * 1e9 / (double)ns : 0.0;
+}
+
+double cpu_pct(int64_t cpu_ns, int64_t wall_ns)
+{
+    return wall_ns > 0 ? 100.0 * (double)cpu_ns / (double)wall_ns : 0.0;
+}
+
+double ticks_to_ns(uint64_t ticks, long ticks_per_sec)
+{
+    return ticks_per_sec > 0 ? (double)ticks * 1e9 / (double)ticks_per_sec : 0.0;
+}
+
+double rss_per_conn_kb(uint64_t base_kb, uint64_t loaded_kb, uint64_t conns)
+{
+    if (!conns)
+        return 0.0;
+    return ((double)loaded_kb - (double)base_kb) / (double)conns;
+}
+
+double ns_to_ms(uint64_t ns)
+{
+    return (double)ns / 1e6;
+}
+
+void report_derive(const struct report *r, struct derived *d)
+{
+    int64_t window = r->measure_end_ns - r->measure_start_ns;
+
+    memset(d, 0, sizeof(*d));
+    d->window_s = window > 0 ? (double)window / 1e9 : 0.0;
+    d->lost = r->deliveries_expected > r->deliveries_received
+                  ? r->deliveries_expected - r->deliveries_received
+                  : 0;
+    d->says_unanswered = r->says_sent > r->says_ok + r->says_rejected
+                             ? r->says_sent - r->says_ok - r->says_rejected
+                             : 0;
+    for (int i = 0; i < WSC_END_COUNT; i++)
+        if (i != WSC_END_CLOSED)
+            d->connect_failures += r->fail_by_end[i];
+    for (int i = 0; i <= PROTO_E_COUNT; i++)
+        d->protocol_errors += r->errors_by_code[i];
+    d->errors_total = d->connect_failures + d->protocol_errors + r->unexpected_closes + d->lost +
+                      d->says_unanswered + r->seq_gaps + r->bad_messages +
+                      r->unexpected_deliveries + r->setup_incomplete + r->stuck_at_end;
+
+    d->deliveries_per_sec = rate_per_sec(r->deliveries_in_window, window);
+    d->messages_per_sec = rate_per_sec(r->says_in_window, window);
+    d->cycles_per_sec = rate_per_sec(r->cycles, window);
+    if (r->first_connect_ns && r->ramp_last_ns > r->first_connect_ns)
+        d->handshakes_per_sec =
+            rate_per_sec(r->ramp_handshakes, r->ramp_last_ns - r->first_connect_ns);
+    if (r->first_connect_ns && r->all_connected_ns > r->first_connect_ns)
+        d->all_connected_s = (double)(r->all_connected_ns - r->first_connect_ns) / 1e9;
+    if (r->first_connect_ns && r->setup_done_ns > r->first_connect_ns)
+        d->setup_s = (double)(r->setup_done_ns - r->first_connect_ns) / 1e9;
+    if (r->first_connect_ns && r->all_signed_in_ns > r->first_connect_ns)
+        d->all_signed_in_s = (double)(r->all_signed_in_ns - r->first_connect_ns) / 1e9;
+    d->self_cpu_pct = cpu_pct(r->self_cpu_ns_window, window);
+    if (r->machine_busy_ticks_setup && r->setup_done_ns > r->first_connect_ns &&
+        r->first_connect_ns) {
+        /* the setup samples start just before the first connect */
+        int64_t setup = r->setup_done_ns - r->first_connect_ns;
+        d->setup_other_cpu_pct =
+            cpu_pct((int64_t)ticks_to_ns(r->machine_busy_ticks_setup, r->ticks_per_sec) -
+                        (int64_t)ticks_to_ns(r->srv_cpu_ticks_setup, r->ticks_per_sec) -
+                        r->self_cpu_ns_setup,
+                    setup);
+    }
+    if (r->machine_busy_ticks_window) {
+        d->machine_cpu_pct =
+            cpu_pct((int64_t)ticks_to_ns(r->machine_busy_ticks_window, r->ticks_per_sec), window);
+        d->other_cpu_pct = d->machine_cpu_pct - d->self_cpu_pct;
+    }
+
+    d->srv_returned = true;
+    if (r->server_pid) {
+        d->srv_cpu_pct =
+            cpu_pct((int64_t)ticks_to_ns(r->srv_cpu_ticks_window, r->ticks_per_sec), window);
+        d->srv_rss_per_conn_kb = rss_per_conn_kb(r->srv_rss_base_kb, r->srv_rss_loaded_kb,
+                                                 r->ready ? r->ready : (uint64_t)r->connections);
+        if (r->machine_busy_ticks_window)
+            d->other_cpu_pct -= d->srv_cpu_pct;
+        d->srv_returned = r->srv_fds_end >= 0 && r->srv_fds_end <= r->srv_fds_base &&
+                          (r->srv_conns_base < 0 || r->srv_conns_end <= r->srv_conns_base);
+    }
+
+    d->p99_breached = r->max_p99_ms >= 0 && r->latency.count &&
+                      ns_to_ms(hist_quantile(&r->latency, 0.99)) > r->max_p99_ms;
+    d->errors_breached = r->max_errors >= 0 && d->errors_total > (uint64_t)r->max_errors;
+    d->baseline_breached = r->check_baseline && !d->srv_returned;
+    d->exit_code = d->p99_breached || d->errors_breached || d->baseline_breached ? 1 : 0;
+}
+
+/* 1234567 -> "1,234,567" */
+static const char *grouped(uint64_t v, char *buf, size_t cap)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v), o = 0;
+
+    for (int i = 0; i < n && (size_t)o + 2 < cap; i++) {
+        if (i && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = tmp[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+static void print_hist(FILE *out, const char *label, const struct hist *h)
+{
+    if (!h->count) {
+        fprintf(out, "  %-13s -\n", label);
+        return;
+    }
+    fprintf(out, "  %-13s p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  (n=%llu)\n", label,
+            ns_to_ms(hist_quantile(h, 0.50)), ns_to_ms(hist_quantile(h, 0.90)),
+            ns_to_ms(hist_quantile(h, 0.99)), ns_to_ms(hist_quantile(h, 0.999)), ns_to_ms(h->max),
+            (unsigned long long)h->count);
+}
+
+void report_print(FILE *out, const struct report *r, const struct derived *d)
+{
+    char a[32], b[32], c[32];
+
+    fprintf(out, "\nparlor-loadtest: scenario %s, %d connections, %s%s\n", r->scenario,
+            r->connections, r->url, r->interrupted ? " (interrupted)" : "");
+    if (r->mode)
+        fprintf(out, "  sending       %s\n", r->mode);
+    fprintf(out, "  connections   %s handshakes, %s signed in, %llu failed",
+            grouped(r->handshakes, a, sizeof(a)), grouped(r->signed_in, b, sizeof(b)),
+            (unsigned long long)d->connect_failures);
+    if (d->connect_failures) {
+        fprintf(out, " (");
+        for (int i = 1, first = 1; i < WSC_END_COUNT; i++) {
+            if (r->fail_by_end[i]) {
+                fprintf(out, "%s%s %llu", first ? "" : ", ", end_names[i],
+                        (unsigned long long)r->fail_by_end[i]);
+                first = 0;
+            }
+        }
+        fprintf(out, ")");
+    }
+    fprintf(out, "\n");
+    if (d->handshakes_per_sec > 0) {
+        fprintf(out, "  ramp          %.0f handshakes/s", d->handshakes_per_sec);
+        if (d->all_connected_s > 0)
+            fprintf(out, "; all %d connected in %.3f s", r->connections, d->all_connected_s);
+        if (d->all_signed_in_s > 0)
+            fprintf(out, ", signed in within %.3f s", d->all_signed_in_s);
+        fprintf(out, "\n");
+    }
+    fprintf(out, "  window        %.2f s measured (after %.2f s warm-up)\n", d->window_s,
+            r->warmup_s);
+    if (r->says_sent || r->deliveries_expected) {
+        fprintf(out, "  messages      %s sent (%.0f/s), %s ok, %s rejected, %llu unanswered\n",
+                grouped(r->says_sent, a, sizeof(a)), d->messages_per_sec,
+                grouped(r->says_ok, b, sizeof(b)), grouped(r->says_rejected, c, sizeof(c)),
+                (unsigned long long)d->says_unanswered);
+        fprintf(out, "  deliveries    %s expected, %s received, %llu lost; %.0f/s\n",
+                grouped(r->deliveries_expected, a, sizeof(a)),
+                grouped(r->deliveries_received, b, sizeof(b)), (unsigned long long)d->lost,
+                d->deliveries_per_sec);
+    }
+    if (r->cycles)
+        fprintf(out, "  churn         %s cycles (%.0f/s)\n", grouped(r->cycles, a, sizeof(a)),
+                d->cycles_per_sec);
+    fprintf(out, "  latency in ms (from the scheduled send time):\n");
+    print_hist(out, "delivery", &r->latency);
+    print_hist(out, "fan-out", &r->fanout);
+    print_hist(out, "connect", &r->connect);
+    print_hist(out, "sign-in", &r->signin);
+    if (r->cycle.count)
+        print_hist(out, "churn cycle", &r->cycle);
+    print_hist(out, "send lag", &r->send_lag);
+
+    fprintf(out, "  errors        %llu", (unsigned long long)d->errors_total);
+    if (d->errors_total) {
+        fprintf(out, " =");
+        if (d->connect_failures)
+            fprintf(out, " connect %llu", (unsigned long long)d->connect_failures);
+        for (int i = 1; i <= PROTO_E_COUNT; i++)
+            if (r->errors_by_code[i])
+                fprintf(out, " %s %llu", i < PROTO_E_COUNT ? proto_err_code(i) : "other",
+                        (unsigned long long)r->errors_by_code[i]);
+        if (r->unexpected_closes)
+            fprintf(out, " unexpected_close %llu", (unsigned long long)r->unexpected_closes);
+        if (d->lost)
+            fprintf(out, " lost %llu", (unsigned long long)d->lost);
+        if (d->says_unanswered)
+            fprintf(out, " unanswered %llu", (unsigned long long)d->says_unanswered);
+        if (r->seq_gaps)
+            fprintf(out, " seq_gap %llu", (unsigned long long)r->seq_gaps);
+        if (r->bad_messages)
+            fprintf(out, " bad_message %llu", (unsigned long long)r->bad_messages);
+        if (r->unexpected_deliveries)
+            fprintf(out, " unmatched %llu", (unsigned long long)r->unexpected_deliveries);
+        if (r->setup_incomplete)
+            fprintf(out, " setup_incomplete %llu", (unsigned long long)r->setup_incomplete);
+        if (r->stuck_at_end)
+            fprintf(out, " stuck %llu", (unsigned long long)r->stuck_at_end);
+    }
+    fprintf(out, "\n  close codes  ");
+    if (!r->n_close_codes)
+        fprintf(out, " none");
+    for (int i = 0; i < r->n_close_codes; i++)
+        if (r->close_codes[i].code < 0)
+            fprintf(out, " invalid x %llu", (unsigned long long)r->close_codes[i].n);
+        else
+            fprintf(out, " %d x %llu", r->close_codes[i].code,
+                    (unsigned long long)r->close_codes[i].n);
+    fprintf(out, "\n");
+    if (r->garbled_close_echoes)
+        fprintf(out,
+                "  note          %llu of our close frames (1000) were answered with a code "
+                "parlor.v1 does not have (not counted as errors)\n",
+                (unsigned long long)r->garbled_close_echoes);
+    if (r->server_pid) {
+        fprintf(out,
+                "  server        pid %d: CPU %.0f%% of a core; RSS %.1f MB -> %.1f MB loaded "
+                "(%+.2f KB/conn), peak %.1f MB, end %.1f MB\n",
+                r->server_pid, d->srv_cpu_pct, (double)r->srv_rss_base_kb / 1024,
+                (double)r->srv_rss_loaded_kb / 1024, d->srv_rss_per_conn_kb,
+                (double)r->srv_rss_peak_kb / 1024, (double)r->srv_rss_end_kb / 1024);
+        fprintf(out,
+                "                fds %d -> %d -> %d, connections %d -> %d -> %d (baseline, "
+                "loaded, end)%s\n",
+                r->srv_fds_base, r->srv_fds_loaded, r->srv_fds_end, r->srv_conns_base,
+                r->srv_conns_loaded, r->srv_conns_end,
+                d->srv_returned ? "" : "  NOT BACK TO BASELINE");
+    }
+    fprintf(out, "  loadtest      CPU %.0f%% of a core over the window (%.2f s CPU in %.2f s)\n",
+            d->self_cpu_pct, (double)r->self_cpu_ns_total / 1e9, (double)r->wall_ns_total / 1e9);
+    if (r->machine_busy_ticks_window)
+        fprintf(out,
+                "  machine       CPU %.0f%% of a core over the window, of which %.0f%% by other "
+                "processes%s\n",
+                d->machine_cpu_pct, d->other_cpu_pct > 0 ? d->other_cpu_pct : 0.0,
+                d->other_cpu_pct > 20 ? " (the figures above shared the cores)" : "");
+    if (r->machine_busy_ticks_setup && d->setup_other_cpu_pct > 20)
+        fprintf(out,
+                "  machine       during the setup other processes used %.0f%% of a core (the "
+                "handshake figures shared the cores)\n",
+                d->setup_other_cpu_pct);
+    fprintf(out, "  result        %s", d->exit_code ? "FAIL" : "ok");
+    if (d->p99_breached)
+        fprintf(out, " (p99 %.3f ms > --max-p99 %.3f)", ns_to_ms(hist_quantile(&r->latency, 0.99)),
+                r->max_p99_ms);
+    if (d->errors_breached)
+        fprintf(out, " (%llu errors > --max-errors %lld)", (unsigned long long)d->errors_total,
+                (long long)r->max_errors);
+    if (d->baseline_breached)
+        fprintf(out, " (server did not return to its baseline)");
+    fprintf(out, "\n");
+}
+
+static json_t *hist_json(const struct hist *h)
+{
+    return json_pack("{s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "count", (json_int_t)h->count,
+                     "mean", hist_mean(h) / 1e6, "p50", ns_to_ms(hist_quantile(h, 0.50)), "p90",
+                     ns_to_ms(hist_quantile(h, 0.90)), "p99", ns_to_ms(hist_quantile(h, 0.99)),
+                     "p99_9", ns_to_ms(hist_quantile(h, 0.999)), "max",
+                     ns_to_ms(h->count ? h->max : 0), "min", ns_to_ms(h->count ? h->min : 0));
+}
+
+json_t *report_json(const struct report *r, const struct derived *d)
+{
+    json_t *j = json_object(), *o, *fails = json_object(), *codes = json_object(),
+           *closes = json_object();
+    char key[16];
+
+    for (int i = 1; i < WSC_END_COUNT; i++)
+        if (r->fail_by_end[i])
+            json_object_set_new(fails, end_names[i], json_integer((json_int_t)r->fail_by_end[i]));
+    for (int i = 1; i <= PROTO_E_COUNT; i++)
+        if (r->errors_by_code[i])
+            json_object_set_new(codes, i < PROTO_E_COUNT ? proto_err_code(i) : "other",
+                                json_integer((json_int_t)r->errors_by_code[i]));
+    for (int i = 0; i < r->n_close_codes; i++) {
+        if (r->close_codes[i].code < 0)
+            snprintf(key, sizeof(key), "invalid");
+        else
+            snprintf(key, sizeof(key), "%d", r->close_codes[i].code);
+        json_object_set_new(closes, key, json_integer((json_int_t)r->close_codes[i].n));
+    }
+    if (r->close_codes_other)
+        json_object_set_new(closes, "other", json_integer((json_int_t)r->close_codes_other));
+
+    json_object_set_new(j, "scenario", json_string(r->scenario));
+    json_object_set_new(j, "url", json_string(r->url));
+    json_object_set_new(j, "interrupted", json_boolean(r->interrupted));
+    json_object_set_new(j, "params",
+                        json_pack("{s:i, s:i, s:f, s:i, s:f, s:f, s:f, s:s?}", "connections",
+                                  r->connections, "room_size", r->room_size, "rate", r->rate,
+                                  "size", r->size, "duration_s", r->duration_s, "warmup_s",
+                                  r->warmup_s, "ramp", r->ramp, "mode", r->mode));
+    json_object_set_new(
+        j, "connections",
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:o, s:I, s:I, s:I}", "started",
+                  (json_int_t)r->connects_started, "handshakes", (json_int_t)r->handshakes,
+                  "signed_in", (json_int_t)r->signed_in, "ready", (json_int_t)r->ready, "failed",
+                  (json_int_t)d->connect_failures, "handshakes_per_sec", d->handshakes_per_sec,
+                  "all_connected_s", d->all_connected_s, "all_signed_in_s", d->all_signed_in_s,
+                  "setup_s", d->setup_s, "failed_by", fails, "unexpected_closes",
+                  (json_int_t)r->unexpected_closes, "setup_incomplete",
+                  (json_int_t)r->setup_incomplete, "stuck_at_end", (json_int_t)r->stuck_at_end));
+    json_object_set_new(j, "window_s", json_real(d->window_s));
+    json_object_set_new(j, "messages",
+                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:f}", "sent",
+                                  (json_int_t)r->says_sent, "ok", (json_int_t)r->says_ok,
+                                  "rejected", (json_int_t)r->says_rejected, "unanswered",
+                                  (json_int_t)d->says_unanswered, "in_window",
+                                  (json_int_t)r->says_in_window, "per_sec", d->messages_per_sec));
+    json_object_set_new(j, "deliveries",
+                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "expected",
+                                  (json_int_t)r->deliveries_expected, "received",
+                                  (json_int_t)r->deliveries_received, "lost", (json_int_t)d->lost,
+                                  "in_window", (json_int_t)r->deliveries_in_window, "unmatched",
+                                  (json_int_t)r->unexpected_deliveries, "seq_gaps",
+                                  (json_int_t)r->seq_gaps, "per_sec", d->deliveries_per_sec));
+    json_object_set_new(
+        j, "churn",
+        json_pack("{s:I, s:f}", "cycles", (json_int_t)r->cycles, "per_sec", d->cycles_per_sec));
+    o = json_object();
+    json_object_set_new(o, "delivery", hist_json(&r->latency));
+    json_object_set_new(o, "fanout", hist_json(&r->fanout));
+    json_object_set_new(o, "connect", hist_json(&r->connect));
+    json_object_set_new(o, "signin", hist_json(&r->signin));
+    json_object_set_new(o, "churn_cycle", hist_json(&r->cycle));
+    json_object_set_new(o, "send_lag", hist_json(&r->send_lag));
+    json_object_set_new(j, "latency_ms", o);
+    json_object_set_new(
+        j, "errors",
+        json_pack("{s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I}", "total",
+                  (json_int_t)d->errors_total, "connect", (json_int_t)d->connect_failures,
+                  "by_code", codes, "unexpected_closes", (json_int_t)r->unexpected_closes, "lost",
+                  (json_int_t)d->lost, "unanswered", (json_int_t)d->says_unanswered, "seq_gaps",
+                  (json_int_t)r->seq_gaps, "bad_messages", (json_int_t)r->bad_messages, "unmatched",
+                  (json_int_t)r->unexpected_deliveries));
+    json_object_set_new(j, "close_codes", closes);
+    if (r->server_pid)
+        json_object_set_new(
+            j, "server",
+            json_pack("{s:i, s:f, s:{s:I, s:I, s:I, s:I}, s:f, s:{s:i, s:i, s:i}, "
+                      "s:{s:i, s:i, s:i}, s:b}",
+                      "pid", r->server_pid, "cpu_pct", d->srv_cpu_pct, "rss_kb", "baseline",
+                      (json_int_t)r->srv_rss_base_kb, "loaded", (json_int_t)r->srv_rss_loaded_kb,
+                      "peak", (json_int_t)r->srv_rss_peak_kb, "end", (json_int_t)r->srv_rss_end_kb,
+                      "rss_per_conn_kb", d->srv_rss_per_conn_kb, "fds", "baseline", r->srv_fds_base,
+                      "loaded", r->srv_fds_loaded, "end", r->srv_fds_end, "conns", "baseline",
+                      r->srv_conns_base, "loaded", r->srv_conns_loaded, "end", r->srv_conns_end,
+                      "returned_to_baseline", d->srv_returned));
+    json_object_set_new(j, "loadtest",
+                        json_pack("{s:f, s:f, s:f}", "cpu_pct", d->self_cpu_pct, "cpu_s",
+                                  (double)r->self_cpu_ns_total / 1e9, "wall_s",
+                                  (double)r->wall_ns_total / 1e9));
+    json_object_set_new(
+        j, "machine",
+        json_pack("{s:f, s:f}", "cpu_pct", d->machine_cpu_pct, "other_cpu_pct", d->other_cpu_pct));
+    o = json_object();
+    if (r->max_p99_ms >= 0)
+        json_object_set_new(o, "max_p99_ms", json_real(r->max_p99_ms));
+    if (r->max_errors >= 0)
+        json_object_set_new(o, "max_errors", json_integer((json_int_t)r->max_errors));
+    json_object_set_new(j, "thresholds", o);
+    json_object_set_new(j, "result",
+                        json_pack("{s:b, s:i, s:b, s:b, s:b}", "pass", !d->exit_code, "exit_code",
+                                  d->exit_code, "p99_breached", d->p99_breached, "errors_breached",
+                                  d->errors_breached, "baseline_breached", d->baseline_breached));
+    return j;
+}

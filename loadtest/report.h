@@ -1,0 +1,140 @@
+/*
+ * What one load-test run measured, the arithmetic that turns counters into the figures people
+ * read (rates, losses, error totals, memory per connection, CPU share, pass/fail), and the two
+ * ways of printing them: a human table and JSON. Pure functions over the struct: the tests
+ * fill a report by hand and check every derived figure.
+ */
+#ifndef PARLOR_LT_REPORT_H
+#define PARLOR_LT_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "hist.h"
+#include "proto.h"
+#include "wsc.h"
+
+#define REPORT_MAX_CLOSE_CODES 16
+
+struct close_count {
+    int code; /* -1: a code parlor.v1 does not have, answering our close */
+    uint64_t n;
+};
+
+struct report {
+    /* what was asked */
+    const char *scenario;
+    const char *url;
+    const char *mode; /* how sends are scheduled, in words */
+    int connections;  /* target */
+    int room_size;
+    double rate; /* messages/s per sender */
+    int size;    /* bytes of chat text */
+    double duration_s, warmup_s;
+    double ramp; /* connections started per second, 0 = as fast as possible */
+
+    /* connections */
+    uint64_t connects_started;
+    uint64_t handshakes;       /* 101 Switching Protocols received */
+    uint64_t signed_in;        /* hello answered ok */
+    uint64_t ready;            /* static clients that finished setup */
+    uint64_t setup_incomplete; /* static clients still not ready at the setup deadline */
+    int64_t first_connect_ns;  /* all times are CLOCK_MONOTONIC ns, 0 = never */
+    int64_t all_connected_ns;  /* the target's last 101 of the initial ramp */
+    uint64_t ramp_handshakes;  /* 101s of the initial ramp (static clients) */
+    int64_t ramp_last_ns;      /* time of the last of them */
+    int64_t all_signed_in_ns;  /* its last hello ok */
+    int64_t setup_done_ns;
+    uint64_t fail_by_end[WSC_END_COUNT]; /* connections that failed, by how */
+    uint64_t unexpected_closes;          /* open connections closed by the server or dropped */
+    uint64_t garbled_close_echoes;       /* our close 1000 answered with a code parlor.v1 lacks */
+    uint64_t stuck_at_end;               /* connections still handshaking or closing at the end */
+
+    /* messages */
+    uint64_t says_sent, says_ok, says_rejected;
+    uint64_t says_in_window; /* scheduled inside the measured window */
+    uint64_t deliveries_expected, deliveries_received;
+    uint64_t deliveries_in_window;  /* received inside the measured window */
+    uint64_t unexpected_deliveries; /* chat events we could not match to a message we sent */
+    uint64_t seq_gaps;              /* a member saw a room's seq jump or go back */
+    uint64_t bad_messages;          /* server messages we could not parse */
+    uint64_t errors_by_code[PROTO_E_COUNT + 1]; /* index PROTO_E_COUNT: a code we do not know */
+    uint64_t other_events;                      /* joined, left, whisper, ... */
+    uint64_t cycles;                            /* churn: connect..close rounds completed */
+    int64_t measure_start_ns, measure_end_ns;
+
+    struct hist latency;  /* per delivery: scheduled send -> received */
+    struct hist fanout;   /* per message: scheduled send -> its last delivery */
+    struct hist send_lag; /* actual send - scheduled send: the generator's own lateness */
+    struct hist connect;  /* connect() -> 101 */
+    struct hist signin;   /* connect() -> hello ok */
+    struct hist cycle;    /* churn: connect() -> own chat echoed */
+
+    struct close_count close_codes[REPORT_MAX_CLOSE_CODES];
+    int n_close_codes;
+    uint64_t close_codes_other;
+
+    /* the server, when --server-pid was given */
+    int server_pid; /* 0 = not watched */
+    uint64_t srv_rss_base_kb, srv_rss_loaded_kb, srv_rss_peak_kb, srv_rss_end_kb;
+    int srv_fds_base, srv_fds_loaded, srv_fds_end;
+    int srv_conns_base, srv_conns_loaded, srv_conns_end; /* -1 unknown */
+    uint64_t srv_cpu_ticks_window;                       /* utime+stime over the window */
+    uint64_t machine_busy_ticks_window; /* every process on the machine, over the window */
+    /* the same over the setup (connecting, signing in, joining), when the handshakes happen */
+    uint64_t machine_busy_ticks_setup, srv_cpu_ticks_setup;
+    int64_t self_cpu_ns_setup;
+    long ticks_per_sec;
+    bool check_baseline; /* --expect-baseline */
+
+    /* the load tester itself */
+    int64_t self_cpu_ns_window, self_cpu_ns_total, wall_ns_total;
+
+    /* thresholds; negative = not set */
+    double max_p99_ms;
+    int64_t max_errors;
+    bool interrupted;
+};
+
+/* Figures computed from a report. */
+struct derived {
+    double window_s;
+    uint64_t lost;
+    uint64_t says_unanswered;
+    uint64_t connect_failures;
+    uint64_t protocol_errors; /* error replies of every code */
+    uint64_t errors_total;
+    double deliveries_per_sec, messages_per_sec;
+    double handshakes_per_sec; /* initial ramp: handshakes / (last 101 - first connect) */
+    double all_connected_s, all_signed_in_s;
+    double setup_s; /* first connect -> every static client set up */
+    double cycles_per_sec;
+    double srv_cpu_pct, self_cpu_pct; /* % of one core over the window */
+    double machine_cpu_pct;           /* every process, % of one core (2 cores: up to 200) */
+    double other_cpu_pct;       /* machine - server - load tester: others competing for the cores */
+    double setup_other_cpu_pct; /* the same during the setup */
+    double srv_rss_per_conn_kb;
+    bool srv_returned; /* fds and connections back to baseline */
+    bool p99_breached, errors_breached, baseline_breached;
+    int exit_code; /* 0, or 1 when a threshold was breached */
+};
+
+void report_init(struct report *r);
+/* Counts one close code seen (-1 for an invalid echo of ours). */
+void report_close_code(struct report *r, int code);
+void report_derive(const struct report *r, struct derived *d);
+
+/* Arithmetic helpers (exposed for the tests). */
+double rate_per_sec(uint64_t count, int64_t ns);
+double cpu_pct(int64_t cpu_ns, int64_t wall_ns);
+double ticks_to_ns(uint64_t ticks, long ticks_per_sec);
+double rss_per_conn_kb(uint64_t base_kb, uint64_t loaded_kb, uint64_t conns);
+double ns_to_ms(uint64_t ns);
+
+void report_print(FILE *out, const struct report *r, const struct derived *d);
+json_t *report_json(const struct report *r, const struct derived *d);
+
+#endif

@@ -1,0 +1,315 @@
+/*
+ * Unit tests for loadtest/report.c: the arithmetic behind every derived figure (rates over the
+ * window, lost deliveries, unanswered messages, the error total and what it includes, CPU
+ * share, RSS per connection, handshake rate, the baseline check) and the exit code each
+ * threshold gives; then that the JSON carries the same figures and the table prints them.
+ * One thread, run by ctest.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "report.h"
+
+#define SEC 1000000000LL
+
+static struct report r;
+
+static void assert_close(double got, double want)
+{
+    double diff = got > want ? got - want : want - got;
+
+    if (diff > 1e-6 * (want < 0 ? -want : want) + 1e-9)
+        fail_msg("got %.9f, want %.9f", got, want);
+}
+
+/* A clean chat run: 10 s window, 50,000 messages to rooms of 50, everything delivered. */
+static void clean_run(void)
+{
+    report_init(&r);
+    r.scenario = "chat";
+    r.url = "ws://127.0.0.1:8080/ws";
+    r.connections = 5000;
+    r.measure_start_ns = 100 * SEC;
+    r.measure_end_ns = 110 * SEC;
+    r.says_sent = 55000;
+    r.says_in_window = 50000;
+    r.says_ok = 55000;
+    r.deliveries_expected = 2750000;
+    r.deliveries_received = 2750000;
+    r.deliveries_in_window = 2500000;
+    r.handshakes = r.signed_in = r.ready = 5000;
+    for (int i = 0; i < 1000; i++)
+        hist_record(&r.latency, (uint64_t)(i + 1) * 10000); /* 0.01 .. 10 ms */
+}
+
+static void test_helpers(void **state)
+{
+    assert_close(rate_per_sec(250000, SEC), 250000);
+    assert_close(rate_per_sec(5, SEC / 2), 10);
+    assert_close(rate_per_sec(5, 0), 0);
+    assert_close(cpu_pct(SEC / 4, SEC), 25);
+    assert_close(cpu_pct(3 * SEC, 2 * SEC), 150);
+    assert_close(cpu_pct(1, 0), 0);
+    assert_close(ticks_to_ns(250, 100), 2.5e9);
+    assert_close(rss_per_conn_kb(10000, 20000, 5000), 2.0);
+    assert_close(rss_per_conn_kb(20000, 19000, 1000), -1.0); /* shrinking is reported as such */
+    assert_close(rss_per_conn_kb(1, 2, 0), 0);
+    assert_close(ns_to_ms(1500000), 1.5);
+}
+
+static void test_clean_run(void **state)
+{
+    struct derived d;
+
+    clean_run();
+    report_derive(&r, &d);
+    assert_close(d.window_s, 10);
+    assert_close(d.deliveries_per_sec, 250000);
+    assert_close(d.messages_per_sec, 5000);
+    assert_int_equal(d.lost, 0);
+    assert_int_equal(d.says_unanswered, 0);
+    assert_int_equal(d.errors_total, 0);
+    assert_int_equal(d.exit_code, 0);
+    assert_true(d.srv_returned); /* not watched: nothing to fail */
+}
+
+static void test_losses_and_errors_add_up(void **state)
+{
+    struct derived d;
+
+    clean_run();
+    r.deliveries_received -= 7; /* 7 lost */
+    r.says_ok -= 5;             /* 3 rejected, 2 never answered */
+    r.says_rejected = 3;
+    r.errors_by_code[PROTO_E_RATE_LIMITED] = 3;
+    r.fail_by_end[WSC_END_CONNECT] = 2;
+    r.fail_by_end[WSC_END_ABORTED] = 1;
+    r.fail_by_end[WSC_END_CLOSED] = 99; /* a normal end is not a failure */
+    r.unexpected_closes = 4;
+    r.seq_gaps = 1;
+    r.bad_messages = 1;
+    r.unexpected_deliveries = 2;
+    r.setup_incomplete = 3;
+    r.stuck_at_end = 1;
+    report_derive(&r, &d);
+    assert_int_equal(d.lost, 7);
+    assert_int_equal(d.says_unanswered, 2);
+    assert_int_equal(d.connect_failures, 3);
+    assert_int_equal(d.protocol_errors, 3);
+    assert_int_equal(d.errors_total, 7 + 2 + 3 + 3 + 4 + 1 + 1 + 2 + 3 + 1);
+    assert_int_equal(d.exit_code, 0); /* no threshold given */
+
+    r.max_errors = 27;
+    report_derive(&r, &d);
+    assert_false(d.errors_breached);
+    r.max_errors = 26;
+    report_derive(&r, &d);
+    assert_true(d.errors_breached);
+    assert_int_equal(d.exit_code, 1);
+}
+
+static void test_more_received_than_expected_is_not_negative_loss(void **state)
+{
+    struct derived d;
+
+    clean_run();
+    r.deliveries_received = r.deliveries_expected + 10;
+    r.says_ok = r.says_sent + 1;
+    report_derive(&r, &d);
+    assert_int_equal(d.lost, 0);
+    assert_int_equal(d.says_unanswered, 0);
+}
+
+static void test_p99_threshold(void **state)
+{
+    struct derived d;
+
+    clean_run();
+    /* p99 of 0.01..10 ms in steps of 0.01 is 9.9 ms (within the histogram's 0.8%) */
+    r.max_p99_ms = 10;
+    report_derive(&r, &d);
+    assert_false(d.p99_breached);
+    r.max_p99_ms = 9.5;
+    report_derive(&r, &d);
+    assert_true(d.p99_breached);
+    assert_int_equal(d.exit_code, 1);
+    r.max_p99_ms = 0; /* 0 is a threshold, not "unset" */
+    report_derive(&r, &d);
+    assert_true(d.p99_breached);
+}
+
+static void test_server_figures(void **state)
+{
+    struct derived d;
+
+    clean_run();
+    r.server_pid = 1234;
+    r.ticks_per_sec = 100;
+    r.srv_cpu_ticks_window = 750; /* 7.5 s of CPU in a 10 s window */
+    r.srv_rss_base_kb = 8000;
+    r.srv_rss_loaded_kb = 18000;
+    r.srv_fds_base = 15;
+    r.srv_fds_end = 15;
+    r.srv_conns_base = 0;
+    r.srv_conns_end = 0;
+    r.self_cpu_ns_window = 4 * SEC;
+    r.machine_busy_ticks_window = 1400; /* 14 s of CPU over 2 cores in 10 s */
+    report_derive(&r, &d);
+    assert_close(d.machine_cpu_pct, 140);
+    assert_close(d.other_cpu_pct, 140 - 75 - 40); /* what neither server nor load test used */
+    assert_close(d.srv_cpu_pct, 75);
+    assert_close(d.setup_other_cpu_pct, 0); /* no setup samples: nothing said */
+    r.first_connect_ns = 90 * SEC;
+    r.setup_done_ns = 92 * SEC;       /* a 2 s setup */
+    r.machine_busy_ticks_setup = 300; /* 3 s of CPU on the machine */
+    r.srv_cpu_ticks_setup = 100;      /* 1 s by the server */
+    r.self_cpu_ns_setup = SEC / 2;    /* 0.5 s by the load tester */
+    report_derive(&r, &d);
+    assert_close(d.setup_other_cpu_pct, 75);  /* 1.5 s by others over 2 s */
+    assert_close(d.srv_rss_per_conn_kb, 2.0); /* 10000 KB over 5000 ready clients */
+    assert_close(d.self_cpu_pct, 40);
+    assert_true(d.srv_returned);
+
+    r.check_baseline = true;
+    report_derive(&r, &d);
+    assert_int_equal(d.exit_code, 0);
+    r.srv_fds_end = 16; /* one descriptor leaked */
+    report_derive(&r, &d);
+    assert_false(d.srv_returned);
+    assert_true(d.baseline_breached);
+    assert_int_equal(d.exit_code, 1);
+    r.srv_fds_end = 15;
+    r.srv_conns_end = 1; /* one connection still held */
+    report_derive(&r, &d);
+    assert_true(d.baseline_breached);
+    r.srv_conns_end = 0;
+    r.srv_fds_end = -1; /* unreadable at the end counts as not returned */
+    report_derive(&r, &d);
+    assert_true(d.baseline_breached);
+}
+
+static void test_handshake_rate(void **state)
+{
+    struct derived d;
+
+    clean_run();
+    r.first_connect_ns = 10 * SEC;
+    r.ramp_handshakes = 5000;
+    r.ramp_last_ns = 10 * SEC + SEC / 4; /* 5000 in 0.25 s */
+    r.all_connected_ns = r.ramp_last_ns;
+    r.all_signed_in_ns = 10 * SEC + SEC / 2;
+    report_derive(&r, &d);
+    assert_close(d.handshakes_per_sec, 20000);
+    assert_close(d.all_connected_s, 0.25);
+    assert_close(d.all_signed_in_s, 0.5);
+
+    r.all_connected_ns = 0; /* never all connected: no time to report */
+    report_derive(&r, &d);
+    assert_close(d.all_connected_s, 0);
+    assert_close(d.handshakes_per_sec, 20000);
+}
+
+static void test_close_codes(void **state)
+{
+    report_init(&r);
+    report_close_code(&r, 1000);
+    report_close_code(&r, 1000);
+    report_close_code(&r, 1008);
+    report_close_code(&r, -1);
+    assert_int_equal(r.n_close_codes, 3);
+    assert_int_equal(r.close_codes[0].code, 1000);
+    assert_int_equal(r.close_codes[0].n, 2);
+    assert_int_equal(r.close_codes[1].code, 1008);
+    for (int i = 0; i < 2 * REPORT_MAX_CLOSE_CODES; i++)
+        report_close_code(&r, 3000 + i);
+    assert_int_equal(r.n_close_codes, REPORT_MAX_CLOSE_CODES);
+    assert_int_equal(r.close_codes_other, 3 + REPORT_MAX_CLOSE_CODES);
+}
+
+static void test_json_matches(void **state)
+{
+    struct derived d;
+    json_t *j;
+
+    clean_run();
+    r.deliveries_received -= 3;
+    r.errors_by_code[PROTO_E_NOT_IN_ROOM] = 2;
+    r.fail_by_end[WSC_END_HTTP] = 1;
+    report_close_code(&r, 1000);
+    r.server_pid = 42;
+    r.srv_rss_base_kb = 1000;
+    r.srv_rss_loaded_kb = 6000;
+    r.srv_fds_base = r.srv_fds_end = 10;
+    r.srv_conns_base = r.srv_conns_end = 0;
+    r.max_errors = 0;
+    report_derive(&r, &d);
+    j = report_json(&r, &d);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "scenario")), "chat");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "deliveries"), "lost")),
+                     3);
+    assert_close(json_real_value(json_object_get(json_object_get(j, "deliveries"), "per_sec")),
+                 d.deliveries_per_sec);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "errors"), "total")), 6);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(json_object_get(j, "errors"), "by_code"), "not_in_room")),
+                     2);
+    assert_int_equal(
+        json_integer_value(json_object_get(
+            json_object_get(json_object_get(j, "connections"), "failed_by"), "http_status")),
+        1);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "close_codes"), "1000")),
+                     1);
+    assert_close(json_real_value(json_object_get(json_object_get(j, "server"), "rss_per_conn_kb")),
+                 1.0);
+    assert_close(json_real_value(json_object_get(
+                     json_object_get(json_object_get(j, "latency_ms"), "delivery"), "p99")),
+                 ns_to_ms(hist_quantile(&r.latency, 0.99)));
+    assert_false(json_is_true(json_object_get(json_object_get(j, "result"), "pass")));
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "result"), "exit_code")),
+                     1);
+    json_decref(j);
+}
+
+static void test_table_prints(void **state)
+{
+    struct derived d;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    assert_non_null(f);
+    clean_run();
+    r.errors_by_code[PROTO_E_RATE_LIMITED] = 4;
+    report_derive(&r, &d);
+    report_print(f, &r, &d);
+    fclose(f);
+    assert_non_null(strstr(buf, "2,750,000 expected, 2,750,000 received, 0 lost; 250000/s"));
+    assert_non_null(strstr(buf, "errors        4 = rate_limited 4"));
+    assert_non_null(strstr(buf, "result        ok"));
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_helpers),
+        cmocka_unit_test(test_clean_run),
+        cmocka_unit_test(test_losses_and_errors_add_up),
+        cmocka_unit_test(test_more_received_than_expected_is_not_negative_loss),
+        cmocka_unit_test(test_p99_threshold),
+        cmocka_unit_test(test_server_figures),
+        cmocka_unit_test(test_handshake_rate),
+        cmocka_unit_test(test_close_codes),
+        cmocka_unit_test(test_json_matches),
+        cmocka_unit_test(test_table_prints),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,415 @@
+/*
+ * libFuzzer target over the protocol decoder and the request dispatcher: a frame's bytes go
+ * in through chat_handle, the replies come out of the sessions' send queues, with a fake
+ * transport, fake loop timers, a fake clock and no sockets (the approach of
+ * tests/unit/test_chat.c). Each input builds a fresh server (no chatlog, no accounts, no pool;
+ * a small question bank so that quiz games run) and tears it down, so a leak of any input is
+ * caught.
+ *
+ * An input is a script of lines separated by '\n'. Each line is one text frame sent by the
+ * current client, except these directives:
+ *   #1, #2      make client 1 or 2 the sender of the following frames (1 at the start)
+ *   #close      the sender closes its connection (a close frame); its next frame comes from a
+ *               new connection
+ *   #drop       the sender's connection drops without a close frame: a signed-in session is
+ *               kept for a rejoin until its grace period ends (a timer)
+ *   #hold       the sender stops (or resumes) reading, so its send queue fills up
+ *   #wait N     N more milliseconds pass (the clock also moves 10 ms per frame); the timers
+ *               that fall due meanwhile (quiz deadlines and pauses) run in order
+ * A client connects (and is greeted) before its first frame. A frame over max_message, or one
+ * sent after the server asked to close the connection, ends the connection as ws.c would.
+ *
+ * FUZZ_DISPATCH_TRACE=1 in the environment prints the conversation to stderr (client 1 or 2,
+ * '>' for a frame, '<' for a message), e.g. to read what a crashing input does:
+ *   FUZZ_DISPATCH_TRACE=1 build/fuzz/fuzz_dispatch crash-<sha1>
+ *
+ * Besides the sanitizers, it checks what the protocol promises: every message sent is a JSON
+ * object with a string "type", and every frame of an open connection gets exactly one reply
+ * ("ok" or "error") unless the server closes that connection.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "chat.h"
+#include "config.h"
+#include "log.h"
+#include "msgbuf.h"
+#include "qbank.h"
+#include "sendq.h"
+#include "server.h"
+#include "session.h"
+
+#define CLIENTS       2
+#define TIMERS        1024 /* pending loop timers: quiz rooms and dropped sessions' grace */
+#define FRAME_STEP_MS 10   /* the clock's advance per frame */
+#define WAIT_MAX_MS   (86400LL * 1000) /* the longest #wait */
+#define START_MS      1795400000000LL
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* What the fake transport was asked to do for one connection. */
+struct fake_conn {
+    int want_writes;
+    int close_requests;
+};
+
+struct client {
+    struct session *s; /* NULL while not connected */
+    struct fake_conn conn;
+    bool held; /* not reading: its queue is not drained */
+};
+
+struct run {
+    struct server srv;
+    struct client clients[CLIENTS];
+    int cur; /* index of the sender */
+};
+
+/* A pending loop timer. */
+struct fake_timer {
+    lws_sorted_usec_list_t *sul;
+    void (*cb)(lws_sorted_usec_list_t *);
+    int64_t due_ms;
+};
+
+static struct config fuzz_cfg;
+static int64_t fake_now_ms;
+static struct fake_timer timers[TIMERS];
+static int ntimers;
+static bool trace;
+
+/* The question bank: five questions (so a game of more rounds is refused), one not ASCII. */
+static struct qbank fake_bank;
+static const char *const fake_questions_sql =
+    "CREATE TABLE questions (id INTEGER PRIMARY KEY, category TEXT, text TEXT, choices TEXT,"
+    "                        correct INTEGER);"
+    "INSERT INTO questions VALUES (1, 'c', 'q0?', '[\"a\",\"b\",\"c\",\"d\"]', 0),"
+    "  (2, 'c', 'q1?', '[\"a\",\"b\",\"c\",\"d\"]', 1),"
+    "  (3, 'c', 'q2?', '[\"a\",\"b\",\"c\",\"d\"]', 2),"
+    "  (4, 'c', 'q3?', '[\"a\",\"b\",\"c\",\"d\"]', 3),"
+    "  (5, '\u0447', '\u0432\u043e\u043f\u0440\u043e\u0441?',"
+    "   '[\"\u0434\u0430\",\"\u043d\u0435\u0442\",\"?\",\"!\"]', 1);";
+
+static void fake_want_write(void *transport, void *conn)
+{
+    ((struct fake_conn *)conn)->want_writes++;
+}
+
+static void fake_close(void *transport, void *conn)
+{
+    ((struct fake_conn *)conn)->close_requests++;
+}
+
+static int find_timer(const lws_sorted_usec_list_t *sul)
+{
+    for (int i = 0; i < ntimers; i++)
+        if (timers[i].sul == sul)
+            return i;
+    return -1;
+}
+
+static void fake_cancel(void *transport, lws_sorted_usec_list_t *sul)
+{
+    int i = find_timer(sul);
+
+    if (i >= 0)
+        timers[i] = timers[--ntimers];
+}
+
+/* As lws_sul_schedule: a timer that is pending is moved. */
+static void fake_schedule(void *transport, lws_sorted_usec_list_t *sul,
+                          void (*cb)(lws_sorted_usec_list_t *), int64_t us)
+{
+    int i = find_timer(sul);
+
+    if (i < 0) {
+        if (ntimers == TIMERS) {
+            fprintf(stderr, "fuzz_dispatch: more than %d timers pending\n", TIMERS);
+            abort();
+        }
+        i = ntimers++;
+    }
+    timers[i] = (struct fake_timer){.sul = sul, .cb = cb, .due_ms = fake_now_ms + us / 1000};
+}
+
+static const struct transport_ops fake_ops = {.want_write = fake_want_write,
+                                              .close = fake_close,
+                                              .schedule = fake_schedule,
+                                              .cancel = fake_cancel};
+
+/* Moves the clock to `to_ms`, running the timers that fall due on the way, earliest first, at
+ * their due time; a callback may schedule or cancel others. */
+static void advance_clock(int64_t to_ms)
+{
+    for (;;) {
+        int next = -1;
+        struct fake_timer t;
+
+        for (int i = 0; i < ntimers; i++)
+            if (timers[i].due_ms <= to_ms && (next < 0 || timers[i].due_ms < timers[next].due_ms))
+                next = i;
+        if (next < 0)
+            break;
+        t = timers[next];
+        timers[next] = timers[--ntimers];
+        if (t.due_ms > fake_now_ms)
+            fake_now_ms = t.due_ms;
+        t.cb(t.sul);
+    }
+    fake_now_ms = to_ms;
+}
+
+static int64_t fake_clock(void)
+{
+    return fake_now_ms;
+}
+
+/* Reports a broken promise of the protocol; libFuzzer saves the input. */
+static void fail(const char *what, struct msgbuf *m)
+{
+    fprintf(stderr, "fuzz_dispatch: %s", what);
+    if (m)
+        fprintf(stderr, ": %.*s", (int)(m->len > 2000 ? 2000 : m->len),
+                (const char *)msgbuf_payload(m));
+    fprintf(stderr, "\n");
+    abort();
+}
+
+/* True for a reply (ok or error); fails the run on a message that is not a JSON object with a
+ * string "type". */
+static bool is_reply(struct msgbuf *m)
+{
+    json_error_t jerr;
+    json_t *j = json_loadb((const char *)msgbuf_payload(m), m->len, 0, &jerr);
+    json_t *type = json_object_get(j, "type");
+    bool reply;
+
+    if (!json_is_object(j) || !json_is_string(type))
+        fail("a message that is not a JSON object with a string type", m);
+    reply = !strcmp(json_string_value(type), "ok") || !strcmp(json_string_value(type), "error");
+    json_decref(j);
+    return reply;
+}
+
+/* Replies waiting in a queue (there are some only while the client is held). */
+static int count_replies(const struct sendq *q)
+{
+    int n = 0;
+
+    for (size_t i = 0; i < q->count; i++)
+        n += is_reply(q->ring[(q->head + i) % q->cap]);
+    return n;
+}
+
+/* Reads what a client was sent, as a client that keeps up would. */
+static void drain(struct run *r, struct client *c)
+{
+    struct msgbuf *m;
+
+    if (!c->s || c->held)
+        return;
+    while ((m = sendq_peek(&c->s->sendq))) {
+        is_reply(m);
+        if (trace)
+            fprintf(stderr, "%d< %.*s\n", (int)(c - r->clients) + 1, (int)m->len,
+                    (const char *)msgbuf_payload(m));
+        sendq_pop(&c->s->sendq);
+    }
+}
+
+static void drain_all(struct run *r)
+{
+    for (int i = 0; i < CLIENTS; i++)
+        drain(r, &r->clients[i]);
+}
+
+/* The connection is gone: what ws.c does on LWS_CALLBACK_CLOSED, after a close frame
+ * (`dropped` false) or without one. */
+static void end_connection(struct run *r, struct client *c, bool dropped)
+{
+    if (!c->s)
+        return;
+    if (dropped && chat_session_dropped(&r->srv, c->s)) {
+        if (trace)
+            fprintf(stderr, "%d  dropped, kept for a rejoin\n", (int)(c - r->clients) + 1);
+        c->s = NULL; /* the server owns it now */
+        c->held = false;
+        return;
+    }
+    if (trace)
+        fprintf(stderr, "%d  disconnected%s\n", (int)(c - r->clients) + 1,
+                c->s->closing ? " (closed by the server)" : "");
+    chat_session_closed(&r->srv, c->s);
+    session_free(c->s);
+    c->s = NULL;
+    c->held = false;
+}
+
+static void disconnect(struct run *r, struct client *c)
+{
+    end_connection(r, c, false);
+}
+
+static bool connect_client(struct run *r, struct client *c)
+{
+    memset(&c->conn, 0, sizeof(c->conn));
+    c->held = false;
+    c->s = session_new(&r->srv, &c->conn);
+    if (!c->s)
+        return false;
+    chat_session_opened(&r->srv, c->s);
+    drain(r, c);
+    return true;
+}
+
+static void send_frame(struct run *r, const char *buf, size_t len)
+{
+    struct client *c = &r->clients[r->cur];
+    char *copy;
+    int before;
+
+    /* the transport stops reading a connection it was asked to close, then drops it */
+    if (c->s && c->s->closing)
+        disconnect(r, c);
+    if (!c->s && !connect_client(r, c))
+        return;
+    advance_clock(fake_now_ms + FRAME_STEP_MS);
+    if (len > (size_t)r->srv.cfg.max_message) {
+        /* ws.c closes with 1009 by itself: to the chat service the connection just ends */
+        end_connection(r, c, true);
+        return;
+    }
+    /* a copy of exactly the frame's size, so that ASan sees any read past its end */
+    copy = malloc(len ? len : 1);
+    if (!copy)
+        abort();
+    memcpy(copy, buf, len);
+    if (trace)
+        fprintf(stderr, "%d> %.*s\n", r->cur + 1, (int)(len > 300 ? 300 : len), buf);
+    before = count_replies(&c->s->sendq);
+    chat_handle(&r->srv, c->s, copy, len);
+    free(copy);
+    if (!c->s->closing && count_replies(&c->s->sendq) != before + 1)
+        fail("a frame did not get exactly one reply", NULL);
+}
+
+/* Carries out a directive line; false when the line is a frame. */
+static bool directive(struct run *r, const char *line, size_t len)
+{
+    struct client *c = &r->clients[r->cur];
+    char num[16];
+
+    if (len == 2 && line[0] == '#' && (line[1] == '1' || line[1] == '2')) {
+        r->cur = line[1] - '1';
+    } else if (len == 6 && !memcmp(line, "#close", 6)) {
+        disconnect(r, c);
+    } else if (len == 5 && !memcmp(line, "#drop", 5)) {
+        end_connection(r, c, true);
+    } else if (len == 5 && !memcmp(line, "#hold", 5)) {
+        if (c->s)
+            c->held = !c->held;
+    } else if (len > 6 && len < 6 + sizeof(num) && !memcmp(line, "#wait ", 6)) {
+        long long ms;
+        char *end;
+
+        memcpy(num, line + 6, len - 6);
+        num[len - 6] = '\0';
+        ms = strtoll(num, &end, 10);
+        if (*end || ms < 0 || ms > WAIT_MAX_MS)
+            return false;
+        advance_clock(fake_now_ms + ms);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    /* Production limits for everything the decoder checks; smaller counts so that the
+     * fuzzer reaches each limit within a few hundred frames. */
+    char *args[] = {"fuzz_dispatch",
+                    "--max-rooms",
+                    "6",
+                    "--rooms-per-session",
+                    "4",
+                    "--history",
+                    "8",
+                    "--room-max-limit",
+                    "8",
+                    "--room-max-default",
+                    "2",
+                    "--rate-close-after",
+                    "2",
+                    "--sendq-max-messages",
+                    "24",
+                    "--sendq-max-bytes",
+                    "4096",
+                    "--quiz-max-rounds",
+                    "8",
+                    "--quiz-max-seconds",
+                    "30",
+                    NULL};
+    char err[256];
+    sqlite3 *db;
+
+    if (config_parse(&fuzz_cfg, (int)(sizeof(args) / sizeof(args[0])) - 1, args, err,
+                     sizeof(err)) != CONFIG_OK) {
+        fprintf(stderr, "fuzz_dispatch: %s\n", err);
+        abort();
+    }
+    /* the bank is loaded the way the server loads it: from a questions table */
+    if (sqlite3_open(":memory:", &db) != SQLITE_OK ||
+        sqlite3_exec(db, fake_questions_sql, NULL, NULL, NULL) != SQLITE_OK ||
+        qbank_load(&fake_bank, db, err, sizeof(err))) {
+        fprintf(stderr, "fuzz_dispatch: cannot build the question bank: %s\n", sqlite3_errmsg(db));
+        abort();
+    }
+    sqlite3_close(db);
+    log_set_level(LOG_ERROR);
+    trace = getenv("FUZZ_DISPATCH_TRACE") != NULL;
+    json_object_seed(1); /* the same key order in every run, for reproducible inputs */
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct run r;
+    const char *p = (const char *)data, *end = p + size;
+
+    memset(&r, 0, sizeof(r));
+    ntimers = 0;
+    if (server_init(&r.srv, &fuzz_cfg, &fake_ops, NULL))
+        abort();
+    fake_now_ms = START_MS;
+    r.srv.wall_ms = fake_clock;
+    r.srv.mono_ms = fake_clock;
+    r.srv.bank = &fake_bank;
+    r.srv.rng = 1; /* the same questions in every run of an input */
+
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+        if (!directive(&r, p, len))
+            send_frame(&r, p, len);
+        drain_all(&r);
+        p += len + 1;
+    }
+
+    for (int i = 0; i < CLIENTS; i++)
+        disconnect(&r, &r.clients[i]);
+    chat_end_detached(&r.srv);
+    chat_stop_games(&r.srv);
+    if (ntimers)
+        fail("a timer is still pending after the server stopped", NULL);
+    server_destroy(&r.srv);
+    return 0;
+}
