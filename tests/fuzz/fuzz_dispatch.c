@@ -15,7 +15,7 @@
  *               kept for a rejoin until its grace period ends (a timer)
  *   #hold       the sender stops (or resumes) reading, so its send queue fills up
  *   #wait N     N more milliseconds pass (the clock also moves 10 ms per frame); the timers
- *               that fall due meanwhile (quiz deadlines and pauses) run in order
+ *               that fall due meanwhile (quiz deadlines and pauses, rejoin grace) run in order
  * A client connects (and is greeted) before its first frame. A frame over max_message, or one
  * sent after the server asked to close the connection, ends the connection as ws.c would.
  *
@@ -333,8 +333,8 @@ static bool directive(struct run *r, const char *line, size_t len)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    /* Production limits for everything the decoder checks; smaller counts so that the
-     * fuzzer reaches each limit within a few hundred frames. */
+    /* Production limits on names and texts; smaller counts (rooms, history, queues, rounds)
+     * so that the fuzzer reaches each limit within a few hundred frames. */
     char *args[] = {"fuzz_dispatch",
                     "--max-rooms",
                     "6",
