@@ -183,6 +183,15 @@ static int close_with(struct lws *wsi, enum lws_close_status code, const char *r
     return -1;
 }
 
+/* The server ends a session for what the client sent: it leaves at once (not kept for a
+ * rejoin, as a dropped connection would be). */
+static int close_session(struct lws *wsi, struct session *s, enum lws_close_status code,
+                         const char *reason)
+{
+    s->closing = true;
+    return close_with(wsi, code, reason);
+}
+
 /* A whole message: players' to the chat service, operators' to the admin protocol. */
 static void dispatch(struct server *srv, struct session *s, const char *buf, size_t len)
 {
@@ -200,9 +209,10 @@ static int receive(struct ws *t, struct lws *wsi, struct session *s, const char 
 
     lws_validity_confirmed(wsi); /* application traffic proves the peer alive */
     if (lws_frame_is_binary(wsi))
-        return close_with(wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, "binary frames not accepted");
+        return close_session(wsi, s, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
+                             "binary frames not accepted");
     if (s->rx_len + len > max)
-        return close_with(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big");
+        return close_session(wsi, s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big");
 
     if (final && !s->rx_len) { /* the common case: a whole message in one piece */
         dispatch(t->srv, s, in, len);

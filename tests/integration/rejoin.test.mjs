@@ -98,6 +98,15 @@ describe('rejoin after a dropped connection', () => {
     await stopAndCheck(s2);
   });
 
+  it('a connection the server closes for a protocol violation leaves at once', async () => {
+    const a = await signIn(server.url, 'oversize');
+    a.sendRaw('x'.repeat(9000));
+    assert.equal((await a.closed).code, 1009);
+    const b = await fresh(server.url);
+    await b.ok('hello', { name: 'oversize' }); // not held for a rejoin
+    await b.close();
+  });
+
   it('resume while the old connection is still there is refused', async () => {
     const a = await fresh(server.url);
     const { token } = await a.ok('hello', { name: 'twice' });
