@@ -165,10 +165,8 @@ struct lt {
     struct report r;
     struct proc_sample srv_window_start;
     int64_t self_cpu_window_start;
-    uint64_t machine_busy_window_start;
-    struct proc_sample srv_setup_start; /* the same three at the start of the setup */
-    int64_t self_cpu_setup_start;
-    uint64_t machine_busy_setup_start;
+    uint64_t others_window_start; /* proc_others_ticks() when the window began */
+    uint64_t others_setup_start;  /* and when the setup began */
     char text_pad[MAX_TEXT + 1];
 };
 
@@ -807,25 +805,22 @@ static void sample_server(struct lt *lt, struct proc_sample *s)
         lt->r.srv_rss_peak_kb = s->rss_kb;
 }
 
+/* Ticks between two samples of proc_others_ticks() (a process that vanished unaccounted can
+ * make the sum go down: count nothing rather than wrap). */
+static uint64_t since(uint64_t now, uint64_t then)
+{
+    return now >= then ? now - then : 0;
+}
+
 static void begin_run(struct lt *lt, int64_t now)
 {
     double period;
 
     lt->phase = G_RUN;
     lt->r.setup_done_ns = now;
-    {
-        /* who else used the cores while we connected (the handshake figures come from here) */
-        struct proc_sample srv = {0};
-        uint64_t busy = proc_machine_busy_ticks();
-        if (lt->o.server_pid)
-            sample_server(lt, &srv);
-        if (busy && lt->machine_busy_setup_start && busy >= lt->machine_busy_setup_start) {
-            lt->r.machine_busy_ticks_setup = busy - lt->machine_busy_setup_start;
-            lt->r.self_cpu_ns_setup = self_cpu_ns() - lt->self_cpu_setup_start;
-            if (srv.ok && lt->srv_setup_start.ok)
-                lt->r.srv_cpu_ticks_setup = srv.cpu_ticks - lt->srv_setup_start.cpu_ticks;
-        }
-    }
+    /* who else used the cores while we connected (the handshake figures come from here) */
+    lt->r.others_ticks_setup =
+        since(proc_others_ticks(lt->o.server_pid, 0), lt->others_setup_start);
     lt->t_run = now;
     lt->r.measure_start_ns = now + (int64_t)(lt->o.warmup * NS_PER_SEC);
     lt->r.measure_end_ns = lt->r.measure_start_ns + (int64_t)(lt->o.duration * NS_PER_SEC);
@@ -871,17 +866,16 @@ static void take_window_start(struct lt *lt)
     lt->window_started = true;
     sample_server(lt, &lt->srv_window_start);
     lt->self_cpu_window_start = self_cpu_ns();
-    lt->machine_busy_window_start = proc_machine_busy_ticks();
+    lt->others_window_start = proc_others_ticks(lt->o.server_pid, 0);
 }
 
 static void take_window_end(struct lt *lt)
 {
     struct proc_sample s;
-    uint64_t busy = proc_machine_busy_ticks();
 
     lt->r.self_cpu_ns_window = self_cpu_ns() - lt->self_cpu_window_start;
-    if (busy && lt->machine_busy_window_start && busy >= lt->machine_busy_window_start)
-        lt->r.machine_busy_ticks_window = busy - lt->machine_busy_window_start;
+    lt->r.others_ticks_window =
+        since(proc_others_ticks(lt->o.server_pid, 0), lt->others_window_start);
     if (!lt->o.server_pid)
         return;
     sample_server(lt, &s);
@@ -1155,10 +1149,7 @@ static void run(struct lt *lt)
     int64_t now = mono_ns();
 
     lt->t_begin = now;
-    if (lt->o.server_pid)
-        sample_server(lt, &lt->srv_setup_start);
-    lt->self_cpu_setup_start = self_cpu_ns();
-    lt->machine_busy_setup_start = proc_machine_busy_ticks();
+    lt->others_setup_start = proc_others_ticks(lt->o.server_pid, 0);
     lt->next_tick = now + TICK_NS;
     lt->next_sample = now + NS_PER_SEC;
     lt->setup_deadline = now + (int64_t)(lt->o.setup_timeout * NS_PER_SEC);

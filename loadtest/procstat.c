@@ -39,28 +39,48 @@ bool proc_parse_stat(const char *text, uint64_t *utime, uint64_t *stime)
     return true;
 }
 
-bool proc_parse_machine_stat(const char *text, uint64_t *busy)
+bool proc_parse_stat_all(const char *text, int *ppid, uint64_t *ticks)
 {
-    unsigned long long v[8] = {0};
+    const char *p = strrchr(text, ')');
+    unsigned long long u, s, cu, cs;
 
-    if (sscanf(text, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-               &v[4], &v[5], &v[6], &v[7]) < 4)
+    if (!p)
         return false;
-    /* user nice system idle iowait irq softirq steal: idle (3) and iowait (4) are not busy */
-    *busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+    /* 3 state, 4 ppid, 5..13 skipped, 14 utime, 15 stime, 16 cutime, 17 cstime */
+    if (sscanf(p + 1, " %*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu", ppid, &u,
+               &s, &cu, &cs) != 5)
+        return false;
+    *ticks = u + s + cu + cs;
     return true;
 }
 
 static int read_file(const char *path, char *buf, size_t cap);
 
-uint64_t proc_machine_busy_ticks(void)
+uint64_t proc_others_ticks(pid_t skip1, pid_t skip2)
 {
-    char buf[512];
-    uint64_t busy = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    uint64_t sum = 0;
+    pid_t self = getpid();
 
-    if (read_file("/proc/stat", buf, sizeof(buf)) < 0 || !proc_parse_machine_stat(buf, &busy))
+    if (!d)
         return 0;
-    return busy;
+    while ((e = readdir(d))) {
+        char path[300], buf[1024];
+        int ppid;
+        uint64_t t;
+        pid_t pid = (pid_t)atoi(e->d_name);
+        if (pid <= 2 || pid == self || pid == skip1 || pid == skip2)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+        if (read_file(path, buf, sizeof(buf)) < 0 || !proc_parse_stat_all(buf, &ppid, &t))
+            continue;
+        if (ppid == 2) /* a kernel thread */
+            continue;
+        sum += t;
+    }
+    closedir(d);
+    return sum;
 }
 
 static int read_file(const char *path, char *buf, size_t cap)

@@ -24,11 +24,14 @@ int proc_sample(pid_t pid, struct proc_sample *out);
 int proc_tcp_conns(pid_t pid, int port);
 /* Parses the contents of /proc/<pid>/stat; false when malformed. Exposed for the tests. */
 bool proc_parse_stat(const char *text, uint64_t *utime, uint64_t *stime);
-/* Busy clock ticks of the whole machine so far, summed over every CPU (user, nice, system,
- * irq, softirq, steal: everything but idle and iowait), from /proc/stat; 0 when unreadable. */
-uint64_t proc_machine_busy_ticks(void);
-/* Parses the first line of /proc/stat; false when malformed. Exposed for the tests. */
-bool proc_parse_machine_stat(const char *text, uint64_t *busy);
+/* CPU clock ticks used so far by every user-space process on the machine except `skip1` and
+ * `skip2` (0: none): utime + stime + the cutime + cstime of children they reaped, from
+ * /proc/<pid>/stat. Kernel threads are left out. Used to tell whether something else competed
+ * for the cores during a measurement: the difference of two calls. */
+uint64_t proc_others_ticks(pid_t skip1, pid_t skip2);
+/* Parses /proc/<pid>/stat for proc_others_ticks: parent pid and utime+stime+cutime+cstime;
+ * false when malformed. Exposed for the tests. */
+bool proc_parse_stat_all(const char *text, int *ppid, uint64_t *ticks);
 /* Clock ticks per second (sysconf(_SC_CLK_TCK)). */
 long proc_ticks_per_sec(void);
 

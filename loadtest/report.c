@@ -24,6 +24,7 @@ void report_init(struct report *r)
     r->max_p99_ms = -1;
     r->max_errors = -1;
     r->ticks_per_sec = 100;
+    r->others_ticks_window = r->others_ticks_setup = UINT64_MAX;
 }
 
 void report_close_code(struct report *r, int code)
@@ -101,21 +102,15 @@ void report_derive(const struct report *r, struct derived *d)
     if (r->first_connect_ns && r->all_signed_in_ns > r->first_connect_ns)
         d->all_signed_in_s = (double)(r->all_signed_in_ns - r->first_connect_ns) / 1e9;
     d->self_cpu_pct = cpu_pct(r->self_cpu_ns_window, window);
-    if (r->machine_busy_ticks_setup && r->setup_done_ns > r->first_connect_ns &&
-        r->first_connect_ns) {
-        /* the setup samples start just before the first connect */
-        int64_t setup = r->setup_done_ns - r->first_connect_ns;
+    d->other_cpu_pct = d->setup_other_cpu_pct = -1;
+    if (r->others_ticks_window != UINT64_MAX)
+        d->other_cpu_pct =
+            cpu_pct((int64_t)ticks_to_ns(r->others_ticks_window, r->ticks_per_sec), window);
+    if (r->others_ticks_setup != UINT64_MAX && r->first_connect_ns &&
+        r->setup_done_ns > r->first_connect_ns)
         d->setup_other_cpu_pct =
-            cpu_pct((int64_t)ticks_to_ns(r->machine_busy_ticks_setup, r->ticks_per_sec) -
-                        (int64_t)ticks_to_ns(r->srv_cpu_ticks_setup, r->ticks_per_sec) -
-                        r->self_cpu_ns_setup,
-                    setup);
-    }
-    if (r->machine_busy_ticks_window) {
-        d->machine_cpu_pct =
-            cpu_pct((int64_t)ticks_to_ns(r->machine_busy_ticks_window, r->ticks_per_sec), window);
-        d->other_cpu_pct = d->machine_cpu_pct - d->self_cpu_pct;
-    }
+            cpu_pct((int64_t)ticks_to_ns(r->others_ticks_setup, r->ticks_per_sec),
+                    r->setup_done_ns - r->first_connect_ns);
 
     d->srv_returned = true;
     if (r->server_pid) {
@@ -123,8 +118,6 @@ void report_derive(const struct report *r, struct derived *d)
             cpu_pct((int64_t)ticks_to_ns(r->srv_cpu_ticks_window, r->ticks_per_sec), window);
         d->srv_rss_per_conn_kb = rss_per_conn_kb(r->srv_rss_base_kb, r->srv_rss_loaded_kb,
                                                  r->ready ? r->ready : (uint64_t)r->connections);
-        if (r->machine_busy_ticks_window)
-            d->other_cpu_pct -= d->srv_cpu_pct;
         d->srv_returned = r->srv_fds_end >= 0 && r->srv_fds_end <= r->srv_fds_base &&
                           (r->srv_conns_base < 0 || r->srv_conns_end <= r->srv_conns_base);
     }
@@ -275,16 +268,14 @@ void report_print(FILE *out, const struct report *r, const struct derived *d)
     }
     fprintf(out, "  loadtest      CPU %.0f%% of a core over the window (%.2f s CPU in %.2f s)\n",
             d->self_cpu_pct, (double)r->self_cpu_ns_total / 1e9, (double)r->wall_ns_total / 1e9);
-    if (r->machine_busy_ticks_window)
-        fprintf(out,
-                "  machine       CPU %.0f%% of a core over the window, of which %.0f%% by other "
-                "processes%s\n",
-                d->machine_cpu_pct, d->other_cpu_pct > 0 ? d->other_cpu_pct : 0.0,
+    if (d->other_cpu_pct >= 0)
+        fprintf(out, "  other load    other processes used %.0f%% of a core during the window%s\n",
+                d->other_cpu_pct,
                 d->other_cpu_pct > 20 ? " (the figures above shared the cores)" : "");
-    if (r->machine_busy_ticks_setup && d->setup_other_cpu_pct > 20)
+    if (d->setup_other_cpu_pct > 20)
         fprintf(out,
-                "  machine       during the setup other processes used %.0f%% of a core (the "
-                "handshake figures shared the cores)\n",
+                "  other load    and %.0f%% during the setup (the handshake figures shared the "
+                "cores)\n",
                 d->setup_other_cpu_pct);
     fprintf(out, "  result        %s", d->exit_code ? "FAIL" : "ok");
     if (d->p99_breached)
@@ -398,9 +389,9 @@ json_t *report_json(const struct report *r, const struct derived *d)
                         json_pack("{s:f, s:f, s:f}", "cpu_pct", d->self_cpu_pct, "cpu_s",
                                   (double)r->self_cpu_ns_total / 1e9, "wall_s",
                                   (double)r->wall_ns_total / 1e9));
-    json_object_set_new(
-        j, "machine",
-        json_pack("{s:f, s:f}", "cpu_pct", d->machine_cpu_pct, "other_cpu_pct", d->other_cpu_pct));
+    json_object_set_new(j, "machine",
+                        json_pack("{s:f, s:f}", "other_cpu_pct", d->other_cpu_pct,
+                                  "setup_other_cpu_pct", d->setup_other_cpu_pct));
     o = json_object();
     if (r->max_p99_ms >= 0)
         json_object_set_new(o, "max_p99_ms", json_real(r->max_p99_ms));

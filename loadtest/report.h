@@ -83,10 +83,9 @@ struct report {
     int srv_fds_base, srv_fds_loaded, srv_fds_end;
     int srv_conns_base, srv_conns_loaded, srv_conns_end; /* -1 unknown */
     uint64_t srv_cpu_ticks_window;                       /* utime+stime over the window */
-    uint64_t machine_busy_ticks_window; /* every process on the machine, over the window */
-    /* the same over the setup (connecting, signing in, joining), when the handshakes happen */
-    uint64_t machine_busy_ticks_setup, srv_cpu_ticks_setup;
-    int64_t self_cpu_ns_setup;
+    /* CPU ticks of every other process on the machine, over the window and over the setup
+     * (connecting, signing in, joining: when the handshakes happen); UINT64_MAX = unknown */
+    uint64_t others_ticks_window, others_ticks_setup;
     long ticks_per_sec;
     bool check_baseline; /* --expect-baseline */
 
@@ -113,9 +112,8 @@ struct derived {
     double setup_s; /* first connect -> every static client set up */
     double cycles_per_sec;
     double srv_cpu_pct, self_cpu_pct; /* % of one core over the window */
-    double machine_cpu_pct;           /* every process, % of one core (2 cores: up to 200) */
-    double other_cpu_pct;       /* machine - server - load tester: others competing for the cores */
-    double setup_other_cpu_pct; /* the same during the setup */
+    double other_cpu_pct;             /* other processes, competing for the cores; -1 unknown */
+    double setup_other_cpu_pct;       /* the same during the setup; -1 unknown */
     double srv_rss_per_conn_kb;
     bool srv_returned; /* fds and connections back to baseline */
     bool p99_breached, errors_breached, baseline_breached;

@@ -160,19 +160,16 @@ static void test_server_figures(void **state)
     r.srv_conns_base = 0;
     r.srv_conns_end = 0;
     r.self_cpu_ns_window = 4 * SEC;
-    r.machine_busy_ticks_window = 1400; /* 14 s of CPU over 2 cores in 10 s */
+    r.others_ticks_window = 250; /* 2.5 s of other processes' CPU in the 10 s window */
     report_derive(&r, &d);
-    assert_close(d.machine_cpu_pct, 140);
-    assert_close(d.other_cpu_pct, 140 - 75 - 40); /* what neither server nor load test used */
+    assert_close(d.other_cpu_pct, 25);
     assert_close(d.srv_cpu_pct, 75);
-    assert_close(d.setup_other_cpu_pct, 0); /* no setup samples: nothing said */
+    assert_close(d.setup_other_cpu_pct, -1); /* no setup sample: unknown */
     r.first_connect_ns = 90 * SEC;
-    r.setup_done_ns = 92 * SEC;       /* a 2 s setup */
-    r.machine_busy_ticks_setup = 300; /* 3 s of CPU on the machine */
-    r.srv_cpu_ticks_setup = 100;      /* 1 s by the server */
-    r.self_cpu_ns_setup = SEC / 2;    /* 0.5 s by the load tester */
+    r.setup_done_ns = 92 * SEC; /* a 2 s setup */
+    r.others_ticks_setup = 150; /* 1.5 s of other processes' CPU */
     report_derive(&r, &d);
-    assert_close(d.setup_other_cpu_pct, 75);  /* 1.5 s by others over 2 s */
+    assert_close(d.setup_other_cpu_pct, 75);
     assert_close(d.srv_rss_per_conn_kb, 2.0); /* 10000 KB over 5000 ready clients */
     assert_close(d.self_cpu_pct, 40);
     assert_true(d.srv_returned);

@@ -177,16 +177,17 @@ static void test_proc_stat(void **state)
     assert_false(proc_parse_stat("1 (x) S 1 2", &u, &s));
 }
 
-static void test_machine_stat(void **state)
+static void test_stat_all(void **state)
 {
-    uint64_t busy = 0;
+    int ppid = 0;
+    uint64_t t = 0;
+    const char *stat = "1234 (node (x)) S 77 1234 1234 0 -1 4194560 1000 0 0 0 "
+                       "2500 375 40 5 20 0 5 0 100 1000000 2000";
 
-    /* user nice system idle iowait irq softirq steal guest guest_nice */
-    assert_true(proc_parse_machine_stat("cpu  100 5 50 9000 70 3 20 2 0 0\ncpu0 1 2 3 4\n", &busy));
-    assert_int_equal(busy, 100 + 5 + 50 + 3 + 20 + 2);
-    assert_true(proc_parse_machine_stat("cpu 1 2 3 4\n", &busy)); /* old kernels: 4 fields */
-    assert_int_equal(busy, 6);
-    assert_false(proc_parse_machine_stat("intr 1 2 3", &busy));
+    assert_true(proc_parse_stat_all(stat, &ppid, &t));
+    assert_int_equal(ppid, 77);
+    assert_int_equal(t, 2500 + 375 + 40 + 5);
+    assert_false(proc_parse_stat_all("1 (x) S 1 2 3", &ppid, &t));
 }
 
 int main(void)
@@ -200,7 +201,7 @@ int main(void)
         cmocka_unit_test(test_accept_key),
         cmocka_unit_test(test_frames),
         cmocka_unit_test(test_proc_stat),
-        cmocka_unit_test(test_machine_stat),
+        cmocka_unit_test(test_stat_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
