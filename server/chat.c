@@ -13,8 +13,9 @@
 #include "server.h"
 #include "session.h"
 
-#define RATE_RUN_GAP_MS       1000 /* a second without refusals ends a run of them */
-#define HISTORY_DEFAULT_LIMIT 50   /* messages a history request gets without a limit */
+#define RATE_RUN_GAP_MS       1000    /* a second without refusals ends a run of them */
+#define HISTORY_DEFAULT_LIMIT 50      /* messages a history request gets without a limit */
+#define PRESENCE_INTERVAL_US  1000000 /* a big room's `presence` comes a second after a change */
 
 /* Sends an error reply for `req`'s id (or null). */
 static void reply_error(struct session *s, const struct proto_req *req, enum proto_err code,
@@ -57,9 +58,57 @@ static void broadcast(struct room *r, json_t *event, struct session *skip)
 
 static json_t *room_obj(const struct room *r);
 
-/* Frees a room and its game (cancelling the game's timers). */
+/* The names of the first `limit` members, in order of joining. */
+static json_t *member_names(const struct room *r, int limit)
+{
+    json_t *names = json_array();
+
+    for (int i = 0; i < r->nmembers && i < limit; i++)
+        json_array_append_new(names, json_string(r->members[i]->name));
+    return names;
+}
+
+static void presence_tick(lws_sorted_usec_list_t *sul)
+{
+    struct room *r = lws_container_of(sul, struct room, presence_sul);
+    json_t *ev =
+        json_pack("{s:s, s:s, s:i}", "type", "presence", "room", r->id, "members", r->nmembers);
+
+    r->presence_dirty = false;
+    /* back at or below the threshold: the full list, so clients can follow joined/left again */
+    if (r->nmembers <= r->srv->cfg.presence_max)
+        json_object_set_new(ev, "names", member_names(r, r->nmembers));
+    broadcast(r, ev, NULL);
+    json_decref(ev);
+}
+
+/* Tells the members of `r` that `who` joined or left (`type`); `before` is the member count
+ * before the change. Announcing every arrival to every member costs n events a change and n²
+ * to fill a room, so above presence_max the changes of a second are summed up in one
+ * `presence` event instead. */
+static void announce_member(struct server *srv, struct room *r, const char *type,
+                            struct session *who, int before)
+{
+    int max = srv->cfg.presence_max;
+
+    if (before <= max && r->nmembers <= max) {
+        json_t *ev = proto_ev_member(type, r->id, who->name);
+        broadcast(r, ev, who);
+        json_decref(ev);
+        return;
+    }
+    if (r->presence_dirty || srv->stopping)
+        return;
+    r->presence_dirty = true;
+    r->srv = srv;
+    srv->ops->schedule(srv->transport, &r->presence_sul, presence_tick, PRESENCE_INTERVAL_US);
+}
+
+/* Frees a room and its game (cancelling the game's and the presence timers). */
 static void destroy_room(struct server *srv, struct room *r)
 {
+    if (r->presence_dirty)
+        srv->ops->cancel(srv->transport, &r->presence_sul);
     game_free(r->quiz);
     r->quiz = NULL;
     room_destroy(&srv->rooms, r);
@@ -73,9 +122,7 @@ static void leave_room(struct server *srv, struct session *s, struct room *r)
     room_remove_member(r, s);
     session_remove_room(s, r);
     if (r->nmembers) {
-        json_t *ev = proto_ev_member("left", r->id, s->name);
-        broadcast(r, ev, NULL);
-        json_decref(ev);
+        announce_member(srv, r, "left", s, r->nmembers + 1);
         if (r->quiz)
             game_member_left(r->quiz, s, was_host);
     } else if (!r->permanent) {
@@ -198,16 +245,17 @@ static void handle_rooms(struct server *srv, struct session *s, const struct pro
 /* Replies to a successful join/create: the room, and for join its members and history. */
 static void reply_joined(struct session *s, const struct proto_req *req, struct room *r, bool full)
 {
-    json_t *ok = proto_ok(req), *members;
+    json_t *ok = proto_ok(req);
 
     json_object_set_new(ok, "room", room_obj(r));
     if (full && r->quiz && r->quiz->quiz.phase != QUIZ_IDLE)
         json_object_set_new(ok, "game", game_snapshot(r->quiz));
     if (full) {
-        members = json_array();
-        for (int i = 0; i < r->nmembers; i++)
-            json_array_append_new(members, json_string(r->members[i]->name));
-        json_object_set_new(ok, "members", members);
+        /* a big room lists its first members only (room.members has the count): a full
+         * list per join would again cost n² to fill it */
+        int limit = s->srv->cfg.presence_max;
+        json_object_set_new(ok, "members",
+                            member_names(r, r->nmembers > limit ? limit : r->nmembers));
         json_object_set_new(ok, "history", room_history_json(r, s->srv->cfg.history));
     }
     reply_ok(s, ok);
@@ -268,7 +316,6 @@ static struct room *find_room(struct server *srv, struct session *s, const struc
 static void handle_join(struct server *srv, struct session *s, const struct proto_req *req)
 {
     struct room *r = find_room(srv, s, req);
-    json_t *ev;
 
     if (!r)
         return;
@@ -286,9 +333,7 @@ static void handle_join(struct server *srv, struct session *s, const struct prot
         reply_error(s, req, PROTO_E_INTERNAL, NULL, "cannot join room '%s'", r->id);
         return;
     }
-    ev = proto_ev_member("joined", r->id, s->name);
-    broadcast(r, ev, s);
-    json_decref(ev);
+    announce_member(srv, r, "joined", s, r->nmembers - 1);
     reply_joined(s, req, r, true);
 }
 
@@ -595,6 +640,8 @@ void chat_rejoin(struct server *srv, struct session *s, struct session *old,
         for (int k = 0; k < r->nmembers; k++)
             if (r->members[k] == old)
                 r->members[k] = s;
+        if (r->quiz) /* a quiz knows its players by session: the seat moves too */
+            game_member_rejoined(r->quiz, old, s);
         if (session_add_room(s, r))
             log_error("rejoin of %s: out of memory keeping room %s", s->name, r->id);
         json_array_append_new(rooms, room_obj(r));

@@ -58,6 +58,7 @@ struct config {
     int room_max_default;
     int room_max_limit;
     int lobby_max;
+    int presence_max;
     int rooms_per_session;
     int max_rooms;
     int history;

@@ -9,11 +9,13 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <libwebsockets.h>
 
 #include "hmap.h"
 
 struct session;
 struct game;
+struct server;
 
 #define ROOM_ID_LEN 24
 
@@ -27,6 +29,12 @@ struct room {
 
     struct session **members; /* in order of joining */
     int nmembers, members_cap;
+
+    /* A room above presence_max counts arrivals and departures instead of announcing each:
+     * a change marks it dirty and a timer sends one `presence` event (chat.c). */
+    bool presence_dirty;
+    lws_sorted_usec_list_t presence_sul;
+    struct server *srv; /* for the timer callback */
 
     uint64_t last_seq; /* seq of the newest chat message */
     json_t **hist;     /* ring of the last `hist_cap` chat events */

@@ -290,6 +290,7 @@ function onFrame(data) {
     case 'chat': onChat(msg); break;
     case 'joined': onJoined(msg); break;
     case 'left': onLeft(msg); break;
+    case 'presence': onPresence(msg); break;
     case 'whisper': onWhisperEvent(msg); break;
     case 'host': onHost(msg); break;
     case 'game_started': onGameStarted(msg); break;
@@ -609,6 +610,9 @@ function showView(which) {
 function newRoom(info) {
   return {
     id: info.id, name: info.name ?? info.id, max: info.max, members: [],
+    // big rooms (PROTOCOL.md "Presence in big rooms"): the member count when `members` is
+    // only part of the list, else null
+    total: null,
     items: [], lastSeq: 0, seqTs: new Map(), unread: 0,
     // quiz rooms (PROTOCOL.md 4.10); game is null for a chat room
     game: null, host: null, quizState: 'waiting', rounds: null, seconds: null, quiz: emptyQuiz(),
@@ -686,6 +690,9 @@ function applyJoinReply(reply, rejoin) {
   }
   applyRoomInfo(room, info);
   room.members = Array.isArray(reply.members) ? reply.members.filter((m) => typeof m === 'string') : [];
+  room.total = Number.isFinite(info.members) && info.members > room.members.length ? info.members : null;
+  // a big room's list stops at its first members: we still list ourselves
+  if (room.total !== null && state.name && !room.members.some(isMe)) room.members.push(state.name);
   const history = Array.isArray(reply.history) ? reply.history.filter((h) => h && h.type === 'chat') : [];
 
   if (rejoin && room.items.length > 0) {
@@ -861,6 +868,25 @@ function onLeft(msg) {
   if (state.current === room.id) renderMembers();
   if (room.game === 'quiz') quizChanged(room);
   updateRoomCount(room.id, room.members.length);
+}
+
+/** `presence`: a big room's member count, with every name once it is small again. */
+function onPresence(msg) {
+  const room = state.rooms.get(msg.room);
+  if (!room || !Number.isFinite(msg.members)) return;
+  if (Array.isArray(msg.names)) {
+    room.members = msg.names.filter((m) => typeof m === 'string');
+    room.total = null;
+  } else {
+    room.total = msg.members;
+  }
+  if (state.current === room.id) renderMembers();
+  updateRoomCount(room.id, memberTotal(room));
+}
+
+/** How many members a room has, even when we hold only part of the list. */
+function memberTotal(room) {
+  return room.total ?? room.members.length;
 }
 
 function updateRoomCount(id, n) {
@@ -1573,7 +1599,8 @@ function renderRoomHead() {
   } else if (room) {
     delete ui.roomTitle.dataset.i18n;
     ui.roomTitle.textContent = room.name;
-    ui.roomMeta.textContent = Number.isFinite(room.max) ? `${room.members.length}/${room.max}` : String(room.members.length);
+    const n = memberTotal(room);
+    ui.roomMeta.textContent = Number.isFinite(room.max) ? `${n}/${room.max}` : String(n);
     ui.leaveButton.hidden = false;
   } else {
     delete ui.roomTitle.dataset.i18n;
@@ -1609,9 +1636,14 @@ function renderMembers() {
       me ? el('span', { class: 'muted you' }, '(', tr('span', 'you'), ')') : null,
       host ? tr('span', 'hostTag', undefined, { class: 'tag host-tag', 'data-testid': 'host-tag' }) : null);
   });
+  const room = state.current !== WHISPERS && state.rooms.get(state.current);
+  const total = room ? memberTotal(room) : members.length;
+  if (total > members.length) {
+    items.push(tr('li', 'membersMore', { n: total - members.length }, { class: 'member muted', 'data-testid': 'members-more' }));
+  }
   ui.memberList.replaceChildren(...items);
-  ui.memberCount.textContent = members.length ? String(members.length) : '';
-  ui.memberCountNarrow.textContent = members.length ? `(${members.length})` : '';
+  ui.memberCount.textContent = total ? String(total) : '';
+  ui.memberCountNarrow.textContent = total ? `(${total})` : '';
   if (state.current && state.current !== WHISPERS) renderRoomHead();
 }
 

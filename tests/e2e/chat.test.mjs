@@ -99,3 +99,35 @@ test('a Russian browser starts in Russian', async () => {
   assert.equal(await page.getByTestId('signin-button').textContent(), 'Войти');
   await page.context().close();
 });
+
+test('a room above --presence-max shows a count and the members it knows', async () => {
+  const small = await startServer(['--presence-max', '2']);
+  const pages = [];
+  try {
+    for (const name of ['ann', 'ben', 'cat']) {
+      const page = await newPage(browser);
+      pages.push(page);
+      await signIn(page, small.url, name);
+    }
+    const [ann, , cat] = pages;
+    // ann knew ben by name; cat's arrival comes as a count of 3 a second later
+    const more = ann.getByTestId('members-more');
+    await more.waitFor({ timeout: WAIT_MS });
+    assert.match(await more.textContent(), /\b1\b/);
+    assert.equal(await ann.locator('#member-count').textContent(), '3');
+    assert.equal(await ann.locator('[data-testid="member-list"] [data-testid="member"]').count(), 2);
+    // cat got the first two names and lists herself
+    assert.equal(await cat.locator('[data-testid="member-list"] [data-testid="member"]').count(), 3);
+    assert.equal(await cat.getByTestId('members-more').count(), 0);
+
+    // cat leaves: back to two, and the presence event brings the full list again
+    await cat.context().close();
+    pages.pop();
+    await more.waitFor({ state: 'detached', timeout: WAIT_MS });
+    assert.equal(await ann.locator('#member-count').textContent(), '2');
+    for (const page of pages) assert.deepEqual(page.errors, []);
+  } finally {
+    for (const page of pages) await page.context().close();
+    await small.stop();
+  }
+});

@@ -297,3 +297,44 @@ describe('--max-rooms 2 (the lobby counts)', () => {
     await Promise.all([a.close(), b.close()]);
   });
 });
+
+describe('--presence-max 3: big rooms count members instead of announcing each', () => {
+  let server;
+  before(async () => { server = await startServer(['--presence-max', '3']); });
+  after(async () => { await stopAndCheck(server); });
+
+  it('joined/left up to 3 members, then one presence count, then the full list again', async () => {
+    const [a, b, c] = await Promise.all(['pa', 'pb', 'pc'].map((n) => signIn(server.url, n)));
+    await a.ok('join', { room: 'lobby' });
+    await b.ok('join', { room: 'lobby' });
+    await c.ok('join', { room: 'lobby' });
+    assert.deepEqual((await a.nextEvent('joined')).name, 'pb');
+    assert.deepEqual((await a.nextEvent('joined')).name, 'pc');
+
+    // the 4th and 5th join: their replies list the first three; the others get one count
+    const d = await signIn(server.url, 'pd');
+    const e = await signIn(server.url, 'pe');
+    const jd = await d.ok('join', { room: 'lobby' });
+    const je = await e.ok('join', { room: 'lobby' });
+    assert.deepEqual(jd.members, ['pa', 'pb', 'pc']);
+    assert.equal(jd.room.members, 4);
+    assert.deepEqual(je.members, ['pa', 'pb', 'pc']);
+    assert.equal(je.room.members, 5);
+    const p = await a.nextEvent('presence', { timeout: 3000 });
+    assert.deepEqual(p, { type: 'presence', room: 'lobby', members: 5 });
+    assert.deepEqual(await d.nextEvent('presence', { timeout: 3000 }), p);
+    await a.sync();
+    assert.deepEqual(a.pending((m) => m.type === 'joined' || m.type === 'presence'), []);
+
+    // two leave: back to 3, and the count comes with every name
+    await d.close();
+    await e.close();
+    const back = await a.nextEvent('presence', { timeout: 3000 });
+    assert.deepEqual(back, { type: 'presence', room: 'lobby', members: 3, names: ['pa', 'pb', 'pc'] });
+    // at the threshold again: a departure is announced by name
+    await c.close();
+    assert.equal((await a.nextEvent('left')).name, 'pc');
+    assert.equal((await b.nextEvent('left')).name, 'pc');
+    await Promise.all([a.close(), b.close()]);
+  });
+});

@@ -59,6 +59,7 @@ describe('every limit has a flag, and welcome shows its value', () => {
     quiz_max_seconds: 90,
     quiz_reveal_ms: 1500,
     rejoin_seconds: 12,
+    presence_max: 7,
   };
   let server;
   before(async () => {

@@ -948,6 +948,71 @@ static void test_chat_clean_close_and_guests_without_grace_leave_at_once(void **
     assert_null(fake_timer.sul);
 }
 
+/* Above presence_max, arrivals and departures are summed up in one `presence` event a second
+ * instead of one event per member per change; at or below it again, the event lists every name. */
+static void test_chat_big_rooms_count_presence_instead_of_announcing(void **state)
+{
+    struct config cfg;
+    struct fixture *fx;
+    struct session *a, *b, *c, *d;
+    json_t *r, *ev;
+
+    default_config(&cfg);
+    cfg.presence_max = 2;
+    *state = fx = fixture_new(&cfg);
+    a = signed_in(fx, "alice");
+    b = signed_in(fx, "bob");
+    c = signed_in(fx, "carol");
+    d = signed_in(fx, "dave");
+    join(fx, a, "lobby");
+    join(fx, b, "lobby");
+    json_decref(expect_event(a, "joined")); /* two members: still announced */
+    assert_null(fake_timer.sul);
+
+    /* the third member: nobody is told at once, and the reply lists the first two only */
+    r = expect_ok(fx, c, 7, "{\"type\":\"join\",\"id\":7,\"room\":\"lobby\"}");
+    assert_int_equal(num(json_object_get(r, "room"), "members"), 3);
+    assert_int_equal(json_array_size(json_object_get(r, "members")), 2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(r, "members"), 1)), "bob");
+    json_decref(r);
+    expect_empty(a);
+    expect_empty(b);
+    assert_non_null(fake_timer.sul);
+    assert_int_equal(fake_timer.us, 1000000);
+
+    /* more changes within the second ride on the same timer */
+    join(fx, d, "lobby");
+    disconnect(fx, c);
+    expect_empty(a);
+    fire_timer();
+    for (int i = 0; i < 2; i++) {
+        ev = expect_event(i ? d : a, "presence");
+        assert_string_equal(str(ev, "room"), "lobby");
+        assert_int_equal(num(ev, "members"), 3);
+        assert_null(json_object_get(ev, "names")); /* still above the threshold */
+        json_decref(ev);
+    }
+    json_decref(expect_event(b, "presence"));
+    assert_null(fake_timer.sul);
+
+    /* back down to two: one presence with the full list, then joined/left again */
+    disconnect(fx, d);
+    expect_empty(a);
+    fire_timer();
+    ev = expect_event(a, "presence");
+    assert_int_equal(num(ev, "members"), 2);
+    assert_int_equal(json_array_size(json_object_get(ev, "names")), 2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(ev, "names"), 0)),
+                        "alice");
+    json_decref(ev);
+    json_decref(expect_event(b, "presence"));
+    disconnect(fx, b);
+    ev = expect_event(a, "left");
+    assert_string_equal(str(ev, "name"), "bob");
+    json_decref(ev);
+    assert_null(fake_timer.sul);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 /* tests that build their own fixture still need the teardown; their setup is a no-op */
 static int no_setup(void **state)
@@ -984,6 +1049,7 @@ int main(void)
         T(test_chat_quiz_requests_in_the_wrong_place),
         T(test_chat_dropped_session_waits_out_its_grace_then_leaves),
         T(test_chat_clean_close_and_guests_without_grace_leave_at_once),
+        TC(test_chat_big_rooms_count_presence_instead_of_announcing),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

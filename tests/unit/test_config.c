@@ -390,7 +390,7 @@ static const char *const limit_keys[] = {
     "sendq_max_bytes",  "rate_per_sec",     "rate_burst",      "say_per_sec",
     "say_burst",        "rate_close_after", "ping_interval",   "idle_timeout",
     "max_connections",  "max_per_address",  "quiz_max_rounds", "quiz_max_seconds",
-    "quiz_reveal_ms",   "rejoin_seconds",
+    "quiz_reveal_ms",   "rejoin_seconds",  "presence_max",
 };
 #define NLIMITS (sizeof(limit_keys) / sizeof(limit_keys[0]))
 
@@ -416,12 +416,12 @@ static void test_config_limits_json_defaults(void **state)
 {
     static const json_int_t want[NLIMITS] = {8192, 24, 1000,  48,      50, 500, 20000, 16, 1000,
                                              50,   10, 2048,  1048576, 20, 40,  5,     10, 10,
-                                             30,   60, 20000, 0,       50, 120, 3000,  30};
+                                             30,   60, 20000, 0,       50, 120, 3000,  30, 100};
     struct config cfg;
     char err[ERRLEN];
 
     (void)state;
-    assert_int_equal(NLIMITS, 26);
+    assert_int_equal(NLIMITS, 27);
     assert_int_equal(PARSE_NONE(&cfg, err), CONFIG_OK);
     expect_limits(&cfg, want);
 }
@@ -429,7 +429,7 @@ static void test_config_limits_json_defaults(void **state)
 static void test_config_limits_json_configured(void **state)
 {
     static const json_int_t want[NLIMITS] = {100, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 2222,
-                                             23,  24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
+                                             23,  24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36};
     struct config cfg;
     char err[ERRLEN];
 
@@ -444,6 +444,7 @@ static void test_config_limits_json_configured(void **state)
               "--say-burst", "26", "--rate-close-after", "27", "--ping-interval", "28",
               "--max-connections", "30", "--max-per-address", "31", "--quiz-max-rounds", "32",
               "--quiz-max-seconds", "33", "--quiz-reveal-ms", "34", "--rejoin-seconds", "35",
+              "--presence-max", "36",
               "--port", "1234", "--db-workers", "7"),
         CONFIG_OK);
     expect_limits(&cfg, want);

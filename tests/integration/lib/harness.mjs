@@ -45,6 +45,7 @@ export const DEFAULT_LIMITS = Object.freeze({
   quiz_max_seconds: 120,
   quiz_reveal_ms: 3000,
   rejoin_seconds: 30,
+  presence_max: 100,
 });
 
 // Flags that lift every rate limit, for tests that send a lot.
