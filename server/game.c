@@ -277,6 +277,7 @@ void game_start(struct game *g, struct session *s, const struct proto_req *req)
     struct room *r = g->room;
     const struct quiz_question **qs;
     const char **names;
+    uint64_t *seats;
     int64_t *uids;
     json_t *players;
     int rc;
@@ -296,7 +297,8 @@ void game_start(struct game *g, struct session *s, const struct proto_req *req)
     qs = calloc((size_t)g->rounds, sizeof(*qs));
     names = calloc((size_t)r->nmembers, sizeof(*names));
     uids = calloc((size_t)r->nmembers, sizeof(*uids));
-    if (!qs || !names || !uids) {
+    seats = calloc((size_t)r->nmembers, sizeof(*seats));
+    if (!qs || !names || !uids || !seats) {
         reply_error(s, req, PROTO_E_INTERNAL, "out of memory");
         goto out;
     }
@@ -305,10 +307,12 @@ void game_start(struct game *g, struct session *s, const struct proto_req *req)
         goto out;
     }
     for (int i = 0; i < r->nmembers; i++) {
+        seats[i] = r->members[i]->id; /* a player is the session, not the name it goes by */
         names[i] = r->members[i]->name;
         uids[i] = r->members[i]->user_id;
     }
-    rc = quiz_begin(&g->quiz, g->rounds, g->seconds, qs, names, uids, r->nmembers, srv->wall_ms());
+    rc = quiz_begin(&g->quiz, g->rounds, g->seconds, qs, seats, names, uids, r->nmembers,
+                    srv->wall_ms());
     if (rc) {
         reply_error(s, req, PROTO_E_INTERNAL, "out of memory");
         goto out;
@@ -324,6 +328,7 @@ out:
     free(qs);
     free(names);
     free(uids);
+    free(seats);
 }
 
 void game_answer(struct game *g, struct session *s, const struct proto_req *req)
@@ -336,7 +341,7 @@ void game_answer(struct game *g, struct session *s, const struct proto_req *req)
         [QUIZ_ANSWER_TWICE] = "you already answered this round",
     };
     enum quiz_answer_result rc =
-        quiz_answer(&g->quiz, s->name, req->round, req->choice, g->srv->wall_ms());
+        quiz_answer(&g->quiz, s->id, req->round, req->choice, g->srv->wall_ms());
 
     if (rc != QUIZ_ANSWER_OK) {
         reply_error(s, req, rc == QUIZ_ANSWER_NOT_PLAYER ? PROTO_E_NOT_ALLOWED : PROTO_E_GAME_STATE,
@@ -357,9 +362,15 @@ void game_member_left(struct game *g, struct session *s, bool was_host)
                                r->members[0]->name));
     if (!playing(g))
         return;
-    quiz_player_left(&g->quiz, s->name);
+    quiz_player_left(&g->quiz, s->id);
     if (quiz_all_answered(&g->quiz) && quiz_present(&g->quiz))
         reveal(g); /* the others need not wait for the one who left */
+}
+
+void game_member_rejoined(struct game *g, const struct session *old, const struct session *s)
+{
+    if (playing(g))
+        quiz_reseat(&g->quiz, old->id, s->id);
 }
 
 /* ---- leaderboard: a read on the pool ---- */

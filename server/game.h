@@ -47,5 +47,8 @@ void game_leaderboard(struct server *srv, struct session *s, const struct proto_
 
 /* `s` has left the room (the others were told); `was_host` when it was members[0]. */
 void game_member_left(struct game *g, struct session *s, bool was_host);
+/* `s` resumed `old`'s dropped session and took its place among the members: a player's seat
+ * in the running game moves with it. */
+void game_member_rejoined(struct game *g, const struct session *old, const struct session *s);
 
 #endif

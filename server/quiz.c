@@ -29,7 +29,8 @@ static void open_round(struct quiz *q, int64_t now_ms)
 }
 
 int quiz_begin(struct quiz *q, int rounds, int seconds, const struct quiz_question **questions,
-               const char *const *names, const int64_t *user_ids, int nplayers, int64_t now_ms)
+               const uint64_t *seats, const char *const *names, const int64_t *user_ids,
+               int nplayers, int64_t now_ms)
 {
     quiz_end(q);
     q->questions = malloc((size_t)rounds * sizeof(*q->questions));
@@ -40,6 +41,7 @@ int quiz_begin(struct quiz *q, int rounds, int seconds, const struct quiz_questi
     }
     memcpy(q->questions, questions, (size_t)rounds * sizeof(*q->questions));
     for (int i = 0; i < nplayers; i++) {
+        q->players[i].seat = seats[i];
         snprintf(q->players[i].name, sizeof(q->players[i].name), "%s", names[i]);
         q->players[i].user_id = user_ids ? user_ids[i] : 0;
         q->players[i].present = true;
@@ -60,23 +62,23 @@ void quiz_end(struct quiz *q)
     *q = (struct quiz){.phase = QUIZ_IDLE};
 }
 
-int quiz_player_index(const struct quiz *q, const char *name)
+int quiz_player_index(const struct quiz *q, uint64_t seat)
 {
     for (int i = 0; i < q->nplayers; i++)
-        if (!strcmp(q->players[i].name, name))
+        if (q->players[i].seat == seat)
             return i;
     return -1;
 }
 
-enum quiz_answer_result quiz_answer(struct quiz *q, const char *name, int round, int choice,
+enum quiz_answer_result quiz_answer(struct quiz *q, uint64_t seat, int round, int choice,
                                     int64_t now_ms)
 {
     int i;
 
     if (q->phase != QUIZ_QUESTION)
         return QUIZ_ANSWER_NO_GAME;
-    i = quiz_player_index(q, name);
-    if (i < 0)
+    i = quiz_player_index(q, seat);
+    if (i < 0 || !q->players[i].present) /* left: back in the room, they only watch */
         return QUIZ_ANSWER_NOT_PLAYER;
     if (round != q->round)
         return QUIZ_ANSWER_WRONG_ROUND;
@@ -124,12 +126,20 @@ bool quiz_next(struct quiz *q, int64_t now_ms)
     return true;
 }
 
-void quiz_player_left(struct quiz *q, const char *name)
+void quiz_player_left(struct quiz *q, uint64_t seat)
 {
-    int i = quiz_player_index(q, name);
+    int i = quiz_player_index(q, seat);
 
     if (i >= 0)
         q->players[i].present = false;
+}
+
+void quiz_reseat(struct quiz *q, uint64_t from, uint64_t to)
+{
+    int i = quiz_player_index(q, from);
+
+    if (i >= 0)
+        q->players[i].seat = to;
 }
 
 int quiz_present(const struct quiz *q)

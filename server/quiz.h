@@ -22,9 +22,13 @@ struct quiz_question {
     int correct;
 };
 
+/* A player is their seat, never their name: a name is free again once its owner has gone, and
+ * whoever takes it next is a new member, who watches. The server uses the session id as the
+ * seat; a resume moves the seat to the new session (quiz_reseat). */
 struct quiz_player {
-    char name[QUIZ_NAME_MAX + 1];
-    int64_t user_id; /* 0 for a guest */
+    uint64_t seat;
+    char name[QUIZ_NAME_MAX + 1]; /* for the standings */
+    int64_t user_id;              /* 0 for a guest */
     int score;
     int delta;  /* points of the last revealed round */
     int choice; /* this round's answer, -1 for none */
@@ -53,15 +57,18 @@ enum quiz_answer_result {
     QUIZ_ANSWER_TWICE,       /* already answered this round */
 };
 
-/* Starts a game: round 1 opens at `now_ms`. `questions` (rounds of them) and `names` are
- * copied or borrowed as documented on the struct. 0, or -1 when out of memory. */
+/* Starts a game: round 1 opens at `now_ms`. `questions` (rounds of them) are borrowed, and each
+ * player's seat, name and user id (`user_ids` may be NULL: guests) copied. 0, or -1 when out
+ * of memory. */
 int quiz_begin(struct quiz *q, int rounds, int seconds, const struct quiz_question **questions,
-               const char *const *names, const int64_t *user_ids, int nplayers, int64_t now_ms);
+               const uint64_t *seats, const char *const *names, const int64_t *user_ids,
+               int nplayers, int64_t now_ms);
 /* Frees what quiz_begin allocated; safe on a zeroed struct. */
 void quiz_end(struct quiz *q);
-/* The index of the player called `name`, or -1. */
-int quiz_player_index(const struct quiz *q, const char *name);
-enum quiz_answer_result quiz_answer(struct quiz *q, const char *name, int round, int choice,
+/* The index of the player in `seat`, or -1. */
+int quiz_player_index(const struct quiz *q, uint64_t seat);
+/* An answer from `seat`: only a player still present plays; one who left watches. */
+enum quiz_answer_result quiz_answer(struct quiz *q, uint64_t seat, int round, int choice,
                                     int64_t now_ms);
 /* True when every player still present has answered the open question. */
 bool quiz_all_answered(const struct quiz *q);
@@ -70,7 +77,9 @@ void quiz_reveal(struct quiz *q);
 /* After a reveal: opens the next round (true), or ends the game (false, phase IDLE). */
 bool quiz_next(struct quiz *q, int64_t now_ms);
 /* A player left the room: they keep their score but are no longer waited for. */
-void quiz_player_left(struct quiz *q, const char *name);
+void quiz_player_left(struct quiz *q, uint64_t seat);
+/* The player in seat `from` now sits in `to` (a resumed session); no-op for a watcher. */
+void quiz_reseat(struct quiz *q, uint64_t from, uint64_t to);
 int quiz_present(const struct quiz *q);
 /* Points for an answer at `answered_at` to a question closing at `deadline`. */
 int quiz_points(bool correct, int64_t deadline_ms, int64_t answered_at_ms, int seconds);

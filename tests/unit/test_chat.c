@@ -16,6 +16,7 @@
 
 #include "chat.h"
 #include "game.h"
+#include "proto.h"
 #include "qbank.h"
 #include "room.h"
 #include "server.h"
@@ -868,6 +869,78 @@ static void test_chat_quiz_joiner_watches_and_host_passes_on(void **state)
     json_decref(expect_event(bob, "reveal"));
 }
 
+/* Forgets `s` in the fixture: something else (a grace timer, a rejoin) freed it. */
+static void forget(struct fixture *fx, struct session *s)
+{
+    for (int i = 0; i < fx->n; i++)
+        if (fx->s[i] == s)
+            fx->s[i] = NULL;
+}
+
+static const char answer_r1[] =
+    "{\"type\":\"answer\",\"id\":9,\"room\":\"r1\",\"round\":1,\"choice\":0}";
+
+static void test_chat_quiz_a_player_who_left_comes_back_as_a_watcher(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *ann, *bob, *bob2;
+
+    quiz_table(fx, &ann, &bob);
+    json_decref(expect_ok(fx, ann, 3, "{\"type\":\"start\",\"id\":3,\"room\":\"r1\"}"));
+    drain(ann);
+    drain(bob);
+
+    /* bob leaves the room, closes his connection, and comes back under the same name with a
+     * new one (hello + join): the seat was not his to keep, so he watches */
+    json_decref(expect_ok(fx, bob, 6, "{\"type\":\"leave\",\"id\":6,\"room\":\"r1\"}"));
+    disconnect(fx, bob);
+    bob2 = signed_in(fx, "bob");
+    join(fx, bob2, "r1");
+    drain(ann);
+    expect_error(fx, bob2, 9, answer_r1, "not_allowed");
+
+    /* nor does leaving and joining again on the same connection give a seat back */
+    json_decref(expect_ok(fx, ann, 6, "{\"type\":\"leave\",\"id\":6,\"room\":\"r1\"}"));
+    join(fx, ann, "r1");
+    drain(ann);
+    expect_error(fx, ann, 9, answer_r1, "not_allowed");
+}
+
+static void test_chat_quiz_a_resumed_player_keeps_the_seat(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *ann, *bob, *back;
+    struct proto_req resume = {.type = PROTO_RESUME, .has_id = true, .id = 2};
+    json_t *r, *ev;
+
+    quiz_table(fx, &ann, &bob);
+    json_decref(expect_ok(fx, ann, 3, "{\"type\":\"start\",\"id\":3,\"room\":\"r1\"}"));
+    drain(ann);
+    drain(bob);
+
+    /* bob's network drops; he resumes on a new connection, a new session */
+    assert_true(chat_session_dropped(&fx->srv, bob));
+    back = connect_session(fx);
+    assert_int_not_equal(back->id, bob->id);
+    chat_rejoin(&fx->srv, back, bob, &resume, NULL);
+    forget(fx, bob); /* chat_rejoin freed it */
+    r = next_msg(back);
+    assert_string_equal(str(r, "type"), "ok");
+    assert_int_equal(num(r, "re"), 2);
+    assert_true(json_is_true(json_object_get(r, "rejoined")));
+    json_decref(r);
+    json_decref(expect_event(back, "game"));
+    drain(back);
+
+    /* the seat moved to the new session: bob answers, and with ann's answer the round is
+     * complete */
+    json_decref(expect_ok(fx, back, 9, answer_r1));
+    json_decref(expect_ok(fx, ann, 9, answer_r1));
+    ev = expect_event(back, "reveal");
+    assert_int_equal(json_array_size(json_object_get(ev, "scores")), 2);
+    json_decref(ev);
+}
+
 static void test_chat_quiz_room_emptying_stops_the_game(void **state)
 {
     struct fixture *fx = *state;
@@ -1045,6 +1118,8 @@ int main(void)
         T(test_chat_close_all_closes_every_session),
         T(test_chat_quiz_plays_a_whole_game_on_timers),
         T(test_chat_quiz_joiner_watches_and_host_passes_on),
+        T(test_chat_quiz_a_player_who_left_comes_back_as_a_watcher),
+        T(test_chat_quiz_a_resumed_player_keeps_the_seat),
         T(test_chat_quiz_room_emptying_stops_the_game),
         T(test_chat_quiz_requests_in_the_wrong_place),
         T(test_chat_dropped_session_waits_out_its_grace_then_leaves),

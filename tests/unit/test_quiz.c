@@ -1,7 +1,8 @@
 /*
  * Tests for the quiz rules (server/quiz.c) with a fake clock: scoring arithmetic, deadlines,
  * early reveal when everyone has answered, late, repeated and out-of-round answers, watchers,
- * players who leave, standings with ties, and the end of the game.
+ * players who leave, players known by seat rather than name, standings with ties, and the end
+ * of the game.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,9 @@
 static struct quiz_question q1 = {.text = "one?", .correct = 2};
 static struct quiz_question q2 = {.text = "two?", .correct = 0};
 static const struct quiz_question *qs[] = {&q1, &q2};
+/* seats (the server's session ids), deliberately unlike the order of names */
+enum { ANN = 31, BOB = 17, CID = 42, DAN = 5, ANN2 = 77 };
+static const uint64_t seats[] = {ANN, BOB, CID};
 static const char *const names[] = {"ann", "bob", "cid"};
 static const int64_t uids[] = {7, 0, 9};
 
@@ -26,7 +30,7 @@ static int setup(void **state)
     static struct quiz q;
 
     memset(&q, 0, sizeof(q));
-    if (quiz_begin(&q, 2, 10, qs, names, uids, 3, T0))
+    if (quiz_begin(&q, 2, 10, qs, seats, names, uids, 3, T0))
         return -1;
     *state = &q;
     return 0;
@@ -67,25 +71,25 @@ static void test_quiz_answers_late_twice_wrong_round_and_watchers(void **state)
 {
     struct quiz *q = *state;
 
-    assert_int_equal(quiz_answer(q, "dan", 1, 0, T0 + 1), QUIZ_ANSWER_NOT_PLAYER);
-    assert_int_equal(quiz_answer(q, "ann", 2, 0, T0 + 1), QUIZ_ANSWER_WRONG_ROUND);
-    assert_int_equal(quiz_answer(q, "ann", 1, 2, T0 + 1000), QUIZ_ANSWER_OK);
-    assert_int_equal(quiz_answer(q, "ann", 1, 1, T0 + 2000), QUIZ_ANSWER_TWICE);
+    assert_int_equal(quiz_answer(q, DAN, 1, 0, T0 + 1), QUIZ_ANSWER_NOT_PLAYER);
+    assert_int_equal(quiz_answer(q, ANN, 2, 0, T0 + 1), QUIZ_ANSWER_WRONG_ROUND);
+    assert_int_equal(quiz_answer(q, ANN, 1, 2, T0 + 1000), QUIZ_ANSWER_OK);
+    assert_int_equal(quiz_answer(q, ANN, 1, 1, T0 + 2000), QUIZ_ANSWER_TWICE);
     assert_int_equal(q->players[0].choice, 2); /* the first answer stands */
-    assert_int_equal(quiz_answer(q, "bob", 1, 2, T0 + 10000), QUIZ_ANSWER_LATE); /* at deadline */
-    assert_int_equal(quiz_answer(q, "bob", 1, 2, T0 + 9999), QUIZ_ANSWER_OK);
+    assert_int_equal(quiz_answer(q, BOB, 1, 2, T0 + 10000), QUIZ_ANSWER_LATE); /* at deadline */
+    assert_int_equal(quiz_answer(q, BOB, 1, 2, T0 + 9999), QUIZ_ANSWER_OK);
     quiz_reveal(q);
-    assert_int_equal(quiz_answer(q, "cid", 1, 2, T0 + 9999), QUIZ_ANSWER_NO_GAME);
+    assert_int_equal(quiz_answer(q, CID, 1, 2, T0 + 9999), QUIZ_ANSWER_NO_GAME);
 }
 
 static void test_quiz_everyone_answered_reveals_early_and_scores(void **state)
 {
     struct quiz *q = *state;
 
-    assert_int_equal(quiz_answer(q, "ann", 1, 2, T0 + 2000), QUIZ_ANSWER_OK); /* right, fast */
-    assert_int_equal(quiz_answer(q, "bob", 1, 1, T0 + 3000), QUIZ_ANSWER_OK); /* wrong */
+    assert_int_equal(quiz_answer(q, ANN, 1, 2, T0 + 2000), QUIZ_ANSWER_OK); /* right, fast */
+    assert_int_equal(quiz_answer(q, BOB, 1, 1, T0 + 3000), QUIZ_ANSWER_OK); /* wrong */
     assert_false(quiz_all_answered(q));
-    assert_int_equal(quiz_answer(q, "cid", 1, 2, T0 + 6000), QUIZ_ANSWER_OK); /* right, slower */
+    assert_int_equal(quiz_answer(q, CID, 1, 2, T0 + 6000), QUIZ_ANSWER_OK); /* right, slower */
     assert_true(quiz_all_answered(q));
     quiz_reveal(q);
     assert_int_equal(q->phase, QUIZ_REVEAL);
@@ -99,7 +103,7 @@ static void test_quiz_timeout_scores_silence_as_zero_and_moves_on(void **state)
 {
     struct quiz *q = *state;
 
-    assert_int_equal(quiz_answer(q, "ann", 1, 2, T0 + 5000), QUIZ_ANSWER_OK);
+    assert_int_equal(quiz_answer(q, ANN, 1, 2, T0 + 5000), QUIZ_ANSWER_OK);
     quiz_reveal(q); /* the deadline passed: bob and cid never answered */
     assert_int_equal(q->players[1].delta, 0);
     assert_int_equal(q->players[2].delta, 0);
@@ -110,7 +114,7 @@ static void test_quiz_timeout_scores_silence_as_zero_and_moves_on(void **state)
     assert_int_equal(q->phase, QUIZ_QUESTION);
     assert_int_equal(q->deadline_ms, T0 + 23000);
     assert_int_equal(q->players[0].choice, -1); /* answers reset for the new round */
-    assert_int_equal(quiz_answer(q, "ann", 2, 0, T0 + 13000), QUIZ_ANSWER_OK);
+    assert_int_equal(quiz_answer(q, ANN, 2, 0, T0 + 13000), QUIZ_ANSWER_OK);
     quiz_reveal(q);
     assert_int_equal(q->players[0].score, 350);
     assert_false(quiz_next(q, T0 + 30000)); /* that was the last round */
@@ -121,14 +125,40 @@ static void test_quiz_a_player_who_left_is_not_waited_for(void **state)
 {
     struct quiz *q = *state;
 
-    assert_int_equal(quiz_answer(q, "ann", 1, 0, T0 + 1000), QUIZ_ANSWER_OK);
-    assert_int_equal(quiz_answer(q, "bob", 1, 0, T0 + 1000), QUIZ_ANSWER_OK);
+    assert_int_equal(quiz_answer(q, ANN, 1, 0, T0 + 1000), QUIZ_ANSWER_OK);
+    assert_int_equal(quiz_answer(q, BOB, 1, 0, T0 + 1000), QUIZ_ANSWER_OK);
     assert_false(quiz_all_answered(q));
-    quiz_player_left(q, "cid");
+    quiz_player_left(q, CID);
     assert_int_equal(quiz_present(q), 2);
     assert_true(quiz_all_answered(q));
-    quiz_player_left(q, "nobody"); /* no-op */
+    quiz_player_left(q, DAN); /* not a player: no-op */
     assert_int_equal(quiz_present(q), 2);
+}
+
+static void test_quiz_players_are_seats_not_names(void **state)
+{
+    struct quiz *q = *state;
+
+    /* ann leaves; someone in another seat comes back under her name: a watcher */
+    quiz_player_left(q, ANN);
+    assert_int_equal(quiz_answer(q, ANN2, 1, 2, T0 + 1000), QUIZ_ANSWER_NOT_PLAYER);
+    /* and ann's own seat, back in the room, only watches too */
+    assert_int_equal(quiz_answer(q, ANN, 1, 2, T0 + 1000), QUIZ_ANSWER_NOT_PLAYER);
+    assert_int_equal(q->players[0].choice, -1);
+    assert_int_equal(q->players[0].score, 0);
+    assert_int_equal(quiz_present(q), 2);
+
+    /* a resumed session takes bob's seat along: it answers, his old one no longer does */
+    quiz_reseat(q, BOB, ANN2);
+    assert_int_equal(quiz_answer(q, BOB, 1, 2, T0 + 1000), QUIZ_ANSWER_NOT_PLAYER);
+    assert_int_equal(quiz_answer(q, ANN2, 1, 2, T0 + 1000), QUIZ_ANSWER_OK);
+    assert_string_equal(q->players[1].name, "bob");
+    assert_int_equal(q->players[1].choice, 2);
+    quiz_reseat(q, DAN, 99); /* a watcher has no seat to move: no-op */
+    assert_int_equal(quiz_player_index(q, 99), -1);
+    assert_false(quiz_all_answered(q)); /* cid is still present */
+    assert_int_equal(quiz_answer(q, CID, 1, 2, T0 + 1000), QUIZ_ANSWER_OK);
+    assert_true(quiz_all_answered(q));
 }
 
 static void test_quiz_standings_order_and_shared_ranks(void **state)
@@ -161,6 +191,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_quiz_a_player_who_left_is_not_waited_for, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_quiz_players_are_seats_not_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quiz_standings_order_and_shared_ranks, setup,
                                         teardown),
     };
