@@ -102,6 +102,30 @@ int scan_object(const char *b, size_t n, struct member *out, int max)
     }
 }
 
+int scan_array_len(struct span v)
+{
+    size_t i = skip_ws(v.p, 0, v.n), e;
+    int count = 0;
+
+    if (i >= v.n || v.p[i] != '[')
+        return -1;
+    i = skip_ws(v.p, i + 1, v.n);
+    if (i < v.n && v.p[i] == ']')
+        return 0;
+    for (;;) {
+        e = skip_value(v.p, i, v.n);
+        if (!e || e == i)
+            return -1;
+        count++;
+        i = skip_ws(v.p, e, v.n);
+        if (i < v.n && v.p[i] == ',') {
+            i = skip_ws(v.p, i + 1, v.n);
+            continue;
+        }
+        return i < v.n && v.p[i] == ']' ? count : -1;
+    }
+}
+
 const struct member *scan_find(const struct member *m, int n, const char *key)
 {
     size_t klen = strlen(key);

@@ -34,6 +34,8 @@ const struct member *scan_find(const struct member *m, int n, const char *key);
 bool scan_str_eq(struct span v, const char *s);
 /* The contents of a string literal without quotes; false if `v` is not a string. */
 bool scan_str(struct span v, struct span *out);
+/* The number of elements of the array literal `v`, or -1 when it is not an array it can walk. */
+int scan_array_len(struct span v);
 /* A JSON integer; false if `v` is not one. */
 bool scan_int(struct span v, int64_t *out);
 

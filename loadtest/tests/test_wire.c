@@ -113,6 +113,34 @@ static void test_scan_values(void **state)
     assert_true(scan_str_eq((struct span){"\"\"", 2}, ""));
 }
 
+static struct span sp(const char *s)
+{
+    return (struct span){s, strlen(s)};
+}
+
+/* The quiz bots count a question's choices: strings holding commas, brackets and escaped
+ * quotes must not be taken for separators. */
+static void test_scan_array_len(void **state)
+{
+    struct member m[8];
+    const char *q = "{\"type\":\"question\",\"room\":\"r3\",\"round\":1,\"of\":3,"
+                    "\"text\":\"Which?\",\"choices\":[\"a, b\",\"[c]\",\"d \\\"e\\\",\","
+                    "\"{f}\"],\"deadline\":1795400030000}";
+    int n = scan(q, m, 8);
+
+    assert_int_equal(n, 7);
+    assert_int_equal(scan_array_len(scan_find(m, n, "choices")->val), 4);
+    assert_int_equal(scan_array_len(sp("[]")), 0);
+    assert_int_equal(scan_array_len(sp("[ ]")), 0);
+    assert_int_equal(scan_array_len(sp("[1]")), 1);
+    assert_int_equal(scan_array_len(sp(" [ 1 , [2, 3] , {\"a\":[4]} ] ")), 3);
+    assert_int_equal(scan_array_len(sp("[1,]")), -1);
+    assert_int_equal(scan_array_len(sp("[1 2]")), -1);
+    assert_int_equal(scan_array_len(sp("[\"a\"")), -1);
+    assert_int_equal(scan_array_len(sp("\"[1]\"")), -1);
+    assert_int_equal(scan_array_len(sp("")), -1);
+}
+
 static void test_accept_key(void **state)
 {
     char out[29];
@@ -198,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_scan_more_members_than_room),
         cmocka_unit_test(test_scan_malformed),
         cmocka_unit_test(test_scan_values),
+        cmocka_unit_test(test_scan_array_len),
         cmocka_unit_test(test_accept_key),
         cmocka_unit_test(test_frames),
         cmocka_unit_test(test_proc_stat),
