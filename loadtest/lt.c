@@ -19,6 +19,7 @@
 #include "hist.h"
 #include "procstat.h"
 #include "proto.h"
+#include "qbot.h"
 #include "report.h"
 #include "scan.h"
 #include "wsc.h"
@@ -35,6 +36,7 @@
 #define ROOM_ID_MAX     72
 #define NAME_PREFIX_MAX 8
 #define MAX_TEXT        4000
+#define QUIZ_CHOICES    4 /* PROTOCOL.md 4.10: a question has 4 choices */
 #define EXIT_USAGE      2
 #define EXIT_CANNOT_RUN 3
 
@@ -57,11 +59,21 @@ enum cphase {
 };
 
 /* Request kinds, in the low bits of each request id (the rest is a sequence number). */
-enum kind { K_HELLO = 1, K_CREATE, K_JOIN, K_JOIN_LOBBY, K_SAY, K_SAY_LOBBY };
-#define KIND_BITS 3
+enum kind {
+    K_HELLO = 1,
+    K_CREATE,
+    K_JOIN,
+    K_JOIN_LOBBY,
+    K_SAY,
+    K_SAY_LOBBY,
+    K_START,  /* quiz: the host starts a game */
+    K_ANSWER, /* quiz: sequence = the client's answer number */
+    K_PING,   /* quiz: the hosts' clock samples */
+};
+#define KIND_BITS 4
 
 /* Timer heap entries. */
-enum tkind { T_SEND, T_SEND_LOBBY, T_RESTART };
+enum tkind { T_SEND, T_SEND_LOBBY, T_RESTART, T_ANSWER };
 
 struct msgrec {
     int64_t sched_ns;
@@ -89,6 +101,12 @@ struct client {
     int64_t t_connect; /* when the current connection started */
     int64_t deadline;  /* handshake/sign-in/close deadline, 0 = none */
     int64_t last_seq[2];
+    struct qbot qb;         /* quiz: where this bot is in its table's game */
+    uint64_t answer_no;     /* quiz: answers sent, the sequence in their request ids */
+    int64_t answer_sent_ns; /* quiz: when the last answer went */
+    bool answer_measured;   /* quiz: ... and whether that was inside the window */
+    uint8_t quiz_owed;      /* quiz: its `start` and `answer` requests not answered yet */
+    int64_t ping_sent_real; /* quiz host: CLOCK_REALTIME when its `ping` went */
     struct msgrec *ring;
     uint32_t ring_mask;
     uint32_t inflight;          /* messages not yet fully delivered (closed loop) */
@@ -107,6 +125,7 @@ struct tev {
     int64_t at;
     uint32_t client;
     uint8_t kind;
+    uint16_t round; /* T_ANSWER: the round to answer */
 };
 
 struct opts {
@@ -123,6 +142,8 @@ struct opts {
     int churn_pause_ms;
     double lobby_rate;
     int churn_share;
+    int quiz_rounds, quiz_seconds;
+    bool drain_set; /* --drain given (the quiz otherwise waits as long as a game lasts) */
     const char *name_prefix;
     int server_pid;
     bool expect_baseline;
@@ -161,6 +182,13 @@ struct lt {
     int64_t td_progress_ns;        /* teardown: last close completed or `left` seen */
     bool closed_loop;              /* chat or broadcast with --rate 0 */
     int sender;                    /* broadcast sender / mixed lobby sender */
+    int quiz_playing;              /* quiz: bots inside a game (first event .. game_over) */
+    uint64_t quiz_replies_owed;    /* quiz: `start` and `answer` requests not answered yet */
+    int quiz_reveal_ms;            /* quiz: the server's pause after a reveal (welcome) */
+    bool welcome_checked;          /* quiz: the first welcome's limits were compared */
+    bool unfit;                    /* quiz: ... and the run asks for more than they allow */
+    uint64_t rng;                  /* quiz: the bots' delays and choices */
+    struct qbot_clock clock;       /* quiz: the server's clock against ours */
 
     struct report r;
     struct proc_sample srv_window_start;
@@ -195,7 +223,8 @@ static int64_t self_cpu_ns(void)
 
 /* ---- timer heap ---- */
 
-static void heap_push(struct lt *lt, int64_t at, uint32_t client, uint8_t kind)
+static void heap_push_round(struct lt *lt, int64_t at, uint32_t client, uint8_t kind,
+                            uint16_t round)
 {
     size_t i;
 
@@ -214,7 +243,12 @@ static void heap_push(struct lt *lt, int64_t at, uint32_t client, uint8_t kind)
         lt->heap[i] = lt->heap[(i - 1) / 2];
         i = (i - 1) / 2;
     }
-    lt->heap[i] = (struct tev){at, client, kind};
+    lt->heap[i] = (struct tev){at, client, kind, round};
+}
+
+static void heap_push(struct lt *lt, int64_t at, uint32_t client, uint8_t kind)
+{
+    heap_push_round(lt, at, client, kind, 0);
 }
 
 static struct tev heap_pop(struct lt *lt)
@@ -273,6 +307,58 @@ static void send_create(struct lt *lt, struct client *c, const char *name, int m
     c->phase = C_CREATE;
     send_req(lt, c, "{\"type\":\"create\",\"id\":%llu,\"name\":\"%s\",\"max\":%d}",
              (unsigned long long)req_id(c->cycle, K_CREATE), name, max);
+}
+
+/* A quiz table: `max` seats, the rounds and seconds of --quiz-rounds and --quiz-seconds. */
+static void send_create_quiz(struct lt *lt, struct client *c, const char *name, int max)
+{
+    c->phase = C_CREATE;
+    send_req(lt, c,
+             "{\"type\":\"create\",\"id\":%llu,\"name\":\"%s\",\"game\":\"quiz\",\"max\":%d,"
+             "\"rounds\":%d,\"seconds\":%d}",
+             (unsigned long long)req_id(c->cycle, K_CREATE), name, max, lt->o.quiz_rounds,
+             lt->o.quiz_seconds);
+}
+
+static int64_t real_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+}
+
+/* A table host asks the server's clock once, to put the questions' deadlines on ours. */
+static void send_ping(struct lt *lt, struct client *c)
+{
+    c->ping_sent_real = real_ns();
+    send_req(lt, c, "{\"type\":\"ping\",\"id\":%llu}",
+             (unsigned long long)req_id(c->cycle, K_PING));
+}
+
+static void send_start(struct lt *lt, struct client *c)
+{
+    c->quiz_owed++;
+    lt->quiz_replies_owed++;
+    lt->r.quiz_starts_sent++;
+    send_req(lt, c, "{\"type\":\"start\",\"id\":%llu,\"room\":\"%s\"}",
+             (unsigned long long)req_id(c->qb.started, K_START), lt->rooms[c->room].id);
+}
+
+static void send_answer(struct lt *lt, struct client *c, int round, int choice)
+{
+    int64_t now = mono_ns();
+
+    c->answer_sent_ns = now;
+    c->answer_measured = now >= lt->r.measure_start_ns && now < lt->r.measure_end_ns;
+    c->quiz_owed++;
+    lt->quiz_replies_owed++;
+    lt->r.quiz_answers_sent++;
+    if (c->answer_measured)
+        lt->r.quiz_answers_in_window++;
+    send_req(lt, c, "{\"type\":\"answer\",\"id\":%llu,\"room\":\"%s\",\"round\":%d,\"choice\":%d}",
+             (unsigned long long)req_id(++c->answer_no, K_ANSWER), lt->rooms[c->room].id, round,
+             choice);
 }
 
 static void send_join(struct lt *lt, struct client *c, const char *room, enum kind k)
@@ -364,7 +450,12 @@ static void join_or_wait(struct lt *lt, struct client *c)
 {
     struct room *rm = &lt->rooms[c->room];
 
-    if (c->idx == (uint32_t)rm->first) {
+    if (c->idx == (uint32_t)rm->first && lt->o.scenario == SC_QUIZ) {
+        char name[48];
+        snprintf(name, sizeof(name), "lt quiz %d", c->room);
+        send_ping(lt, c); /* answered before the create: requests are answered in order */
+        send_create_quiz(lt, c, name, rm->count < 2 ? 2 : rm->count);
+    } else if (c->idx == (uint32_t)rm->first) {
         char name[48];
         snprintf(name, sizeof(name), "lt room %d", c->room);
         send_create(lt, c, name, rm->count < 2 ? 2 : rm->count);
@@ -524,6 +615,225 @@ static void handle_chat(struct lt *lt, struct client *c, const struct member *m,
     }
 }
 
+/* ---- the quiz ---- */
+
+static bool in_window(const struct lt *lt, int64_t now)
+{
+    return now >= lt->r.measure_start_ns && now < lt->r.measure_end_ns;
+}
+
+static bool is_host(const struct lt *lt, const struct client *c)
+{
+    return c->room >= 0 && c->idx == (uint32_t)lt->rooms[c->room].first;
+}
+
+/* Feeds one game event to the bot's bookkeeping and counts what it says was lost. Returns
+ * what qbot_event does (-1: a repeat, ignored). */
+static int quiz_event(struct lt *lt, struct client *c, enum qbot_event ev, int round, int of)
+{
+    bool was = qbot_playing(&c->qb);
+    int lost = qbot_event(&c->qb, ev, round, of);
+
+    if (lost < 0)
+        lt->r.quiz_out_of_order++;
+    else
+        lt->r.quiz_lost_events += (uint64_t)lost;
+    lt->quiz_playing += (int)qbot_playing(&c->qb) - (int)was;
+    return lost;
+}
+
+/* The bot leaves its game unfinished (its connection ended, or the run did): what the game
+ * still owed it is lost. */
+static void quiz_abandon(struct lt *lt, struct client *c)
+{
+    if (!qbot_playing(&c->qb))
+        return;
+    lt->r.quiz_lost_events += (uint64_t)qbot_abandon(&c->qb);
+    lt->r.quiz_unfinished++;
+    lt->quiz_playing--;
+}
+
+/* Its pending `start` and `answer` requests will never be answered (counted as unanswered). */
+static void quiz_forget_replies(struct lt *lt, struct client *c)
+{
+    lt->quiz_replies_owed -= c->quiz_owed;
+    c->quiz_owed = 0;
+}
+
+static void quiz_reply_seen(struct lt *lt, struct client *c)
+{
+    if (c->quiz_owed) {
+        c->quiz_owed--;
+        lt->quiz_replies_owed--;
+    }
+}
+
+/* The host starts a game while the window is open (the games that run past its end finish in
+ * the drain). */
+static void quiz_maybe_start(struct lt *lt, struct client *c, int64_t now)
+{
+    if (lt->phase == G_RUN && now < lt->r.measure_end_ns && !signals_seen && c->phase == C_READY)
+        send_start(lt, c);
+}
+
+static bool field_int(const struct member *m, int n, const char *key, int64_t lo, int64_t hi,
+                      int64_t *out)
+{
+    const struct member *f = scan_find(m, n, key);
+
+    return f && scan_int(f->val, out) && *out >= lo && *out <= hi;
+}
+
+static void handle_question(struct lt *lt, struct client *c, const struct member *m, int n)
+{
+    const struct member *choices = scan_find(m, n, "choices");
+    int64_t round, of, deadline, now = mono_ns(), recv = real_ns();
+
+    if (!field_int(m, n, "of", 1, UINT16_MAX, &of) || !field_int(m, n, "round", 1, of, &round) ||
+        !field_int(m, n, "deadline", 0, INT64_MAX / NS_PER_MS, &deadline) || !choices ||
+        scan_array_len(choices->val) != QUIZ_CHOICES) {
+        lt->r.bad_messages++;
+        return;
+    }
+    lt->r.quiz_questions++;
+    if (in_window(lt, now))
+        hist_record(&lt->r.question_lag,
+                    (uint64_t)qbot_question_lag_ns(recv, deadline, lt->o.quiz_seconds,
+                                                   qbot_clock_correction(&lt->clock)));
+    if (quiz_event(lt, c, QBOT_QUESTION, (int)round, (int)of) >= 0) /* not a repeat */
+        heap_push_round(lt, now + qbot_answer_delay_ns(qbot_rand(&lt->rng), lt->o.quiz_seconds),
+                        c->idx, T_ANSWER, (uint16_t)round);
+}
+
+static void handle_game_over(struct lt *lt, struct client *c)
+{
+    int64_t now = mono_ns();
+
+    lt->r.quiz_game_overs++;
+    quiz_event(lt, c, QBOT_GAME_OVER, 0, 0);
+    if (!is_host(lt, c))
+        return;
+    lt->r.quiz_games_completed++;
+    lt->r.quiz_last_over_ns = now;
+    if (in_window(lt, now))
+        lt->r.quiz_games_in_window++;
+    quiz_maybe_start(lt, c, now);
+}
+
+/* The quiz's events; false for a type that is not one of them. */
+static bool handle_quiz_event(struct lt *lt, struct client *c, struct span type,
+                              const struct member *m, int n)
+{
+    const struct member *room = scan_find(m, n, "room");
+    int64_t v;
+
+    if (!scan_str_eq(type, "game_started") && !scan_str_eq(type, "question") &&
+        !scan_str_eq(type, "reveal") && !scan_str_eq(type, "game_over"))
+        return false;
+    if (c->room < 0 || !room || !scan_str_eq(room->val, lt->rooms[c->room].id)) {
+        lt->r.bad_messages++; /* a game event from a table this bot does not sit at */
+        return true;
+    }
+    if (lt->phase >= G_CLOSE) { /* the run has written its games off already */
+        lt->r.other_events++;
+        return true;
+    }
+    if (scan_str_eq(type, "question")) {
+        handle_question(lt, c, m, n);
+    } else if (scan_str_eq(type, "reveal")) {
+        if (!field_int(m, n, "round", 1, UINT16_MAX, &v)) {
+            lt->r.bad_messages++;
+            return true;
+        }
+        lt->r.quiz_reveals++;
+        quiz_event(lt, c, QBOT_REVEAL, (int)v, 0);
+    } else if (scan_str_eq(type, "game_started")) {
+        lt->r.quiz_game_starts++;
+        quiz_event(lt, c, QBOT_GAME_STARTED, 0,
+                   field_int(m, n, "rounds", 1, UINT16_MAX, &v) ? (int)v : 0);
+    } else {
+        handle_game_over(lt, c);
+    }
+    return true;
+}
+
+/* The first `welcome`: the reveal pause (how long a game lasts); and a run that asks for more
+ * than the server allows stops there, as bad usage, rather than failing every table's create. */
+static void check_welcome(struct lt *lt, const struct member *m, int n)
+{
+    const struct member *limits = scan_find(m, n, "limits");
+    struct member l[64];
+    int ln;
+    int64_t v;
+    int largest = 0;
+    bool fits = true;
+
+    if (lt->welcome_checked || !limits ||
+        (ln = scan_object(limits->val.p, limits->val.n, l, 64)) < 0)
+        return;
+    lt->welcome_checked = true;
+    if (ln > 64)
+        ln = 64;
+    if (field_int(l, ln, "quiz_reveal_ms", 0, 3600000, &v))
+        lt->quiz_reveal_ms = (int)v;
+    if (field_int(l, ln, "quiz_max_rounds", 0, INT64_MAX, &v) && lt->o.quiz_rounds > v) {
+        fprintf(stderr,
+                "parlor-loadtest: --quiz-rounds %d is above the server's quiz_max_rounds %lld\n",
+                lt->o.quiz_rounds, (long long)v);
+        fits = false;
+    }
+    if (field_int(l, ln, "quiz_max_seconds", 0, INT64_MAX, &v) && lt->o.quiz_seconds > v) {
+        fprintf(stderr,
+                "parlor-loadtest: --quiz-seconds %d is above the server's quiz_max_seconds %lld\n",
+                lt->o.quiz_seconds, (long long)v);
+        fits = false;
+    }
+    for (int k = 0; k < lt->nrooms; k++) /* a lone last client joins the table before it */
+        if (lt->rooms[k].count > largest)
+            largest = lt->rooms[k].count;
+    if (field_int(l, ln, "room_max_limit", 0, INT64_MAX, &v) && largest > v) {
+        fprintf(stderr,
+                "parlor-loadtest: --room-size %d makes tables of up to %d, above the server's "
+                "room_max_limit %lld\n",
+                lt->o.room_size, largest, (long long)v);
+        fits = false;
+    }
+    lt->unfit = !fits; /* stops the run as Ctrl-C does; exit status 2 */
+}
+
+/* A reply to `start`, `answer` or `ping` (quiz). */
+static void handle_quiz_reply(struct lt *lt, struct client *c, enum kind k, uint64_t seq,
+                              const struct member *m, int n, bool is_error)
+{
+    int64_t now = mono_ns(), t;
+
+    switch (k) {
+    case K_PING:
+        if (!is_error && field_int(m, n, "time", 0, INT64_MAX / NS_PER_MS, &t))
+            qbot_clock_sample(&lt->clock, c->ping_sent_real, real_ns(), t);
+        break;
+    case K_START:
+        quiz_reply_seen(lt, c);
+        if (is_error)
+            lt->r.quiz_starts_rejected++;
+        else
+            lt->r.quiz_starts_ok++;
+        break;
+    case K_ANSWER:
+        quiz_reply_seen(lt, c);
+        if (is_error) {
+            lt->r.quiz_answers_rejected++;
+        } else {
+            lt->r.quiz_answers_ok++;
+            if (seq == c->answer_no && c->answer_measured)
+                hist_record(&lt->r.answer, (uint64_t)(now - c->answer_sent_ns));
+        }
+        break;
+    default:
+        break;
+    }
+}
+
 static int error_index(struct span code)
 {
     for (int i = 1; i < PROTO_E_COUNT; i++) {
@@ -627,6 +937,10 @@ static void handle_ok(struct lt *lt, struct client *c, enum kind k, const struct
             end_round(lt, c, now);
         }
         break;
+    case K_START:
+    case K_ANSWER:
+    case K_PING:
+        break; /* handle_quiz_reply's */
     }
 }
 
@@ -648,6 +962,10 @@ static void handle_reply(struct lt *lt, struct client *c, const struct member *m
         return;
     }
     k = (enum kind)(id & ((1 << KIND_BITS) - 1));
+    if (k == K_START || k == K_ANSWER || k == K_PING) {
+        handle_quiz_reply(lt, c, k, (uint64_t)id >> KIND_BITS, m, n, is_error);
+        return;
+    }
     if (!is_error) {
         handle_ok(lt, c, k, m, n);
         return;
@@ -684,8 +1002,14 @@ static void on_message(void *ud, struct wsc_conn *ws, const char *text, size_t l
             lt->left_seen++;
             lt->td_progress_ns = mono_ns();
         }
-    } else if (!scan_str_eq(type->val, "welcome"))
+    } else if (lt->o.scenario == SC_QUIZ && handle_quiz_event(lt, c, type->val, m, n)) {
+        /* handled */
+    } else if (scan_str_eq(type->val, "welcome")) {
+        if (lt->o.scenario == SC_QUIZ)
+            check_welcome(lt, m, n);
+    } else {
         lt->r.other_events++;
+    }
 }
 
 static void on_open(void *ud, struct wsc_conn *ws)
@@ -756,6 +1080,8 @@ static void on_end(void *ud, struct wsc_conn *ws, const struct wsc_end_info *inf
             heap_push(lt, now + pause, c->idx, T_RESTART);
         return;
     }
+    quiz_abandon(lt, c);
+    quiz_forget_replies(lt, c);
     if (c->in_lobby) {
         c->in_lobby = false;
         lt->lobby_joined--;
@@ -781,7 +1107,8 @@ static void between(void *ud)
     struct lt *lt = ud;
     int64_t now;
 
-    if (lt->phase != G_RUN || !lt->heap_len)
+    if (!(lt->phase == G_RUN || (lt->phase == G_DRAIN && lt->o.scenario == SC_QUIZ)) ||
+        !lt->heap_len)
         return;
     now = mono_ns();
     while (lt->heap_len && lt->heap[0].at <= now && lt->heap[0].kind != T_RESTART)
@@ -856,6 +1183,13 @@ static void begin_run(struct lt *lt, int64_t now)
         else
             heap_push(lt, now, (uint32_t)lt->sender, T_SEND_LOBBY);
         break;
+    case SC_QUIZ:
+        /* everyone who could be set up is in: each host starts its table's first game */
+        lt->r.quiz_play_start_ns = now;
+        for (int k = 0; k < lt->nrooms; k++)
+            if (lt->c[lt->rooms[k].first].phase == C_READY)
+                send_start(lt, &lt->c[lt->rooms[k].first]);
+        break;
     default:
         break;
     }
@@ -921,6 +1255,14 @@ static void run_timer(struct lt *lt, struct tev t, int64_t now)
             start_client(lt, c, now);
         }
         break;
+    case T_ANSWER:
+        if (c->phase != C_READY || (lt->phase != G_RUN && lt->phase != G_DRAIN))
+            return;
+        if (qbot_take_answer(&c->qb, t.round))
+            send_answer(lt, c, t.round, (int)(qbot_rand(&lt->rng) % QUIZ_CHOICES));
+        else
+            lt->r.quiz_answers_skipped++; /* revealed (or a new game) before its turn came */
+        break;
     }
 }
 
@@ -955,8 +1297,19 @@ static void check_stalls(struct lt *lt, int64_t now)
     }
 }
 
+/* How long the drain waits: --drain, or for the quiz without it, as long as a game started just
+ * before the window closed can last (every question to its deadline, every reveal's pause). */
+static double drain_seconds(const struct lt *lt)
+{
+    if (lt->o.scenario != SC_QUIZ || lt->o.drain_set)
+        return lt->o.drain;
+    return lt->o.quiz_rounds * (lt->o.quiz_seconds + lt->quiz_reveal_ms / 1000.0) + 5;
+}
+
 static bool drained(const struct lt *lt)
 {
+    if (lt->o.scenario == SC_QUIZ)
+        return lt->quiz_playing == 0 && lt->quiz_replies_owed == 0;
     return lt->r.deliveries_received >= lt->r.deliveries_expected &&
            lt->r.says_ok + lt->r.says_rejected >= lt->r.says_sent && lt->churn_active == 0;
 }
@@ -989,6 +1342,10 @@ static void begin_close(struct lt *lt, int64_t now)
 {
     lt->phase = G_CLOSE;
     lt->close_deadline = now + CLOSE_WAIT_NS;
+    for (int i = 0; i < lt->n; i++) { /* games the drain did not see end are lost */
+        quiz_abandon(lt, &lt->c[i]);
+        quiz_forget_replies(lt, &lt->c[i]);
+    }
     lt->close_cursor = 0;
     lt->td_lobby = lt->lobby_joined;
     for (int k = 0; k < lt->nrooms; k++)
@@ -1031,6 +1388,21 @@ static void progress(struct lt *lt, int64_t now)
 
     if (lt->o.quiet)
         return;
+    if (lt->o.scenario == SC_QUIZ) {
+        uint64_t errors = lt->r.unexpected_closes + lt->r.fail_by_end[WSC_END_CONNECT] +
+                          lt->r.fail_by_end[WSC_END_ABORTED] + lt->r.quiz_lost_events;
+        for (int i = 1; i <= PROTO_E_COUNT; i++)
+            errors += lt->r.errors_by_code[i];
+        fprintf(stderr,
+                "[%6.1fs] %-6s handshakes %llu signed-in %llu ready %d games %llu playing %d "
+                "answers %llu/%llu errors %llu\n",
+                (double)(now - lt->t_begin) / 1e9, names[lt->phase],
+                (unsigned long long)lt->r.handshakes, (unsigned long long)lt->r.signed_in,
+                lt->ready_static, (unsigned long long)lt->r.quiz_games_completed, lt->quiz_playing,
+                (unsigned long long)lt->r.quiz_answers_ok,
+                (unsigned long long)lt->r.quiz_answers_sent, (unsigned long long)errors);
+        return;
+    }
     fprintf(stderr,
             "[%6.1fs] %-6s handshakes %llu signed-in %llu ready %d sent %llu received %llu/%llu "
             "errors %llu\n",
@@ -1061,7 +1433,7 @@ static void step(struct lt *lt, int64_t now, int64_t *wake)
 {
     int64_t t;
 
-    if (signals_seen && (lt->phase == G_SETUP || lt->phase == G_RUN)) {
+    if ((signals_seen || lt->unfit) && (lt->phase == G_SETUP || lt->phase == G_RUN)) {
         lt->r.interrupted = true;
         if (lt->phase == G_SETUP) {
             lt->r.measure_start_ns = lt->r.measure_end_ns = now;
@@ -1104,8 +1476,9 @@ static void step(struct lt *lt, int64_t now, int64_t *wake)
         if (now >= lt->r.measure_end_ns) {
             take_window_end(lt);
             lt->phase = G_DRAIN;
-            lt->drain_deadline = now + (int64_t)(lt->o.drain * NS_PER_SEC);
-            lt->heap_len = 0;
+            lt->drain_deadline = now + (int64_t)(drain_seconds(lt) * NS_PER_SEC);
+            if (lt->o.scenario != SC_QUIZ) /* the quiz's games play on: answers still go */
+                lt->heap_len = 0;
         } else if (lt->r.measure_start_ns > now && lt->r.measure_start_ns < *wake) {
             *wake = lt->r.measure_start_ns;
         } else if (lt->r.measure_end_ns < *wake) {
@@ -1113,7 +1486,14 @@ static void step(struct lt *lt, int64_t now, int64_t *wake)
         }
         break;
     case G_DRAIN:
-        lt->heap_len = 0;
+        if (lt->o.scenario == SC_QUIZ) {
+            while (lt->heap_len && lt->heap[0].at <= now)
+                run_timer(lt, heap_pop(lt), now);
+            if (lt->heap_len && lt->heap[0].at < *wake)
+                *wake = lt->heap[0].at;
+        } else {
+            lt->heap_len = 0;
+        }
         if (drained(lt) || now > lt->drain_deadline || signals_seen > 1)
             begin_close(lt, now);
         break;
@@ -1220,7 +1600,12 @@ static void usage(FILE *out)
         "             for the echo, close (1000), repeat after --churn-pause\n"
         "  mixed      chat rooms for most clients, who also join the lobby where client 0 sends\n"
         "             --lobby-rate messages/s; --churn-share %% of the clients churn meanwhile\n"
-        "  quiz       not yet available (the quiz game comes with a later issue)\n"
+        "  quiz       N bots at tables of --room-size: the first of each table creates a quiz\n"
+        "             room (--quiz-rounds, --quiz-seconds), the others join; the host starts a\n"
+        "             game, every bot answers each question with a random choice after a random\n"
+        "             delay within 3/4 of the question time, and at game_over the host starts\n"
+        "             the next game, until --duration ends; games still running finish in the\n"
+        "             drain. Reports games, answers, lost events and the answer round trip\n"
         "\n"
         "Options (default in brackets):\n"
         "  --url URL             server WebSocket URL [ws://127.0.0.1:8080/ws]\n"
@@ -1229,27 +1614,34 @@ static void usage(FILE *out)
         "  --ramp R              connections started per second, 0 = as fast as --max-pending\n"
         "                        allows [0]\n"
         "  --max-pending N       connections that may be handshaking/signing in at once [256]\n"
-        "  --room-size N         chat: members per room (2..the server's room_max_limit) [50]\n"
+        "  --room-size N         chat, mixed, quiz: members per room (2..the server's\n"
+        "                        room_max_limit) [50; quiz 8]\n"
         "  --rate R              messages per second per sender; 0 = closed loop (chat,\n"
         "                        broadcast) [1; broadcast 0]\n"
         "  --inflight N          closed loop: messages in flight per sender [1]\n"
         "  --size BYTES          chat text length, at least the timestamp header [64]\n"
         "  --duration S          measured seconds (the hold time for idle) [10]\n"
         "  --warmup S            seconds of sending before measuring starts; messages scheduled\n"
-        "                        then are checked for loss but not timed [1; idle, churn 0]\n"
-        "  --drain S             after the window, wait up to this for in-flight deliveries [5]\n"
+        "                        then are checked for loss but not timed [1; idle, churn,\n"
+        "                        quiz 0]\n"
+        "  --drain S             after the window, wait up to this for in-flight deliveries\n"
+        "                        [5; quiz: as long as a game can last, rounds x (seconds + the\n"
+        "                        server's quiz_reveal_ms) + 5]\n"
         "  --setup-timeout S     give up on clients not set up by then [60]\n"
         "  --connect-timeout S   per connection: connect, upgrade and sign-in [10]\n"
         "  --churn-pause MS      churn: pause between rounds [0]\n"
         "  --lobby-rate R        mixed: lobby messages per second from client 0 [1]\n"
         "  --churn-share P       mixed: percent of clients that churn [10]\n"
+        "  --quiz-rounds N       quiz: questions per game (1..the server's quiz_max_rounds) [3]\n"
+        "  --quiz-seconds S      quiz: seconds per question (1..quiz_max_seconds) [1]\n"
         "  --name-prefix STR     user names are STR<client>_<round>, STR at most 8 chars [lt]\n"
         "  --server-pid PID      sample the server's RSS, CPU and fds from /proc/PID\n"
         "  --expect-baseline     with --server-pid: fail unless the server's fds and connections\n"
         "                        return to their values before the run\n"
         "  --settle S            time the server gets to return to its baseline [5]\n"
         "  --json FILE           also write the report as JSON to FILE\n"
-        "  --max-p99 MS          exit 1 if the delivery latency p99 is above MS\n"
+        "  --max-p99 MS          exit 1 if the delivery latency p99 (quiz: the answer round\n"
+        "                        trip's) is above MS\n"
         "  --max-errors N        exit 1 if more than N errors (lost deliveries, error replies,\n"
         "                        failed or dropped connections, ...)\n"
         "  -q, --quiet           no progress lines on stderr\n"
@@ -1257,8 +1649,12 @@ static void usage(FILE *out)
         "\n"
         "Latency is measured from the time a message was scheduled to be sent (the payload\n"
         "carries it), not from when it was sent, so a slow server or a late generator shows up\n"
-        "instead of being hidden. \"send lag\" is the generator's own lateness.\n"
-        "Exit status: 0 ok, 1 a --max-* threshold or --expect-baseline failed, 2 bad usage,\n"
+        "instead of being hidden. \"send lag\" is the generator's own lateness. In the quiz,\n"
+        "\"answer\" is an answer's round trip (sent -> its ok) and \"question lag\" the time\n"
+        "from the server opening a question (its deadline minus the question time, on the\n"
+        "server's clock, set against ours with ping) to a bot reading it, to the ms.\n"
+        "Exit status: 0 ok, 1 a --max-* threshold or --expect-baseline failed or a quiz run\n"
+        "completed no game, 2 bad usage,\n"
         "3 cannot run (open-file limit, address, nothing connected).\n"
         "Ctrl-C stops the run early and still prints the report; a second Ctrl-C skips the\n"
         "close handshakes.\n");
@@ -1303,7 +1699,9 @@ enum {
     O_SETTLE,
     O_JSON,
     O_MAX_P99,
-    O_MAX_ERRORS
+    O_MAX_ERRORS,
+    O_QUIZ_ROUNDS,
+    O_QUIZ_SECONDS
 };
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -1333,11 +1731,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
         {"json", required_argument, NULL, O_JSON},
         {"max-p99", required_argument, NULL, O_MAX_P99},
         {"max-errors", required_argument, NULL, O_MAX_ERRORS},
+        {"quiz-rounds", required_argument, NULL, O_QUIZ_ROUNDS},
+        {"quiz-seconds", required_argument, NULL, O_QUIZ_SECONDS},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    bool rate_set = false, warmup_set = false;
+    bool rate_set = false, warmup_set = false, room_size_set = false;
     double v;
     int opt;
 
@@ -1358,6 +1758,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
         .settle = 5,
         .lobby_rate = 1,
         .churn_share = 10,
+        .quiz_rounds = 3,
+        .quiz_seconds = 1,
         .name_prefix = "lt",
         .max_p99 = -1,
         .max_errors = -1,
@@ -1402,6 +1804,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case O_ROOM_SIZE:
             NUM("room-size", 2, 1000000);
             o->room_size = (int)v;
+            room_size_set = true;
             break;
         case O_RATE:
             NUM("rate", 0, 1e6);
@@ -1428,6 +1831,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case O_DRAIN:
             NUM("drain", 0, 3600);
             o->drain = v;
+            o->drain_set = true;
             break;
         case O_SETUP_TIMEOUT:
             NUM("setup-timeout", 0.1, 86400);
@@ -1482,6 +1886,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
             NUM("max-errors", 0, 1e15);
             o->max_errors = (long long)v;
             break;
+        case O_QUIZ_ROUNDS:
+            NUM("quiz-rounds", 1, 1000);
+            o->quiz_rounds = (int)v;
+            break;
+        case O_QUIZ_SECONDS:
+            NUM("quiz-seconds", 1, 3600);
+            o->quiz_seconds = (int)v;
+            break;
         case 'q':
             o->quiet = true;
             break;
@@ -1504,8 +1916,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
     }
     if (o->scenario == SC_BROADCAST && !rate_set)
         o->rate = 0;
-    if ((o->scenario == SC_IDLE || o->scenario == SC_CHURN) && !warmup_set)
+    if ((o->scenario == SC_IDLE || o->scenario == SC_CHURN || o->scenario == SC_QUIZ) &&
+        !warmup_set)
         o->warmup = 0;
+    if (o->scenario == SC_QUIZ && !room_size_set)
+        o->room_size = 8;
     if (o->expect_baseline && !o->server_pid) {
         fprintf(stderr, "parlor-loadtest: --expect-baseline needs --server-pid\n");
         return -1;
@@ -1620,8 +2035,9 @@ static int build_clients(struct lt *lt)
         lt->c[i].room = -1;
         lt->c[i].role = i < lt->nstatic ? ROLE_STATIC : ROLE_CHURN;
         lt->c[i].initial = i < lt->nstatic;
+        qbot_init(&lt->c[i].qb, o->quiz_rounds);
     }
-    if (o->scenario == SC_CHAT || o->scenario == SC_MIXED) {
+    if (o->scenario == SC_CHAT || o->scenario == SC_MIXED || o->scenario == SC_QUIZ) {
         lt->nrooms = (lt->nstatic + o->room_size - 1) / o->room_size;
         lt->rooms = calloc((size_t)lt->nrooms, sizeof(*lt->rooms));
         if (!lt->rooms)
@@ -1642,6 +2058,11 @@ static int build_clients(struct lt *lt)
         }
     }
     lt->sender = 0;
+    lt->quiz_reveal_ms = 3000; /* PROTOCOL.md's default, until a welcome says */
+    lt->rng = (uint64_t)real_ns() ^ ((uint64_t)getpid() << 32) ^ 0x9E3779B97F4A7C15ULL;
+    if (!lt->rng)
+        lt->rng = 1;
+    qbot_clock_init(&lt->clock);
     lt->closed_loop = (o->scenario == SC_BROADCAST || o->scenario == SC_CHAT) && o->rate <= 0;
     memset(lt->text_pad, '.', MAX_TEXT);
     return 0;
@@ -1683,6 +2104,12 @@ static const char *mode_text(const struct lt *lt, char *buf, size_t cap)
                  "%d churning",
                  o->rate, lt->nrooms, o->room_size, o->lobby_rate, lt->n - lt->nstatic);
         break;
+    case SC_QUIZ:
+        snprintf(buf, cap,
+                 "quiz: %d tables of up to %d, games of %d round(s) of %d s played back to back; "
+                 "each bot answers a random choice within 3/4 of the time",
+                 lt->nrooms, o->room_size, o->quiz_rounds, o->quiz_seconds);
+        break;
     default:
         buf[0] = '\0';
     }
@@ -1701,11 +2128,6 @@ int main(int argc, char **argv)
 
     if (parse_args(argc, argv, &lt.o))
         return EXIT_USAGE;
-    if (lt.o.scenario == SC_QUIZ) {
-        fprintf(stderr, "parlor-loadtest: scenario 'quiz' is not yet available (the quiz game "
-                        "comes with a later issue)\n");
-        return EXIT_USAGE;
-    }
     switch (resolve_url(lt.o.url, &addr, &alen, hosthdr, sizeof(hosthdr), path, sizeof(path),
                         &lt.port)) {
     case 0:
@@ -1742,7 +2164,16 @@ int main(int argc, char **argv)
     lt.r.url = lt.o.url;
     lt.r.mode = mode_text(&lt, mode, sizeof(mode));
     lt.r.connections = lt.o.connections;
-    lt.r.room_size = lt.o.scenario == SC_CHAT || lt.o.scenario == SC_MIXED ? lt.o.room_size : 0;
+    lt.r.room_size =
+        lt.o.scenario == SC_CHAT || lt.o.scenario == SC_MIXED || lt.o.scenario == SC_QUIZ
+            ? lt.o.room_size
+            : 0;
+    if (lt.o.scenario == SC_QUIZ) {
+        lt.r.quiz = true;
+        lt.r.quiz_tables = lt.nrooms;
+        lt.r.quiz_rounds = lt.o.quiz_rounds;
+        lt.r.quiz_seconds = lt.o.quiz_seconds;
+    }
     lt.r.rate = lt.o.rate;
     lt.r.size = lt.o.size;
     lt.r.duration_s = lt.o.duration;
@@ -1760,6 +2191,10 @@ int main(int argc, char **argv)
     }
 
     run(&lt);
+    lt.r.clock_samples = lt.clock.samples;
+    lt.r.clock_offset_ns = lt.clock.offset_ns;
+    lt.r.clock_error_ns = lt.clock.samples ? lt.clock.error_ns : 0;
+    lt.r.clock_applied = qbot_clock_correction(&lt.clock) != 0;
 
     report_derive(&lt.r, &d);
     report_print(stdout, &lt.r, &d);
@@ -1778,5 +2213,7 @@ int main(int argc, char **argv)
                 lt.o.url);
         return EXIT_CANNOT_RUN;
     }
+    if (lt.unfit)
+        return EXIT_USAGE;
     return d.exit_code;
 }

@@ -19,6 +19,8 @@ void report_init(struct report *r)
     hist_init(&r->connect);
     hist_init(&r->signin);
     hist_init(&r->cycle);
+    hist_init(&r->answer);
+    hist_init(&r->question_lag);
     r->srv_fds_base = r->srv_fds_loaded = r->srv_fds_end = -1;
     r->srv_conns_base = r->srv_conns_loaded = r->srv_conns_end = -1;
     r->max_p99_ms = -1;
@@ -68,6 +70,11 @@ double ns_to_ms(uint64_t ns)
     return (double)ns / 1e6;
 }
 
+const struct hist *report_p99_hist(const struct report *r)
+{
+    return r->quiz ? &r->answer : &r->latency;
+}
+
 void report_derive(const struct report *r, struct derived *d)
 {
     int64_t window = r->measure_end_ns - r->measure_start_ns;
@@ -85,13 +92,26 @@ void report_derive(const struct report *r, struct derived *d)
             d->connect_failures += r->fail_by_end[i];
     for (int i = 0; i <= PROTO_E_COUNT; i++)
         d->protocol_errors += r->errors_by_code[i];
+    {
+        uint64_t asked = r->quiz_starts_sent + r->quiz_answers_sent,
+                 replied = r->quiz_starts_ok + r->quiz_starts_rejected + r->quiz_answers_ok +
+                           r->quiz_answers_rejected;
+        d->quiz_unanswered = asked > replied ? asked - replied : 0;
+    }
     d->errors_total = d->connect_failures + d->protocol_errors + r->unexpected_closes + d->lost +
                       d->says_unanswered + r->seq_gaps + r->bad_messages +
-                      r->unexpected_deliveries + r->setup_incomplete + r->stuck_at_end;
+                      r->unexpected_deliveries + r->setup_incomplete + r->stuck_at_end +
+                      r->quiz_lost_events + r->quiz_out_of_order + d->quiz_unanswered;
 
     d->deliveries_per_sec = rate_per_sec(r->deliveries_in_window, window);
     d->messages_per_sec = rate_per_sec(r->says_in_window, window);
     d->cycles_per_sec = rate_per_sec(r->cycles, window);
+    if (r->quiz_play_start_ns && r->quiz_last_over_ns > r->quiz_play_start_ns) {
+        d->play_s = (double)(r->quiz_last_over_ns - r->quiz_play_start_ns) / 1e9;
+        d->games_per_sec =
+            rate_per_sec(r->quiz_games_completed, r->quiz_last_over_ns - r->quiz_play_start_ns);
+    }
+    d->answers_per_sec = rate_per_sec(r->quiz_answers_in_window, window);
     if (r->first_connect_ns && r->ramp_last_ns > r->first_connect_ns)
         d->handshakes_per_sec =
             rate_per_sec(r->ramp_handshakes, r->ramp_last_ns - r->first_connect_ns);
@@ -122,11 +142,13 @@ void report_derive(const struct report *r, struct derived *d)
                           (r->srv_conns_base < 0 || r->srv_conns_end <= r->srv_conns_base);
     }
 
-    d->p99_breached = r->max_p99_ms >= 0 && r->latency.count &&
-                      ns_to_ms(hist_quantile(&r->latency, 0.99)) > r->max_p99_ms;
+    d->p99_breached = r->max_p99_ms >= 0 && report_p99_hist(r)->count &&
+                      ns_to_ms(hist_quantile(report_p99_hist(r), 0.99)) > r->max_p99_ms;
     d->errors_breached = r->max_errors >= 0 && d->errors_total > (uint64_t)r->max_errors;
     d->baseline_breached = r->check_baseline && !d->srv_returned;
-    d->exit_code = d->p99_breached || d->errors_breached || d->baseline_breached ? 1 : 0;
+    d->no_games = r->quiz && !r->quiz_games_completed;
+    d->exit_code =
+        d->p99_breached || d->errors_breached || d->baseline_breached || d->no_games ? 1 : 0;
 }
 
 /* 1234567 -> "1,234,567" */
@@ -154,6 +176,39 @@ static void print_hist(FILE *out, const char *label, const struct hist *h)
             ns_to_ms(hist_quantile(h, 0.50)), ns_to_ms(hist_quantile(h, 0.90)),
             ns_to_ms(hist_quantile(h, 0.99)), ns_to_ms(hist_quantile(h, 0.999)), ns_to_ms(h->max),
             (unsigned long long)h->count);
+}
+
+static void print_quiz(FILE *out, const struct report *r, const struct derived *d)
+{
+    char a[32], b[32], c[32], e[32];
+
+    fprintf(out,
+            "  quiz          %d tables, %d round(s) of %d s: %s games started, %s completed "
+            "(%.2f/s over %.1f s of play)\n",
+            r->quiz_tables, r->quiz_rounds, r->quiz_seconds,
+            grouped(r->quiz_starts_ok, a, sizeof(a)),
+            grouped(r->quiz_games_completed, b, sizeof(b)), d->games_per_sec, d->play_s);
+    fprintf(out,
+            "  game events   %s game_started, %s questions, %s reveals, %s game_over; %llu lost, "
+            "%llu out of order; %llu bots left a game unfinished\n",
+            grouped(r->quiz_game_starts, a, sizeof(a)), grouped(r->quiz_questions, b, sizeof(b)),
+            grouped(r->quiz_reveals, c, sizeof(c)), grouped(r->quiz_game_overs, e, sizeof(e)),
+            (unsigned long long)r->quiz_lost_events, (unsigned long long)r->quiz_out_of_order,
+            (unsigned long long)r->quiz_unfinished);
+    fprintf(out,
+            "  answers       %s sent (%.0f/s), %s ok, %s rejected, %llu unanswered; %llu not sent "
+            "(revealed first)\n",
+            grouped(r->quiz_answers_sent, a, sizeof(a)), d->answers_per_sec,
+            grouped(r->quiz_answers_ok, b, sizeof(b)),
+            grouped(r->quiz_answers_rejected, c, sizeof(c)), (unsigned long long)d->quiz_unanswered,
+            (unsigned long long)r->quiz_answers_skipped);
+    if (r->clock_samples)
+        fprintf(out, "  server clock  %+.3f ms from ours (+- %.3f ms, best of %llu pings): %s\n",
+                (double)r->clock_offset_ns / 1e6, (double)r->clock_error_ns / 1e6,
+                (unsigned long long)r->clock_samples,
+                r->clock_applied ? "question lag corrected for it" : "taken as the same clock");
+    else
+        fprintf(out, "  server clock  not measured: question lag assumes the same clock\n");
 }
 
 void report_print(FILE *out, const struct report *r, const struct derived *d)
@@ -202,14 +257,23 @@ void report_print(FILE *out, const struct report *r, const struct derived *d)
     if (r->cycles)
         fprintf(out, "  churn         %s cycles (%.0f/s)\n", grouped(r->cycles, a, sizeof(a)),
                 d->cycles_per_sec);
-    fprintf(out, "  latency in ms (from the scheduled send time):\n");
-    print_hist(out, "delivery", &r->latency);
-    print_hist(out, "fan-out", &r->fanout);
-    print_hist(out, "connect", &r->connect);
-    print_hist(out, "sign-in", &r->signin);
-    if (r->cycle.count)
-        print_hist(out, "churn cycle", &r->cycle);
-    print_hist(out, "send lag", &r->send_lag);
+    if (r->quiz) {
+        print_quiz(out, r, d);
+        fprintf(out, "  latency in ms:\n");
+        print_hist(out, "answer", &r->answer);
+        print_hist(out, "question lag", &r->question_lag);
+        print_hist(out, "connect", &r->connect);
+        print_hist(out, "sign-in", &r->signin);
+    } else {
+        fprintf(out, "  latency in ms (from the scheduled send time):\n");
+        print_hist(out, "delivery", &r->latency);
+        print_hist(out, "fan-out", &r->fanout);
+        print_hist(out, "connect", &r->connect);
+        print_hist(out, "sign-in", &r->signin);
+        if (r->cycle.count)
+            print_hist(out, "churn cycle", &r->cycle);
+        print_hist(out, "send lag", &r->send_lag);
+    }
 
     fprintf(out, "  errors        %llu", (unsigned long long)d->errors_total);
     if (d->errors_total) {
@@ -224,8 +288,13 @@ void report_print(FILE *out, const struct report *r, const struct derived *d)
             fprintf(out, " unexpected_close %llu", (unsigned long long)r->unexpected_closes);
         if (d->lost)
             fprintf(out, " lost %llu", (unsigned long long)d->lost);
-        if (d->says_unanswered)
-            fprintf(out, " unanswered %llu", (unsigned long long)d->says_unanswered);
+        if (d->says_unanswered + d->quiz_unanswered)
+            fprintf(out, " unanswered %llu",
+                    (unsigned long long)(d->says_unanswered + d->quiz_unanswered));
+        if (r->quiz_lost_events)
+            fprintf(out, " lost_event %llu", (unsigned long long)r->quiz_lost_events);
+        if (r->quiz_out_of_order)
+            fprintf(out, " out_of_order %llu", (unsigned long long)r->quiz_out_of_order);
         if (r->seq_gaps)
             fprintf(out, " seq_gap %llu", (unsigned long long)r->seq_gaps);
         if (r->bad_messages)
@@ -279,13 +348,15 @@ void report_print(FILE *out, const struct report *r, const struct derived *d)
                 d->setup_other_cpu_pct);
     fprintf(out, "  result        %s", d->exit_code ? "FAIL" : "ok");
     if (d->p99_breached)
-        fprintf(out, " (p99 %.3f ms > --max-p99 %.3f)", ns_to_ms(hist_quantile(&r->latency, 0.99)),
-                r->max_p99_ms);
+        fprintf(out, " (p99 %.3f ms > --max-p99 %.3f)",
+                ns_to_ms(hist_quantile(report_p99_hist(r), 0.99)), r->max_p99_ms);
     if (d->errors_breached)
         fprintf(out, " (%llu errors > --max-errors %lld)", (unsigned long long)d->errors_total,
                 (long long)r->max_errors);
     if (d->baseline_breached)
         fprintf(out, " (server did not return to its baseline)");
+    if (d->no_games)
+        fprintf(out, " (no quiz game completed)");
     fprintf(out, "\n");
 }
 
@@ -296,6 +367,41 @@ static json_t *hist_json(const struct hist *h)
                      ns_to_ms(hist_quantile(h, 0.90)), "p99", ns_to_ms(hist_quantile(h, 0.99)),
                      "p99_9", ns_to_ms(hist_quantile(h, 0.999)), "max",
                      ns_to_ms(h->count ? h->max : 0), "min", ns_to_ms(h->count ? h->min : 0));
+}
+
+static json_t *quiz_json(const struct report *r, const struct derived *d)
+{
+    json_t *q = json_pack("{s:i, s:i, s:i, s:I, s:I, s:f, s:f}", "tables", r->quiz_tables, "rounds",
+                          r->quiz_rounds, "seconds", r->quiz_seconds, "games_completed",
+                          (json_int_t)r->quiz_games_completed, "games_in_window",
+                          (json_int_t)r->quiz_games_in_window, "games_per_sec", d->games_per_sec,
+                          "play_s", d->play_s);
+
+    json_object_set_new(q, "starts",
+                        json_pack("{s:I, s:I, s:I}", "sent", (json_int_t)r->quiz_starts_sent, "ok",
+                                  (json_int_t)r->quiz_starts_ok, "rejected",
+                                  (json_int_t)r->quiz_starts_rejected));
+    json_object_set_new(
+        q, "events",
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "game_started",
+                  (json_int_t)r->quiz_game_starts, "question", (json_int_t)r->quiz_questions,
+                  "reveal", (json_int_t)r->quiz_reveals, "game_over",
+                  (json_int_t)r->quiz_game_overs, "lost", (json_int_t)r->quiz_lost_events,
+                  "out_of_order", (json_int_t)r->quiz_out_of_order, "unfinished_bots",
+                  (json_int_t)r->quiz_unfinished));
+    json_object_set_new(
+        q, "answers",
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "sent", (json_int_t)r->quiz_answers_sent,
+                  "ok", (json_int_t)r->quiz_answers_ok, "rejected",
+                  (json_int_t)r->quiz_answers_rejected, "unanswered",
+                  (json_int_t)d->quiz_unanswered, "not_sent", (json_int_t)r->quiz_answers_skipped,
+                  "in_window", (json_int_t)r->quiz_answers_in_window, "per_sec",
+                  d->answers_per_sec));
+    json_object_set_new(q, "server_clock",
+                        json_pack("{s:I, s:f, s:f, s:b}", "pings", (json_int_t)r->clock_samples,
+                                  "offset_ms", (double)r->clock_offset_ns / 1e6, "error_ms",
+                                  (double)r->clock_error_ns / 1e6, "applied", r->clock_applied));
+    return q;
 }
 
 json_t *report_json(const struct report *r, const struct derived *d)
@@ -363,15 +469,27 @@ json_t *report_json(const struct report *r, const struct derived *d)
     json_object_set_new(o, "signin", hist_json(&r->signin));
     json_object_set_new(o, "churn_cycle", hist_json(&r->cycle));
     json_object_set_new(o, "send_lag", hist_json(&r->send_lag));
+    if (r->quiz) {
+        json_object_set_new(o, "answer", hist_json(&r->answer));
+        json_object_set_new(o, "question_lag", hist_json(&r->question_lag));
+    }
     json_object_set_new(j, "latency_ms", o);
+    if (r->quiz)
+        json_object_set_new(j, "quiz", quiz_json(r, d));
     json_object_set_new(
         j, "errors",
         json_pack("{s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I}", "total",
                   (json_int_t)d->errors_total, "connect", (json_int_t)d->connect_failures,
                   "by_code", codes, "unexpected_closes", (json_int_t)r->unexpected_closes, "lost",
-                  (json_int_t)d->lost, "unanswered", (json_int_t)d->says_unanswered, "seq_gaps",
+                  (json_int_t)d->lost, "unanswered",
+                  (json_int_t)(d->says_unanswered + d->quiz_unanswered), "seq_gaps",
                   (json_int_t)r->seq_gaps, "bad_messages", (json_int_t)r->bad_messages, "unmatched",
                   (json_int_t)r->unexpected_deliveries));
+    if (r->quiz) {
+        o = json_object_get(j, "errors");
+        json_object_set_new(o, "lost_events", json_integer((json_int_t)r->quiz_lost_events));
+        json_object_set_new(o, "out_of_order", json_integer((json_int_t)r->quiz_out_of_order));
+    }
     json_object_set_new(j, "close_codes", closes);
     if (r->server_pid)
         json_object_set_new(
@@ -402,5 +520,7 @@ json_t *report_json(const struct report *r, const struct derived *d)
                         json_pack("{s:b, s:i, s:b, s:b, s:b}", "pass", !d->exit_code, "exit_code",
                                   d->exit_code, "p99_breached", d->p99_breached, "errors_breached",
                                   d->errors_breached, "baseline_breached", d->baseline_breached));
+    if (r->quiz)
+        json_object_set_new(json_object_get(j, "result"), "no_games", json_boolean(d->no_games));
     return j;
 }

@@ -73,6 +73,28 @@ struct report {
     struct hist signin;   /* connect() -> hello ok */
     struct hist cycle;    /* churn: connect() -> own chat echoed */
 
+    /* the quiz (scenario quiz only: `quiz` set) */
+    bool quiz;
+    int quiz_tables, quiz_rounds, quiz_seconds;
+    uint64_t quiz_starts_sent, quiz_starts_ok, quiz_starts_rejected;
+    uint64_t quiz_games_completed; /* game_over received by a table's host */
+    uint64_t quiz_games_in_window; /* ... inside the measured window */
+    int64_t quiz_play_start_ns;    /* the first games' start (the run's) */
+    int64_t quiz_last_over_ns;     /* the last game_over a host received */
+    uint64_t quiz_game_starts, quiz_questions, quiz_reveals, quiz_game_overs; /* every bot's */
+    uint64_t quiz_answers_sent, quiz_answers_ok, quiz_answers_rejected;
+    uint64_t quiz_answers_in_window; /* sent inside the window */
+    uint64_t quiz_answers_skipped;   /* the round was revealed before the bot's delay ran out */
+    uint64_t quiz_lost_events;       /* game events a bot was owed and never got */
+    uint64_t quiz_out_of_order;      /* game events that repeated or went back */
+    uint64_t quiz_unfinished; /* bots whose game had not ended when the run or their connection
+                                 did (its missing events are in quiz_lost_events) */
+    uint64_t clock_samples;   /* `ping`s that measured the server's clock */
+    int64_t clock_offset_ns, clock_error_ns; /* server - local, and its error bound */
+    bool clock_applied;                      /* the offset was larger than its error: used */
+    struct hist answer;                      /* quiz: answer sent -> its ok */
+    struct hist question_lag; /* quiz: the server opening a question -> a bot reading it */
+
     struct close_count close_codes[REPORT_MAX_CLOSE_CODES];
     int n_close_codes;
     uint64_t close_codes_other;
@@ -111,6 +133,12 @@ struct derived {
     double all_connected_s, all_signed_in_s;
     double setup_s; /* first connect -> every static client set up */
     double cycles_per_sec;
+    double play_s;            /* quiz: first start -> last game_over */
+    double games_per_sec;     /* quiz: games completed over play_s (tables play in step, so a rate
+                                 over the window alone would count whole batches or none) */
+    double answers_per_sec;   /* quiz: answers sent in the window, per second of it */
+    uint64_t quiz_unanswered; /* quiz: `start` and `answer` without a reply */
+    bool no_games;            /* a quiz run that completed no game: a failure */
     double srv_cpu_pct, self_cpu_pct; /* % of one core over the window */
     double other_cpu_pct;             /* other processes, competing for the cores; -1 unknown */
     double setup_other_cpu_pct;       /* the same during the setup; -1 unknown */
@@ -124,6 +152,8 @@ void report_init(struct report *r);
 /* Counts one close code seen (-1 for an invalid echo of ours). */
 void report_close_code(struct report *r, int code);
 void report_derive(const struct report *r, struct derived *d);
+/* The latency --max-p99 judges: per delivery, or the answer round trip in the quiz. */
+const struct hist *report_p99_hist(const struct report *r);
 
 /* Arithmetic helpers (exposed for the tests). */
 double rate_per_sec(uint64_t count, int64_t ns);

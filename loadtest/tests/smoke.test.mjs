@@ -1,8 +1,10 @@
 // Smoke load test (run by ctest, see tests/CMakeLists.txt): starts the real server binary
 // (PARLOR_BIN, the ASan debug build under ctest) on a free port and drives it with
-// parlor-loadtest (PARLOR_LOADTEST): 300 connections of chat, then 300 of churn. It asserts
-// correctness only — every delivery arrives, no error of any kind, and after each run the
-// server is back to the file descriptors and connections it had before — never timings.
+// parlor-loadtest (PARLOR_LOADTEST): 300 connections of chat, then 300 of churn, then 40 quiz
+// bots at tables of 8. It asserts correctness only — every delivery and every game event
+// arrives, no error of any kind, games complete, and after each run the server is back to the
+// file descriptors and connections it had before — never timings; and that a quiz run that
+// completes no game exits non-zero.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,13 +21,16 @@ const WWW = process.env.PARLOR_WWW || path.join(REPO, 'www-static');
 const LOADTEST = process.env.PARLOR_LOADTEST || path.join(REPO, 'build/debug/parlor-loadtest');
 const CONNECTIONS = 300;
 const SECONDS = 5;
+const QUIZ_BOTS = 40; // 5 tables of 8
 
 // The debug server runs under ASan: lift the per-connection rate limits (the load tester
-// sends faster than a person) and give sign-in plenty of time; allow a room per churner.
+// sends faster than a person) and give sign-in plenty of time; allow a room per churner. The
+// quiz pauses 300 ms after each reveal instead of 3 s, so 5 s hold a few games per table.
 const SERVER_FLAGS = [
   '--rate-per-sec', '100000', '--rate-burst', '100000',
   '--say-per-sec', '100000', '--say-burst', '100000',
   '--signin-timeout', '120', '--max-rooms', '5000', '--log-level', 'warn',
+  '--quiz-reveal-ms', '300', '--questions', path.join(REPO, 'questions/parlor-core.jsonl'),
 ];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -93,10 +98,10 @@ describe('smoke load test', () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  async function loadtest(scenario, extra = []) {
+  async function loadtest(scenario, extra = [], connections = CONNECTIONS) {
     const json = path.join(tmp, `${scenario}.json`);
     const args = ['--url', `ws://127.0.0.1:${port}/ws`, '--scenario', scenario,
-      '--connections', String(CONNECTIONS), '--duration', String(SECONDS), '--warmup', '0',
+      '--connections', String(connections), '--duration', String(SECONDS), '--warmup', '0',
       '--drain', '30', '--setup-timeout', '60', '--connect-timeout', '60', '--settle', '30',
       '--server-pid', String(server.pid), '--expect-baseline', '--max-errors', '0',
       '--json', json, '--quiet', ...extra];
@@ -107,13 +112,13 @@ describe('smoke load test', () => {
     return { res, report, context };
   }
 
-  function assertClean({ res, report, context }) {
+  function assertClean({ res, report, context }, connections = CONNECTIONS) {
     assert.equal(report.errors.total, 0, `errors: ${JSON.stringify(report.errors)}${context}`);
     assert.equal(report.deliveries.lost, 0, `lost deliveries${context}`);
     assert.equal(report.deliveries.received, report.deliveries.expected, context);
     assert.equal(report.messages.unanswered, 0, context);
     assert.equal(report.connections.failed, 0, context);
-    assert.equal(report.connections.signed_in >= CONNECTIONS, true, context);
+    assert.equal(report.connections.signed_in >= connections, true, context);
     for (const code of Object.keys(report.close_codes)) {
       assert.equal(code, '1000', `close codes ${JSON.stringify(report.close_codes)}${context}`);
     }
@@ -139,6 +144,51 @@ describe('smoke load test', () => {
     assertClean(r);
     assert.ok(r.report.churn.cycles > 0, `no churn cycle completed${r.context}`);
     assert.equal(r.report.deliveries.expected, r.report.messages.sent, r.context);
+  });
+
+  it(`quiz: ${QUIZ_BOTS} bots at tables of 8 play 2-round games back to back, every event arrives`, async () => {
+    const r = await loadtest('quiz', ['--room-size', '8', '--quiz-rounds', '2', '--quiz-seconds', '1'],
+      QUIZ_BOTS);
+    assertClean(r, QUIZ_BOTS);
+    const q = r.report.quiz;
+    assert.ok(q, `no quiz figures in the report${r.context}`);
+    assert.equal(q.tables, QUIZ_BOTS / 8, r.context);
+    assert.equal(r.report.connections.ready, QUIZ_BOTS, r.context);
+    assert.ok(q.games_completed >= q.tables, `every table should finish a game${r.context}`);
+    // every game started was played to its end, by all 8 at its table
+    assert.equal(q.starts.ok, q.games_completed, r.context);
+    assert.equal(q.starts.rejected, 0, r.context);
+    assert.equal(q.events.game_started, q.games_completed * 8, r.context);
+    assert.equal(q.events.game_over, q.games_completed * 8, r.context);
+    assert.equal(q.events.question, q.games_completed * 8 * 2, r.context);
+    assert.equal(q.events.reveal, q.events.question, r.context);
+    assert.equal(q.events.lost, 0, r.context);
+    assert.equal(q.events.out_of_order, 0, r.context);
+    assert.equal(q.events.unfinished_bots, 0, r.context);
+    // each question was answered once, or revealed before the bot's turn (a deadline missed)
+    assert.ok(q.answers.sent > 0, r.context);
+    assert.equal(q.answers.sent + q.answers.not_sent, q.events.question, r.context);
+    assert.equal(q.answers.ok, q.answers.sent, r.context);
+    assert.equal(q.answers.unanswered, 0, r.context);
+    assert.ok(r.report.latency_ms.answer.count > 0, r.context);
+    assert.equal(r.report.result.no_games, false, r.context);
+  });
+
+  it('quiz: a run that completes no game exits non-zero', async () => {
+    // the window closes 0.1 s after the first games start, and nothing waits for them
+    const json = path.join(tmp, 'quiz-none.json');
+    const args = ['--url', `ws://127.0.0.1:${port}/ws`, '--scenario', 'quiz',
+      '--connections', String(QUIZ_BOTS), '--duration', '0.1', '--drain', '0',
+      '--setup-timeout', '60', '--connect-timeout', '60', '--json', json, '--quiet'];
+    const res = await run(LOADTEST, args);
+    const report = JSON.parse(await readFile(json, 'utf8').catch(() => 'null'));
+    const context = `\nparlor-loadtest ${args.join(' ')}\n${res.out}`;
+    assert.ok(report, `no JSON report${context}`);
+    assert.equal(report.quiz.games_completed, 0, context);
+    assert.equal(report.result.no_games, true, context);
+    assert.equal(report.result.errors_breached, false, context); // no --max-errors: not why
+    assert.equal(res.code, 1, `exit code ${res.code}${context}`);
+    assert.match(res.out, /no quiz game completed/, context);
   });
 
   it('the server exits cleanly afterwards (no leak, no sanitizer report)', async () => {

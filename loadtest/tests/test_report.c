@@ -2,7 +2,8 @@
  * Unit tests for loadtest/report.c: the arithmetic behind every derived figure (rates over the
  * window, lost deliveries, unanswered messages, the error total and what it includes, CPU
  * share, RSS per connection, handshake rate, the baseline check) and the exit code each
- * threshold gives; then that the JSON carries the same figures and the table prints them.
+ * threshold gives; then that the JSON carries the same figures and the table prints them; and
+ * the quiz's figures, its errors, and its failure when no game completed.
  * One thread, run by ctest.
  */
 #include <setjmp.h>
@@ -275,6 +276,149 @@ static void test_json_matches(void **state)
     json_decref(j);
 }
 
+/* A clean quiz run: 20 s window, 125 tables of 8 playing 3 rounds, every event arrived. */
+static void clean_quiz(void)
+{
+    report_init(&r);
+    r.scenario = "quiz";
+    r.url = "ws://127.0.0.1:8080/ws";
+    r.connections = 1000;
+    r.measure_start_ns = 100 * SEC;
+    r.measure_end_ns = 120 * SEC;
+    r.handshakes = r.signed_in = r.ready = 1000;
+    r.quiz = true;
+    r.quiz_tables = 125;
+    r.quiz_rounds = 3;
+    r.quiz_seconds = 1;
+    r.quiz_starts_sent = r.quiz_starts_ok = 250;
+    r.quiz_games_completed = 250;
+    r.quiz_games_in_window = 125;
+    r.quiz_play_start_ns = 100 * SEC;
+    r.quiz_last_over_ns = 125 * SEC; /* the last game of the drain ended 5 s after the window */
+    r.quiz_game_starts = r.quiz_game_overs = 2000;
+    r.quiz_questions = r.quiz_reveals = 6000;
+    r.quiz_answers_sent = r.quiz_answers_ok = 6000;
+    r.quiz_answers_in_window = 5000;
+    for (int i = 0; i < 1000; i++)
+        hist_record(&r.answer, (uint64_t)(i + 1) * 1000); /* 0.001 .. 1 ms */
+}
+
+static void test_quiz_figures(void **state)
+{
+    struct derived d;
+
+    clean_quiz();
+    report_derive(&r, &d);
+    assert_close(d.play_s, 25);
+    assert_close(d.games_per_sec, 10);
+    assert_close(d.answers_per_sec, 250);
+    assert_int_equal(d.quiz_unanswered, 0);
+    assert_int_equal(d.errors_total, 0);
+    assert_false(d.no_games);
+    assert_int_equal(d.exit_code, 0);
+
+    /* lost events, repeats and requests without a reply are errors; rejections count by code */
+    r.quiz_lost_events = 4;
+    r.quiz_out_of_order = 1;
+    r.quiz_answers_ok -= 5; /* 3 rejected, 2 never answered */
+    r.quiz_answers_rejected = 3;
+    r.errors_by_code[PROTO_E_GAME_STATE] = 3;
+    r.quiz_starts_ok -= 1; /* one start never answered */
+    report_derive(&r, &d);
+    assert_int_equal(d.quiz_unanswered, 3);
+    assert_int_equal(d.errors_total, 4 + 1 + 3 + 3);
+    assert_int_equal(d.exit_code, 0); /* no threshold given */
+    r.max_errors = 0;
+    report_derive(&r, &d);
+    assert_int_equal(d.exit_code, 1);
+}
+
+static void test_quiz_without_a_game_fails(void **state)
+{
+    struct derived d;
+
+    clean_quiz();
+    r.quiz_games_completed = r.quiz_games_in_window = 0;
+    r.quiz_last_over_ns = 0;
+    report_derive(&r, &d);
+    assert_true(d.no_games);
+    assert_int_equal(d.errors_total, 0); /* not an error count, but a failed run */
+    assert_int_equal(d.exit_code, 1);
+    /* the same counters outside the quiz are not a failure */
+    clean_run();
+    report_derive(&r, &d);
+    assert_false(d.no_games);
+    assert_int_equal(d.exit_code, 0);
+}
+
+static void test_quiz_p99_is_the_answer_round_trip(void **state)
+{
+    struct derived d;
+
+    clean_quiz();
+    hist_record(&r.latency, 50 * 1000000ULL); /* not the quiz's latency: ignored */
+    r.max_p99_ms = 1;
+    report_derive(&r, &d);
+    assert_false(d.p99_breached);
+    r.max_p99_ms = 0.5;
+    report_derive(&r, &d);
+    assert_true(d.p99_breached);
+    assert_int_equal(d.exit_code, 1);
+}
+
+static void test_quiz_json_and_table(void **state)
+{
+    struct derived d;
+    json_t *j, *q;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    clean_quiz();
+    r.quiz_lost_events = 2;
+    r.clock_samples = 125;
+    r.clock_offset_ns = 300000;
+    r.clock_error_ns = 600000;
+    report_derive(&r, &d);
+    j = report_json(&r, &d);
+    q = json_object_get(j, "quiz");
+    assert_non_null(q);
+    assert_int_equal(json_integer_value(json_object_get(q, "games_completed")), 250);
+    assert_close(json_real_value(json_object_get(q, "games_per_sec")), 10);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(q, "answers"), "ok")),
+                     6000);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(q, "events"), "lost")), 2);
+    assert_false(json_is_true(json_object_get(json_object_get(q, "server_clock"), "applied")));
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(j, "errors"), "lost_events")), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "errors"), "total")), 2);
+    assert_close(json_real_value(json_object_get(
+                     json_object_get(json_object_get(j, "latency_ms"), "answer"), "p99")),
+                 ns_to_ms(hist_quantile(&r.answer, 0.99)));
+    assert_false(json_is_true(json_object_get(json_object_get(j, "result"), "no_games")));
+    json_decref(j);
+
+    assert_non_null(f);
+    report_print(f, &r, &d);
+    fclose(f);
+    assert_non_null(strstr(buf, "125 tables, 3 round(s) of 1 s: 250 games started, 250 "
+                                "completed (10.00/s over 25.0 s of play)"));
+    assert_non_null(strstr(buf, "6,000 sent (250/s), 6,000 ok, 0 rejected, 0 unanswered"));
+    assert_non_null(strstr(buf, "errors        2 = lost_event 2"));
+    assert_non_null(strstr(buf, "taken as the same clock"));
+    assert_null(strstr(buf, "delivery")); /* the chat's figures are not shown */
+    free(buf);
+
+    /* and the other scenarios' JSON has no quiz in it */
+    clean_run();
+    report_derive(&r, &d);
+    j = report_json(&r, &d);
+    assert_null(json_object_get(j, "quiz"));
+    assert_null(json_object_get(json_object_get(j, "latency_ms"), "answer"));
+    assert_null(json_object_get(json_object_get(j, "result"), "no_games"));
+    json_decref(j);
+}
+
 static void test_table_prints(void **state)
 {
     struct derived d;
@@ -307,6 +451,10 @@ int main(void)
         cmocka_unit_test(test_close_codes),
         cmocka_unit_test(test_json_matches),
         cmocka_unit_test(test_table_prints),
+        cmocka_unit_test(test_quiz_figures),
+        cmocka_unit_test(test_quiz_without_a_game_fails),
+        cmocka_unit_test(test_quiz_p99_is_the_answer_round_trip),
+        cmocka_unit_test(test_quiz_json_and_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
