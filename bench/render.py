@@ -318,6 +318,24 @@ def render(results):
         ("errors", "errors.total", ""),
         ("server back to its baseline", "server.returned_to_baseline", ""),
         ("server CPU (% of a core)", "server.cpu_pct", "")]))
+    parts += ["", "### quiz (parlor only): 1000 bots at 125 tables of 8 playing games of 3 "
+              "one-second questions back to back (server defaults: 3 s after each reveal)", ""]
+    parts.append(single(results, "parlor-quiz", [
+        ("games completed", "quiz.games_completed", ""),
+        ("games/s (first start to last game_over)", "quiz.games_per_sec", ""),
+        ("answers/s (window)", "quiz.answers.per_sec", ""),
+        ("answer round trip p50 (ms)", "latency_ms.answer.p50", ""),
+        ("answer round trip p99 (ms)", "latency_ms.answer.p99", ""),
+        ("answer round trip p99.9 (ms)", "latency_ms.answer.p99_9", ""),
+        ("question lag p50 (ms, server opening it → bot reading it)", "latency_ms.question_lag.p50",
+         ""),
+        ("question lag p99 (ms)", "latency_ms.question_lag.p99", ""),
+        ("game events lost", "quiz.events.lost", ""),
+        ("answers rejected", "quiz.answers.rejected", ""),
+        ("errors", "errors.total", ""),
+        ("server back to its baseline", "server.returned_to_baseline", ""),
+        ("server CPU (% of a core)", "server.cpu_pct", ""),
+        ("load generator CPU (% of a core)", "loadtest.cpu_pct", "")]))
     parts += ["", "### Flags of this run", ""]
     flag_rows = []
     for name in sorted(set(servers) | set(loadtests)):
