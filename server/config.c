@@ -36,12 +36,15 @@ struct opt {
 /* in the order of enum log_level and enum config_sync */
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
 static const char *const sync_modes[] = {"normal", "full", NULL};
+static const char *const event_libs[] = {"poll", "uv", NULL}; /* enum config_event_lib */
 
 static const struct opt opts[] = {
     INT_OPT("port", port, 1, 65535, NULL, "TCP port for HTTP and WebSocket"),
     {"db", OPT_STR, offsetof(struct config, db), 0, 0, NULL, "SQLite database file", NULL},
     {"www", OPT_STR, offsetof(struct config, www), 0, 0, NULL, "directory served at /", NULL},
     CHOICE_OPT("log-level", log_level, log_levels, "error, warn, info or debug"),
+    CHOICE_OPT("event-lib", event_lib, event_libs,
+               "the loop's wait: uv (libuv, epoll) or poll (lws's own poll(), scans every socket)"),
     INT_OPT("db-workers", db_workers, 1, 64, NULL, "worker threads for database and slow jobs"),
     INT_OPT("db-queue", db_queue, 1, 10000000, NULL,
             "jobs that may wait for a worker, and unsaved chat messages, before server_busy"),
@@ -136,6 +139,7 @@ static void set_defaults(struct config *cfg)
         .db_workers = 3,
         .db_queue = 10000,
         .db_sync = CONFIG_SYNC_FULL,
+        .event_lib = CONFIG_EVENT_UV, /* half the CPU of poll() at 1000 clients (BENCHMARKS.md) */
         .db_batch_ms = 0,
         .db_batch_max = 500,
         .scrypt_log2n = 17,

@@ -28,6 +28,7 @@ struct config {
     int db_workers;
     int db_queue;
     int db_sync;             /* enum config_sync */
+    int event_lib;           /* enum config_event_lib */
     int db_batch_ms;         /* how long a chat batch may wait to gather more */
     int db_batch_max;        /* chat messages per transaction */
     int scrypt_log2n;        /* cost of new password hashes: N = 2^this */
@@ -75,6 +76,7 @@ struct config {
 };
 
 enum config_sync { CONFIG_SYNC_NORMAL = 0, CONFIG_SYNC_FULL = 1 };
+enum config_event_lib { CONFIG_EVENT_POLL = 0, CONFIG_EVENT_UV = 1 };
 
 enum config_result { CONFIG_OK = 0, CONFIG_HELP = 1, CONFIG_ERROR = -1 };
 

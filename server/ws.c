@@ -32,6 +32,7 @@ struct pss {
     struct session *s;
     char addr[64]; /* the peer, counted in per_addr while connected */
     bool counted;
+    bool live; /* counted in nsockets until lws frees the connection */
 };
 
 /* Security headers on everything served over HTTP: the client's own files only, no framing,
@@ -238,8 +239,18 @@ static int writeable(struct lws *wsi, struct session *s)
     struct msgbuf *m;
     int budget = WS_WRITES_PER_TURN;
 
-    if (s->closing && !sendq_peek(&s->sendq))
-        return close_with(wsi, (enum lws_close_status)s->close_code, s->close_reason);
+    if (s->closing && !sendq_peek(&s->sendq)) {
+        if (!ws_of(wsi)->uv)
+            return close_with(wsi, (enum lws_close_status)s->close_code, s->close_reason);
+        /* On libuv, not `return -1`: Debian's lws 4.1.6 is a _DEBUG build, which then closes
+         * the connection a second time ("uv repeat test"), killing it before its close frame
+         * goes out. One close from here sends the frame on the next writeable (on poll() it
+         * crashes lws's forced service instead). It calls CLOSED, which frees `s`. */
+        lws_close_reason(wsi, (enum lws_close_status)s->close_code,
+                         (unsigned char *)s->close_reason, strlen(s->close_reason));
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+        return 0;
+    }
     while (budget-- && (m = sendq_peek(&s->sendq))) {
         if (lws_write(wsi, msgbuf_payload(m), m->len, LWS_WRITE_TEXT) < (int)m->len) {
             log_info("session %llu: write failed, closing", (unsigned long long)s->id);
@@ -275,6 +286,8 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
         s->admin = is_admin(wsi);
         t->nconns++;
         pss->counted = true;
+        t->nsockets++;
+        pss->live = true;
         lws_get_peer_simple(wsi, pss->addr, sizeof(pss->addr));
         /* an IPv4 peer on the dual-stack socket reads ::ffff:a.b.c.d: show a.b.c.d */
         snprintf(s->addr, sizeof(s->addr), "%s",
@@ -339,6 +352,16 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 {
     if (reason == LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION)
         return refuse(wsi, HTTP_STATUS_BAD_REQUEST, "the subprotocol must be " PROTO_SUBPROTOCOL);
+    /* lws tells only the first protocol when it frees a connection: a WebSocket's comes here
+     * with its pss, after its close frame went out */
+    if (reason == LWS_CALLBACK_WSI_DESTROY && user && lws_get_protocol(wsi) &&
+        lws_get_protocol(wsi)->callback == cb_parlor) {
+        struct pss *pss = user;
+        if (pss->live) {
+            pss->live = false;
+            ws_of(wsi)->nsockets--;
+        }
+    }
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
@@ -417,12 +440,42 @@ int ws_start(struct ws *t, struct server *srv, char *err, size_t errlen)
         info.ssl_options_set = SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 |
                                SSL_OP_NO_TLSv1_1 | SSL_OP_CIPHER_SERVER_PREFERENCE;
     }
+    if (srv->cfg.event_lib == CONFIG_EVENT_UV) {
+        if (uv_loop_init(&t->uv_loop)) {
+            snprintf(err, errlen, "--event-lib uv: cannot create a libuv loop");
+            return -1;
+        }
+        t->uv = true;
+        t->foreign_loops[0] = &t->uv_loop;
+        info.foreign_loops = t->foreign_loops;
+        info.options |= LWS_SERVER_OPTION_LIBUV;
+    }
     t->ctx = lws_create_context(&info);
     if (!t->ctx) {
-        snprintf(err, errlen, "cannot listen on port %d (in use, or not permitted)", srv->cfg.port);
+        if (t->uv) {
+            uv_loop_close(&t->uv_loop);
+            t->uv = false;
+            snprintf(err, errlen,
+                     "cannot start lws on its libuv plugin (package libwebsockets-evlib-uv), or "
+                     "listen on port %d",
+                     srv->cfg.port);
+        } else {
+            snprintf(err, errlen, "cannot listen on port %d (in use, or not permitted)",
+                     srv->cfg.port);
+        }
         return -1;
     }
     return 0;
+}
+
+/* One turn of the loop: waits for something to do (socket, timer, wake-up) and does it. */
+static int service_once(struct ws *t)
+{
+    if (t->uv) {
+        uv_run(&t->uv_loop, UV_RUN_ONCE);
+        return 0;
+    }
+    return lws_service(t->ctx, 0);
 }
 
 /* user and system CPU time in ms, and the resident set in bytes, from /proc/self/stat */
@@ -514,7 +567,7 @@ void ws_run(struct ws *t, const struct ws_signals *sig)
 
     lws_sul_schedule(t->ctx, 0, &t->stats_sul, stats_tick, LWS_US_PER_SEC);
     for (;;) {
-        if (lws_service(t->ctx, 0) < 0) {
+        if (service_once(t) < 0) {
             log_error("lws_service failed; stopping");
             break;
         }
@@ -527,8 +580,9 @@ void ws_run(struct ws *t, const struct ws_signals *sig)
             lws_sul_schedule(t->ctx, 0, &t->drain_sul, drain_deadline,
                              (lws_usec_t)WS_DRAIN_SECS * LWS_US_PER_SEC);
         }
-        /* detached sessions have no connection to wait for: chat_end_detached ends them */
-        if (t->draining && (!t->nconns || server_mono_ms() >= deadline))
+        /* CLOSED comes before lws sends the close frame: wait until the sockets are gone.
+         * Detached sessions have no connection to wait for: chat_end_detached ends them. */
+        if (t->draining && (!t->nsockets || server_mono_ms() >= deadline))
             break;
     }
 }
@@ -540,6 +594,18 @@ void ws_destroy(struct ws *t)
         lws_sul_cancel(&t->stats_sul);
         lws_sul_cancel(&t->drain_sul);
         lws_context_destroy(t->ctx);
+        if (t->uv) {
+            /* on a foreign loop the first call only starts closing lws's libuv handles; once
+             * the loop has run their close callbacks, a second call frees the context */
+            uv_run(&t->uv_loop, UV_RUN_DEFAULT);
+            lws_context_destroy(t->ctx);
+        }
     }
     t->ctx = NULL;
+    if (t->uv) {
+        uv_run(&t->uv_loop, UV_RUN_DEFAULT);
+        if (uv_loop_close(&t->uv_loop))
+            log_warn("the libuv loop still had handles open at exit");
+        t->uv = false;
+    }
 }

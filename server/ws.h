@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include <libwebsockets.h>
+#include <uv.h>
 
 #include "hmap.h"
 #include "http.h"
@@ -27,13 +28,19 @@ struct ws {
     struct lws_http_mount admin_mounts[HTTP_MOUNTS]; /* dynamic endpoints, before `mount` */
     struct lws_protocols protocols[5];
     struct lws_protocol_vhost_options headers[5]; /* security headers on every response */
-    int nconns;                                   /* WebSocket connections now */
+    int nconns;           /* WebSocket connections now (until their CLOSED callback) */
+    int nsockets;         /* the same until lws frees them, close frame sent */
     struct hmap per_addr; /* address -> connections from it (intptr_t), when limited */
     lws_retry_bo_t idle_policy;
     char www[PATH_MAX];
     bool draining;                    /* closing every connection: the last step of a shutdown */
     lws_sorted_usec_list_t drain_sul; /* deadline for clients to go during shutdown */
     lws_sorted_usec_list_t stats_sul; /* the once-a-second sample */
+    /* --event-lib uv: our own libuv loop, lent to lws as a "foreign" loop so ws_run can turn
+     * it once at a time (uv_run UV_RUN_ONCE) as it turns lws_service() for poll */
+    bool uv;
+    uv_loop_t uv_loop;
+    void *foreign_loops[1];
 };
 
 extern const struct transport_ops ws_transport_ops;

@@ -7,7 +7,8 @@ const N = 200;
 
 describe(`${N} clients`, () => {
   let server;
-  before(async () => { server = await startServer(); });
+  // every joiner announced by name (above --presence-max, joins are counted instead)
+  before(async () => { server = await startServer(['--presence-max', String(N)]); });
   after(async () => { await stopAndCheck(server); });
 
   it(`${N} clients sign in and join the lobby; one says a message; all receive it exactly once`, async () => {

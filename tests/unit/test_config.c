@@ -88,6 +88,7 @@ static void test_config_defaults(void **state)
     assert_string_equal(cfg.db, "data/parlor.db");
     assert_string_equal(cfg.www, "www-static");
     assert_int_equal(cfg.log_level, LOG_INFO);
+    assert_int_equal(cfg.event_lib, CONFIG_EVENT_UV);
     assert_int_equal(cfg.db_workers, 3);
     assert_int_equal(cfg.db_queue, 10000);
     assert_int_equal(cfg.max_message, 8192);
@@ -139,8 +140,9 @@ static void test_config_flag_with_equals(void **state)
 
     (void)state;
     assert_int_equal(PARSE(&cfg, err, "--port=9001", "--name-max=10", "--log-level=error",
-                           "--db=a=b.db", "--sendq-max-bytes=2048"),
+                           "--db=a=b.db", "--sendq-max-bytes=2048", "--event-lib=poll"),
                      CONFIG_OK);
+    assert_int_equal(cfg.event_lib, CONFIG_EVENT_POLL);
     assert_int_equal(cfg.port, 9001);
     assert_int_equal(cfg.name_max, 10);
     assert_int_equal(cfg.log_level, LOG_ERROR);
@@ -317,6 +319,7 @@ static void test_config_bad_log_level(void **state)
     (void)state;
     REFUSED("--log-level", "'verbose'", "--log-level", "verbose");
     REFUSED("--log-level", "''", "--log-level=");
+    REFUSED("--event-lib", "'epoll'", "--event-lib", "epoll");
     REFUSED("--log-level", "'3'", "--log-level", "3");
 }
 
@@ -390,7 +393,7 @@ static const char *const limit_keys[] = {
     "sendq_max_bytes",  "rate_per_sec",     "rate_burst",      "say_per_sec",
     "say_burst",        "rate_close_after", "ping_interval",   "idle_timeout",
     "max_connections",  "max_per_address",  "quiz_max_rounds", "quiz_max_seconds",
-    "quiz_reveal_ms",   "rejoin_seconds",  "presence_max",
+    "quiz_reveal_ms",   "rejoin_seconds",   "presence_max",
 };
 #define NLIMITS (sizeof(limit_keys) / sizeof(limit_keys[0]))
 
@@ -428,8 +431,9 @@ static void test_config_limits_json_defaults(void **state)
 
 static void test_config_limits_json_configured(void **state)
 {
-    static const json_int_t want[NLIMITS] = {100, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 2222,
-                                             23,  24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36};
+    static const json_int_t want[NLIMITS] = {100, 11, 12, 13,   14, 15, 16, 17, 18,
+                                             19,  20, 21, 2222, 23, 24, 25, 26, 27,
+                                             28,  29, 30, 31,   32, 33, 34, 35, 36};
     struct config cfg;
     char err[ERRLEN];
 
@@ -444,8 +448,7 @@ static void test_config_limits_json_configured(void **state)
               "--say-burst", "26", "--rate-close-after", "27", "--ping-interval", "28",
               "--max-connections", "30", "--max-per-address", "31", "--quiz-max-rounds", "32",
               "--quiz-max-seconds", "33", "--quiz-reveal-ms", "34", "--rejoin-seconds", "35",
-              "--presence-max", "36",
-              "--port", "1234", "--db-workers", "7"),
+              "--presence-max", "36", "--port", "1234", "--db-workers", "7"),
         CONFIG_OK);
     expect_limits(&cfg, want);
 }

@@ -112,8 +112,10 @@ export async function startServer(extraArgs = [], opts = {}) {
   const args = ['--port', String(port), '--www', www, '--db', db, '--log-level', 'warn',
     '--questions', path.join(REPO, 'questions/parlor-core.jsonl'),
     ...extraArgs.map(String)];
-  // The server also reads PARLOR_* variables; keep the caller's out of its way.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PARLOR_')));
+  // The server also reads PARLOR_* variables; keep the caller's out of its way, except the
+  // event loop, which the suites run under both of (tests/CMakeLists.txt).
+  const env = Object.fromEntries(Object.entries(process.env)
+    .filter(([k]) => !k.startsWith('PARLOR_') || k === 'PARLOR_EVENT_LIB'));
   const proc = spawn(bin, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...env, ...(opts.env || {}) },
