@@ -229,6 +229,8 @@ static int receive(struct ws *t, struct lws *wsi, struct session *s, const char 
     if (final) {
         dispatch(t->srv, s, (const char *)s->rx, s->rx_len);
         s->rx_len = 0;
+        free(s->rx); /* long requests are rare: don't hold max_message per connection */
+        s->rx = NULL;
     }
     return 0;
 }
@@ -366,8 +368,12 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 }
 
 static const struct lws_protocols static_http = {"http", cb_http, 0, 0, 0, NULL, 0};
+/* lws gives each connection a receive buffer of this size (4096 when 0): most requests fit in
+ * it, longer ones arrive in pieces that receive() joins. It is most of a connection's memory. */
+#define WS_RX_BUFFER 1024
+
 static const struct lws_protocols parlor_protocol = {
-    PROTO_SUBPROTOCOL, cb_parlor, sizeof(struct pss), 0, 0, NULL, 0};
+    PROTO_SUBPROTOCOL, cb_parlor, sizeof(struct pss), WS_RX_BUFFER, 0, NULL, 0};
 
 static const struct lws_protocol_vhost_options mime_mjs = {NULL, NULL, ".mjs", "text/javascript"};
 
