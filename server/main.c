@@ -1,7 +1,10 @@
 /*
- * parlor-server: parses flags, opens the database pool, runs the service loop until SIGINT or
- * SIGTERM, then shuts down in the order the threading model needs: clients closed (1001),
- * queued jobs finished and workers joined, then the lws context destroyed.
+ * parlor-server: parses flags, loads what the database holds and opens the database pool, and
+ * only then starts listening, so that every startup failure it can foresee (database,
+ * migrations, saved state, question bank, workers) ends the process before a client could
+ * connect. Runs the service loop until SIGINT or SIGTERM, then shuts down in the order the
+ * threading model needs: clients closed (1001), queued jobs finished and workers joined, then
+ * the lws context destroyed.
  */
 #include <errno.h>
 #include <signal.h>
@@ -39,6 +42,17 @@
 /* The one piece of global state: a signal handler can reach nothing else. */
 static struct ws_signals signals;
 static struct lws_context *volatile signal_ctx;
+
+/* pool_cfg.wake. The pool starts before the loop exists, so a worker reaches the context
+ * through `arg`, a pointer to the struct ws's ctx, set once the context is created. No job is
+ * submitted before then, and the pool's lock orders that store before any worker reads it. */
+static void wake_loop(void *arg)
+{
+    struct lws_context *ctx = *(struct lws_context **)arg;
+
+    if (ctx)
+        ws_wake(ctx);
+}
 
 static void on_signal(int sig)
 {
@@ -276,10 +290,8 @@ int main(int argc, char **argv)
         return 1;
     }
     srv.bank = &bank;
-    if (ws_start(&ws, &srv, err, sizeof(err)))
-        goto out;
-    signal_ctx = ws.ctx;
 
+    /* everything that reads or opens the database, before the port opens */
     accounts_init(
         &accounts, &srv, NULL,
         &(struct accounts_cfg){.cost = auth_scrypt_default(cfg.scrypt_log2n),
@@ -304,13 +316,18 @@ int main(int argc, char **argv)
                                           .queue_max = (size_t)cfg.db_queue,
                                           .worker_open = db_worker_open,
                                           .worker_close = db_worker_close,
-                                          .wake = ws_wake,
+                                          .wake = wake_loop,
                                           .open_arg = &dbc,
-                                          .wake_arg = ws.ctx,
+                                          .wake_arg = &ws.ctx,
                                           .worker_nice = WORKER_NICE},
                        err, sizeof(err));
     if (!pool)
         goto out;
+
+    /* the port opens last: from here on a client may connect */
+    if (ws_start(&ws, &srv, err, sizeof(err)))
+        goto out;
+    signal_ctx = ws.ctx;
     ws.pool = pool;
     srv.pool = pool;
     chatlog_init(&chatlog, &srv, pool, ws.ctx, cfg.db_batch_ms, cfg.db_batch_max, cfg.db_queue);

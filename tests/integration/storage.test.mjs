@@ -3,7 +3,8 @@
 // stored, `history` pages back through the database, and the file passes integrity_check.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -113,11 +114,35 @@ describe('storage: chat survives restarts', () => {
 });
 
 describe('storage: bad database path', () => {
-  it('a database that cannot be opened stops the server with a one-line reason',
-    { skip: process.env.PARLOR_UNDER_VALGRIND ? 'too slow under valgrind' : false },
-    async () => {
+  // The database opens before the port does: the harness never sees a server that listens and
+  // then dies, however slow its startup (valgrind).
+  it('a database that cannot be opened stops the server with a one-line reason', async () => {
     await assert.rejects(
       startServer([], { db: '/nonexistent-dir/parlor.db' }),
       (e) => /parlor-server: database '\/nonexistent-dir\/parlor.db': unable to open/.test(e.message));
+  });
+
+  it('the port stays closed until the database is open', async () => {
+    // Another program holds the database locked: the server waits out its busy timeout (5 s)
+    // and gives up. All that time it must not listen, or a client (or a load balancer) would
+    // find a server that then dies.
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-lock-'));
+    const db = path.join(dir, 'parlor.db');
+    const holder = spawn('sqlite3', [db], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      holder.stdout.setEncoding('utf8');
+      const locked = new Promise((resolve) => {
+        holder.stdout.on('data', (d) => { if (d.includes('locked')) resolve(); });
+      });
+      holder.stdin.write("BEGIN EXCLUSIVE;\nSELECT 'locked';\n");
+      await locked;
+      await assert.rejects(startServer([], { db }),
+        (e) => /died during startup/.test(e.message) && /exit code 1/.test(e.message) &&
+          /parlor-server: database '.*': database is locked/.test(e.message));
+    } finally {
+      holder.stdin.end();
+      if (holder.exitCode === null && holder.signalCode === null) await once(holder, 'exit');
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
