@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { after } from 'node:test';
 import WebSocket from 'ws';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -56,9 +57,23 @@ export const NO_RATE_LIMITS = [
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const running = new Set();
+// Every server process this file started that has not exited yet, with what kills it and
+// removes its files. A test that fails (or times out) before it stops its server would
+// otherwise leave a child process whose pipe keeps node's event loop alive, and `node --test`
+// would wait for this file forever. node:test runs a top-level after() once every test of the
+// file has finished, passed or not: it kills what is left. The 'exit' handler is the last
+// resort when the process ends some other way (process.exit, a signal to the runner).
+const running = new Map(); // proc -> async () => kill and clean up
+
+after(async () => {
+  if (!running.size) return;
+  process.stderr.write(`harness: ${running.size} server(s) still running after the tests ` +
+    `(pid ${[...running.keys()].map((p) => p.pid).join(', ')}); killing them\n`);
+  await Promise.all([...running.values()].map((kill) => kill()));
+});
+
 process.on('exit', () => {
-  for (const p of running) {
+  for (const p of running.keys()) {
     try { p.kill('SIGKILL'); } catch { /* already gone */ }
   }
 });
@@ -120,7 +135,6 @@ export async function startServer(extraArgs = [], opts = {}) {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...env, ...(opts.env || {}) },
   });
-  running.add(proc);
   let err = '';
   proc.stderr.setEncoding('utf8');
   proc.stderr.on('data', (d) => { err += d; });
@@ -136,8 +150,17 @@ export async function startServer(extraArgs = [], opts = {}) {
   });
   // 'exit' may fire before stderr is fully drained; 'close' waits for the pipes.
   const closedPipes = new Promise((resolve) => proc.once('close', resolve));
+  running.set(proc, async () => {
+    if (exitCode === undefined && !exitSignal) proc.kill('SIGKILL');
+    await exited;
+    await closedPipes;
+    await rm(tmp, { recursive: true, force: true });
+  });
   let spawnError;
-  proc.once('error', (e) => { spawnError = e; });
+  proc.once('error', (e) => {
+    spawnError = e;
+    if (proc.pid === undefined) running.delete(proc); // never started: no 'exit' will come
+  });
 
   const describeDeath = () =>
     `exit code ${exitCode}${exitSignal ? ` signal ${exitSignal}` : ''}\n--- stderr ---\n${err}`;
