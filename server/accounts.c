@@ -157,7 +157,7 @@ static void sign_in(struct accounts *acc, struct session *s, bool has_id, json_i
         return;
     }
     s->user_id = user_id;
-    lws_sul_cancel(&s->signin_sul);
+    keepalive_signed_in(&s->ka);
     ok = json_pack("{s:s, s:o, s:s, s:s}", "type", "ok", "re",
                    has_id ? json_integer(id) : json_null(), "name", name, "token", token);
     session_send_json(s, ok);

@@ -568,7 +568,7 @@ static void auth(struct server *srv, struct session *s, const struct areq *q)
         free(f);
     }
     s->admin_authed = true;
-    lws_sul_cancel(&s->signin_sul);
+    keepalive_signed_in(&s->ka);
     ok = ok_of(q);
     json_object_set_new(ok, "version", json_string(PARLOR_VERSION));
     json_object_set_new(ok, "history", stats_history_json(&srv->figures, STATS_HISTORY));

@@ -207,7 +207,7 @@ static void handle_hello(struct server *srv, struct session *s, const struct pro
         reply_error(s, req, PROTO_E_NAME_TAKEN, NULL, "the name '%s' is in use", req->name);
         return;
     }
-    lws_sul_cancel(&s->signin_sul);
+    keepalive_signed_in(&s->ka);
     log_debug("session %llu signed in as %s", (unsigned long long)s->id, s->name);
     ok = proto_ok(req);
     json_object_set_new(ok, "name", json_string(s->name));
@@ -633,7 +633,7 @@ void chat_rejoin(struct server *srv, struct session *s, struct session *old,
     s->user_id = old->user_id;
     s->signed_in = true;
     hmap_put(&srv->sessions_by_name, s->name_key, strlen(s->name_key), s);
-    lws_sul_cancel(&s->signin_sul);
+    keepalive_signed_in(&s->ka);
     /* the seats: the same place in each room's member order, so a host stays host */
     for (int i = 0; i < old->nrooms; i++) {
         struct room *r = old->rooms[i];

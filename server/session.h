@@ -11,6 +11,7 @@
 
 #include <libwebsockets.h>
 
+#include "keepalive.h"
 #include "ratelimit.h"
 #include "sendq.h"
 
@@ -52,8 +53,9 @@ struct session {
     unsigned char *rx; /* reassembly of a fragmented message, up to max_message */
     size_t rx_len;
 
-    lws_sorted_usec_list_t signin_sul; /* sign-in deadline, scheduled by the transport */
-    int64_t connected_ms;              /* wall clock */
+    struct keepalive_entry ka; /* sign-in, ping and idle deadlines, kept by the transport */
+    bool ping_due;             /* a ping goes out with the next write */
+    int64_t connected_ms;      /* wall clock */
 };
 
 /* Creates and registers a session for a new connection; NULL when out of memory. */

@@ -170,12 +170,62 @@ void ws_wake(void *arg)
     lws_cancel_service(arg);
 }
 
-static void signin_expired(lws_sorted_usec_list_t *sul)
+static bool keepalive_due(struct keepalive_entry *e, enum keepalive_action what, void *arg)
 {
-    struct session *s = lws_container_of(sul, struct session, signin_sul);
+    struct session *s = lws_container_of(e, struct session, ka);
 
-    if (!s->signed_in && !s->admin_authed)
+    switch (what) {
+    case KEEPALIVE_SIGNIN_EXPIRED:
+        if (s->signed_in || s->admin_authed)
+            return false;
+        if (s->auth_pending) /* its register or login waits its turn on the pool */
+            return true;
         session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "sign-in timeout");
+        return false;
+    case KEEPALIVE_PING:
+        if (s->conn && !s->closing) {
+            s->ping_due = true;
+            lws_callback_on_writable(s->conn);
+        }
+        return false;
+    case KEEPALIVE_DROP: /* no frame, not even a pong: the peer is gone, no close frame */
+        if (s->conn)
+            lws_set_timeout(s->conn, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        return false;
+    }
+    return false;
+}
+
+static void keepalive_tick(lws_sorted_usec_list_t *sul);
+
+/* Arms the one keepalive timer for the earliest deadline, if there is one. */
+static void arm_keepalive(struct ws *t)
+{
+    int64_t next = keepalive_next(&t->ka), us;
+
+    t->ka_armed = next >= 0;
+    if (!t->ka_armed)
+        return;
+    t->ka_at = next;
+    us = (next - server_mono_ms()) * 1000;
+    lws_sul_schedule(t->ctx, 0, &t->ka_sul, keepalive_tick, us > 0 ? us : 0);
+}
+
+/* A frame came from `s`: its silence starts again. A pinged connection becomes active
+ * again, with a deadline that may come before the timer (armed for a drop). */
+static void heard_from(struct ws *t, struct session *s)
+{
+    keepalive_heard(&t->ka, &s->ka, server_mono_ms());
+    if (t->ka_armed && keepalive_next(&t->ka) < t->ka_at)
+        arm_keepalive(t);
+}
+
+static void keepalive_tick(lws_sorted_usec_list_t *sul)
+{
+    struct ws *t = lws_container_of(sul, struct ws, ka_sul);
+
+    keepalive_expire(&t->ka, server_mono_ms(), keepalive_due, t);
+    arm_keepalive(t);
 }
 
 static int close_with(struct lws *wsi, enum lws_close_status code, const char *reason)
@@ -208,7 +258,7 @@ static int receive(struct ws *t, struct lws *wsi, struct session *s, const char 
     size_t max = (size_t)t->srv->cfg.max_message;
     bool final = lws_is_final_fragment(wsi);
 
-    lws_validity_confirmed(wsi); /* application traffic proves the peer alive */
+    heard_from(t, s); /* any traffic proves the peer alive */
     if (lws_frame_is_binary(wsi))
         return close_session(wsi, s, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
                              "binary frames not accepted");
@@ -241,6 +291,13 @@ static int writeable(struct lws *wsi, struct session *s)
     struct msgbuf *m;
     int budget = WS_WRITES_PER_TURN;
 
+    if (s->ping_due) {
+        /* lws 4.1 passes on no empty pong (RECEIVE_PONG needs a payload): one byte */
+        unsigned char ping[LWS_PRE + 1] = {[LWS_PRE] = 'p'};
+        s->ping_due = false;
+        if (lws_write(wsi, ping + LWS_PRE, 1, LWS_WRITE_PING) < 1)
+            return -1;
+    }
     if (s->closing && !sendq_peek(&s->sendq)) {
         if (!ws_of(wsi)->uv)
             return close_with(wsi, (enum lws_close_status)s->close_code, s->close_reason);
@@ -260,7 +317,8 @@ static int writeable(struct lws *wsi, struct session *s)
         }
         s->srv->stats.bytes_out += m->len;
         sendq_pop(&s->sendq);
-        if (lws_send_pipe_choked(wsi))
+        /* a poll() of the socket: only worth it when there is more to write */
+        if (sendq_peek(&s->sendq) && lws_send_pipe_choked(wsi))
             break;
     }
     if (sendq_peek(&s->sendq) || s->closing) /* more to write, or the close frame */
@@ -296,8 +354,10 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
                  strncmp(pss->addr, "::ffff:", 7) || !strchr(pss->addr, '.') ? pss->addr
                                                                              : pss->addr + 7);
         addr_adjust(t, pss->addr, 1);
-        lws_sul_schedule(t->ctx, 0, &s->signin_sul, signin_expired,
-                         (lws_usec_t)t->srv->cfg.signin_timeout * LWS_US_PER_SEC);
+        keepalive_add(&t->ka, &s->ka, server_mono_ms());
+        /* its sign-in deadline may come before the timer (armed for a ping, say) */
+        if (!t->ka_armed || keepalive_next(&t->ka) < t->ka_at)
+            arm_keepalive(t);
         chat_session_opened(t->srv, s);
         return 0;
 
@@ -311,6 +371,11 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
         if (!pss->s)
             return -1;
         return writeable(wsi, pss->s);
+
+    case LWS_CALLBACK_RECEIVE_PONG:
+        if (pss->s)
+            heard_from(ws_of(wsi), pss->s);
+        return 0;
 
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         if (pss->s)
@@ -328,7 +393,7 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
         if (!s)
             return 0;
         pss->s = NULL;
-        lws_sul_cancel(&s->signin_sul);
+        keepalive_remove(&s->ka);
         if (chat_session_dropped(t->srv, s))
             return 0; /* kept for a rejoin; its seats wait */
         chat_session_closed(t->srv, s);
@@ -368,12 +433,8 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 }
 
 static const struct lws_protocols static_http = {"http", cb_http, 0, 0, 0, NULL, 0};
-/* lws gives each connection a receive buffer of this size (4096 when 0): most requests fit in
- * it, longer ones arrive in pieces that receive() joins. It is most of a connection's memory. */
-#define WS_RX_BUFFER 1024
-
 static const struct lws_protocols parlor_protocol = {
-    PROTO_SUBPROTOCOL, cb_parlor, sizeof(struct pss), WS_RX_BUFFER, 0, NULL, 0};
+    PROTO_SUBPROTOCOL, cb_parlor, sizeof(struct pss), 0, 0, NULL, 0};
 
 static const struct lws_protocol_vhost_options mime_mjs = {NULL, NULL, ".mjs", "text/javascript"};
 
@@ -395,10 +456,9 @@ int ws_start(struct ws *t, struct server *srv, char *err, size_t errlen)
         .origin_protocol = LWSMPRO_FILE,
         .extra_mimetypes = &mime_mjs,
     };
-    t->idle_policy = (lws_retry_bo_t){
-        .secs_since_valid_ping = (uint16_t)srv->cfg.ping_interval,
-        .secs_since_valid_hangup = (uint16_t)srv->cfg.idle_timeout,
-    };
+    /* all zero: lws arms no validity timer per connection; keepalive.c pings and drops */
+    t->idle_policy = (lws_retry_bo_t){0};
+    keepalive_init(&t->ka, srv->cfg.signin_timeout, srv->cfg.ping_interval, srv->cfg.idle_timeout);
 
     memset(&info, 0, sizeof(info));
     info.port = srv->cfg.port;
@@ -598,6 +658,7 @@ void ws_destroy(struct ws *t)
     hmap_destroy(&t->per_addr);
     if (t->ctx) {
         lws_sul_cancel(&t->stats_sul);
+        lws_sul_cancel(&t->ka_sul);
         lws_sul_cancel(&t->drain_sul);
         lws_context_destroy(t->ctx);
         if (t->uv) {

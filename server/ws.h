@@ -16,6 +16,7 @@
 
 #include "hmap.h"
 #include "http.h"
+#include "keepalive.h"
 #include "server.h"
 
 struct pool;
@@ -36,6 +37,13 @@ struct ws {
     bool draining;                    /* closing every connection: the last step of a shutdown */
     lws_sorted_usec_list_t drain_sul; /* deadline for clients to go during shutdown */
     lws_sorted_usec_list_t stats_sul; /* the once-a-second sample */
+    /* sign-in, ping and idle deadlines of every connection, in O(1) lists: lws's own timers
+     * keep one sorted list walked on every insert, which per message costs a walk past every
+     * connection. One timer serves them all. */
+    struct keepalive ka;
+    lws_sorted_usec_list_t ka_sul;
+    bool ka_armed;
+    int64_t ka_at; /* when ka_sul fires (mono ms), if armed */
     /* --event-lib uv: our own libuv loop, lent to lws as a "foreign" loop so ws_run can turn
      * it once at a time (uv_run UV_RUN_ONCE) as it turns lws_service() for poll */
     bool uv;

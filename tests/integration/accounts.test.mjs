@@ -165,6 +165,21 @@ describe('accounts under load', () => {
     await stopAndCheck(server);
   });
 
+  it('a sign-in waiting its turn for the hash is not closed by the sign-in timeout',
+    { skip: process.env.PARLOR_UNDER_VALGRIND ? 'too slow under valgrind' : false },
+    async () => {
+    // five registrations at full cost, one hash at a time: the last waits well over 1 s
+    const server = await startServer(['--auth-concurrency', '1', '--signin-timeout', '1']);
+    const clients = await Promise.all(Array.from({ length: 5 }, () => fresh(server.url)));
+    const t0 = Date.now();
+    const replies = await Promise.all(clients.map((c, i) =>
+      c.request('register', { name: `patient${i}`, password: 'patient-pass' }, { timeout: 30000 })));
+    assert.ok(Date.now() - t0 > 1000, `the hashes took only ${Date.now() - t0} ms: nothing waited`);
+    assert.deepEqual(replies.map((r) => r.type), ['ok', 'ok', 'ok', 'ok', 'ok'], JSON.stringify(replies));
+    await Promise.all(clients.map((c) => c.close()));
+    await stopAndCheck(server);
+  });
+
   it('the default cost (N = 2^17) works end to end',
     { skip: process.env.PARLOR_UNDER_VALGRIND ? 'too slow under valgrind' : false },
     async () => {
