@@ -55,6 +55,7 @@ struct session {
 
     struct keepalive_entry ka; /* sign-in, ping and idle deadlines, kept by the transport */
     bool ping_due;             /* a ping goes out with the next write */
+    lws_dll2_t flush;          /* in the transport's list of queues to write this loop turn */
     int64_t connected_ms;      /* wall clock */
 };
 

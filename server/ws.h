@@ -43,7 +43,8 @@ struct ws {
     struct keepalive ka;
     lws_sorted_usec_list_t ka_sul;
     bool ka_armed;
-    int64_t ka_at; /* when ka_sul fires (mono ms), if armed */
+    lws_dll2_owner_t flush; /* sessions with messages queued this loop turn (flush_queued) */
+    int64_t ka_at;          /* when ka_sul fires (mono ms), if armed */
     /* --event-lib uv: our own libuv loop, lent to lws as a "foreign" loop so ws_run can turn
      * it once at a time (uv_run UV_RUN_ONCE) as it turns lws_service() for poll */
     bool uv;
