@@ -78,6 +78,28 @@ static int utf8_valid_at(const unsigned char *s)
     return n;
 }
 
+bool proto_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+    while (p < end) {
+        unsigned char seq[4] = {0}; /* zero-padded: a sequence cut by the end is invalid */
+        size_t left = (size_t)(end - p);
+        int n;
+
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        memcpy(seq, p, left < sizeof(seq) ? left : sizeof(seq));
+        n = utf8_valid_at(seq);
+        if (!n)
+            return false;
+        p += n;
+    }
+    return true;
+}
+
 /* An error message must be valid UTF-8 to be sent at all, but it may quote client bytes (jansson
  * quotes the text near a parse error) or be cut at its buffer's end: replace every byte that
  * does not start a valid sequence with '?'. */

@@ -121,6 +121,9 @@ const char *proto_type_name(enum proto_type type);
 
 /* Validation helpers, shared with the server for names it compares. */
 bool proto_valid_name(const char *name, int name_max);
+/* True when the `len` bytes at `s` are valid UTF-8 (RFC 3629: no overlongs, surrogates or
+ * code points beyond U+10FFFF). */
+bool proto_utf8_valid(const char *s, size_t len);
 /* Number of code points in valid UTF-8 text. */
 size_t proto_utf8_len(const char *s);
 /* Bytes of `s` to quote so that at most `max_bytes` are taken and no character is cut:

@@ -194,6 +194,15 @@ describe('bad input', () => {
     await expectClose(c, 1007);
   });
 
+  it('a client closed for invalid UTF-8 leaves at once: its name is free again', async () => {
+    const c = await signIn(server.url, 'utf8bad');
+    c.sendRaw(Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), { binary: false });
+    await expectClose(c, 1007);
+    // not a dropped connection kept for a rejoin (which would hold the name for 30 s)
+    const again = await signIn(server.url, 'utf8bad');
+    await again.close();
+  });
+
   it('invalid UTF-8 inside a JSON string → close 1007', async () => {
     const c = await user();
     const head = Buffer.from('{"type":"say","room":"lobby","text":"');

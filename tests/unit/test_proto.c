@@ -1082,6 +1082,24 @@ static void test_proto_utf8_len(void **state)
     assert_int_equal(proto_utf8_len("\xd0\xb6\xd0\xb6\xd0\xb6"), 3);
 }
 
+static void test_proto_utf8_valid(void **state)
+{
+    (void)state;
+    assert_true(proto_utf8_valid("", 0));
+    assert_true(proto_utf8_valid("plain {\"json\"}", 15));
+    assert_true(
+        proto_utf8_valid("\xd1\x91\xd0\xb6 \xe2\x82\xac \xf0\x9f\x92\xac", 13)); /* ёж € 💬 */
+    assert_true(proto_utf8_valid("a\0b", 3));              /* U+0000 is text */
+    assert_false(proto_utf8_valid("\xff\xfe", 2));         /* never UTF-8 */
+    assert_false(proto_utf8_valid("\xc3\x28", 2));         /* bad continuation */
+    assert_false(proto_utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
+    assert_false(proto_utf8_valid("\xed\xa0\x80", 3));     /* a surrogate */
+    assert_false(proto_utf8_valid("\xf4\x90\x80\x80", 4)); /* beyond U+10FFFF */
+    /* a sequence cut by the end of the buffer, even if the next byte in memory would finish it */
+    assert_false(proto_utf8_valid("\xd1\x91", 1));
+    assert_false(proto_utf8_valid("ok\xe2\x82\xac", 4));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1127,6 +1145,7 @@ int main(void)
         cmocka_unit_test(test_proto_ev_member),
         cmocka_unit_test(test_proto_ev_whisper),
         cmocka_unit_test(test_proto_utf8_len),
+        cmocka_unit_test(test_proto_utf8_valid),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
