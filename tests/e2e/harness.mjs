@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { freePort, tcpProbe } from '../integration/lib/harness.mjs';
+import { freePort, tcpProbe, trackServer } from '../integration/lib/harness.mjs';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const WAIT_MS = 10_000;
@@ -35,6 +35,7 @@ export async function startServer(extraArgs = []) {
   const port = await freePort();
   const args = ['--port', String(port), '--www', www, '--db', path.join(tmpdir, 'parlor.db'), '--log-level', 'warn', ...extraArgs];
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  trackServer(child); // a test that fails before stopping it must not leave node --test waiting
   let stderr = '';
   let stdout = '';
   child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });

@@ -78,6 +78,26 @@ process.on('exit', () => {
   }
 });
 
+/**
+ * Kills `proc` (SIGKILL) after this file's tests if it is still running then, and runs
+ * `cleanup` once it has exited. Every server a test file starts goes through here, the
+ * browser tests' too.
+ */
+export function trackServer(proc, cleanup = async () => {}) {
+  let gone = false;
+  const exited = new Promise((resolve) => proc.once('exit', () => {
+    gone = true;
+    running.delete(proc);
+    resolve();
+  }));
+  proc.once('error', () => { if (proc.pid === undefined) running.delete(proc); }); // never started
+  running.set(proc, async () => {
+    if (!gone) proc.kill('SIGKILL');
+    await exited;
+    await cleanup();
+  });
+}
+
 /** A TCP port that was free a moment ago (bind port 0, read it, close). */
 export async function freePort() {
   return new Promise((resolve, reject) => {
@@ -144,23 +164,17 @@ export async function startServer(extraArgs = [], opts = {}) {
     proc.once('exit', (code, signal) => {
       exitCode = code;
       exitSignal = signal;
-      running.delete(proc);
       resolve({ code, signal });
     });
   });
   // 'exit' may fire before stderr is fully drained; 'close' waits for the pipes.
   const closedPipes = new Promise((resolve) => proc.once('close', resolve));
-  running.set(proc, async () => {
-    if (exitCode === undefined && !exitSignal) proc.kill('SIGKILL');
-    await exited;
+  trackServer(proc, async () => {
     await closedPipes;
     await rm(tmp, { recursive: true, force: true });
   });
   let spawnError;
-  proc.once('error', (e) => {
-    spawnError = e;
-    if (proc.pid === undefined) running.delete(proc); // never started: no 'exit' will come
-  });
+  proc.once('error', (e) => { spawnError = e; });
 
   const describeDeath = () =>
     `exit code ${exitCode}${exitSignal ? ` signal ${exitSignal}` : ''}\n--- stderr ---\n${err}`;
