@@ -727,11 +727,14 @@ int chat_games_running(const struct server *srv)
     return n;
 }
 
-void chat_stop_games(struct server *srv)
+void chat_stop_timers(struct server *srv)
 {
     for (struct room *r = srv->rooms.first; r; r = r->next) {
         game_free(r->quiz);
         r->quiz = NULL;
+        if (r->presence_dirty)
+            srv->ops->cancel(srv->transport, &r->presence_sul);
+        r->presence_dirty = false;
     }
 }
 

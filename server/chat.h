@@ -43,8 +43,9 @@ int chat_games_running(const struct server *srv);
 json_t *chat_room_json(const struct room *r);
 /* An operator closes a room: members get room_closed and are out; the room is removed. */
 void chat_close_room(struct server *srv, struct room *r);
-/* Stops every game and cancels its timers (shutdown, before the loop goes away). */
-void chat_stop_games(struct server *srv);
+/* Stops every game and cancels the rooms' timers, games' and presence's (shutdown, before
+ * the loop goes away). */
+void chat_stop_timers(struct server *srv);
 /* Closes every session with 1001; the transport finishes the job. */
 void chat_close_all(struct server *srv, int code, const char *reason);
 

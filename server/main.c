@@ -340,7 +340,7 @@ int main(int argc, char **argv)
              cfg.port, ws.www, cfg.db, cfg.db_workers);
     ws_run(&ws, &signals);
     chat_end_detached(&srv); /* their timers live in the loop, which is about to go */
-    chat_stop_games(&srv);
+    chat_stop_timers(&srv);
     log_info("stopped; finishing database work");
     rc = 0;
 out:

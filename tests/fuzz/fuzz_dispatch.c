@@ -356,6 +356,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                     "8",
                     "--quiz-max-seconds",
                     "30",
+                    "--presence-max", /* two members are a big room: presence timers run */
+                    "1",
                     NULL};
     char err[256];
     sqlite3 *db;
@@ -407,7 +409,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < CLIENTS; i++)
         disconnect(&r, &r.clients[i]);
     chat_end_detached(&r.srv);
-    chat_stop_games(&r.srv);
+    chat_stop_timers(&r.srv);
     if (ntimers)
         fail("a timer is still pending after the server stopped", NULL);
     server_destroy(&r.srv);

@@ -130,7 +130,7 @@ static int teardown(void **state)
             session_free(fx->s[i]);
         }
     }
-    chat_stop_games(&fx->srv);
+    chat_stop_timers(&fx->srv);
     server_destroy(&fx->srv);
     free(fx);
     return 0;
