@@ -482,8 +482,13 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 }
 
 static const struct lws_protocols static_http = {"http", cb_http, 0, 0, 0, NULL, 0};
+/* lws gives each connection a receive buffer of this size (4096 when 0), most of a connection's
+ * memory; it also caps each read. Requests are small; longer ones arrive in pieces that
+ * receive() joins. */
+#define WS_RX_BUFFER 1024
+
 static const struct lws_protocols parlor_protocol = {
-    PROTO_SUBPROTOCOL, cb_parlor, sizeof(struct pss), 0, 0, NULL, 0};
+    PROTO_SUBPROTOCOL, cb_parlor, sizeof(struct pss), WS_RX_BUFFER, 0, NULL, 0};
 
 static const struct lws_protocol_vhost_options mime_mjs = {NULL, NULL, ".mjs", "text/javascript"};
 

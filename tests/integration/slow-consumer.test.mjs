@@ -3,7 +3,10 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, stopAndCheck, signIn, NO_RATE_LIMITS } from './lib/harness.mjs';
 
-const BATCH = 50;
+// Says in flight at once. Each brings the flooder two messages (its ok, which the chat log's
+// group commit releases in bursts, and its own chat event): 2 × BATCH must stay under
+// --sendq-max-messages, or a burst of acks alone can close the flooder as too slow.
+const BATCH = 20;
 const MAX_SAYS = 20000;
 
 describe('slow consumer (--sendq-max-messages 50)', () => {
