@@ -16,6 +16,11 @@
  *   #hold       the sender stops (or resumes) reading, so its send queue fills up
  *   #wait N     N more milliseconds pass (the clock also moves 10 ms per frame); the timers
  *               that fall due meanwhile (quiz deadlines and pauses, rejoin grace) run in order
+ *   #resume     the sender sends `resume` with the last token it was given (a guest's, from
+ *               hello): after #drop, its new connection takes the kept session back. Tokens
+ *               are MACs the fuzzer could not forge, hence the directive
+ * Accounts exist (guest tokens, resume) but hash nothing: register and login are refused as
+ * busy, so no pool is needed.
  * A client connects (and is greeted) before its first frame. A frame over max_message, or one
  * sent after the server asked to close the connection, ends the connection as ws.c would.
  *
@@ -36,6 +41,7 @@
 
 #include <jansson.h>
 
+#include "accounts.h"
 #include "chat.h"
 #include "config.h"
 #include "log.h"
@@ -63,11 +69,13 @@ struct fake_conn {
 struct client {
     struct session *s; /* NULL while not connected */
     struct fake_conn conn;
-    bool held; /* not reading: its queue is not drained */
+    bool held;                  /* not reading: its queue is not drained */
+    char token[AUTH_TOKEN_MAX]; /* the last token it was sent */
 };
 
 struct run {
     struct server srv;
+    struct accounts acc;
     struct client clients[CLIENTS];
     int cur; /* index of the sender */
 };
@@ -80,6 +88,7 @@ struct fake_timer {
 };
 
 static struct config fuzz_cfg;
+static const uint8_t fuzz_key[AUTH_KEY_LEN] = {1, 2, 3, 4, 5, 6, 7, 8}; /* tokens' MAC key */
 static int64_t fake_now_ms;
 static struct fake_timer timers[TIMERS];
 static int ntimers;
@@ -183,17 +192,20 @@ static void fail(const char *what, struct msgbuf *m)
 }
 
 /* True for a reply (ok or error); fails the run on a message that is not a JSON object with a
- * string "type". */
-static bool is_reply(struct msgbuf *m)
+ * string "type". A token in it is kept in `token` (when not NULL) for #resume. */
+static bool is_reply(struct msgbuf *m, char *token)
 {
     json_error_t jerr;
     json_t *j = json_loadb((const char *)msgbuf_payload(m), m->len, 0, &jerr);
     json_t *type = json_object_get(j, "type");
+    const char *t = json_string_value(json_object_get(j, "token"));
     bool reply;
 
     if (!json_is_object(j) || !json_is_string(type))
         fail("a message that is not a JSON object with a string type", m);
     reply = !strcmp(json_string_value(type), "ok") || !strcmp(json_string_value(type), "error");
+    if (token && t && strlen(t) < AUTH_TOKEN_MAX)
+        strcpy(token, t);
     json_decref(j);
     return reply;
 }
@@ -204,7 +216,7 @@ static int count_replies(const struct sendq *q)
     int n = 0;
 
     for (size_t i = 0; i < q->count; i++)
-        n += is_reply(q->ring[(q->head + i) % q->cap]);
+        n += is_reply(q->ring[(q->head + i) % q->cap], NULL);
     return n;
 }
 
@@ -216,7 +228,7 @@ static void drain(struct run *r, struct client *c)
     if (!c->s || c->held)
         return;
     while ((m = sendq_peek(&c->s->sendq))) {
-        is_reply(m);
+        is_reply(m, c->token);
         if (trace)
             fprintf(stderr, "%d< %.*s\n", (int)(c - r->clients) + 1, (int)m->len,
                     (const char *)msgbuf_payload(m));
@@ -312,6 +324,11 @@ static bool directive(struct run *r, const char *line, size_t len)
         disconnect(r, c);
     } else if (len == 5 && !memcmp(line, "#drop", 5)) {
         end_connection(r, c, true);
+    } else if (len == 7 && !memcmp(line, "#resume", 7)) {
+        char frame[AUTH_TOKEN_MAX + 64];
+        int n = snprintf(frame, sizeof(frame), "{\"type\":\"resume\",\"id\":9,\"token\":\"%s\"}",
+                         c->token);
+        send_frame(r, frame, (size_t)n);
     } else if (len == 5 && !memcmp(line, "#hold", 5)) {
         if (c->s)
             c->held = !c->held;
@@ -390,6 +407,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ntimers = 0;
     if (server_init(&r.srv, &fuzz_cfg, &fake_ops, NULL))
         abort();
+    accounts_init(&r.acc, &r.srv, NULL,
+                  &(struct accounts_cfg){.key = fuzz_key,
+                                         .hash_limit = 0,
+                                         .wait_max = 0, /* register, login: server_busy */
+                                         .token_ttl_ms = 7LL * 86400 * 1000});
+    r.srv.accounts = &r.acc;
     fake_now_ms = START_MS;
     r.srv.wall_ms = fake_clock;
     r.srv.mono_ms = fake_clock;
@@ -413,5 +436,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ntimers)
         fail("a timer is still pending after the server stopped", NULL);
     server_destroy(&r.srv);
+    accounts_destroy(&r.acc);
     return 0;
 }
