@@ -361,7 +361,8 @@ static void flush_queued(struct ws *t)
         lws_dll2_remove(d);
         if (!wsi)
             continue;
-        if (s->closing || s->ping_due || lws_partial_buffered(wsi)) {
+        /* closing (either side), a ping to send first, or a full socket: the callback's job */
+        if (s->closing || s->peer_closed || s->ping_due || lws_partial_buffered(wsi)) {
             lws_callback_on_writable(wsi);
             continue;
         }
