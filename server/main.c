@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -100,6 +101,22 @@ static int raise_fd_limit(char *err, size_t errlen)
     }
     log_info("open-file limit %llu: about that many connections fit",
              (unsigned long long)rl.rlim_cur);
+    return 0;
+}
+
+/* The static files' directory must exist before anything is created (the database, say). */
+static int check_www(const char *www, char *err, size_t errlen)
+{
+    struct stat st;
+
+    if (stat(www, &st)) {
+        snprintf(err, errlen, "--www '%s': %s", www, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "--www '%s': %s", www, strerror(ENOTDIR));
+        return -1;
+    }
     return 0;
 }
 
@@ -280,7 +297,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "parlor-server: cannot install signal handlers: %s\n", strerror(errno));
         return 1;
     }
-    if (raise_fd_limit(err, sizeof(err)) || probe_port(cfg.port, err, sizeof(err))) {
+    if (raise_fd_limit(err, sizeof(err)) || probe_port(cfg.port, err, sizeof(err)) ||
+        check_www(cfg.www, err, sizeof(err))) {
         fprintf(stderr, "parlor-server: %s\n", err);
         return 1;
     }

@@ -5,9 +5,11 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import WebSocket from 'ws';
-import { startServer, stopAndCheck, connect, signIn, NO_RATE_LIMITS, sleep } from './lib/harness.mjs';
+import { startServer, stopAndCheck, connect, signIn, NO_RATE_LIMITS, sleep, REPO } from './lib/harness.mjs';
 
 function fdCount(pid) {
   return readdirSync(`/proc/${pid}/fd`).length;
@@ -201,5 +203,19 @@ describe('graceful failure at startup', () => {
         (e) => want.test(e.message) && /exit code [12]/.test(e.message), String(args));
     }
     await stopAndCheck(first);
+  });
+
+  it('a missing --www is reported before the database is created', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'parlor-www-'));
+    const db = path.join(dir, 'never.db');
+    try {
+      await assert.rejects(startServer(['--www', '/nonexistent-www'], { db }),
+        (e) => /--www '\/nonexistent-www': No such file or directory/.test(e.message));
+      assert.equal(existsSync(db), false, 'the database was created before the check');
+      await assert.rejects(startServer(['--www', path.join(REPO, 'README.md')], { db }),
+        (e) => /Not a directory/.test(e.message));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
