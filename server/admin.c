@@ -203,10 +203,11 @@ static void mod_run(struct pool_job *job, void *worker)
 
     switch (j->op) {
     case MOD_BAN_ADD:
-        job->status = store_ban_add(worker, j->kind, j->target, j->until, j->reason, j->created);
+        db_job_result(job, worker,
+                      store_ban_add(worker, j->kind, j->target, j->until, j->reason, j->created));
         break;
     case MOD_BAN_REMOVE:
-        job->status = store_ban_remove(worker, j->kind, j->target);
+        db_job_result(job, worker, store_ban_remove(worker, j->kind, j->target));
         break;
     }
 }
@@ -216,7 +217,8 @@ static void mod_done(struct pool_job *job, void *loop_arg)
     struct mod_job *j = (struct mod_job *)job;
 
     if (job->status)
-        admin_log(j->srv, LOG_ERROR, "could not store a moderation change for %s", j->target);
+        admin_log(j->srv, LOG_ERROR, "could not store a moderation change for %s: %s", j->target,
+                  job->error);
     free(j);
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin.h"
 #include "db.h"
 #include "log.h"
 #include "pool.h"
@@ -91,12 +92,12 @@ static void op_run(struct pool_job *job, void *worker)
     struct chatlog_op *op = (struct chatlog_op *)job;
 
     if (op->kind == OP_WRITE) {
-        job->status = store_insert_messages(worker, op->msgs, op->n);
+        db_job_result(job, worker, store_insert_messages(worker, op->msgs, op->n));
     } else if (op->kind == OP_DELETE) {
-        job->status = store_delete_message(worker, op->room, (int64_t)op->before);
+        db_job_result(job, worker, store_delete_message(worker, op->room, (int64_t)op->before));
     } else {
         op->result = store_history(worker, op->room, op->before, op->limit);
-        job->status = op->result ? 0 : -1;
+        db_job_result(job, worker, op->result ? 0 : -1);
     }
 }
 
@@ -126,7 +127,8 @@ static void deliver_write(struct chatlog *cl, struct chatlog_op *op)
 
     if (op->job.status) {
         cl->stats.failures++;
-        log_error("chatlog: a batch of %zu messages could not be saved", op->n);
+        admin_log(srv, LOG_ERROR, "a batch of %zu chat messages could not be saved: %s", op->n,
+                  op->job.error);
     } else {
         cl->stats.batches++;
         cl->stats.rows += op->n;
@@ -176,8 +178,8 @@ static void op_done(struct pool_job *job, void *loop_arg)
     else if (op->kind == OP_HISTORY)
         deliver_history(cl, op);
     else if (op->job.status)
-        log_error("chatlog: could not delete message %llu of %s", (unsigned long long)op->before,
-                  op->room);
+        admin_log(cl->srv, LOG_ERROR, "could not delete message %llu of %s: %s",
+                  (unsigned long long)op->before, op->room, op->job.error);
 
     /* the op was the head (or, when stopping, anywhere in the list): unlink it */
     for (struct chatlog_op **p = &cl->head; *p; p = &(*p)->next) {

@@ -5,6 +5,7 @@
  */
 #include "db.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -93,12 +94,29 @@ void db_worker_close(void *arg, void *worker)
     free(w);
 }
 
+void db_error(struct db_worker *w, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(w->error, sizeof(w->error), fmt, ap);
+    va_end(ap);
+    log_error("worker %d: %s", w->index, w->error);
+}
+
+void db_job_result(struct pool_job *job, struct db_worker *w, int status)
+{
+    job->status = status;
+    if (status)
+        snprintf(job->error, sizeof(job->error), "%s", w->error[0] ? w->error : "failed");
+    w->error[0] = '\0';
+}
+
 sqlite3_stmt *db_stmt(struct db_worker *w, enum db_stmt which)
 {
     if (!w->stmt[which] && sqlite3_prepare_v3(w->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
                                               &w->stmt[which], NULL) != SQLITE_OK) {
-        log_error("worker %d: cannot prepare statement %d: %s", w->index, which,
-                  sqlite3_errmsg(w->db));
+        db_error(w, "cannot prepare statement %d: %s", which, sqlite3_errmsg(w->db));
         return NULL;
     }
     sqlite3_reset(w->stmt[which]);
@@ -111,7 +129,7 @@ int db_exec(struct db_worker *w, const char *sql)
     char *msg = NULL;
 
     if (sqlite3_exec(w->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        log_error("worker %d: %s: %s", w->index, sql, msg ? msg : sqlite3_errmsg(w->db));
+        db_error(w, "%s: %s", sql, msg ? msg : sqlite3_errmsg(w->db));
         sqlite3_free(msg);
         return -1;
     }

@@ -11,6 +11,8 @@
 
 #include <sqlite3.h>
 
+#include "pool.h"
+
 /* Statements a worker keeps prepared; store.c owns their SQL. */
 enum db_stmt {
     DB_INSERT_MESSAGE,
@@ -24,11 +26,20 @@ enum db_stmt {
     DB_NSTMT
 };
 
+#define DB_ERROR_MAX 200
+
 struct db_worker {
     sqlite3 *db;
     sqlite3_stmt *stmt[DB_NSTMT];
     int index;
+    char error[DB_ERROR_MAX]; /* the last failure db_error reported, for the job to carry */
 };
+
+/* Worker: logs a failure ("worker N: ...") and keeps its text in w->error, so the job can take
+ * it to the loop (pool_job.error), where the operator's console sees it. */
+void db_error(struct db_worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Worker: ends a job with `status`; on failure the job carries the worker's last error. */
+void db_job_result(struct pool_job *job, struct db_worker *w, int status);
 
 /* What the workers open: the file and its durability setting. */
 struct db_cfg {

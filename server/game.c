@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin.h"
+#include "db.h"
 #include "log.h"
 #include "pool.h"
 #include "proto.h"
@@ -174,8 +176,9 @@ static void results_run(struct pool_job *job, void *worker)
 {
     struct results_job *j = (struct results_job *)job;
 
-    job->status =
-        store_save_game(worker, j->room, j->started, j->ended, j->rounds, j->results, j->n);
+    db_job_result(
+        job, worker,
+        store_save_game(worker, j->room, j->started, j->ended, j->rounds, j->results, j->n));
 }
 
 static void results_done(struct pool_job *job, void *loop_arg)
@@ -183,7 +186,8 @@ static void results_done(struct pool_job *job, void *loop_arg)
     struct results_job *j = (struct results_job *)job;
 
     if (job->status)
-        log_error("the results of a game in %s could not be saved", j->room);
+        admin_log(loop_arg, LOG_ERROR, "the results of a game in %s could not be saved: %s",
+                  j->room, job->error);
     free(j->results);
     free(j->names);
     free(j);

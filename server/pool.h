@@ -18,6 +18,8 @@
 
 struct pool;
 
+#define POOL_ERROR_MAX 200
+
 struct pool_job {
     /* Worker thread: does the work with the worker's own state (its sqlite3 *) and sets
      * `status` (0 for success). Must not touch loop-owned state. */
@@ -25,6 +27,7 @@ struct pool_job {
     /* Loop thread, after run: delivers the result. May free the job. */
     void (*done)(struct pool_job *job, void *loop_arg);
     int status;
+    char error[POOL_ERROR_MAX]; /* run: what failed, when status says so (or empty) */
 
     /* owned by the pool */
     struct pool_job *next;

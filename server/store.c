@@ -27,8 +27,8 @@ int store_insert_messages(struct db_worker *w, const struct store_msg *msgs, siz
         sqlite3_bind_text(st, 4, msgs[i].text, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 5, msgs[i].ts);
         if (sqlite3_step(st) != SQLITE_DONE) {
-            log_error("worker %d: insert message %s/%llu: %s", w->index, msgs[i].room,
-                      (unsigned long long)msgs[i].seq, sqlite3_errmsg(w->db));
+            db_error(w, "insert message %s/%llu: %s", msgs[i].room, (unsigned long long)msgs[i].seq,
+                     sqlite3_errmsg(w->db));
             goto fail;
         }
     }
@@ -72,7 +72,7 @@ json_t *store_history(struct db_worker *w, const char *room, uint64_t before, in
     sqlite3_bind_int(st, 3, limit);
     events = history_from_rows(st, room, json_array());
     if (!events)
-        log_error("worker %d: history of %s: %s", w->index, room, sqlite3_errmsg(w->db));
+        db_error(w, "history of %s: %s", room, sqlite3_errmsg(w->db));
     sqlite3_reset(st);
     return events;
 }
@@ -148,7 +148,7 @@ int store_create_user(struct db_worker *w, const char *name, const uint8_t *hash
     }
     if (sqlite3_extended_errcode(w->db) == SQLITE_CONSTRAINT_UNIQUE)
         return -EEXIST;
-    log_error("worker %d: create user: %s", w->index, sqlite3_errmsg(w->db));
+    db_error(w, "create user: %s", sqlite3_errmsg(w->db));
     return -1;
 }
 
@@ -174,7 +174,7 @@ int store_find_user(struct db_worker *w, const char *name, struct store_user *u)
     if (rc == SQLITE_DONE)
         return 0;
     if (rc != SQLITE_ROW) {
-        log_error("worker %d: find user: %s", w->index, sqlite3_errmsg(w->db));
+        db_error(w, "find user: %s", sqlite3_errmsg(w->db));
         return -1;
     }
     u->id = sqlite3_column_int64(st, 0);
@@ -312,7 +312,7 @@ int store_save_game(struct db_worker *w, const char *room, int64_t started, int6
         goto fail;
     return 0;
 fail:
-    log_error("worker %d: saving a game of %s: %s", w->index, room, sqlite3_errmsg(w->db));
+    db_error(w, "saving a game of %s: %s", room, sqlite3_errmsg(w->db));
     db_exec(w, "ROLLBACK");
     return -1;
 }
@@ -335,7 +335,7 @@ json_t *store_leaderboard(struct db_worker *w, int limit)
                                                  (json_int_t)sqlite3_column_int64(st, 3)));
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
-        log_error("worker %d: leaderboard: %s", w->index, sqlite3_errmsg(w->db));
+        db_error(w, "leaderboard: %s", sqlite3_errmsg(w->db));
         json_decref(entries);
         return NULL;
     }
@@ -351,7 +351,7 @@ static int run_once(struct db_worker *w, const char *sql, const char *types, ...
     int rc;
 
     if (sqlite3_prepare_v2(w->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        log_error("worker %d: %s: %s", w->index, sql, sqlite3_errmsg(w->db));
+        db_error(w, "%s: %s", sql, sqlite3_errmsg(w->db));
         return -1;
     }
     va_start(ap, types);
@@ -371,7 +371,7 @@ static int run_once(struct db_worker *w, const char *sql, const char *types, ...
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
-        log_error("worker %d: %s: %s", w->index, sql, sqlite3_errmsg(w->db));
+        db_error(w, "%s: %s", sql, sqlite3_errmsg(w->db));
         return -1;
     }
     return 0;

@@ -4,6 +4,7 @@
 // player sockets cannot speak it.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -145,6 +146,29 @@ describe('admin console protocol', () => {
     await c2.ok('unban', { kind: 'name', target: 'troll' });
     await again.ok('hello', { name: 'troll' });
     await Promise.all([again.close(), c2.close()]);
+  });
+
+  it("a worker's database failure reaches the console's log with SQLite's words", async () => {
+    const d = await mkdtemp(path.join(os.tmpdir(), 'parlor-admin-fail-'));
+    const file = path.join(d, 'parlor.db');
+    const s2 = await startServer(['--admin-token', TOKEN], { db: file });
+    try {
+      const p = await signIn(s2.url, 'writer', { join: ['lobby'] });
+      await p.ok('say', { room: 'lobby', text: 'saved' });
+      // the next chat line cannot be saved: a trigger refuses it, in the server's own database
+      execFileSync('sqlite3', [file, "CREATE TRIGGER no_more BEFORE INSERT ON messages " +
+        "BEGIN SELECT RAISE(ABORT, 'the disk says no'); END;"]);
+      const { c } = await console_(s2);
+      const r = await p.request('say', { room: 'lobby', text: 'lost' });
+      assert.equal(r.code, 'internal', JSON.stringify(r));
+      const log = await c.waitFor((m) => m.type === 'log' && /could not be saved/.test(m.text));
+      assert.equal(log.level, 'error');
+      assert.match(log.text, /the disk says no/);
+      await Promise.all([p.close(), c.close()]);
+    } finally {
+      await stopAndCheck(s2);
+      await rm(d, { recursive: true, force: true });
+    }
   });
 
   it('drain from the console: players are told and the server exits 0', async () => {
