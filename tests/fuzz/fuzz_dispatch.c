@@ -16,6 +16,8 @@
  *   #hold       the sender stops (or resumes) reading, so its send queue fills up
  *   #wait N     N more milliseconds pass (the clock also moves 10 ms per frame); the timers
  *               that fall due meanwhile (quiz deadlines and pauses, rejoin grace) run in order
+ *   #admin      the sender's connections become operator consoles (parlor-admin.v1, token
+ *               "fuzz-token"), or players again; its current connection closes
  *   #resume     the sender sends `resume` with the last token it was given (a guest's, from
  *               hello): after #drop, its new connection takes the kept session back. Tokens
  *               are MACs the fuzzer could not forge, hence the directive
@@ -42,6 +44,7 @@
 #include <jansson.h>
 
 #include "accounts.h"
+#include "admin.h"
 #include "chat.h"
 #include "config.h"
 #include "log.h"
@@ -70,6 +73,7 @@ struct client {
     struct session *s; /* NULL while not connected */
     struct fake_conn conn;
     bool held;                  /* not reading: its queue is not drained */
+    bool admin;                 /* connects as an operator console */
     char token[AUTH_TOKEN_MAX]; /* the last token it was sent */
 };
 
@@ -276,6 +280,7 @@ static bool connect_client(struct run *r, struct client *c)
     c->s = session_new(&r->srv, &c->conn);
     if (!c->s)
         return false;
+    c->s->admin = c->admin;
     chat_session_opened(&r->srv, c->s);
     drain(r, c);
     return true;
@@ -306,7 +311,10 @@ static void send_frame(struct run *r, const char *buf, size_t len)
     if (trace)
         fprintf(stderr, "%d> %.*s\n", r->cur + 1, (int)(len > 300 ? 300 : len), buf);
     before = count_replies(&c->s->sendq);
-    chat_handle(&r->srv, c->s, copy, len);
+    if (c->s->admin) /* as ws.c dispatches */
+        admin_handle(&r->srv, c->s, copy, len);
+    else
+        chat_handle(&r->srv, c->s, copy, len);
     free(copy);
     if (!c->s->closing && count_replies(&c->s->sendq) != before + 1)
         fail("a frame did not get exactly one reply", NULL);
@@ -324,6 +332,9 @@ static bool directive(struct run *r, const char *line, size_t len)
         disconnect(r, c);
     } else if (len == 5 && !memcmp(line, "#drop", 5)) {
         end_connection(r, c, true);
+    } else if (len == 6 && !memcmp(line, "#admin", 6)) {
+        disconnect(r, c);
+        c->admin = !c->admin;
     } else if (len == 7 && !memcmp(line, "#resume", 7)) {
         char frame[AUTH_TOKEN_MAX + 64];
         int n = snprintf(frame, sizeof(frame), "{\"type\":\"resume\",\"id\":9,\"token\":\"%s\"}",
@@ -375,6 +386,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                     "30",
                     "--presence-max", /* two members are a big room: presence timers run */
                     "1",
+                    "--admin-token",
+                    "fuzz-token",
                     NULL};
     char err[256];
     sqlite3 *db;
