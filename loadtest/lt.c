@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -186,6 +187,8 @@ struct lt {
     uint64_t quiz_replies_owed;    /* quiz: `start` and `answer` requests not answered yet */
     int quiz_reveal_ms;            /* quiz: the server's pause after a reveal (welcome) */
     bool welcome_checked;          /* quiz: the first welcome's limits were compared */
+    bool presence_read;            /* presence_max was taken from the first welcome */
+    int presence_max;              /* rooms above this size send no `left` (PROTOCOL.md) */
     bool unfit;                    /* quiz: ... and the run asks for more than they allow */
     uint64_t rng;                  /* quiz: the bots' delays and choices */
     struct qbot_clock clock;       /* quiz: the server's clock against ours */
@@ -757,6 +760,28 @@ static bool handle_quiz_event(struct lt *lt, struct client *c, struct span type,
     return true;
 }
 
+/* The first `welcome`: above presence_max members a room counts departures in `presence`
+ * events instead of sending `left`, so the teardown owes no `left` for them. */
+static void read_presence_max(struct lt *lt, const struct member *m, int n)
+{
+    const struct member *limits = scan_find(m, n, "limits");
+    struct member l[64];
+    int ln;
+    int64_t v;
+
+    lt->presence_read = true;
+    if (!limits || (ln = scan_object(limits->val.p, limits->val.n, l, 64)) < 0)
+        return;
+    if (field_int(l, ln > 64 ? 64 : ln, "presence_max", 0, INT_MAX, &v))
+        lt->presence_max = (int)v;
+}
+
+/* `left` events the other `before - 1` members get when one of `before` closes. */
+static uint64_t left_events(const struct lt *lt, int before)
+{
+    return before <= lt->presence_max ? (uint64_t)(before - 1) : 0;
+}
+
 /* The first `welcome`: the reveal pause (how long a game lasts); and a run that asks for more
  * than the server allows stops there, as bad usage, rather than failing every table's create. */
 static void check_welcome(struct lt *lt, const struct member *m, int n)
@@ -1005,6 +1030,8 @@ static void on_message(void *ud, struct wsc_conn *ws, const char *text, size_t l
     } else if (lt->o.scenario == SC_QUIZ && handle_quiz_event(lt, c, type->val, m, n)) {
         /* handled */
     } else if (scan_str_eq(type->val, "welcome")) {
+        if (!lt->presence_read)
+            read_presence_max(lt, m, n);
         if (lt->o.scenario == SC_QUIZ)
             check_welcome(lt, m, n);
     } else {
@@ -1330,9 +1357,9 @@ static void pace_close(struct lt *lt, int64_t now)
             c->teardown = true;
             lt->closing_now++;
             if (c->in_lobby && lt->td_lobby > 0)
-                lt->left_owed += (uint64_t)--lt->td_lobby;
+                lt->left_owed += left_events(lt, lt->td_lobby--);
             if (c->in_room && lt->rooms[c->room].td_open > 0)
-                lt->left_owed += (uint64_t)--lt->rooms[c->room].td_open;
+                lt->left_owed += left_events(lt, lt->rooms[c->room].td_open--);
             wsc_close(&lt->w, &c->ws, 1000);
         }
     }
@@ -2058,7 +2085,8 @@ static int build_clients(struct lt *lt)
         }
     }
     lt->sender = 0;
-    lt->quiz_reveal_ms = 3000; /* PROTOCOL.md's default, until a welcome says */
+    lt->quiz_reveal_ms = 3000;  /* PROTOCOL.md's default, until a welcome says */
+    lt->presence_max = INT_MAX; /* a server that says nothing announces every departure */
     lt->rng = (uint64_t)real_ns() ^ ((uint64_t)getpid() << 32) ^ 0x9E3779B97F4A7C15ULL;
     if (!lt->rng)
         lt->rng = 1;
