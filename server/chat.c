@@ -2,6 +2,7 @@
 #include "chat.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "accounts.h"
@@ -449,8 +450,12 @@ static void handle_history(struct server *srv, struct session *s, const struct p
     }
     before = req->has_before ? (uint64_t)req->before : r->last_seq + 1;
     if (srv->chatlog) {
+        /* a page can be most of the queue's byte limit: read no more requests until it is
+         * queued, so a client pipelining history gets its pages one after the other */
         if (chatlog_history(srv->chatlog, s->id, req->has_id, req->id, r->id, before, limit))
             reply_error(s, req, PROTO_E_SERVER_BUSY, NULL, "cannot read history now");
+        else
+            session_hold_reading(s);
         return;
     }
     /* no database: page through what memory holds */
@@ -614,12 +619,66 @@ bool chat_session_dropped(struct server *srv, struct session *s)
         return false;
     s->conn = NULL;
     s->detached = true;
-    sendq_clear(&s->sendq);
+    session_drop_output(s);
     srv->ops->schedule(srv->transport, &s->grace_sul, grace_expired,
                        (int64_t)srv->cfg.rejoin_seconds * 1000000);
     log_debug("session %llu (%s): dropped, kept for %d s", (unsigned long long)s->id, s->name,
               srv->cfg.rejoin_seconds);
     return true;
+}
+
+/* What a resume replays of one room: how many chat events, the first and last seq, and
+ * whether they are all the room's messages after the client's `seen`. */
+static json_t *replay_report(json_t **events, int n, bool complete)
+{
+    json_t *o = json_pack("{s:i}", "count", n);
+
+    if (n) {
+        json_object_set(o, "from", json_object_get(events[0], "seq"));
+        json_object_set(o, "to", json_object_get(events[n - 1], "seq"));
+    }
+    json_object_set_new(o, "recovered", json_boolean(complete));
+    return o;
+}
+
+/* Replies `ok` to a rejoin, then what happened meanwhile in each room: the missed chat after
+ * `seen` and each running game's state. The reply reports, per room named in `seen`, what
+ * the replay holds. The replay goes out as the socket drains, outside the queue's limits: 16
+ * rooms of missed chat would pass them, and a resume must never cost the player the session. */
+static void replay_missed(struct server *srv, struct session *s, json_t *seen, json_t *ok)
+{
+    int per_room = srv->cfg.resume_replay, n = 0;
+    json_t **events =
+        malloc(((size_t)per_room + 1) * (size_t)(s->nrooms ? s->nrooms : 1) * sizeof(*events));
+    json_t *report = json_object();
+
+    for (int i = 0; events && i < s->nrooms; i++) {
+        struct room *r = s->rooms[i];
+        json_t *after = seen ? json_object_get(seen, r->id) : NULL;
+
+        if (after) {
+            bool complete;
+            int k = room_history_after(r, (uint64_t)json_integer_value(after), per_room, events + n,
+                                       &complete);
+            json_object_set_new(report, r->id, replay_report(events + n, k, complete));
+            n += k;
+        }
+        if (r->quiz && r->quiz->quiz.phase != QUIZ_IDLE) {
+            json_t *snap = game_snapshot(r->quiz);
+            json_object_set_new(snap, "type", json_string("game"));
+            json_object_set_new(snap, "room", json_string(r->id));
+            events[n++] = snap;
+        }
+    }
+    if (seen)
+        json_object_set_new(ok, "replay", report);
+    else
+        json_decref(report);
+    reply_ok(s, ok);
+    if (!events)
+        log_error("rejoin of %s: out of memory, nothing replayed", s->name);
+    else
+        session_replay(s, events, n);
 }
 
 void chat_rejoin(struct server *srv, struct session *s, struct session *old,
@@ -657,27 +716,7 @@ void chat_rejoin(struct server *srv, struct session *s, struct session *old,
         json_object_set_new(ok, "token", json_string(token));
     json_object_set_new(ok, "rooms", rooms);
     json_object_set_new(ok, "rejoined", json_true());
-    reply_ok(s, ok);
-
-    /* what happened meanwhile: missed chat, then each running game's state */
-    for (int i = 0; i < s->nrooms; i++) {
-        struct room *r = s->rooms[i];
-        json_t *seen = req->seen ? json_object_get(req->seen, r->id) : NULL, *missed, *ev;
-        size_t k;
-
-        if (seen) {
-            missed =
-                room_history_since(r, (uint64_t)json_integer_value(seen), REJOIN_REPLAY_MAX, NULL);
-            json_array_foreach(missed, k, ev) session_send_json(s, json_incref(ev));
-            json_decref(missed);
-        }
-        if (r->quiz && r->quiz->quiz.phase != QUIZ_IDLE) {
-            json_t *snap = game_snapshot(r->quiz);
-            json_object_set_new(snap, "type", json_string("game"));
-            json_object_set_new(snap, "room", json_string(r->id));
-            session_send_json(s, snap);
-        }
-    }
+    replay_missed(srv, s, req->seen, ok);
 }
 
 void chat_end_detached(struct server *srv)

@@ -159,6 +159,7 @@ static void deliver_history(struct chatlog *cl, struct chatlog_op *op)
 
     if (!s)
         return;
+    session_release_reading(s); /* held by the chat service while the page was read */
     if (op->job.status) {
         send_internal(s, op->has_id, op->req_id, "history could not be read");
         return;

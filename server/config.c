@@ -113,6 +113,16 @@ static const struct opt opts[] = {
             "unsent messages queued to one client before it is closed as too slow"),
     INT_OPT("sendq-max-bytes", sendq_max_bytes, 1024, 1073741824, "sendq_max_bytes",
             "unsent bytes queued to one client before it is closed as too slow"),
+    INT_OPT("sendq-soft-messages", sendq_soft_messages, 1, 1000000, "sendq_soft_messages",
+            "unsent messages above which a client is not read, and closed after "
+            "--sendq-soft-seconds (at most --sendq-max-messages)"),
+    INT_OPT("sendq-soft-bytes", sendq_soft_bytes, 1024, 1073741824, "sendq_soft_bytes",
+            "unsent bytes above which a client is not read, and closed after "
+            "--sendq-soft-seconds (at most --sendq-max-bytes)"),
+    INT_OPT("sendq-soft-seconds", sendq_soft_seconds, 1, 3600, "sendq_soft_seconds",
+            "seconds a client's queue may stay over a soft limit before it is closed"),
+    INT_OPT("resume-replay", resume_replay, 0, 1000, "resume_replay",
+            "missed chat messages a resume replays per room, at most"),
     INT_OPT("rate-per-sec", rate_per_sec, 1, 1000000, "rate_per_sec",
             "requests per second per connection"),
     INT_OPT("rate-burst", rate_burst, 1, 1000000, "rate_burst", "request burst per connection"),
@@ -169,6 +179,10 @@ static void set_defaults(struct config *cfg)
         .signin_timeout = 10,
         .sendq_max_messages = 2048,
         .sendq_max_bytes = 1048576,
+        .sendq_soft_messages = 512,
+        .sendq_soft_bytes = 262144,
+        .sendq_soft_seconds = 10,
+        .resume_replay = 200,
         .rate_per_sec = 20,
         .rate_burst = 40,
         .say_per_sec = 5,
@@ -338,7 +352,14 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv, char 
         if (apply(cfg, o, val, source, err, errlen))
             return CONFIG_ERROR;
     }
-    return check_consistency(cfg, err, errlen) ? CONFIG_ERROR : CONFIG_OK;
+    if (check_consistency(cfg, err, errlen))
+        return CONFIG_ERROR;
+    /* a soft limit above its hard limit could never apply: it is the hard limit */
+    if (cfg->sendq_soft_messages > cfg->sendq_max_messages)
+        cfg->sendq_soft_messages = cfg->sendq_max_messages;
+    if (cfg->sendq_soft_bytes > cfg->sendq_max_bytes)
+        cfg->sendq_soft_bytes = cfg->sendq_max_bytes;
+    return CONFIG_OK;
 }
 
 void config_usage(FILE *out)

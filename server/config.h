@@ -66,6 +66,10 @@ struct config {
     int signin_timeout;
     int sendq_max_messages;
     int sendq_max_bytes;
+    int sendq_soft_messages; /* over either soft limit: not read, closed after soft_seconds */
+    int sendq_soft_bytes;
+    int sendq_soft_seconds;
+    int resume_replay; /* missed chat events a resume replays per room */
     int rate_per_sec;
     int rate_burst;
     int say_per_sec;

@@ -180,6 +180,11 @@ static int load_saved_state(struct server *srv, sqlite3 *db, char *err, size_t e
     if (store_load_room(db, lobby->id, srv->cfg.history, &lobby->last_seq, &events, err, errlen))
         return -1;
     json_array_foreach(events, i, ev) room_history_push(lobby, ev);
+    /* older messages are in the database only: a resume replay reaching back past them is
+     * not complete */
+    ev = json_array_get(events, 0);
+    lobby->hist_lost =
+        ev ? (uint64_t)json_integer_value(json_object_get(ev, "seq")) - 1 : lobby->last_seq;
     json_decref(events);
     srv->rooms.next_id = store_load_max_room_number(db) + 1;
     if (store_load_token_key(db, srv->accounts->key, AUTH_KEY_LEN, err, errlen))

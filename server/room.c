@@ -114,6 +114,11 @@ void room_remove_member(struct room *r, struct session *s)
     }
 }
 
+static uint64_t event_seq(const json_t *event)
+{
+    return (uint64_t)json_integer_value(json_object_get(event, "seq"));
+}
+
 uint64_t room_next_seq(struct room *r)
 {
     return ++r->last_seq;
@@ -125,6 +130,7 @@ void room_history_push(struct room *r, json_t *event)
         return;
     json_incref(event);
     if (r->hist_count == r->hist_cap) {
+        r->hist_lost = event_seq(r->hist[r->hist_head]);
         json_decref(r->hist[r->hist_head]);
         r->hist[r->hist_head] = event;
         r->hist_head = (r->hist_head + 1) % r->hist_cap;
@@ -144,15 +150,23 @@ json_t *room_history_json(const struct room *r, int limit)
     return a;
 }
 
-json_t *room_history_since(const struct room *r, uint64_t after, int limit, uint64_t *missed)
+int room_history_after(const struct room *r, uint64_t after, int limit, json_t **out,
+                       bool *complete)
 {
-    /* seqs in the ring are consecutive and end at last_seq */
-    uint64_t count = r->last_seq > after ? r->last_seq - after : 0;
-    int n = count < (uint64_t)limit ? (int)count : limit;
+    int first = r->hist_count, n;
 
-    if (missed)
-        *missed = count;
-    return room_history_json(r, n);
+    /* deletions leave holes in the seqs: find the first kept event after `after` by value */
+    while (first > 0 && event_seq(r->hist[(r->hist_head + first - 1) % r->hist_cap]) > after)
+        first--;
+    n = r->hist_count - first;
+    *complete = after >= r->hist_lost && n <= limit;
+    if (n > limit) {
+        first += n - limit;
+        n = limit;
+    }
+    for (int i = 0; i < n; i++)
+        out[i] = json_incref(r->hist[(r->hist_head + first + i) % r->hist_cap]);
+    return n;
 }
 
 bool room_history_delete(struct room *r, uint64_t seq)
@@ -160,7 +174,7 @@ bool room_history_delete(struct room *r, uint64_t seq)
     for (int i = 0; i < r->hist_count; i++) {
         int at = (r->hist_head + i) % r->hist_cap;
         json_t *ev = r->hist[at];
-        if ((uint64_t)json_integer_value(json_object_get(ev, "seq")) != seq)
+        if (event_seq(ev) != seq)
             continue;
         json_decref(ev);
         /* close the gap: shift the newer events back one place */

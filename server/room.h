@@ -39,6 +39,7 @@ struct room {
     uint64_t last_seq; /* seq of the newest chat message */
     json_t **hist;     /* ring of the last `hist_cap` chat events */
     int hist_cap, hist_head, hist_count;
+    uint64_t hist_lost; /* newest seq the ring let go for lack of room (0: none yet) */
 
     struct room *prev, *next; /* creation order */
 };
@@ -72,9 +73,11 @@ uint64_t room_next_seq(struct room *r);
 void room_history_push(struct room *r, json_t *event);
 /* The newest `limit` events of the history, oldest first, as a new array sharing them. */
 json_t *room_history_json(const struct room *r, int limit);
-/* The newest `limit` events with seq > `after`, oldest first; *missed (if not NULL) is set to
- * how many such events the room has had, kept or not. */
-json_t *room_history_since(const struct room *r, uint64_t after, int limit, uint64_t *missed);
+/* Stores new references to the newest `limit` kept events with seq > `after` in `out`,
+ * oldest first, and returns how many. *complete says whether they are every such message the
+ * room still has (deleted ones aside): false when the ring let some go or `limit` cut some. */
+int room_history_after(const struct room *r, uint64_t after, int limit, json_t **out,
+                       bool *complete);
 /* Drops the event with `seq` from the history; true if it was there. */
 bool room_history_delete(struct room *r, uint64_t seq);
 /* The protocol's room object. */

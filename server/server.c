@@ -47,7 +47,7 @@ int server_init(struct server *srv, const struct config *cfg, const struct trans
     hmap_init(&srv->sessions_by_name);
     hmap_init(&srv->http_requests);
     /* rooms keep enough history to replay a rejoining player's missed chat */
-    rooms_init(&srv->rooms, cfg->history > REJOIN_REPLAY_MAX ? cfg->history : REJOIN_REPLAY_MAX);
+    rooms_init(&srv->rooms, cfg->history > cfg->resume_replay ? cfg->history : cfg->resume_replay);
     bans_init(&srv->bans);
     admin_init(&srv->admin);
 

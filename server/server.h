@@ -20,8 +20,6 @@
 #include "room.h"
 #include "stats.h"
 
-#define REJOIN_REPLAY_MAX 200 /* chat events a resume replays per room, at most */
-
 struct session;
 struct chatlog;
 struct accounts;
@@ -35,6 +33,8 @@ struct transport_ops {
     void (*want_write)(void *transport, void *conn);
     /* Close the connection soon, sending the session's close_code and close_reason. */
     void (*close)(void *transport, void *conn);
+    /* Stop reading the connection (`pause`), or read it again. */
+    void (*pause_reading)(void *transport, void *conn, bool pause);
     /* Loop timers: run `cb` in `us` microseconds (rescheduling a pending one), or not at all. */
     void (*schedule)(void *transport, lws_sorted_usec_list_t *sul,
                      void (*cb)(lws_sorted_usec_list_t *), int64_t us);

@@ -40,7 +40,7 @@ void session_free(struct session *s)
     if (s->signed_in && session_by_name(srv, s->name) == s)
         hmap_del(&srv->sessions_by_name, s->name_key, strlen(s->name_key));
     hmap_del(&srv->sessions_by_id, &s->id, sizeof(s->id));
-    sendq_clear(&s->sendq);
+    session_drop_output(s);
     free(s->rooms);
     free(s->rx);
     free(s);
@@ -82,6 +82,72 @@ int session_set_name(struct session *s, const char *name)
     return 0;
 }
 
+static bool over_soft_limit(const struct session *s)
+{
+    const struct config *c = &s->srv->cfg;
+
+    return s->sendq.count > (size_t)c->sendq_soft_messages ||
+           s->sendq.bytes > (size_t)c->sendq_soft_bytes;
+}
+
+static void soft_limit_expired(lws_sorted_usec_list_t *sul)
+{
+    struct session *s = lws_container_of(sul, struct session, soft_sul);
+
+    s->srv->stats.sendq_overflows++;
+    log_info("session %llu (%s): send queue over its soft limit for %d s (%zu messages, %zu "
+             "bytes), closing",
+             (unsigned long long)s->id, s->name, s->srv->cfg.sendq_soft_seconds, s->sendq.count,
+             s->sendq.bytes);
+    s->over_soft = false; /* the timer has fired: nothing to cancel */
+    session_close(s, 1008, "too slow");
+}
+
+/* Tells the transport whether to read the connection: not while the queue is over a soft
+ * limit or a large reply is on its way. */
+static void update_reading(struct session *s)
+{
+    bool stop = (s->over_soft || s->reads_held) && !s->closing;
+
+    if (stop == s->not_read || !s->conn)
+        return;
+    s->not_read = stop;
+    s->srv->ops->pause_reading(s->srv->transport, s->conn, stop);
+}
+
+/* Follows the queue across its soft limits. Over them, the connection is not read: replies to
+ * requests it pipelines cannot pile up, TCP slows the client instead (a burst read at once is
+ * not slowness); a client that does not read at all stays over, and is closed when the timer
+ * fires. */
+static void track_soft_limit(struct session *s)
+{
+    struct server *srv = s->srv;
+    bool over = over_soft_limit(s) && s->conn && !s->closing;
+
+    if (over != s->over_soft) {
+        s->over_soft = over;
+        if (over)
+            srv->ops->schedule(srv->transport, &s->soft_sul, soft_limit_expired,
+                               (int64_t)srv->cfg.sendq_soft_seconds * 1000000);
+        else
+            srv->ops->cancel(srv->transport, &s->soft_sul);
+    }
+    update_reading(s);
+}
+
+void session_hold_reading(struct session *s)
+{
+    s->reads_held++;
+    update_reading(s);
+}
+
+void session_release_reading(struct session *s)
+{
+    if (s->reads_held > 0)
+        s->reads_held--;
+    update_reading(s);
+}
+
 int session_send(struct session *s, struct msgbuf *m)
 {
     struct server *srv = s->srv;
@@ -96,10 +162,74 @@ int session_send(struct session *s, struct msgbuf *m)
         return -1;
     }
     srv->stats.messages_out++;
+    track_soft_limit(s);
     /* a non-empty queue already has a write pending: the writer re-arms itself */
     if (s->sendq.count == 1)
         srv->ops->want_write(srv->transport, s->conn);
     return 0;
+}
+
+static void free_replay(struct session *s)
+{
+    for (int i = s->replay_next; i < s->replay_len; i++)
+        json_decref(s->replay[i]);
+    free(s->replay);
+    msgbuf_unref(s->replay_out);
+    s->replay = NULL;
+    s->replay_out = NULL;
+    s->replay_len = s->replay_next = 0;
+}
+
+void session_replay(struct session *s, json_t **events, int n)
+{
+    if (s->closing || !s->conn || s->replay || !n) { /* one resume per connection */
+        for (int i = 0; i < n; i++)
+            json_decref(events[i]);
+        free(events);
+        return;
+    }
+    s->replay = events;
+    s->replay_len = n;
+    s->replay_next = 0;
+    s->replay_after = s->sendq.count;
+    s->srv->ops->want_write(s->srv->transport, s->conn);
+}
+
+struct msgbuf *session_out_peek(struct session *s)
+{
+    while (s->replay && !s->replay_after && !s->replay_out) {
+        json_t *ev = s->replay[s->replay_next];
+        s->replay_out = msgbuf_from_json(ev);
+        if (s->replay_out)
+            break;
+        log_error("session %llu: cannot serialize a replayed event (out of memory)",
+                  (unsigned long long)s->id);
+        session_out_pop(s); /* skip it rather than stall the connection */
+    }
+    return s->replay_out ? s->replay_out : sendq_peek(&s->sendq);
+}
+
+void session_out_pop(struct session *s)
+{
+    if (s->replay && !s->replay_after) {
+        msgbuf_unref(s->replay_out);
+        s->replay_out = NULL;
+        json_decref(s->replay[s->replay_next++]);
+        if (s->replay_next == s->replay_len)
+            free_replay(s);
+        return;
+    }
+    sendq_pop(&s->sendq);
+    if (s->replay)
+        s->replay_after--;
+    track_soft_limit(s);
+}
+
+void session_drop_output(struct session *s)
+{
+    sendq_clear(&s->sendq);
+    free_replay(s);
+    track_soft_limit(s);
 }
 
 int session_send_json(struct session *s, json_t *json)
@@ -123,14 +253,15 @@ void session_close(struct session *s, int code, const char *reason)
     if (s->closing)
         return;
     s->closing = true;
-    if (!s->conn) /* detached: nothing to close */
+    track_soft_limit(s); /* its soft-limit timer has nothing left to do */
+    if (!s->conn)        /* detached: nothing to close */
         return;
     s->close_code = code;
     snprintf(s->close_reason, sizeof(s->close_reason), "%s", reason);
     /* what is queued still goes out before the close frame (a shutdown notice, the reply to
      * the request that caused the close), except to a client closed for not reading it */
     if (code == 1008 && !strcmp(reason, "too slow"))
-        sendq_clear(&s->sendq);
+        session_drop_output(s);
     s->srv->ops->close(s->srv->transport, s->conn);
 }
 

@@ -39,6 +39,17 @@ struct session {
     int nrooms, rooms_cap;
 
     struct sendq sendq;
+    /* A resume's missed events: written after the first `replay_after` queued messages (the
+     * resume's reply) and before anything queued later, serialized one at a time as the
+     * socket drains, so a replay never counts against the queue's limits. */
+    json_t **replay;
+    int replay_len, replay_next;
+    size_t replay_after;
+    struct msgbuf *replay_out;       /* replay[replay_next], serialized for the writer */
+    bool over_soft;                  /* queue past a soft limit: soft_sul armed */
+    int reads_held;                  /* large replies on their way (session_hold_reading) */
+    bool not_read;                   /* the transport was told to stop reading */
+    lws_sorted_usec_list_t soft_sul; /* closes the session if it stays over for long */
     struct tbucket req_bucket, say_bucket;
     int64_t limited_since_ms; /* start of the current run of refusals, 0 when none */
     int64_t last_limited_ms;  /* the latest refusal */
@@ -69,9 +80,25 @@ struct session *session_by_name(struct server *srv, const char *name);
 /* Claims a name: 0, or -1 when another session holds it (or out of memory). */
 int session_set_name(struct session *s, const char *name);
 
-/* Queues a message (taking a new reference). A queue past its limits closes the session
- * with 1008 "too slow". Returns 0 or -1 (closed or closing: nothing was queued). */
+/* Queues a message (taking a new reference). A queue past a hard limit closes the session
+ * with 1008 "too slow" at once; past a soft limit, the connection is not read until the queue
+ * is back under it, and closed if it stays over for sendq_soft_seconds. Returns 0 or -1
+ * (closed or closing: nothing was queued). */
 int session_send(struct session *s, struct msgbuf *m);
+/* Takes over `events` (a malloc'd array and its references): they are written after what is
+ * queued now and before anything queued later, outside the queue's limits. */
+void session_replay(struct session *s, json_t **events, int n);
+/* The next message to write, or NULL; it stays next until session_out_pop(). */
+struct msgbuf *session_out_peek(struct session *s);
+/* The message session_out_peek() returned has been written. */
+void session_out_pop(struct session *s);
+/* The connection is not read from now until the matching session_release_reading(): a
+ * request whose reply may be large (a history page) holds it while the reply is on its way,
+ * so pipelined requests wait in the socket instead of piling up replies in the queue. */
+void session_hold_reading(struct session *s);
+void session_release_reading(struct session *s);
+/* Drops everything queued or waiting to be replayed (a dropped or too slow connection). */
+void session_drop_output(struct session *s);
 /* Serializes and queues `json`, dropping the caller's reference. */
 int session_send_json(struct session *s, json_t *json);
 /* Asks the transport to close with `code` and `reason` once the queue is written (a "too

@@ -150,6 +150,12 @@ static void request_close(void *transport, void *conn)
     lws_set_timeout(conn, PENDING_TIMEOUT_USER_OK, WS_CLOSE_GRACE_SECS);
 }
 
+static void pause_reading(void *transport, void *conn, bool pause)
+{
+    /* lws keeps what it has read already and hands it over when reading resumes */
+    lws_rx_flow_control(conn, !pause);
+}
+
 static void schedule(void *transport, lws_sorted_usec_list_t *sul,
                      void (*cb)(lws_sorted_usec_list_t *), int64_t us)
 {
@@ -166,6 +172,7 @@ static void cancel(void *transport, lws_sorted_usec_list_t *sul)
 const struct transport_ops ws_transport_ops = {
     .want_write = want_write,
     .close = request_close,
+    .pause_reading = pause_reading,
     .schedule = schedule,
     .cancel = cancel,
 };
@@ -302,15 +309,15 @@ static int write_queue(struct lws *wsi, struct session *s)
     struct msgbuf *m;
     int budget = WS_WRITES_PER_TURN;
 
-    while (budget-- && (m = sendq_peek(&s->sendq))) {
+    while (budget-- && (m = session_out_peek(s))) {
         if (lws_write(wsi, msgbuf_payload(m), m->len, LWS_WRITE_TEXT) < (int)m->len) {
             log_info("session %llu: write failed, closing", (unsigned long long)s->id);
             return -1;
         }
         s->srv->stats.bytes_out += m->len;
-        sendq_pop(&s->sendq);
+        session_out_pop(s);
         /* a poll() of the socket: only worth it when there is more to write */
-        if (sendq_peek(&s->sendq) && lws_send_pipe_choked(wsi))
+        if (session_out_peek(s) && lws_send_pipe_choked(wsi))
             break;
     }
     return 0;
@@ -326,7 +333,7 @@ static int writeable(struct lws *wsi, struct session *s)
         if (lws_write(wsi, ping + LWS_PRE, 1, LWS_WRITE_PING) < 1)
             return -1;
     }
-    if (s->closing && !sendq_peek(&s->sendq)) {
+    if (s->closing && !session_out_peek(s)) {
         if (!ws_of(wsi)->uv)
             return close_with(wsi, (enum lws_close_status)s->close_code, s->close_reason);
         /* On libuv, not `return -1`: Debian's lws 4.1.6 is a _DEBUG build, which then closes
@@ -340,7 +347,7 @@ static int writeable(struct lws *wsi, struct session *s)
     }
     if (write_queue(wsi, s))
         return -1;
-    if (sendq_peek(&s->sendq) || s->closing) /* more to write, or the close frame */
+    if (session_out_peek(s) || s->closing) /* more to write, or the close frame */
         lws_callback_on_writable(wsi);
     return 0;
 }
@@ -370,7 +377,7 @@ static void flush_queued(struct ws *t)
             lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
             continue;
         }
-        if (sendq_peek(&s->sendq))
+        if (session_out_peek(s))
             lws_callback_on_writable(wsi);
     }
 }

@@ -36,7 +36,6 @@ const state = {
   name: null,             // our name as the server confirmed it
   wantName: null,         // the name to sign in with
   token: null,            // newest sign-in token from the server; `resume` sends it after a drop
-  replaySeen: new Map(),  // room id -> last seq we had when a resume rejoined (gap check)
   nextId: 1,
   pending: new Map(),     // request id -> {resolve, reject, timer, type}
   rooms: new Map(),       // joined room id -> room
@@ -517,8 +516,9 @@ async function resumeSession() {
   signedIn(reply);
   if (reply.rejoined === true) {
     // Same session as before the drop: we are still in our rooms. The missed chat (seq after
-    // `seen`) and a `game` snapshot per running quiz follow this reply as events.
-    state.replaySeen = new Map(Object.entries(seen));
+    // `seen`) and a `game` snapshot per running quiz follow this reply as events; `replay`
+    // says per room whether that chat is all we missed.
+    const replay = reply.replay && typeof reply.replay === 'object' ? reply.replay : {};
     const infos = Array.isArray(reply.rooms) ? reply.rooms.filter((r) => r && typeof r.id === 'string') : [];
     const kept = new Set(infos.map((r) => r.id));
     for (const info of infos) {
@@ -530,6 +530,8 @@ async function resumeSession() {
         state.order.push(room.id);
       }
       applyRoomInfo(room, info);
+      // the newest of what we missed follows; older messages are only in `history`
+      if (replay[room.id]?.recovered === false) addItem(room, { kind: 'divider', key: 'historyGap' });
     }
     renderAll();
     // Refresh member lists (joined/left events were missed while away): a join of a room we
@@ -551,7 +553,6 @@ function signedIn(reply) {
   state.sessionStarted = true;
   state.attempt = 0;
   state.lastClose = null;
-  state.replaySeen = new Map();
   if (typeof reply.token === 'string' && reply.token) state.token = reply.token; // always the newest
   state.name = typeof reply.name === 'string' ? reply.name : state.wantName;
   state.wantName = state.name;
@@ -575,7 +576,6 @@ function signOut() {
   state.active = false;
   state.sessionStarted = false;
   state.token = null;     // a later sign-in starts a new session
-  state.replaySeen = new Map();
   clearReconnect();
   closeSocket(1000);      // a close frame: the server lets us leave our rooms at once
   state.lastClose = null;
@@ -838,15 +838,6 @@ function addChat(room, msg, live) {
 function onChat(msg) {
   const room = state.rooms.get(msg.room);
   if (!room) return;
-  if (state.replaySeen.has(room.id)) {
-    // The first message after a resume: the server replays at most 200 missed messages per
-    // room, the newest ones, so a jump past what we had means some were not replayed.
-    const seen = state.replaySeen.get(room.id);
-    state.replaySeen.delete(room.id);
-    if (Number.isInteger(msg.seq) && msg.seq > seen + 1 && msg.seq > room.lastSeq + 1) {
-      addItem(room, { kind: 'divider', key: 'historyGap' });
-    }
-  }
   addChat(room, msg, true);
 }
 

@@ -152,8 +152,13 @@ static void fake_schedule(void *transport, lws_sorted_usec_list_t *sul,
     timers[i] = (struct fake_timer){.sul = sul, .cb = cb, .due_ms = fake_now_ms + us / 1000};
 }
 
+static void fake_pause_reading(void *transport, void *conn, bool pause)
+{
+}
+
 static const struct transport_ops fake_ops = {.want_write = fake_want_write,
                                               .close = fake_close,
+                                              .pause_reading = fake_pause_reading,
                                               .schedule = fake_schedule,
                                               .cancel = fake_cancel};
 

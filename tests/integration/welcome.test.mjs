@@ -60,6 +60,10 @@ describe('every limit has a flag, and welcome shows its value', () => {
     quiz_reveal_ms: 1500,
     rejoin_seconds: 12,
     presence_max: 7,
+    sendq_soft_messages: 300,
+    sendq_soft_bytes: 200000,
+    sendq_soft_seconds: 4,
+    resume_replay: 60,
   };
   let server;
   before(async () => {

@@ -26,6 +26,7 @@
 struct fake_conn {
     int want_writes;
     int close_requests;
+    bool paused; /* not read: the send queue is over a soft limit */
 };
 
 static void fake_want_write(void *transport, void *conn)
@@ -59,8 +60,14 @@ static void fake_cancel(void *transport, lws_sorted_usec_list_t *sul)
         fake_timer.sul = NULL;
 }
 
+static void fake_pause_reading(void *transport, void *conn, bool pause)
+{
+    ((struct fake_conn *)conn)->paused = pause;
+}
+
 static const struct transport_ops fake_ops = {.want_write = fake_want_write,
                                               .close = fake_close,
+                                              .pause_reading = fake_pause_reading,
                                               .schedule = fake_schedule,
                                               .cancel = fake_cancel};
 
@@ -139,20 +146,20 @@ static int teardown(void **state)
 /* Pops the oldest queued message of `s` as JSON; fails the test when there is none. */
 static json_t *next_msg(struct session *s)
 {
-    struct msgbuf *m = sendq_peek(&s->sendq);
+    struct msgbuf *m = session_out_peek(s);
     json_error_t jerr;
     json_t *j;
 
     assert_non_null(m);
     j = json_loadb((const char *)msgbuf_payload(m), m->len, 0, &jerr);
     assert_non_null(j);
-    sendq_pop(&s->sendq);
+    session_out_pop(s);
     return j;
 }
 
 static void expect_empty(struct session *s)
 {
-    assert_int_equal(s->sendq.count, 0);
+    assert_null(session_out_peek(s));
 }
 
 static const char *str(json_t *o, const char *key)
@@ -739,7 +746,7 @@ static json_t *expect_event(struct session *s, const char *type)
 
 static void drain(struct session *s)
 {
-    while (s->sendq.count)
+    while (session_out_peek(s))
         json_decref(next_msg(s));
 }
 
@@ -1094,6 +1101,123 @@ static int no_setup(void **state)
 }
 #define TC(fn) cmocka_unit_test_setup_teardown(fn, no_setup, teardown)
 
+/* A queue over a soft limit stops the connection being read; back under it, reading resumes
+ * and the timer is off; staying over until the timer fires closes it as too slow. */
+static void test_chat_soft_limit_pauses_reading_then_closes(void **state)
+{
+    struct config cfg;
+    struct fixture *fx;
+    struct session *a;
+    struct fake_conn *conn;
+
+    default_config(&cfg);
+    cfg.sendq_soft_messages = 3;
+    cfg.sendq_soft_seconds = 2;
+    cfg.rate_per_sec = cfg.rate_burst = 1000;
+    *state = fx = fixture_new(&cfg);
+    a = signed_in(fx, "alice");
+    conn = a->conn;
+    for (int i = 0; i < 3; i++)
+        send_text(fx, a, "{\"type\":\"ping\"}");
+    assert_false(conn->paused); /* at the limit, not over it */
+    assert_null(fake_timer.sul);
+    send_text(fx, a, "{\"type\":\"ping\"}");
+    assert_true(conn->paused);
+    assert_ptr_equal(fake_timer.sul, &a->soft_sul);
+    assert_int_equal(fake_timer.us, 2000000);
+    json_decref(next_msg(a)); /* read one: back at the limit */
+    assert_false(conn->paused);
+    assert_null(fake_timer.sul);
+    assert_false(a->closing);
+
+    send_text(fx, a, "{\"type\":\"ping\"}");
+    assert_true(conn->paused);
+    fake_timer.sul = NULL;
+    fake_timer.cb(&a->soft_sul); /* two seconds later, still over */
+    assert_true(a->closing);
+    assert_int_equal(a->close_code, 1008);
+    assert_string_equal(a->close_reason, "too slow");
+    assert_null(session_out_peek(a)); /* dropped, not written */
+    assert_int_equal(fx->srv.stats.sendq_overflows, 1);
+}
+
+/* Sends `n` says of `from` to `room` and reads `from`'s chat and ok for each. */
+static void say_n(struct fixture *fx, struct session *from, const char *room, int n)
+{
+    char req[128];
+
+    for (int i = 0; i < n; i++) {
+        snprintf(req, sizeof(req), "{\"type\":\"say\",\"room\":\"%s\",\"text\":\"m%d\"}", room, i);
+        send_text(fx, from, req);
+        json_decref(next_msg(from));
+        json_decref(next_msg(from));
+    }
+}
+
+/* A resume in two rooms: the ok reports what is replayed; the replay follows the ok and comes
+ * before anything queued after the resume, and it never counts against the queue's limits. */
+static void test_chat_resume_replays_after_the_ok_outside_the_limits(void **state)
+{
+    struct config cfg;
+    struct fixture *fx;
+    struct session *ann, *bob, *back;
+    struct proto_req resume = {.type = PROTO_RESUME, .has_id = true, .id = 2};
+    json_t *r, *rep, *ev;
+
+    default_config(&cfg);
+    cfg.sendq_max_messages = 5;
+    cfg.sendq_soft_messages = 5;
+    cfg.resume_replay = 8;
+    cfg.history = 4;
+    cfg.say_per_sec = cfg.say_burst = cfg.rate_per_sec = cfg.rate_burst = 1000;
+    *state = fx = fixture_new(&cfg);
+    ann = signed_in(fx, "ann");
+    bob = signed_in(fx, "bob");
+    join(fx, ann, "lobby");
+    json_decref(expect_ok(fx, ann, 3, "{\"type\":\"create\",\"id\":3,\"name\":\"side\"}"));
+    join(fx, bob, "lobby");
+    json_decref(expect_ok(fx, bob, 4, "{\"type\":\"join\",\"id\":4,\"room\":\"r1\"}"));
+    drain(ann);
+    say_n(fx, ann, "lobby", 2); /* bob saw seqs 1 and 2 */
+    drain(bob);
+    assert_true(chat_session_dropped(&fx->srv, bob));
+    say_n(fx, ann, "lobby", 10); /* seqs 3..12: the ring keeps 8, 3 and 4 are lost */
+    say_n(fx, ann, "r1", 3);     /* seqs 1..3 */
+
+    back = connect_session(fx);
+    resume.seen = json_pack("{s:i, s:i}", "lobby", 2, "r1", 0);
+    chat_rejoin(&fx->srv, back, bob, &resume, NULL);
+    json_decref(resume.seen);
+    forget(fx, bob);
+    /* something live queued while the replay waits: it must come after it */
+    say_n(fx, ann, "r1", 1);
+
+    r = next_msg(back);
+    assert_string_equal(str(r, "type"), "ok");
+    rep = json_object_get(r, "replay");
+    assert_int_equal(num(json_object_get(rep, "lobby"), "count"), 8);
+    assert_int_equal(num(json_object_get(rep, "lobby"), "from"), 5);
+    assert_int_equal(num(json_object_get(rep, "lobby"), "to"), 12);
+    assert_true(json_is_false(json_object_get(json_object_get(rep, "lobby"), "recovered")));
+    assert_int_equal(num(json_object_get(rep, "r1"), "count"), 3);
+    assert_true(json_is_true(json_object_get(json_object_get(rep, "r1"), "recovered")));
+    json_decref(r);
+    for (int seq = 5; seq <= 12; seq++) {
+        ev = expect_event(back, "chat");
+        assert_string_equal(str(ev, "room"), "lobby");
+        assert_int_equal(num(ev, "seq"), seq);
+        json_decref(ev);
+    }
+    for (int seq = 1; seq <= 4; seq++) { /* the replay, then the live one */
+        ev = expect_event(back, "chat");
+        assert_string_equal(str(ev, "room"), "r1");
+        assert_int_equal(num(ev, "seq"), seq);
+        json_decref(ev);
+    }
+    expect_empty(back);
+    assert_false(back->closing); /* 12 messages through a queue of 5 */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1120,6 +1244,8 @@ int main(void)
         T(test_chat_quiz_joiner_watches_and_host_passes_on),
         T(test_chat_quiz_a_player_who_left_comes_back_as_a_watcher),
         T(test_chat_quiz_a_resumed_player_keeps_the_seat),
+        TC(test_chat_soft_limit_pauses_reading_then_closes),
+        TC(test_chat_resume_replays_after_the_ok_outside_the_limits),
         T(test_chat_quiz_room_emptying_stops_the_game),
         T(test_chat_quiz_requests_in_the_wrong_place),
         T(test_chat_dropped_session_waits_out_its_grace_then_leaves),

@@ -37,7 +37,24 @@ static void fake_close(void *transport, void *conn)
 {
 }
 
-static const struct transport_ops fake_ops = {.want_write = fake_want_write, .close = fake_close};
+static void fake_pause_reading(void *transport, void *conn, bool pause)
+{
+}
+
+static void fake_schedule(void *transport, lws_sorted_usec_list_t *sul,
+                          void (*cb)(lws_sorted_usec_list_t *), int64_t us)
+{
+}
+
+static void fake_cancel(void *transport, lws_sorted_usec_list_t *sul)
+{
+}
+
+static const struct transport_ops fake_ops = {.want_write = fake_want_write,
+                                              .close = fake_close,
+                                              .pause_reading = fake_pause_reading,
+                                              .schedule = fake_schedule,
+                                              .cancel = fake_cancel};
 
 struct fixture {
     char dir[64], path[96];
@@ -165,13 +182,13 @@ static long long count_rows(struct fixture *fx, const char *sql)
 
 static json_t *next_msg(struct session *s)
 {
-    struct msgbuf *m = sendq_peek(&s->sendq);
+    struct msgbuf *m = session_out_peek(s);
     json_t *j;
 
     assert_non_null(m);
     j = json_loadb((const char *)msgbuf_payload(m), m->len, 0, NULL);
     assert_non_null(j);
-    sendq_pop(&s->sendq);
+    session_out_pop(s);
     return j;
 }
 

@@ -387,13 +387,22 @@ static void test_config_error_is_truncated_to_errlen(void **state)
 
 /* The keys and defaults of PROTOCOL.md section 7, in its order. */
 static const char *const limit_keys[] = {
-    "max_message",      "name_max",         "text_max",        "room_name_max",
-    "room_max_default", "room_max_limit",   "lobby_max",       "rooms_per_session",
-    "max_rooms",        "history",          "signin_timeout",  "sendq_max_messages",
-    "sendq_max_bytes",  "rate_per_sec",     "rate_burst",      "say_per_sec",
-    "say_burst",        "rate_close_after", "ping_interval",   "idle_timeout",
-    "max_connections",  "max_per_address",  "quiz_max_rounds", "quiz_max_seconds",
-    "quiz_reveal_ms",   "rejoin_seconds",   "presence_max",
+    "max_message",      "name_max",
+    "text_max",         "room_name_max",
+    "room_max_default", "room_max_limit",
+    "lobby_max",        "rooms_per_session",
+    "max_rooms",        "history",
+    "signin_timeout",   "sendq_max_messages",
+    "sendq_max_bytes",  "rate_per_sec",
+    "rate_burst",       "say_per_sec",
+    "say_burst",        "rate_close_after",
+    "ping_interval",    "idle_timeout",
+    "max_connections",  "max_per_address",
+    "quiz_max_rounds",  "quiz_max_seconds",
+    "quiz_reveal_ms",   "rejoin_seconds",
+    "presence_max",     "sendq_soft_messages",
+    "sendq_soft_bytes", "sendq_soft_seconds",
+    "resume_replay",
 };
 #define NLIMITS (sizeof(limit_keys) / sizeof(limit_keys[0]))
 
@@ -417,23 +426,23 @@ static void expect_limits(const struct config *cfg, const json_int_t *want)
 
 static void test_config_limits_json_defaults(void **state)
 {
-    static const json_int_t want[NLIMITS] = {8192, 24, 1000,  48,      50, 500, 20000, 16, 1000,
-                                             50,   10, 2048,  1048576, 20, 40,  5,     10, 10,
-                                             30,   60, 20000, 0,       50, 120, 3000,  30, 100};
+    static const json_int_t want[NLIMITS] = {
+        8192, 24, 1000, 48, 50,    500, 20000, 16,  1000, 50, 10,  2048, 1048576, 20, 40, 5,
+        10,   10, 30,   60, 20000, 0,   50,    120, 3000, 30, 100, 512,  262144,  10, 200};
     struct config cfg;
     char err[ERRLEN];
 
     (void)state;
-    assert_int_equal(NLIMITS, 27);
+    assert_int_equal(NLIMITS, 31);
     assert_int_equal(PARSE_NONE(&cfg, err), CONFIG_OK);
     expect_limits(&cfg, want);
 }
 
 static void test_config_limits_json_configured(void **state)
 {
-    static const json_int_t want[NLIMITS] = {100, 11, 12, 13,   14, 15, 16, 17, 18,
-                                             19,  20, 21, 2222, 23, 24, 25, 26, 27,
-                                             28,  29, 30, 31,   32, 33, 34, 35, 36};
+    static const json_int_t want[NLIMITS] = {100, 11,   12, 13, 14, 15, 16,   17, 18, 19, 20,
+                                             21,  2222, 23, 24, 25, 26, 27,   28, 29, 30, 31,
+                                             32,  33,   34, 35, 36, 20, 2000, 37, 38};
     struct config cfg;
     char err[ERRLEN];
 
@@ -448,9 +457,28 @@ static void test_config_limits_json_configured(void **state)
               "--say-burst", "26", "--rate-close-after", "27", "--ping-interval", "28",
               "--max-connections", "30", "--max-per-address", "31", "--quiz-max-rounds", "32",
               "--quiz-max-seconds", "33", "--quiz-reveal-ms", "34", "--rejoin-seconds", "35",
-              "--presence-max", "36", "--port", "1234", "--db-workers", "7"),
+              "--presence-max", "36", "--port", "1234", "--db-workers", "7",
+              "--sendq-soft-messages", "20", "--sendq-soft-bytes", "2000", "--sendq-soft-seconds",
+              "37", "--resume-replay", "38"),
         CONFIG_OK);
     expect_limits(&cfg, want);
+}
+
+/* A soft limit above its hard limit could never apply: welcome announces the hard one. */
+static void test_config_soft_limits_are_at_most_hard(void **state)
+{
+    struct config cfg;
+    char err[ERRLEN];
+
+    (void)state;
+    assert_int_equal(PARSE(&cfg, err, "--sendq-max-messages", "50", "--sendq-max-bytes", "4096"),
+                     CONFIG_OK);
+    assert_int_equal(cfg.sendq_soft_messages, 50);
+    assert_int_equal(cfg.sendq_soft_bytes, 4096);
+    assert_int_equal(PARSE(&cfg, err, "--sendq-soft-messages", "10", "--sendq-max-messages", "50"),
+                     CONFIG_OK);
+    assert_int_equal(cfg.sendq_soft_messages, 10);
+    assert_int_equal(cfg.sendq_soft_bytes, 262144);
 }
 
 static void test_config_usage_lists_flags(void **state)
@@ -503,6 +531,7 @@ int main(void)
         T(test_config_error_is_truncated_to_errlen),
         T(test_config_limits_json_defaults),
         T(test_config_limits_json_configured),
+        T(test_config_soft_limits_are_at_most_hard),
         T(test_config_usage_lists_flags),
     };
 

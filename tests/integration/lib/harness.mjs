@@ -47,6 +47,10 @@ export const DEFAULT_LIMITS = Object.freeze({
   quiz_reveal_ms: 3000,
   rejoin_seconds: 30,
   presence_max: 100,
+  sendq_soft_messages: 512,
+  sendq_soft_bytes: 262144,
+  sendq_soft_seconds: 10,
+  resume_replay: 200,
 });
 
 // Flags that lift every rate limit, for tests that send a lot.
