@@ -447,7 +447,8 @@ int proto_decode(const char *buf, size_t len, const struct proto_limits *lim, st
     if (!root && json_error_code(&jerr) == json_error_numeric_overflow) {
         /* valid JSON, but a number no request can use */
         proto_error_set(err, PROTO_E_BAD_REQUEST, NULL,
-                        "a number is out of range (integers must fit in 64 bits)");
+                        "a number is out of range (integers must fit in 64 bits, other "
+                        "numbers in a double: at most about 1.8e308)");
         return -1;
     }
     if (!root) {

@@ -193,7 +193,11 @@ static void handle_hello(struct server *srv, struct session *s, const struct pro
     char token[AUTH_TOKEN_MAX];
     json_t *ok;
 
-    if (s->signed_in || s->auth_pending) {
+    if (s->auth_pending) { /* no name yet: the account sign-in has not been answered */
+        reply_error(s, req, PROTO_E_NOT_ALLOWED, NULL, "a sign-in is in progress");
+        return;
+    }
+    if (s->signed_in) {
         reply_error(s, req, PROTO_E_NOT_ALLOWED, NULL, "already signed in as '%s'", s->name);
         return;
     }
@@ -582,7 +586,13 @@ void chat_handle(struct server *srv, struct session *s, const char *buf, size_t 
     }
     if (!s->signed_in && req.type != PROTO_HELLO && req.type != PROTO_REGISTER &&
         req.type != PROTO_LOGIN && req.type != PROTO_RESUME) {
-        reply_error(s, &req, PROTO_E_UNAUTHORIZED, NULL, "sign in first (hello, login or resume)");
+        /* a pending register/login may still fail: nothing waits for it */
+        if (s->auth_pending)
+            reply_error(s, &req, PROTO_E_UNAUTHORIZED, NULL,
+                        "not signed in yet: wait for the reply to your sign-in");
+        else
+            reply_error(s, &req, PROTO_E_UNAUTHORIZED, NULL,
+                        "sign in first (hello, register, login or resume)");
         goto out;
     }
     handlers[req.type](srv, s, &req);
