@@ -272,10 +272,16 @@ static bool contains_folded(const char *hay, const char *needle)
 
 static void do_users(struct server *srv, struct session *s, const struct areq *q)
 {
-    json_t *v = json_object_get(q->root, "q"), *ok = ok_of(q), *list = json_array();
-    const char *filter = json_is_string(v) ? json_string_value(v) : "";
+    json_t *v = json_object_get(q->root, "q"), *ok, *list;
+    const char *filter = v ? json_string_value(v) : "";
     struct hmap *m = &srv->sessions_by_name;
 
+    if (!filter) {
+        fail(s, q, PROTO_E_BAD_REQUEST, "q", "field 'q' must be a string");
+        return;
+    }
+    ok = ok_of(q);
+    list = json_array();
     for (size_t i = 0; i < m->cap; i++) {
         struct session *u = m->slots[i].key ? m->slots[i].val : NULL;
         json_t *rooms;

@@ -93,6 +93,11 @@ describe('admin console protocol', () => {
     assert.equal(users.users[0].address, '127.0.0.1');
     assert.equal(users.users[0].account, false);
     assert.ok((await c.ok('rooms')).rooms.some((r) => r.id === 'lobby'));
+    for (const q of [5, null, true, ['annp'], { name: 'annp' }]) {
+      const bad = await c.request('users', { q });
+      assert.deepEqual([bad.type, bad.code, bad.field], ['error', 'bad_request', 'q'], JSON.stringify(q));
+    }
+    assert.ok((await c.ok('users', { q: '' })).users.length >= 2, 'an empty q matches everyone');
 
     const sent = await c.ok('announce', { text: 'Server news' });
     assert.ok(sent.recipients >= 2);
