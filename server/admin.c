@@ -402,7 +402,22 @@ static void apply_ban(struct server *srv, struct session *s, const struct areq *
                   reason);
     ok = ok_of(q);
     json_object_set_new(ok, "until", minutes ? json_integer(until) : json_null());
+    if (kind != BAN_MUTE) /* as stored: what unban takes */
+        json_object_set_new(ok, "target", json_string(target));
     session_send_json(s, ok);
+}
+
+/* An address rule in its canonical spelling, into `canon`; NULL after replying bad_request. */
+static const char *need_address(struct session *s, const struct areq *q, const char *target,
+                                char canon[BANS_ADDRESS_MAX])
+{
+    char why[200];
+
+    if (bans_address_canon(target, canon, why, sizeof(why))) {
+        fail(s, q, PROTO_E_BAD_REQUEST, "target", "field 'target': %s", why);
+        return NULL;
+    }
+    return canon;
 }
 
 static void do_mute(struct server *srv, struct session *s, const struct areq *q)
@@ -418,6 +433,7 @@ static void do_mute(struct server *srv, struct session *s, const struct areq *q)
 static void do_ban(struct server *srv, struct session *s, const struct areq *q)
 {
     const char *kind = need_text(s, q, "kind", 16, false), *target, *reason;
+    char canon[BANS_ADDRESS_MAX];
     long minutes;
     int k;
 
@@ -429,6 +445,8 @@ static void do_ban(struct server *srv, struct session *s, const struct areq *q)
         return;
     }
     target = need_text(s, q, "target", 64, false);
+    if (target && k == BAN_ADDRESS)
+        target = need_address(s, q, target, canon);
     reason = target ? need_text(s, q, "reason", 100, true) : NULL;
     if (!reason || need_number(s, q, "minutes", 1, ADMIN_MINUTES_MAX, true, 0, &minutes))
         return;
@@ -437,7 +455,10 @@ static void do_ban(struct server *srv, struct session *s, const struct areq *q)
 
 static void do_unban(struct server *srv, struct session *s, const struct areq *q)
 {
-    const char *kind = need_text(s, q, "kind", 16, false), *target;
+    const char *kind = need_text(s, q, "kind", 16, false), *given, *target;
+    char canon[BANS_ADDRESS_MAX];
+    json_t *ok;
+    bool lifted;
     int k;
 
     if (!kind)
@@ -447,13 +468,20 @@ static void do_unban(struct server *srv, struct session *s, const struct areq *q
         fail(s, q, PROTO_E_BAD_REQUEST, "kind", "field 'kind' must be name, address or mute");
         return;
     }
-    target = need_text(s, q, "target", 64, false);
+    target = given = need_text(s, q, "target", 64, false);
+    if (target && k == BAN_ADDRESS)
+        target = need_address(s, q, target, canon);
     if (!target)
         return;
-    bans_remove(&srv->bans, (enum ban_kind)k, target);
+    lifted = bans_remove(&srv->bans, (enum ban_kind)k, target);
     persist(srv, MOD_BAN_REMOVE, kind, target, 0, NULL);
-    admin_log(srv, LOG_INFO, "unban %s %s", kind, target);
-    session_send_json(s, ok_of(q));
+    /* rows stored before addresses were canonical hold the spelling the operator used */
+    if (strcmp(given, target))
+        persist(srv, MOD_BAN_REMOVE, kind, given, 0, NULL);
+    admin_log(srv, LOG_INFO, "unban %s %s%s", kind, target, lifted ? "" : " (none was in force)");
+    ok = ok_of(q);
+    json_object_set_new(ok, "lifted", json_boolean(lifted));
+    session_send_json(s, ok);
 }
 
 static struct room *find_room(struct server *srv, struct session *s, const struct areq *q)

@@ -211,10 +211,17 @@ static int add_user(void *arg, int64_t id, const char *name)
 
 static int add_ban(void *arg, const char *kind, const char *target, int64_t until)
 {
-    int k = bans_kind_parse(kind);
+    int k = bans_kind_parse(kind), rc;
 
     /* the schema's CHECK allows only known kinds; skip anything else rather than fail */
-    return k < 0 ? 0 : bans_add(arg, (enum ban_kind)k, target, until ? until : BAN_FOREVER);
+    if (k < 0)
+        return 0;
+    rc = bans_add(arg, (enum ban_kind)k, target, until ? until : BAN_FOREVER);
+    if (rc == -2) { /* a row from before addresses were checked: it never matched anything */
+        log_warn("bans: ignoring address ban '%s', which is not an address or a prefix", target);
+        return 0;
+    }
+    return rc;
 }
 
 static int load_saved_state(struct server *srv, sqlite3 *db, char *err, size_t errlen)

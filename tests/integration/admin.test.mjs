@@ -153,6 +153,55 @@ describe('admin console protocol', () => {
     await Promise.all([again.close(), c2.close()]);
   });
 
+  it('address bans: only addresses and prefixes, matched by prefix, stored canonical, unban exact', async () => {
+    const from = (addr) => ({ wsOptions: { localAddress: addr } });
+    const refused = (addr) => assert.rejects(connect(server.url, from(addr)),
+      (e) => e.statusCode === 403, `${addr} got a WebSocket`);
+    const { c } = await console_(server);
+    for (const target of ['not-an-ip', '127.0.0.2/33', '127.0.0.1/', '010.0.0.1', '127.0.0.5/30', '']) {
+      const r = await c.request('ban', { kind: 'address', target });
+      assert.deepEqual([r.type, r.code, r.field], ['error', 'bad_request', 'target'], target);
+    }
+    assert.match((await c.request('ban', { kind: 'address', target: '127.0.0.5/30' })).message,
+      /127\.0\.0\.4\/30/, 'the refusal names the network');
+    assert.equal((await c.request('unban', { kind: 'address', target: 'nonsense' })).field, 'target');
+
+    // 127.0.0.4/30 is .4 to .7 (the console's 127.0.0.1 stays out of it)
+    const inside = await signIn(server.url, 'inside', from('127.0.0.5'));
+    const outside = await signIn(server.url, 'outside', from('127.0.0.8'));
+    const b = await c.ok('ban', { kind: 'address', target: '::FFFF:127.0.0.4/126', reason: 'flood' });
+    assert.deepEqual([b.target, b.until], ['127.0.0.4/30', null], 'stored as the IPv4 prefix');
+    assert.deepEqual(await inside.closed, { code: 1008, reason: 'banned' });
+    await refused('127.0.0.7');
+    const again = await signIn(server.url, 'outside2', from('127.0.0.8'));
+    const single = await c.ok('ban', { kind: 'address', target: '127.0.0.10/32', minutes: 5 });
+    assert.equal(single.target, '127.0.0.10');
+    await refused('127.0.0.10');
+
+    // a restart keeps both rules
+    await Promise.all([outside.close(), again.close(), c.close()]);
+    await stopAndCheck(server);
+    server = await startServer(['--admin-token', TOKEN], { db });
+    await refused('127.0.0.6');
+    await refused('127.0.0.10');
+
+    // unban lifts exactly the rule it names, in any spelling of it
+    const { c: c2 } = await console_(server);
+    assert.equal((await c2.ok('unban', { kind: 'address', target: '127.0.0.6' })).lifted, false);
+    await refused('127.0.0.6');
+    assert.equal((await c2.ok('unban', { kind: 'address', target: '127.0.0.4/30' })).lifted, true);
+    const back = await signIn(server.url, 'back', from('127.0.0.6'));
+    assert.equal((await c2.ok('unban', { kind: 'address', target: '::ffff:127.0.0.10' })).lifted, true);
+    const back2 = await signIn(server.url, 'back2', from('127.0.0.10'));
+    await Promise.all([back.close(), back2.close(), c2.close()]);
+
+    // and the unban is stored: after a restart the addresses are still welcome
+    await stopAndCheck(server);
+    server = await startServer(['--admin-token', TOKEN], { db });
+    const later = await signIn(server.url, 'later', from('127.0.0.6'));
+    await later.close();
+  });
+
   it("a worker's database failure reaches the console's log with SQLite's words", async () => {
     const d = await mkdtemp(path.join(os.tmpdir(), 'parlor-admin-fail-'));
     const file = path.join(d, 'parlor.db');
