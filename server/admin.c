@@ -511,30 +511,63 @@ static void do_close_room(struct server *srv, struct session *s, const struct ar
     session_send_json(s, ok_of(q));
 }
 
+/* The end of a delete_message: members are told when a message went, the console is told
+ * whether one did. */
+static void message_deleted(struct server *srv, const struct chatlog_deleted *d)
+{
+    struct session *s = session_by_id(srv, d->session_id);
+    struct room *r = room_find(&srv->rooms, d->room);
+    struct areq q = {.has_id = d->has_id, .id = d->req_id};
+    json_t *ev, *ok;
+
+    if (s && s->closing)
+        s = NULL;
+    if (d->found && r) {
+        ev = json_pack("{s:s, s:s, s:I}", "type", "chat_deleted", "room", r->id, "seq",
+                       (json_int_t)d->seq);
+        for (int i = 0; i < r->nmembers; i++)
+            session_send_json(r->members[i], json_incref(ev));
+        json_decref(ev);
+    }
+    if (d->found)
+        admin_log(srv, LOG_INFO, "delete message %llu in %s", (unsigned long long)d->seq, d->room);
+    if (!s)
+        return;
+    if (d->status) {
+        fail(s, &q, PROTO_E_INTERNAL, NULL, "the database could not delete it: %s", d->error);
+        return;
+    }
+    ok = ok_of(&q);
+    json_object_set_new(ok, "deleted", json_boolean(d->found));
+    session_send_json(s, ok);
+}
+
 static void do_delete_message(struct server *srv, struct session *s, const struct areq *q)
 {
     struct room *r = find_room(srv, s, q);
+    bool in_memory;
     long seq;
-    json_t *ev;
 
     if (!r || need_number(s, q, "seq", 1, INT32_MAX, false, 0, &seq))
         return;
     if ((uint64_t)seq > r->last_seq) {
-        fail(s, q, PROTO_E_BAD_REQUEST, "seq", "room '%s' has no message %ld", r->id, seq);
+        fail(s, q, PROTO_E_BAD_REQUEST, "seq", "room '%s' has had no message %ld yet", r->id, seq);
         return;
     }
-    room_history_delete(r, (uint64_t)seq);
-    if (srv->chatlog && chatlog_delete(srv->chatlog, r->id, (uint64_t)seq)) {
-        fail(s, q, PROTO_E_INTERNAL, NULL, "out of memory");
+    in_memory = room_history_delete(r, (uint64_t)seq);
+    /* older messages, and whether this one was ever saved, only the database knows */
+    if (srv->chatlog) {
+        if (chatlog_delete(srv->chatlog, r->id, (uint64_t)seq, in_memory, message_deleted, s->id,
+                           q->has_id, q->id))
+            fail(s, q, PROTO_E_INTERNAL, NULL, "out of memory");
         return;
     }
-    ev =
-        json_pack("{s:s, s:s, s:I}", "type", "chat_deleted", "room", r->id, "seq", (json_int_t)seq);
-    for (int i = 0; i < r->nmembers; i++)
-        session_send_json(r->members[i], json_incref(ev));
-    json_decref(ev);
-    admin_log(srv, LOG_INFO, "delete message %ld in %s", seq, r->id);
-    session_send_json(s, ok_of(q));
+    message_deleted(srv, &(struct chatlog_deleted){.room = r->id,
+                                                   .seq = (uint64_t)seq,
+                                                   .session_id = s->id,
+                                                   .has_id = q->has_id,
+                                                   .req_id = q->id,
+                                                   .found = in_memory});
 }
 
 static void do_backup(struct server *srv, struct session *s, const struct areq *q, bool start)

@@ -396,5 +396,7 @@ int store_ban_remove(struct db_worker *w, const char *kind, const char *target)
 
 int store_delete_message(struct db_worker *w, const char *room, int64_t seq)
 {
-    return run_once(w, "DELETE FROM messages WHERE room = ? AND seq = ?", "ti", room, seq);
+    if (run_once(w, "DELETE FROM messages WHERE room = ? AND seq = ?", "ti", room, seq))
+        return -1;
+    return sqlite3_changes(w->db);
 }

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, stopAndCheck, connect, signIn } from './lib/harness.mjs';
+import { startServer, stopAndCheck, connect, signIn, NO_RATE_LIMITS } from './lib/harness.mjs';
 
 const TOKEN = 'console-token';
 
@@ -121,10 +121,18 @@ describe('admin console protocol', () => {
     const said = await loud.ok('say', { room: 'lobby', text: 'to be deleted' });
 
     const del = await c.ok('delete_message', { room: 'lobby', seq: said.seq });
-    assert.equal(del.type, 'ok');
+    assert.equal(del.deleted, true);
     assert.deepEqual(await loud.nextEvent('chat_deleted'), { type: 'chat_deleted', room: 'lobby', seq: said.seq });
     const h = await loud.ok('history', { room: 'lobby' });
     assert.ok(!h.messages.some((x) => x.seq === said.seq), 'gone from history');
+    // deleting it again deletes nothing, and says so; no second chat_deleted goes out
+    assert.equal((await c.ok('delete_message', { room: 'lobby', seq: said.seq })).deleted, false);
+    const marker = await loud.ok('say', { room: 'lobby', text: 'after' });
+    await loud.waitFor((m) => m.type === 'chat' && m.seq === marker.seq);
+    assert.equal(loud.log.filter((m) => m.type === 'chat_deleted').length, 1);
+    // a seq the room has not reached is not a message at all
+    const beyond = await c.request('delete_message', { room: 'lobby', seq: marker.seq + 1 });
+    assert.deepEqual([beyond.code, beyond.field], ['bad_request', 'seq']);
 
     const { room } = await loud.ok('create', { name: 'Doomed' });
     await c.ok('close_room', { room: room.id });
@@ -200,6 +208,25 @@ describe('admin console protocol', () => {
     server = await startServer(['--admin-token', TOKEN], { db });
     const later = await signIn(server.url, 'later', from('127.0.0.6'));
     await later.close();
+  });
+
+  it('delete_message beyond the recent history: the database says whether it was there', async () => {
+    const s2 = await startServer(['--admin-token', TOKEN, '--history', '2', ...NO_RATE_LIMITS]);
+    try {
+      const p = await signIn(s2.url, 'talker', { join: ['lobby'] });
+      const seqs = [];
+      for (let i = 0; i < 5; i++) seqs.push((await p.ok('say', { room: 'lobby', text: `m${i}` })).seq);
+      const { c } = await console_(s2);
+      // the first message is only in the database now
+      assert.equal((await c.ok('delete_message', { room: 'lobby', seq: seqs[0] })).deleted, true);
+      assert.deepEqual(await p.nextEvent('chat_deleted'), { type: 'chat_deleted', room: 'lobby', seq: seqs[0] });
+      assert.equal((await c.ok('delete_message', { room: 'lobby', seq: seqs[0] })).deleted, false);
+      const h = await p.ok('history', { room: 'lobby', before: seqs[2] });
+      assert.deepEqual(h.messages.map((m) => m.seq), [seqs[1]]);
+      await Promise.all([p.close(), c.close()]);
+    } finally {
+      await stopAndCheck(s2);
+    }
   });
 
   it("a worker's database failure reaches the console's log with SQLite's words", async () => {
