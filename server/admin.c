@@ -272,10 +272,16 @@ static bool contains_folded(const char *hay, const char *needle)
 
 static void do_users(struct server *srv, struct session *s, const struct areq *q)
 {
-    json_t *v = json_object_get(q->root, "q"), *ok = ok_of(q), *list = json_array();
-    const char *filter = json_is_string(v) ? json_string_value(v) : "";
+    json_t *v = json_object_get(q->root, "q"), *ok, *list;
+    const char *filter = v ? json_string_value(v) : "";
     struct hmap *m = &srv->sessions_by_name;
 
+    if (!filter) {
+        fail(s, q, PROTO_E_BAD_REQUEST, "q", "field 'q' must be a string");
+        return;
+    }
+    ok = ok_of(q);
+    list = json_array();
     for (size_t i = 0; i < m->cap; i++) {
         struct session *u = m->slots[i].key ? m->slots[i].val : NULL;
         json_t *rooms;
@@ -396,7 +402,22 @@ static void apply_ban(struct server *srv, struct session *s, const struct areq *
                   reason);
     ok = ok_of(q);
     json_object_set_new(ok, "until", minutes ? json_integer(until) : json_null());
+    if (kind != BAN_MUTE) /* as stored: what unban takes */
+        json_object_set_new(ok, "target", json_string(target));
     session_send_json(s, ok);
+}
+
+/* An address rule in its canonical spelling, into `canon`; NULL after replying bad_request. */
+static const char *need_address(struct session *s, const struct areq *q, const char *target,
+                                char canon[BANS_ADDRESS_MAX])
+{
+    char why[200];
+
+    if (bans_address_canon(target, canon, why, sizeof(why))) {
+        fail(s, q, PROTO_E_BAD_REQUEST, "target", "field 'target': %s", why);
+        return NULL;
+    }
+    return canon;
 }
 
 static void do_mute(struct server *srv, struct session *s, const struct areq *q)
@@ -412,6 +433,7 @@ static void do_mute(struct server *srv, struct session *s, const struct areq *q)
 static void do_ban(struct server *srv, struct session *s, const struct areq *q)
 {
     const char *kind = need_text(s, q, "kind", 16, false), *target, *reason;
+    char canon[BANS_ADDRESS_MAX];
     long minutes;
     int k;
 
@@ -423,6 +445,8 @@ static void do_ban(struct server *srv, struct session *s, const struct areq *q)
         return;
     }
     target = need_text(s, q, "target", 64, false);
+    if (target && k == BAN_ADDRESS)
+        target = need_address(s, q, target, canon);
     reason = target ? need_text(s, q, "reason", 100, true) : NULL;
     if (!reason || need_number(s, q, "minutes", 1, ADMIN_MINUTES_MAX, true, 0, &minutes))
         return;
@@ -431,7 +455,10 @@ static void do_ban(struct server *srv, struct session *s, const struct areq *q)
 
 static void do_unban(struct server *srv, struct session *s, const struct areq *q)
 {
-    const char *kind = need_text(s, q, "kind", 16, false), *target;
+    const char *kind = need_text(s, q, "kind", 16, false), *given, *target;
+    char canon[BANS_ADDRESS_MAX];
+    json_t *ok;
+    bool lifted;
     int k;
 
     if (!kind)
@@ -441,13 +468,20 @@ static void do_unban(struct server *srv, struct session *s, const struct areq *q
         fail(s, q, PROTO_E_BAD_REQUEST, "kind", "field 'kind' must be name, address or mute");
         return;
     }
-    target = need_text(s, q, "target", 64, false);
+    target = given = need_text(s, q, "target", 64, false);
+    if (target && k == BAN_ADDRESS)
+        target = need_address(s, q, target, canon);
     if (!target)
         return;
-    bans_remove(&srv->bans, (enum ban_kind)k, target);
+    lifted = bans_remove(&srv->bans, (enum ban_kind)k, target);
     persist(srv, MOD_BAN_REMOVE, kind, target, 0, NULL);
-    admin_log(srv, LOG_INFO, "unban %s %s", kind, target);
-    session_send_json(s, ok_of(q));
+    /* rows stored before addresses were canonical hold the spelling the operator used */
+    if (strcmp(given, target))
+        persist(srv, MOD_BAN_REMOVE, kind, given, 0, NULL);
+    admin_log(srv, LOG_INFO, "unban %s %s%s", kind, target, lifted ? "" : " (none was in force)");
+    ok = ok_of(q);
+    json_object_set_new(ok, "lifted", json_boolean(lifted));
+    session_send_json(s, ok);
 }
 
 static struct room *find_room(struct server *srv, struct session *s, const struct areq *q)
@@ -477,30 +511,63 @@ static void do_close_room(struct server *srv, struct session *s, const struct ar
     session_send_json(s, ok_of(q));
 }
 
+/* The end of a delete_message: members are told when a message went, the console is told
+ * whether one did. */
+static void message_deleted(struct server *srv, const struct chatlog_deleted *d)
+{
+    struct session *s = session_by_id(srv, d->session_id);
+    struct room *r = room_find(&srv->rooms, d->room);
+    struct areq q = {.has_id = d->has_id, .id = d->req_id};
+    json_t *ev, *ok;
+
+    if (s && s->closing)
+        s = NULL;
+    if (d->found && r) {
+        ev = json_pack("{s:s, s:s, s:I}", "type", "chat_deleted", "room", r->id, "seq",
+                       (json_int_t)d->seq);
+        for (int i = 0; i < r->nmembers; i++)
+            session_send_json(r->members[i], json_incref(ev));
+        json_decref(ev);
+    }
+    if (d->found)
+        admin_log(srv, LOG_INFO, "delete message %llu in %s", (unsigned long long)d->seq, d->room);
+    if (!s)
+        return;
+    if (d->status) {
+        fail(s, &q, PROTO_E_INTERNAL, NULL, "the database could not delete it: %s", d->error);
+        return;
+    }
+    ok = ok_of(&q);
+    json_object_set_new(ok, "deleted", json_boolean(d->found));
+    session_send_json(s, ok);
+}
+
 static void do_delete_message(struct server *srv, struct session *s, const struct areq *q)
 {
     struct room *r = find_room(srv, s, q);
+    bool in_memory;
     long seq;
-    json_t *ev;
 
     if (!r || need_number(s, q, "seq", 1, INT32_MAX, false, 0, &seq))
         return;
     if ((uint64_t)seq > r->last_seq) {
-        fail(s, q, PROTO_E_BAD_REQUEST, "seq", "room '%s' has no message %ld", r->id, seq);
+        fail(s, q, PROTO_E_BAD_REQUEST, "seq", "room '%s' has had no message %ld yet", r->id, seq);
         return;
     }
-    room_history_delete(r, (uint64_t)seq);
-    if (srv->chatlog && chatlog_delete(srv->chatlog, r->id, (uint64_t)seq)) {
-        fail(s, q, PROTO_E_INTERNAL, NULL, "out of memory");
+    in_memory = room_history_delete(r, (uint64_t)seq);
+    /* older messages, and whether this one was ever saved, only the database knows */
+    if (srv->chatlog) {
+        if (chatlog_delete(srv->chatlog, r->id, (uint64_t)seq, in_memory, message_deleted, s->id,
+                           q->has_id, q->id))
+            fail(s, q, PROTO_E_INTERNAL, NULL, "out of memory");
         return;
     }
-    ev =
-        json_pack("{s:s, s:s, s:I}", "type", "chat_deleted", "room", r->id, "seq", (json_int_t)seq);
-    for (int i = 0; i < r->nmembers; i++)
-        session_send_json(r->members[i], json_incref(ev));
-    json_decref(ev);
-    admin_log(srv, LOG_INFO, "delete message %ld in %s", seq, r->id);
-    session_send_json(s, ok_of(q));
+    message_deleted(srv, &(struct chatlog_deleted){.room = r->id,
+                                                   .seq = (uint64_t)seq,
+                                                   .session_id = s->id,
+                                                   .has_id = q->has_id,
+                                                   .req_id = q->id,
+                                                   .found = in_memory});
 }
 
 static void do_backup(struct server *srv, struct session *s, const struct areq *q, bool start)

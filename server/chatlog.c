@@ -39,6 +39,10 @@ struct chatlog_op {
     uint64_t before;
     int limit;
     json_t *result; /* made on the worker, handed over through the done queue */
+
+    /* OP_DELETE (session_id, has_id, req_id and room as for OP_HISTORY) */
+    bool found;
+    chatlog_deleted_fn *deleted;
 };
 
 static void kick(struct chatlog *cl);
@@ -94,7 +98,9 @@ static void op_run(struct pool_job *job, void *worker)
     if (op->kind == OP_WRITE) {
         db_job_result(job, worker, store_insert_messages(worker, op->msgs, op->n));
     } else if (op->kind == OP_DELETE) {
-        db_job_result(job, worker, store_delete_message(worker, op->room, (int64_t)op->before));
+        int n = store_delete_message(worker, op->room, (int64_t)op->before);
+        op->found = op->found || n > 0;
+        db_job_result(job, worker, n < 0 ? -1 : 0);
     } else {
         op->result = store_history(worker, op->room, op->before, op->limit);
         db_job_result(job, worker, op->result ? 0 : -1);
@@ -169,6 +175,24 @@ static void deliver_history(struct chatlog *cl, struct chatlog_op *op)
     session_send_json(s, ok);
 }
 
+static void deliver_delete(struct chatlog *cl, struct chatlog_op *op)
+{
+    struct chatlog_deleted d = {.room = op->room,
+                                .seq = op->before,
+                                .session_id = op->session_id,
+                                .has_id = op->has_id,
+                                .req_id = op->req_id,
+                                .status = op->job.status,
+                                .error = op->job.error,
+                                .found = op->found};
+
+    if (op->job.status)
+        admin_log(cl->srv, LOG_ERROR, "could not delete message %llu of %s: %s",
+                  (unsigned long long)op->before, op->room, op->job.error);
+    if (op->deleted)
+        op->deleted(cl->srv, &d);
+}
+
 static void op_done(struct pool_job *job, void *loop_arg)
 {
     struct chatlog_op *op = (struct chatlog_op *)job;
@@ -178,9 +202,8 @@ static void op_done(struct pool_job *job, void *loop_arg)
         deliver_write(cl, op);
     else if (op->kind == OP_HISTORY)
         deliver_history(cl, op);
-    else if (op->job.status)
-        admin_log(cl->srv, LOG_ERROR, "could not delete message %llu of %s: %s",
-                  (unsigned long long)op->before, op->room, op->job.error);
+    else
+        deliver_delete(cl, op);
 
     /* the op was the head (or, when stopping, anywhere in the list): unlink it */
     for (struct chatlog_op **p = &cl->head; *p; p = &(*p)->next) {
@@ -343,7 +366,8 @@ int chatlog_history(struct chatlog *cl, uint64_t session_id, bool has_id, json_i
     return 0;
 }
 
-int chatlog_delete(struct chatlog *cl, const char *room, uint64_t seq)
+int chatlog_delete(struct chatlog *cl, const char *room, uint64_t seq, bool found_before,
+                   chatlog_deleted_fn *done, uint64_t session_id, bool has_id, json_int_t req_id)
 {
     struct chatlog_op *op = op_new(cl, OP_DELETE);
 
@@ -352,7 +376,12 @@ int chatlog_delete(struct chatlog *cl, const char *room, uint64_t seq)
         return -1;
     }
     op->before = seq; /* the seq to delete */
-    seal(cl);         /* after the message's own insert, if it is still pending */
+    op->found = found_before;
+    op->deleted = done;
+    op->session_id = session_id;
+    op->has_id = has_id;
+    op->req_id = req_id;
+    seal(cl); /* after the message's own insert, if it is still pending */
     append_op(cl, op);
     kick(cl);
     return 0;

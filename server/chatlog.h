@@ -76,9 +76,26 @@ int chatlog_append(struct chatlog *cl, uint64_t session_id, bool has_id, json_in
  * refused (nothing will be sent: reply server_busy). */
 int chatlog_history(struct chatlog *cl, uint64_t session_id, bool has_id, json_int_t req_id,
                     const char *room, uint64_t before, int limit);
+/* What a deletion did, for its caller, on the loop thread: `status` 0 or -1 with `error`;
+ * `found` is true when the message was in the database or `found_before` was true. */
+struct chatlog_deleted {
+    const char *room;
+    uint64_t seq;
+    uint64_t session_id; /* who asked, as given to chatlog_delete */
+    bool has_id;
+    json_int_t req_id;
+    int status;
+    const char *error;
+    bool found;
+};
+typedef void chatlog_deleted_fn(struct server *srv, const struct chatlog_deleted *d);
+
 /* Deletes a message from the database in order with the writes: after every message
- * accepted before it (its own insert included). 0 or -1 (out of memory). */
-int chatlog_delete(struct chatlog *cl, const char *room, uint64_t seq);
+ * accepted before it (its own insert included), then calls `done` (unless the server stops
+ * first). `found_before`: the caller already found it elsewhere (the room's recent history).
+ * 0 or -1 (out of memory: `done` is not called). */
+int chatlog_delete(struct chatlog *cl, const char *room, uint64_t seq, bool found_before,
+                   chatlog_deleted_fn *done, uint64_t session_id, bool has_id, json_int_t req_id);
 /* Shutdown, before pool_destroy(): hands everything pending to the pool, whose destruction
  * finishes it. No more timers run. */
 void chatlog_stop(struct chatlog *cl);

@@ -40,6 +40,8 @@ static const char *const event_libs[] = {"poll", "uv", NULL}; /* enum config_eve
 
 static const struct opt opts[] = {
     INT_OPT("port", port, 1, 65535, NULL, "TCP port for HTTP and WebSocket"),
+    {"listen", OPT_STR, offsetof(struct config, listen), 0, 0, NULL,
+     "IP address or host name to listen on, e.g. 127.0.0.1 or ::1 (unset: every interface)", NULL},
     {"db", OPT_STR, offsetof(struct config, db), 0, 0, NULL, "SQLite database file", NULL},
     {"www", OPT_STR, offsetof(struct config, www), 0, 0, NULL, "directory served at /", NULL},
     CHOICE_OPT("log-level", log_level, log_levels, "error, warn, info or debug"),

@@ -22,9 +22,10 @@ struct config_list {
 
 struct config {
     int port;
-    const char *db;  /* SQLite file */
-    const char *www; /* static files served at / */
-    int log_level;   /* enum log_level */
+    const char *listen; /* IP address or host name to listen on; NULL: every interface */
+    const char *db;     /* SQLite file */
+    const char *www;    /* static files served at / */
+    int log_level;      /* enum log_level */
     int db_workers;
     int db_queue;
     int db_sync;             /* enum config_sync */

@@ -262,17 +262,18 @@ static int handle_import(struct lws *wsi, struct http_pss *pss, struct server *s
     return 0; /* answered when the job is done */
 }
 
-/* 200 while serving, 503 while draining: what a load balancer asks before sending players. */
+/* 200 while serving, 503 while draining: what a load balancer asks before sending players.
+ * Both counts are read now, not from the last one-second sample, so they agree. */
 static int handle_health(struct lws *wsi, struct http_pss *pss, struct server *srv)
 {
-    const struct stats_sample *s = stats_latest(&srv->figures);
+    const struct ws *t = lws_context_user(lws_get_context(wsi));
 
-    return respond(
-        wsi, pss, srv->draining ? HTTP_STATUS_SERVICE_UNAVAILABLE : HTTP_STATUS_OK,
-        json_pack("{s:s, s:s, s:I, s:i, s:i}", "status", srv->draining ? "draining" : "ok",
-                  "version", PARLOR_VERSION, "uptime_s",
-                  (json_int_t)((srv->wall_ms() - srv->figures.started_ms) / 1000), "connections",
-                  s ? (int)s->c.connections : 0, "users", (int)srv->sessions_by_name.count));
+    return respond(wsi, pss, srv->draining ? HTTP_STATUS_SERVICE_UNAVAILABLE : HTTP_STATUS_OK,
+                   json_pack("{s:s, s:s, s:I, s:i, s:i}", "status",
+                             srv->draining ? "draining" : "ok", "version", PARLOR_VERSION,
+                             "uptime_s",
+                             (json_int_t)((srv->wall_ms() - srv->figures.started_ms) / 1000),
+                             "connections", t->nconns, "users", (int)srv->sessions_by_name.count));
 }
 
 static int handle_metrics(struct lws *wsi, struct http_pss *pss, struct server *srv)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 
 #include "accounts.h"
@@ -122,14 +123,58 @@ static int check_www(const char *www, char *err, size_t errlen)
 
 /* Binds the port once ourselves, so a busy or privileged port is reported by name rather than
  * as lws's "init server failed". */
-static int probe_port(int port, char *err, size_t errlen)
+/* --listen names an address; lws takes an unknown name for an interface that may appear later
+ * and waits for it without a word, so the name is resolved here, once, and lws gets the
+ * numeric address (the first one a host name resolves to) in `numeric`. */
+static int resolve_listen(const char *listen, char *numeric, size_t len, char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
+    int rc = getaddrinfo(listen, NULL, &hints, &res);
+
+    if (rc) {
+        snprintf(err, errlen, "--listen '%s': not an IP address or a host name that resolves (%s)",
+                 listen, gai_strerror(rc));
+        return -1;
+    }
+    rc = getnameinfo(res->ai_addr, res->ai_addrlen, numeric, (socklen_t)len, NULL, 0,
+                     NI_NUMERICHOST);
+    freeaddrinfo(res);
+    if (rc) {
+        snprintf(err, errlen, "--listen '%s': %s", listen, gai_strerror(rc));
+        return -1;
+    }
+    if (strchr(numeric, '%')) { /* lws cannot bind a scoped (link-local) address */
+        snprintf(err, errlen, "--listen '%s': a link-local address with a scope is not supported",
+                 listen);
+        return -1;
+    }
+    return 0;
+}
+
+/* Binds what lws will bind (`addr`, or every interface when NULL) to name the usual causes;
+ * lws itself only says that it failed. */
+static int probe_port(const char *addr, int port, char *err, size_t errlen)
 {
     struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
     struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     int one = 1, zero = 0, rc, fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
+    char where[INET6_ADDRSTRLEN + 16] = "";
 
     a6.sin6_addr = in6addr_any;
     a4.sin_addr.s_addr = htonl(INADDR_ANY);
+    if (addr) {
+        struct in_addr v4;
+        snprintf(where, sizeof(where), " on %s", addr);
+        /* lws listens on IPv6 sockets: an IPv4 address is bound in its mapped form */
+        if (inet_pton(AF_INET, addr, &v4) == 1) {
+            memset(&a6.sin6_addr, 0, sizeof(a6.sin6_addr));
+            a6.sin6_addr.s6_addr[10] = a6.sin6_addr.s6_addr[11] = 0xff;
+            memcpy(&a6.sin6_addr.s6_addr[12], &v4, 4);
+            a4.sin_addr = v4;
+        } else if (inet_pton(AF_INET6, addr, &a6.sin6_addr) != 1) {
+            return 0; /* let lws report it */
+        }
+    }
     if (fd >= 0) { /* dual stack, as lws binds */
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -146,11 +191,13 @@ static int probe_port(int port, char *err, size_t errlen)
     if (!rc)
         return 0;
     if (e == EADDRINUSE)
-        snprintf(err, errlen, "port %d is already in use by another program", port);
+        snprintf(err, errlen, "port %d%s is already in use by another program", port, where);
     else if (e == EACCES)
         snprintf(err, errlen, "port %d needs privileges (choose one above 1023)", port);
+    else if (e == EADDRNOTAVAIL)
+        snprintf(err, errlen, "--listen %s: no interface of this machine has that address", addr);
     else
-        snprintf(err, errlen, "cannot listen on port %d: %s", port, strerror(e));
+        snprintf(err, errlen, "cannot listen on port %d%s: %s", port, where, strerror(e));
     return -1;
 }
 
@@ -164,10 +211,17 @@ static int add_user(void *arg, int64_t id, const char *name)
 
 static int add_ban(void *arg, const char *kind, const char *target, int64_t until)
 {
-    int k = bans_kind_parse(kind);
+    int k = bans_kind_parse(kind), rc;
 
     /* the schema's CHECK allows only known kinds; skip anything else rather than fail */
-    return k < 0 ? 0 : bans_add(arg, (enum ban_kind)k, target, until ? until : BAN_FOREVER);
+    if (k < 0)
+        return 0;
+    rc = bans_add(arg, (enum ban_kind)k, target, until ? until : BAN_FOREVER);
+    if (rc == -2) { /* a row from before addresses were checked: it never matched anything */
+        log_warn("bans: ignoring address ban '%s', which is not an address or a prefix", target);
+        return 0;
+    }
+    return rc;
 }
 
 static int load_saved_state(struct server *srv, sqlite3 *db, char *err, size_t errlen)
@@ -278,7 +332,7 @@ int main(int argc, char **argv)
     struct qbank bank;
     struct db_cfg dbc;
     sqlite3 *startup_db;
-    char err[512];
+    char err[512], listen_addr[NI_MAXHOST];
     int rc = 1;
 
     if (argc > 1 && !strcmp(argv[1], "import"))
@@ -302,7 +356,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "parlor-server: cannot install signal handlers: %s\n", strerror(errno));
         return 1;
     }
-    if (raise_fd_limit(err, sizeof(err)) || probe_port(cfg.port, err, sizeof(err)) ||
+    if (cfg.listen) {
+        if (resolve_listen(cfg.listen, listen_addr, sizeof(listen_addr), err, sizeof(err))) {
+            fprintf(stderr, "parlor-server: %s\n", err);
+            return 1;
+        }
+        cfg.listen = listen_addr;
+    }
+    if (raise_fd_limit(err, sizeof(err)) || probe_port(cfg.listen, cfg.port, err, sizeof(err)) ||
         check_www(cfg.www, err, sizeof(err))) {
         fprintf(stderr, "parlor-server: %s\n", err);
         return 1;
@@ -359,8 +420,9 @@ int main(int argc, char **argv)
     srv.backup = &backup;
     srv.chatlog = &chatlog;
 
-    log_info("parlor/%s listening on port %d, serving %s, database %s, %d workers", PARLOR_VERSION,
-             cfg.port, ws.www, cfg.db, cfg.db_workers);
+    log_info("parlor/%s listening on %s port %d, serving %s, database %s, %d workers",
+             PARLOR_VERSION, cfg.listen ? cfg.listen : "every interface", cfg.port, ws.www, cfg.db,
+             cfg.db_workers);
     ws_run(&ws, &signals);
     chat_end_detached(&srv); /* their timers live in the loop, which is about to go */
     chat_stop_timers(&srv);

@@ -380,6 +380,10 @@ static int run_once(struct db_worker *w, const char *sql, const char *types, ...
 int store_ban_add(struct db_worker *w, const char *kind, const char *target, int64_t until,
                   const char *reason, int64_t created)
 {
+    /* a ban replaces the target's earlier one, as it does in memory: an older row left behind
+     * would come back at the next start, perhaps with a later end */
+    if (run_once(w, "DELETE FROM bans WHERE kind = ? AND target = ?", "tt", kind, target))
+        return -1;
     return run_once(
         w, "INSERT INTO bans (kind, target, until, reason, created) VALUES (?, ?, ?, ?, ?)",
         "ttnti", kind, target, until, reason ? reason : "", created);
@@ -392,5 +396,7 @@ int store_ban_remove(struct db_worker *w, const char *kind, const char *target)
 
 int store_delete_message(struct db_worker *w, const char *room, int64_t seq)
 {
-    return run_once(w, "DELETE FROM messages WHERE room = ? AND seq = ?", "ti", room, seq);
+    if (run_once(w, "DELETE FROM messages WHERE room = ? AND seq = ?", "ti", room, seq))
+        return -1;
+    return sqlite3_changes(w->db);
 }

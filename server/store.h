@@ -70,6 +70,7 @@ json_t *store_leaderboard(struct db_worker *w, int limit);
 int store_ban_add(struct db_worker *w, const char *kind, const char *target, int64_t until,
                   const char *reason, int64_t created);
 int store_ban_remove(struct db_worker *w, const char *kind, const char *target);
+/* Worker: deletes one stored message. The rows deleted (0 or 1), or -1 (logged). */
 int store_delete_message(struct db_worker *w, const char *room, int64_t seq);
 
 /* Startup: calls `fn` for every ban still in force at `now_ms` (kind "name", "address" or

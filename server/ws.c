@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <openssl/ssl.h>
 
 #include "admin.h"
@@ -524,6 +525,7 @@ int ws_start(struct ws *t, struct server *srv, char *err, size_t errlen)
 
     memset(&info, 0, sizeof(info));
     info.port = srv->cfg.port;
+    info.iface = srv->cfg.listen; /* a numeric address (main.c resolved it), or NULL: all */
     /* the first protocol also gets upgrades naming no known subprotocol: it refuses them */
     t->protocols[0] = static_http;
     t->protocols[1] = parlor_protocol;
@@ -558,6 +560,10 @@ int ws_start(struct ws *t, struct server *srv, char *err, size_t errlen)
      * could not tell that close from a dropped connection (kept 30 s for a rejoin);
      * receive() checks whole messages instead */
     info.options = 0;
+    /* lws 4.1 reads an IPv4 iface into the wrong place of its IPv6 address and binds every
+     * interface: an IPv4 address gets an IPv4 socket */
+    if (srv->cfg.listen && inet_pton(AF_INET, srv->cfg.listen, &(struct in_addr){0}) == 1)
+        info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     if (srv->cfg.tls_cert) {
         /* TLS 1.2 and up, forward-secret AEAD suites only */
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
@@ -591,8 +597,8 @@ int ws_start(struct ws *t, struct server *srv, char *err, size_t errlen)
                      "listen on port %d",
                      srv->cfg.port);
         } else {
-            snprintf(err, errlen, "cannot listen on port %d (in use, or not permitted)",
-                     srv->cfg.port);
+            snprintf(err, errlen, "cannot listen on %s port %d (in use, or not permitted)",
+                     srv->cfg.listen ? srv->cfg.listen : "every interface", srv->cfg.port);
         }
         return -1;
     }

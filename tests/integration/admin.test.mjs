@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, stopAndCheck, connect, signIn } from './lib/harness.mjs';
+import { startServer, stopAndCheck, connect, signIn, NO_RATE_LIMITS } from './lib/harness.mjs';
 
 const TOKEN = 'console-token';
 
@@ -93,6 +93,11 @@ describe('admin console protocol', () => {
     assert.equal(users.users[0].address, '127.0.0.1');
     assert.equal(users.users[0].account, false);
     assert.ok((await c.ok('rooms')).rooms.some((r) => r.id === 'lobby'));
+    for (const q of [5, null, true, ['annp'], { name: 'annp' }]) {
+      const bad = await c.request('users', { q });
+      assert.deepEqual([bad.type, bad.code, bad.field], ['error', 'bad_request', 'q'], JSON.stringify(q));
+    }
+    assert.ok((await c.ok('users', { q: '' })).users.length >= 2, 'an empty q matches everyone');
 
     const sent = await c.ok('announce', { text: 'Server news' });
     assert.ok(sent.recipients >= 2);
@@ -116,10 +121,18 @@ describe('admin console protocol', () => {
     const said = await loud.ok('say', { room: 'lobby', text: 'to be deleted' });
 
     const del = await c.ok('delete_message', { room: 'lobby', seq: said.seq });
-    assert.equal(del.type, 'ok');
+    assert.equal(del.deleted, true);
     assert.deepEqual(await loud.nextEvent('chat_deleted'), { type: 'chat_deleted', room: 'lobby', seq: said.seq });
     const h = await loud.ok('history', { room: 'lobby' });
     assert.ok(!h.messages.some((x) => x.seq === said.seq), 'gone from history');
+    // deleting it again deletes nothing, and says so; no second chat_deleted goes out
+    assert.equal((await c.ok('delete_message', { room: 'lobby', seq: said.seq })).deleted, false);
+    const marker = await loud.ok('say', { room: 'lobby', text: 'after' });
+    await loud.waitFor((m) => m.type === 'chat' && m.seq === marker.seq);
+    assert.equal(loud.log.filter((m) => m.type === 'chat_deleted').length, 1);
+    // a seq the room has not reached is not a message at all
+    const beyond = await c.request('delete_message', { room: 'lobby', seq: marker.seq + 1 });
+    assert.deepEqual([beyond.code, beyond.field], ['bad_request', 'seq']);
 
     const { room } = await loud.ok('create', { name: 'Doomed' });
     await c.ok('close_room', { room: room.id });
@@ -146,6 +159,74 @@ describe('admin console protocol', () => {
     await c2.ok('unban', { kind: 'name', target: 'troll' });
     await again.ok('hello', { name: 'troll' });
     await Promise.all([again.close(), c2.close()]);
+  });
+
+  it('address bans: only addresses and prefixes, matched by prefix, stored canonical, unban exact', async () => {
+    const from = (addr) => ({ wsOptions: { localAddress: addr } });
+    const refused = (addr) => assert.rejects(connect(server.url, from(addr)),
+      (e) => e.statusCode === 403, `${addr} got a WebSocket`);
+    const { c } = await console_(server);
+    for (const target of ['not-an-ip', '127.0.0.2/33', '127.0.0.1/', '010.0.0.1', '127.0.0.5/30', '']) {
+      const r = await c.request('ban', { kind: 'address', target });
+      assert.deepEqual([r.type, r.code, r.field], ['error', 'bad_request', 'target'], target);
+    }
+    assert.match((await c.request('ban', { kind: 'address', target: '127.0.0.5/30' })).message,
+      /127\.0\.0\.4\/30/, 'the refusal names the network');
+    assert.equal((await c.request('unban', { kind: 'address', target: 'nonsense' })).field, 'target');
+
+    // 127.0.0.4/30 is .4 to .7 (the console's 127.0.0.1 stays out of it)
+    const inside = await signIn(server.url, 'inside', from('127.0.0.5'));
+    const outside = await signIn(server.url, 'outside', from('127.0.0.8'));
+    const b = await c.ok('ban', { kind: 'address', target: '::FFFF:127.0.0.4/126', reason: 'flood' });
+    assert.deepEqual([b.target, b.until], ['127.0.0.4/30', null], 'stored as the IPv4 prefix');
+    assert.deepEqual(await inside.closed, { code: 1008, reason: 'banned' });
+    await refused('127.0.0.7');
+    const again = await signIn(server.url, 'outside2', from('127.0.0.8'));
+    const single = await c.ok('ban', { kind: 'address', target: '127.0.0.10/32', minutes: 5 });
+    assert.equal(single.target, '127.0.0.10');
+    await refused('127.0.0.10');
+
+    // a restart keeps both rules
+    await Promise.all([outside.close(), again.close(), c.close()]);
+    await stopAndCheck(server);
+    server = await startServer(['--admin-token', TOKEN], { db });
+    await refused('127.0.0.6');
+    await refused('127.0.0.10');
+
+    // unban lifts exactly the rule it names, in any spelling of it
+    const { c: c2 } = await console_(server);
+    assert.equal((await c2.ok('unban', { kind: 'address', target: '127.0.0.6' })).lifted, false);
+    await refused('127.0.0.6');
+    assert.equal((await c2.ok('unban', { kind: 'address', target: '127.0.0.4/30' })).lifted, true);
+    const back = await signIn(server.url, 'back', from('127.0.0.6'));
+    assert.equal((await c2.ok('unban', { kind: 'address', target: '::ffff:127.0.0.10' })).lifted, true);
+    const back2 = await signIn(server.url, 'back2', from('127.0.0.10'));
+    await Promise.all([back.close(), back2.close(), c2.close()]);
+
+    // and the unban is stored: after a restart the addresses are still welcome
+    await stopAndCheck(server);
+    server = await startServer(['--admin-token', TOKEN], { db });
+    const later = await signIn(server.url, 'later', from('127.0.0.6'));
+    await later.close();
+  });
+
+  it('delete_message beyond the recent history: the database says whether it was there', async () => {
+    const s2 = await startServer(['--admin-token', TOKEN, '--history', '2', ...NO_RATE_LIMITS]);
+    try {
+      const p = await signIn(s2.url, 'talker', { join: ['lobby'] });
+      const seqs = [];
+      for (let i = 0; i < 5; i++) seqs.push((await p.ok('say', { room: 'lobby', text: `m${i}` })).seq);
+      const { c } = await console_(s2);
+      // the first message is only in the database now
+      assert.equal((await c.ok('delete_message', { room: 'lobby', seq: seqs[0] })).deleted, true);
+      assert.deepEqual(await p.nextEvent('chat_deleted'), { type: 'chat_deleted', room: 'lobby', seq: seqs[0] });
+      assert.equal((await c.ok('delete_message', { room: 'lobby', seq: seqs[0] })).deleted, false);
+      const h = await p.ok('history', { room: 'lobby', before: seqs[2] });
+      assert.deepEqual(h.messages.map((m) => m.seq), [seqs[1]]);
+      await Promise.all([p.close(), c.close()]);
+    } finally {
+      await stopAndCheck(s2);
+    }
   });
 
   it("a worker's database failure reaches the console's log with SQLite's words", async () => {

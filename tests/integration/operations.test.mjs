@@ -46,6 +46,28 @@ describe('health and metrics', () => {
   });
 });
 
+describe('/healthz counts', () => {
+  it('connections and users are counted when asked, not at the last one-second sample', async () => {
+    // the figures are sampled once a second; these steps take a few milliseconds each, so a
+    // count read from the samples would lag behind them
+    const server = await startServer([]);
+    const counts = async () => {
+      const h = JSON.parse((await get(server, '/healthz')).text);
+      return [h.connections, h.users];
+    };
+    assert.deepEqual(await counts(), [0, 0]);
+    const a = await signIn(server.url, 'first');
+    assert.deepEqual(await counts(), [1, 1]);
+    const b = await connect(server.url);
+    await b.nextEvent('welcome');
+    assert.deepEqual(await counts(), [2, 1], 'a connection not signed in yet is no user');
+    await b.ok('hello', { name: 'second' });
+    assert.deepEqual(await counts(), [2, 2]);
+    await Promise.all([a.close(), b.close()]);
+    await stopAndCheck(server);
+  });
+});
+
 describe('drain', () => {
   it('SIGTERM tells players, refuses sign-ins, lets the running game finish, then exits 0', async () => {
     const server = await startServer(['--drain-seconds', '20', '--quiz-reveal-ms', '200']);

@@ -85,6 +85,7 @@ static void test_config_defaults(void **state)
     (void)state;
     assert_int_equal(PARSE_NONE(&cfg, err), CONFIG_OK);
     assert_int_equal(cfg.port, 8080);
+    assert_null(cfg.listen); /* every interface */
     assert_string_equal(cfg.db, "data/parlor.db");
     assert_string_equal(cfg.www, "www-static");
     assert_int_equal(cfg.log_level, LOG_INFO);
@@ -208,6 +209,23 @@ static void test_config_flag_wins_over_env(void **state)
     assert_int_equal(PARSE(&cfg, err, "--port=7001"), CONFIG_OK);
     assert_int_equal(cfg.port, 7001);
     assert_int_equal(cfg.text_max, 50);
+}
+
+static void test_config_listen_from_flag_or_env(void **state)
+{
+    struct config cfg;
+    char err[ERRLEN];
+
+    (void)state;
+    assert_int_equal(PARSE(&cfg, err, "--listen", "::1"), CONFIG_OK);
+    assert_string_equal(cfg.listen, "::1");
+    setenv("PARLOR_LISTEN", "127.0.0.1", 1);
+    assert_int_equal(PARSE_NONE(&cfg, err), CONFIG_OK);
+    assert_string_equal(cfg.listen, "127.0.0.1");
+    assert_int_equal(PARSE(&cfg, err, "--listen=localhost"), CONFIG_OK);
+    assert_string_equal(cfg.listen, "localhost");
+    assert_int_equal(PARSE(&cfg, err, "--listen", ""), CONFIG_ERROR);
+    assert_non_null(strstr(err, "--listen"));
 }
 
 static void test_config_help(void **state)
@@ -502,6 +520,8 @@ static void test_config_usage_lists_flags(void **state)
     assert_non_null(strstr(text, "--log-level"));
     assert_non_null(strstr(text, "default info"));
     assert_non_null(strstr(text, "PARLOR_IDLE_TIMEOUT"));
+    assert_non_null(strstr(text, "--listen"));
+    assert_non_null(strstr(text, "PARLOR_LISTEN"));
     free(text);
 }
 
@@ -517,6 +537,7 @@ int main(void)
         T(test_config_every_log_level),
         T(test_config_env_sets_value),
         T(test_config_flag_wins_over_env),
+        T(test_config_listen_from_flag_or_env),
         T(test_config_help),
         T(test_config_integer_values_are_plain_digits),
         T(test_config_unknown_flag),

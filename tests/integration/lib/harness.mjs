@@ -115,10 +115,10 @@ export async function freePort() {
   });
 }
 
-/** True when 127.0.0.1:port accepts a TCP connection within a second. */
-export function tcpProbe(port) {
+/** True when host:port (127.0.0.1 unless told) accepts a TCP connection within a second. */
+export function tcpProbe(port, host = '127.0.0.1') {
   return new Promise((resolve) => {
-    const s = net.connect({ port, host: '127.0.0.1' });
+    const s = net.connect({ port, host });
     const done = (ok) => { s.destroy(); resolve(ok); };
     s.once('connect', () => done(true));
     s.once('error', () => done(false));
@@ -132,7 +132,7 @@ async function exists(p) {
 
 /**
  * Start the server binary on a free port with a fresh database.
- * opts: { bin, www, env, readyTimeout }
+ * opts: { bin, www, env, readyTimeout, probeHost (where readiness is probed: 127.0.0.1) }
  * Returns { port, url, httpUrl, proc, stderr(), stop(), sanitizerLines(), tmp }.
  */
 export async function startServer(extraArgs = [], opts = {}) {
@@ -192,7 +192,7 @@ export async function startServer(extraArgs = [], opts = {}) {
       await rm(tmp, { recursive: true, force: true });
       throw new Error(`server died during startup (${args.join(' ')}): ${describeDeath()}`);
     }
-    if (await tcpProbe(port)) break;
+    if (await tcpProbe(port, opts.probeHost)) break;
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');
       await exited;
