@@ -21,18 +21,24 @@
 #include "pool.h"
 #include "session.h"
 
-#define WS_PATH             "/ws"
-#define WS_ADMIN_PATH       "/admin/ws"
-#define WS_ADMIN_PROTOCOL   "parlor-admin.v1"
-#define WS_CLOSE_GRACE_SECS 5  /* a closing client that does not read is dropped after this */
-#define WS_DRAIN_SECS       3  /* at shutdown, time for close frames to go out */
-#define WS_WRITES_PER_TURN  64 /* fairness: one busy client cannot hog a writeable turn */
+#define WS_PATH              "/ws"
+#define WS_ADMIN_PATH        "/admin/ws"
+#define WS_ADMIN_PROTOCOL    "parlor-admin.v1"
+#define WS_CLOSE_GRACE_SECS  5  /* a closing client that does not read is dropped after this */
+#define WS_CLOSE_LINGER_SECS 2  /* after the close frame, how long the client has to answer it */
+#define WS_DRAIN_SECS        3  /* at shutdown, time for close frames to go out */
+#define WS_WRITES_PER_TURN   64 /* fairness: one busy client cannot hog a writeable turn */
 
 struct pss {
     struct session *s;
     char addr[64]; /* the peer, counted in per_addr while connected */
     bool counted;
     bool live; /* counted in nsockets until lws frees the connection */
+    /* the close is lws's now: it sends the frame, then reads and discards until the client's
+     * close frame (or its timeout); a writeable callback must not close again meanwhile */
+    bool close_handed;
+    struct lws *wsi;
+    lws_sorted_usec_list_t linger; /* from the hand-over: the client's time to answer */
 };
 
 /* Security headers on everything served over HTTP: the client's own files only, no framing,
@@ -240,12 +246,15 @@ static int close_with(struct lws *wsi, enum lws_close_status code, const char *r
 }
 
 /* The server ends a session for what the client sent: it leaves at once (not kept for a
- * rejoin, as a dropped connection would be). */
+ * rejoin, as a dropped connection would be). Not `return -1` from the receive callback: lws
+ * would drop the rest of the bytes it read, lose its place in the frames that follow, and
+ * reset the connection before the client reads the close frame. The close goes out from the
+ * writeable callback like every other; what arrives meanwhile is discarded. */
 static int close_session(struct lws *wsi, struct session *s, enum lws_close_status code,
                          const char *reason)
 {
-    s->closing = true;
-    return close_with(wsi, code, reason);
+    session_close(s, (int)code, reason);
+    return 0;
 }
 
 /* A whole message: players' to the chat service, operators' to the admin protocol. */
@@ -279,7 +288,7 @@ static int receive(struct ws *t, struct lws *wsi, struct session *s, const char 
     if (!s->rx) {
         s->rx = malloc(max);
         if (!s->rx)
-            return close_with(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+            return close_session(wsi, s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
     }
     memcpy(s->rx + s->rx_len, in, len);
     s->rx_len += len;
@@ -316,8 +325,18 @@ static int write_queue(struct lws *wsi, struct session *s)
     return 0;
 }
 
+/* The client neither answered our close frame nor closed its end in time. lws would wait 5 s
+ * for the answer, then longer for the end of its input (on poll()); a closing connection is
+ * not worth holding that long. */
+static void linger_over(lws_sorted_usec_list_t *sul)
+{
+    struct pss *pss = lws_container_of(sul, struct pss, linger);
+
+    lws_set_timeout(pss->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
 /* Writes queued messages until the queue is empty or the socket is full. Returns -1 to close. */
-static int writeable(struct lws *wsi, struct session *s)
+static int writeable(struct lws *wsi, struct pss *pss, struct session *s)
 {
     if (s->ping_due) {
         /* lws 4.1 passes on no empty pong (RECEIVE_PONG needs a payload): one byte */
@@ -327,6 +346,9 @@ static int writeable(struct lws *wsi, struct session *s)
             return -1;
     }
     if (s->closing && !sendq_peek(&s->sendq)) {
+        pss->close_handed = true;
+        lws_sul_schedule(lws_get_context(wsi), 0, &pss->linger, linger_over,
+                         (lws_usec_t)WS_CLOSE_LINGER_SECS * LWS_US_PER_SEC);
         if (!ws_of(wsi)->uv)
             return close_with(wsi, (enum lws_close_status)s->close_code, s->close_reason);
         /* On libuv, not `return -1`: Debian's lws 4.1.6 is a _DEBUG build, which then closes
@@ -392,6 +414,7 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
         if (!s)
             return close_with(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
         pss->s = s;
+        pss->wsi = wsi;
         s->admin = is_admin(wsi);
         t->nconns++;
         pss->counted = true;
@@ -417,9 +440,11 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
         return receive(ws_of(wsi), wsi, s, in, len);
 
     case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (pss->close_handed) /* a request from before the close: the frame is lws's job */
+            return 0;
         if (!pss->s)
             return -1;
-        return writeable(wsi, pss->s);
+        return writeable(wsi, pss, pss->s);
 
     case LWS_CALLBACK_RECEIVE_PONG:
         if (pss->s)
@@ -474,6 +499,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     if (reason == LWS_CALLBACK_WSI_DESTROY && user && lws_get_protocol(wsi) &&
         lws_get_protocol(wsi)->callback == cb_parlor) {
         struct pss *pss = user;
+        lws_sul_cancel(&pss->linger);
         if (pss->live) {
             pss->live = false;
             ws_of(wsi)->nsockets--;
