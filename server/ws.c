@@ -157,7 +157,9 @@ static bool handshake_refused(struct ws *t, struct lws *wsi, bool admin, struct 
     const struct config *c = &t->srv->cfg;
     char addr[64] = "";
 
-    if (t->srv->stopping)
+    /* a drain refuses players (a load balancer sends them elsewhere); operators may still
+     * open the console to watch it, until the connections close */
+    if (t->srv->stopping || (t->srv->draining && !admin))
         return refused(r, HTTP_STATUS_SERVICE_UNAVAILABLE, "the server is shutting down");
     if (admin && !c->admin_token)
         return refused(r, HTTP_STATUS_FORBIDDEN,
