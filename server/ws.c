@@ -17,23 +17,27 @@
 #include "admin.h"
 #include "chat.h"
 #include "game.h"
+#include "handshake.h"
 #include "http.h"
 #include "log.h"
 #include "pool.h"
 #include "session.h"
 
-#define WS_PATH             "/ws"
-#define WS_ADMIN_PATH       "/admin/ws"
-#define WS_ADMIN_PROTOCOL   "parlor-admin.v1"
-#define WS_CLOSE_GRACE_SECS 5  /* a closing client that does not read is dropped after this */
-#define WS_DRAIN_SECS       3  /* at shutdown, time for close frames to go out */
-#define WS_WRITES_PER_TURN  64 /* fairness: one busy client cannot hog a writeable turn */
+#define WS_CLOSE_GRACE_SECS  5  /* a closing client that does not read is dropped after this */
+#define WS_CLOSE_LINGER_SECS 2  /* after the close frame, how long the client has to answer it */
+#define WS_DRAIN_SECS        3  /* at shutdown, time for close frames to go out */
+#define WS_WRITES_PER_TURN   64 /* fairness: one busy client cannot hog a writeable turn */
 
 struct pss {
     struct session *s;
     char addr[64]; /* the peer, counted in per_addr while connected */
     bool counted;
     bool live; /* counted in nsockets until lws frees the connection */
+    /* the close is lws's now: it sends the frame, then reads and discards until the client's
+     * close frame (or its timeout); a writeable callback must not close again meanwhile */
+    bool close_handed;
+    struct lws *wsi;
+    lws_sorted_usec_list_t linger; /* from the hand-over: the client's time to answer */
 };
 
 /* Security headers on everything served over HTTP: the client's own files only, no framing,
@@ -43,39 +47,6 @@ struct pss {
     "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "              \
     "form-action 'self'"
 #define HSTS "max-age=31536000"
-
-/* Refuses a WebSocket handshake with an HTTP status; returns non-zero for the filter. */
-static int refuse(struct lws *wsi, unsigned status, const char *why)
-{
-    log_debug("refused a WebSocket handshake: %u %s", status, why);
-    lws_return_http_status(wsi, status, why);
-    return 1;
-}
-
-/* True when the Origin is absent (not a browser: no cross-site risk) or allowed. */
-static bool origin_allowed(struct lws *wsi, const struct config_list *allowed)
-{
-    char origin[256];
-    int n;
-
-    if (!allowed->n)
-        return true;
-    n = lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN);
-    if (n <= 0)
-        return lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) == 0;
-    for (int i = 0; i < allowed->n; i++) {
-        const char *p = allowed->items[i];
-        while (*p) {
-            size_t len = strcspn(p, ",");
-            if (len == (size_t)n && !strncasecmp(p, origin, len))
-                return true;
-            p += len;
-            if (*p == ',')
-                p++;
-        }
-    }
-    return false;
-}
 
 static int addr_count(struct ws *t, const char *addr)
 {
@@ -98,34 +69,6 @@ static bool is_admin(struct lws *wsi)
     const struct lws_protocols *p = lws_get_protocol(wsi);
 
     return p && !strcmp(p->name, WS_ADMIN_PROTOCOL);
-}
-
-/* The checks a WebSocket handshake must pass before a session exists. */
-static int filter_handshake(struct ws *t, struct lws *wsi)
-{
-    const struct config *c = &t->srv->cfg;
-    char uri[32], addr[64] = "";
-
-    if (t->srv->stopping)
-        return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "shutting down");
-    if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 ||
-        strcmp(uri, is_admin(wsi) ? WS_ADMIN_PATH : WS_PATH))
-        return refuse(wsi, HTTP_STATUS_NOT_FOUND, "no WebSocket endpoint for this protocol here");
-    if (is_admin(wsi) && !c->admin_token)
-        return refuse(wsi, HTTP_STATUS_FORBIDDEN,
-                      "the admin interface is disabled: start the server with --admin-token");
-    if (!origin_allowed(wsi, &c->allowed_origins))
-        return refuse(wsi, HTTP_STATUS_FORBIDDEN, "origin not allowed");
-    lws_get_peer_simple(wsi, addr, sizeof(addr));
-    if (bans_until(&t->srv->bans, BAN_ADDRESS, addr, t->srv->wall_ms())) {
-        log_info("refused a connection from banned address %s", addr);
-        return refuse(wsi, HTTP_STATUS_FORBIDDEN, "banned");
-    }
-    if (t->nconns >= c->max_connections)
-        return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "too many connections");
-    if (c->max_per_address && addr_count(t, addr) >= c->max_per_address)
-        return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "too many connections from you");
-    return 0;
 }
 
 static struct ws *ws_of(struct lws *wsi)
@@ -248,12 +191,15 @@ static int close_with(struct lws *wsi, enum lws_close_status code, const char *r
 }
 
 /* The server ends a session for what the client sent: it leaves at once (not kept for a
- * rejoin, as a dropped connection would be). */
+ * rejoin, as a dropped connection would be). Not `return -1` from the receive callback: lws
+ * would drop the rest of the bytes it read, lose its place in the frames that follow, and
+ * reset the connection before the client reads the close frame. The close goes out from the
+ * writeable callback like every other; what arrives meanwhile is discarded. */
 static int close_session(struct lws *wsi, struct session *s, enum lws_close_status code,
                          const char *reason)
 {
-    s->closing = true;
-    return close_with(wsi, code, reason);
+    session_close(s, (int)code, reason);
+    return 0;
 }
 
 /* A whole message: players' to the chat service, operators' to the admin protocol. */
@@ -287,7 +233,7 @@ static int receive(struct ws *t, struct lws *wsi, struct session *s, const char 
     if (!s->rx) {
         s->rx = malloc(max);
         if (!s->rx)
-            return close_with(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+            return close_session(wsi, s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
     }
     memcpy(s->rx + s->rx_len, in, len);
     s->rx_len += len;
@@ -324,8 +270,18 @@ static int write_queue(struct lws *wsi, struct session *s)
     return 0;
 }
 
+/* The client neither answered our close frame nor closed its end in time. lws would wait 5 s
+ * for the answer, then longer for the end of its input (on poll()); a closing connection is
+ * not worth holding that long. */
+static void linger_over(lws_sorted_usec_list_t *sul)
+{
+    struct pss *pss = lws_container_of(sul, struct pss, linger);
+
+    lws_set_timeout(pss->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
 /* Writes queued messages until the queue is empty or the socket is full. Returns -1 to close. */
-static int writeable(struct lws *wsi, struct session *s)
+static int writeable(struct lws *wsi, struct pss *pss, struct session *s)
 {
     if (s->ping_due) {
         /* lws 4.1 passes on no empty pong (RECEIVE_PONG needs a payload): one byte */
@@ -335,6 +291,9 @@ static int writeable(struct lws *wsi, struct session *s)
             return -1;
     }
     if (s->closing && !session_out_peek(s)) {
+        pss->close_handed = true;
+        lws_sul_schedule(lws_get_context(wsi), 0, &pss->linger, linger_over,
+                         (lws_usec_t)WS_CLOSE_LINGER_SECS * LWS_US_PER_SEC);
         if (!ws_of(wsi)->uv)
             return close_with(wsi, (enum lws_close_status)s->close_code, s->close_reason);
         /* On libuv, not `return -1`: Debian's lws 4.1.6 is a _DEBUG build, which then closes
@@ -392,7 +351,7 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
 
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        return filter_handshake(ws_of(wsi), wsi);
+        return handshake_filter(ws_of(wsi), wsi, is_admin(wsi));
 
     case LWS_CALLBACK_ESTABLISHED:
         t = ws_of(wsi);
@@ -400,6 +359,7 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
         if (!s)
             return close_with(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
         pss->s = s;
+        pss->wsi = wsi;
         s->admin = is_admin(wsi);
         t->nconns++;
         pss->counted = true;
@@ -425,9 +385,11 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
         return receive(ws_of(wsi), wsi, s, in, len);
 
     case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (pss->close_handed) /* a request from before the close: the frame is lws's job */
+            return 0;
         if (!pss->s)
             return -1;
-        return writeable(wsi, pss->s);
+        return writeable(wsi, pss, pss->s);
 
     case LWS_CALLBACK_RECEIVE_PONG:
         if (pss->s)
@@ -470,18 +432,24 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
     }
 }
 
-/* The HTTP side serves files from the mount; it refuses WebSocket upgrades, which would
- * otherwise land here when a client names no subprotocol or another one. */
+/* The HTTP side serves files from the mount, and answers every WebSocket upgrade that is
+ * refused (handshake_confirm) before lws binds it to a protocol. */
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                    size_t len)
 {
-    if (reason == LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION)
-        return refuse(wsi, HTTP_STATUS_BAD_REQUEST, "the subprotocol must be " PROTO_SUBPROTOCOL);
+    /* every upgrade asks here first, on the protocol of the HTTP request */
+    if (reason == LWS_CALLBACK_HTTP_CONFIRM_UPGRADE && in && !strcasecmp(in, "websocket"))
+        return handshake_confirm(ws_of(wsi), wsi);
+    if (reason == LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION) { /* bound to "http": never ours */
+        log_debug("refused a WebSocket handshake for subprotocol 'http'");
+        return 1;
+    }
     /* lws tells only the first protocol when it frees a connection: a WebSocket's comes here
      * with its pss, after its close frame went out */
     if (reason == LWS_CALLBACK_WSI_DESTROY && user && lws_get_protocol(wsi) &&
         lws_get_protocol(wsi)->callback == cb_parlor) {
         struct pss *pss = user;
+        lws_sul_cancel(&pss->linger);
         if (pss->live) {
             pss->live = false;
             ws_of(wsi)->nsockets--;

@@ -4,6 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, stopAndCheck, connect, signIn } from './lib/harness.mjs';
+import { rawUpgrade, assertRefused } from './lib/raw-http.mjs';
 
 const TOKEN = 'ops-token';
 
@@ -70,18 +71,26 @@ describe('/healthz counts', () => {
 
 describe('drain', () => {
   it('SIGTERM tells players, refuses sign-ins, lets the running game finish, then exits 0', async () => {
-    const server = await startServer(['--drain-seconds', '20', '--quiz-reveal-ms', '200']);
+    const server = await startServer(['--drain-seconds', '20', '--quiz-reveal-ms', '200',
+      '--admin-token', TOKEN]);
     const host = await signIn(server.url, 'host');
     const { room } = await host.ok('create', { name: 'Last game', game: 'quiz', rounds: 2, seconds: 1 });
     await host.ok('start', { room: room.id });
     await host.nextEvent('question');
+    const late = await connect(server.url); // open before the drain, signs in during it
+    await late.nextEvent('welcome');
 
     server.proc.kill('SIGTERM');
     const shutdown = await host.nextEvent('shutdown', { timeout: 3000 });
     assert.equal(shutdown.seconds, 20);
-    assert.equal((await get(server, '/healthz')).status, 503);
-    const late = await connect(server.url);
-    await late.nextEvent('welcome');
+    const health = await get(server, '/healthz');
+    assert.equal(health.status, 503);
+    assert.equal(JSON.parse(health.text).status, 'draining');
+    // a new handshake gets 503, as a load balancer expects; the console may still watch
+    await assertRefused(assert, { port: server.port }, 503, 'the server is shutting down');
+    const op = await rawUpgrade({ port: server.port, path: '/admin/ws', protocol: 'parlor-admin.v1' });
+    assert.equal(op.statusLine, 'HTTP/1.1 101 Switching Protocols');
+    // a connection open before the drain may not sign in
     assert.equal((await late.request('hello', { name: 'latecomer' })).code, 'server_busy');
     await late.close();
 

@@ -51,6 +51,22 @@ describe('TLS', () => {
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
   });
 
+  it('a refused WSS handshake gets its HTTP/1.1 status, one-line body and HSTS', async () => {
+    const res = await new Promise((resolve, reject) => {
+      https.get(`https://127.0.0.1:${server.port}/ws`, { ca, headers: {
+        connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-protocol': 'chat' } },
+      resolve).on('error', reject);
+    });
+    let body = '';
+    res.setEncoding('utf8');
+    for await (const d of res) body += d;
+    assert.equal(res.statusCode, 400);
+    assert.equal(res.httpVersion, '1.1');
+    assert.equal(body, 'the subprotocol must be parlor.v1\n');
+    assert.match(res.headers['strict-transport-security'], /max-age=\d+/);
+  });
+
   it('speaks parlor.v1 over WSS, verified against the certificate', async () => {
     const c = await connect(`wss://127.0.0.1:${server.port}/ws`, { wsOptions: { ca } });
     const w = await c.nextEvent('welcome');

@@ -1,0 +1,25 @@
+/*
+ * The checks a WebSocket handshake must pass before a session exists, and the answer to one
+ * that fails: a complete HTTP/1.1 response with the status and a one-line body (PROTOCOL.md
+ * section 1). Loop thread.
+ */
+#ifndef PARLOR_HANDSHAKE_H
+#define PARLOR_HANDSHAKE_H
+
+#include <stdbool.h>
+
+#include "ws.h"
+
+#define WS_PATH           "/ws"
+#define WS_ADMIN_PATH     "/admin/ws"
+#define WS_ADMIN_PROTOCOL "parlor-admin.v1"
+
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE of a WebSocket upgrade, while it can still be answered:
+ * 0 lets it go on; -1 after writing the refusal (lws then closes the connection). */
+int handshake_confirm(struct ws *t, struct lws *wsi);
+/* LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION, once lws has bound the protocol (`admin`: the
+ * console's): the same checks again for upgrades that did not come through
+ * handshake_confirm(). 0 accepts; 1 refuses, without a response. */
+int handshake_filter(struct ws *t, struct lws *wsi, bool admin);
+
+#endif
