@@ -1965,6 +1965,7 @@ function bannedText(err) {
 function stopWith(notice) {
   clearReconnect();
   state.stopped = true;
+  document.body.dataset.opsStopped = 'true'; // the chat shown is stale now
   setStatus('status.stopped', undefined, 'offline');
   setOpsNotice(notice);
   updateComposer();
@@ -2026,6 +2027,7 @@ function opsOnClose(code, reason) {
 /** "Come back" after a kick, a rate limit, a slow connection or the end of a ban. */
 function comeBack() {
   state.stopped = false;
+  delete document.body.dataset.opsStopped;
   state.attempt = 0;
   state.lastClose = null;
   setOpsNotice(null);
@@ -2035,6 +2037,7 @@ function comeBack() {
 /** Signed in again: whatever stopped or restarted us is over. */
 function opsSignedIn() {
   state.stopped = false;
+  delete document.body.dataset.opsStopped;
   if (state.restarting || state.opsNotice?.kind === 'stop') setOpsNotice(null);
   state.restarting = false;
 }
@@ -2045,6 +2048,7 @@ function opsReset() {
   state.draining = null;
   state.restarting = false;
   state.stopped = false;
+  delete document.body.dataset.opsStopped;
   state.pendingBan = null;
   setOpsNotice(null);
 }
