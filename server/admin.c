@@ -4,12 +4,12 @@
  */
 #include "admin.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <ctype.h>
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
