@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include "admin.h"
 #include "chat.h"
 #include "db.h"
 #include "log.h"
@@ -137,8 +138,15 @@ static void sign_in(struct accounts *acc, struct session *s, bool has_id, json_i
     json_t *ok;
 
     if (banned) {
+        struct proto_error err = {.has_id = has_id, .id = id};
+        json_t *reply;
+
         bans_describe_until(banned, when, sizeof(when));
-        reply_error(s, has_id, id, PROTO_E_NOT_ALLOWED, "the name '%s' is banned%s", name, when);
+        proto_error_set(&err, PROTO_E_NOT_ALLOWED, NULL, "the name '%s' is banned%s", name, when);
+        reply = proto_error_json(&err);
+        if (reply)
+            admin_ban_details(acc->srv, reply, BAN_NAME, name, banned);
+        session_send_json(s, reply);
         return;
     }
     kept = session_by_name(acc->srv, name);
@@ -161,6 +169,7 @@ static void sign_in(struct accounts *acc, struct session *s, bool has_id, json_i
     ok = json_pack("{s:s, s:o, s:s, s:s}", "type", "ok", "re",
                    has_id ? json_integer(id) : json_null(), "name", name, "token", token);
     session_send_json(s, ok);
+    admin_tell_muted(acc->srv, s);
 }
 
 /* ---- on a worker ---- */

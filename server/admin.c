@@ -4,6 +4,7 @@
  */
 #include "admin.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@ void admin_init(struct admin *a)
 {
     memset(a, 0, sizeof(*a));
     hmap_init(&a->failures);
+    hmap_init(&a->reasons);
 }
 
 void admin_destroy(struct admin *a)
@@ -48,6 +50,10 @@ void admin_destroy(struct admin *a)
         if (a->failures.slots[i].key)
             free(a->failures.slots[i].val);
     hmap_destroy(&a->failures);
+    for (size_t i = 0; i < a->reasons.cap; i++)
+        if (a->reasons.slots[i].key)
+            free(a->reasons.slots[i].val);
+    hmap_destroy(&a->reasons);
 }
 
 bool admin_token_matches(const struct server *srv, const char *given, size_t len)
@@ -248,6 +254,99 @@ static void persist(struct server *srv, enum mod_op op, const char *kind, const 
     }
 }
 
+/* ---- what the player is told (PROTOCOL.md "Moderation") ---- */
+
+/* The key of a ban's reason: kind and target, folded as bans.c folds names. */
+static size_t reason_key(int kind, const char *target, char *key, size_t len)
+{
+    size_t n = (size_t)snprintf(key, len, "%d:%s", kind, target);
+
+    if (n >= len)
+        n = len - 1;
+    for (size_t i = 0; i < n; i++)
+        key[i] = (char)tolower((unsigned char)key[i]);
+    return n;
+}
+
+static const char *reason_of(struct server *srv, int kind, const char *target)
+{
+    char key[96];
+    size_t n = reason_key(kind, target, key, sizeof(key));
+
+    return hmap_get(&srv->admin.reasons, key, n);
+}
+
+/* Remembers (or, with "" or NULL, forgets) why `target` is banned or muted. The reason lives
+ * in memory only: after a restart the player learns until when, not why. */
+static void reason_set(struct server *srv, int kind, const char *target, const char *reason)
+{
+    char key[96];
+    size_t n = reason_key(kind, target, key, sizeof(key));
+    char *old = hmap_get(&srv->admin.reasons, key, n), *copy;
+
+    if (old) {
+        hmap_del(&srv->admin.reasons, key, n);
+        free(old);
+    }
+    if (!reason || !*reason || !(copy = strdup(reason)))
+        return;
+    if (hmap_put(&srv->admin.reasons, key, n, copy))
+        free(copy);
+}
+
+/* {"type": type, "until": ms|null, "reason"?: …} for a ban or mute of `target`. */
+static json_t *restriction_json(struct server *srv, const char *type, int kind, const char *target,
+                                int64_t until)
+{
+    json_t *o = json_pack("{s:s}", "type", type);
+    const char *reason = reason_of(srv, kind, target);
+
+    json_object_set_new(o, "until", until == BAN_FOREVER ? json_null() : json_integer(until));
+    if (reason)
+        json_object_set_new(o, "reason", json_string(reason));
+    return o;
+}
+
+void admin_ban_details(struct server *srv, json_t *err, int kind, const char *target, int64_t until)
+{
+    json_t *o = restriction_json(srv, "error", kind, target, until);
+
+    json_object_del(o, "type");
+    json_object_update(err, o);
+    json_decref(o);
+}
+
+void admin_tell_muted(struct server *srv, struct session *s)
+{
+    int64_t until = bans_until(&srv->bans, BAN_MUTE, s->name, srv->wall_ms());
+
+    if (until)
+        session_send_json(s, restriction_json(srv, "muted", BAN_MUTE, s->name, until));
+}
+
+/* A mute starts or ends: the player hears it at once (`muted {until, reason?}` or `unmuted`),
+ * so the page can close the composer rather than lose what they type. */
+static void tell_mute_change(struct server *srv, const char *name, bool muted)
+{
+    struct session *u = session_by_name(srv, name);
+
+    if (!u || u->admin || u->detached || u->closing)
+        return;
+    if (muted)
+        admin_tell_muted(srv, u);
+    else
+        session_send_json(u, json_pack("{s:s}", "type", "unmuted"));
+}
+
+/* A player about to be closed as banned first learns until when and why: the close reason
+ * alone ("banned") carries neither. */
+static void tell_banned(struct server *srv, struct session *u, int kind, const char *target,
+                        int64_t until)
+{
+    if (!u->detached)
+        session_send_json(u, restriction_json(srv, "banned", kind, target, until));
+}
+
 /* ---- requests ---- */
 
 static void do_rooms(struct server *srv, struct session *s, const struct areq *q)
@@ -378,6 +477,9 @@ static void apply_ban(struct server *srv, struct session *s, const struct areq *
         return;
     }
     persist(srv, MOD_BAN_ADD, kind_name, target, minutes ? until : 0, reason);
+    reason_set(srv, kind, target, reason);
+    if (kind == BAN_MUTE)
+        tell_mute_change(srv, target, true);
     if (kind != BAN_MUTE) {
         /* restart the scan after each end: ending a session changes the map */
         for (size_t i = 0; i < m->cap; i++) {
@@ -387,13 +489,15 @@ static void apply_ban(struct server *srv, struct session *s, const struct areq *
                               ? u->signed_in && !strcasecmp(u->name, target)
                               : bans_until(&srv->bans, BAN_ADDRESS, u->addr, srv->wall_ms()) != 0);
             if (match) {
+                tell_banned(srv, u, kind, target, until);
                 end_player(srv, u, "banned");
                 i = (size_t)-1;
             }
         }
     }
     if (kind == BAN_MUTE)
-        admin_log(srv, LOG_INFO, "mute %s for %ld minutes", target, minutes);
+        admin_log(srv, LOG_INFO, "mute %s for %ld minutes%s%s", target, minutes,
+                  *reason ? ": " : "", reason);
     else if (minutes)
         admin_log(srv, LOG_INFO, "ban %s %s for %ld minutes%s%s", kind_name, target, minutes,
                   *reason ? ": " : "", reason);
@@ -423,11 +527,12 @@ static const char *need_address(struct session *s, const struct areq *q, const c
 static void do_mute(struct server *srv, struct session *s, const struct areq *q)
 {
     const char *name = need_text(s, q, "name", SESSION_NAME_MAX, false);
+    const char *reason = name ? need_text(s, q, "reason", 100, true) : NULL;
     long minutes;
 
-    if (!name || need_number(s, q, "minutes", 1, ADMIN_MINUTES_MAX, false, 0, &minutes))
+    if (!reason || need_number(s, q, "minutes", 1, ADMIN_MINUTES_MAX, false, 0, &minutes))
         return;
-    apply_ban(srv, s, q, BAN_MUTE, "mute", name, minutes, "");
+    apply_ban(srv, s, q, BAN_MUTE, "mute", name, minutes, reason);
 }
 
 static void do_ban(struct server *srv, struct session *s, const struct areq *q)
@@ -474,6 +579,9 @@ static void do_unban(struct server *srv, struct session *s, const struct areq *q
     if (!target)
         return;
     lifted = bans_remove(&srv->bans, (enum ban_kind)k, target);
+    reason_set(srv, k, target, NULL);
+    if (k == BAN_MUTE && lifted)
+        tell_mute_change(srv, target, false);
     persist(srv, MOD_BAN_REMOVE, kind, target, 0, NULL);
     /* rows stored before addresses were canonical hold the spelling the operator used */
     if (strcmp(given, target))
@@ -568,6 +676,43 @@ static void do_delete_message(struct server *srv, struct session *s, const struc
                                                    .has_id = q->has_id,
                                                    .req_id = q->id,
                                                    .found = in_memory});
+}
+
+/* The room's recent chat as the server keeps it in memory, newest `limit` first matching, so
+ * an operator can find a message's seq to delete it. */
+static void do_room_chat(struct server *srv, struct session *s, const struct areq *q)
+{
+    struct room *r = find_room(srv, s, q);
+    json_t *v = r ? json_object_get(q->root, "q") : NULL, *all, *list, *ok;
+    const char *filter = "";
+    long before, limit;
+    size_t i;
+
+    if (!r || need_number(s, q, "before", 1, INT32_MAX, true, INT32_MAX, &before) ||
+        need_number(s, q, "limit", 1, 200, true, 50, &limit))
+        return;
+    if (v && !(filter = need_text(s, q, "q", 100, false)))
+        return;
+    all = room_history_json(r, r->hist_count);
+    list = json_array();
+    /* newest first, then reversed: the reply lists the page oldest first, as `history` */
+    for (i = json_array_size(all); i-- > 0 && json_array_size(list) < (size_t)limit;) {
+        json_t *ev = json_array_get(all, i);
+        json_int_t seq = json_integer_value(json_object_get(ev, "seq"));
+        const char *text = json_string_value(json_object_get(ev, "text"));
+        const char *from = json_string_value(json_object_get(ev, "from"));
+        if (seq >= before || !text || !from ||
+            (*filter && !contains_folded(text, filter) && !contains_folded(from, filter)))
+            continue;
+        json_array_insert_new(list, 0,
+                              json_pack("{s:I, s:s, s:s, s:O}", "seq", seq, "from", from, "text",
+                                        text, "ts", json_object_get(ev, "ts")));
+    }
+    json_decref(all);
+    ok = ok_of(q);
+    json_object_set_new(ok, "room", json_string(r->id));
+    json_object_set_new(ok, "messages", list);
+    session_send_json(s, ok);
 }
 
 static void do_backup(struct server *srv, struct session *s, const struct areq *q, bool start)
@@ -697,6 +842,8 @@ void admin_handle(struct server *srv, struct session *s, const char *buf, size_t
         do_close_room(srv, s, &q);
     else if (!strcmp(q.type, "delete_message"))
         do_delete_message(srv, s, &q);
+    else if (!strcmp(q.type, "room_chat"))
+        do_room_chat(srv, s, &q);
     else if (!strcmp(q.type, "backup") || !strcmp(q.type, "backup_status"))
         do_backup(srv, s, &q, !strcmp(q.type, "backup"));
     else if (!strcmp(q.type, "drain"))

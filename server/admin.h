@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "hmap.h"
 #include "log.h"
 
@@ -31,6 +33,7 @@ struct admin {
     struct admin_log_entry log[ADMIN_LOG_MAX];
     int log_head, log_count;
     struct hmap failures; /* address -> struct admin_failure *, for slowing down guessers */
+    struct hmap reasons;  /* "kind:target" (lower case) -> strdup'ed reason of a ban or mute */
 };
 
 void admin_init(struct admin *a);
@@ -44,5 +47,12 @@ void admin_push_stats(struct server *srv, const struct stats_sample *sample);
 /* Records an event for operators (and the server log) and pushes it to consoles. */
 void admin_log(struct server *srv, enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Adds `until` (ms, or null for ever) and, when an operator gave one, `reason` to `err`, the
+ * not_allowed error refusing `target` under a ban of `kind` ending at `until`. */
+void admin_ban_details(struct server *srv, json_t *err, int kind, const char *target,
+                       int64_t until);
+/* Sends `muted` to `s` when its name is muted: called right after a sign-in's ok. */
+void admin_tell_muted(struct server *srv, struct session *s);
 
 #endif

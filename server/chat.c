@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "accounts.h"
+#include "admin.h"
 #include "chatlog.h"
 #include "game.h"
 #include "log.h"
@@ -176,15 +177,22 @@ static bool refuse_banned(struct server *srv, struct session *s, const struct pr
                           enum ban_kind kind, const char *target)
 {
     int64_t until = bans_until(&srv->bans, kind, target, srv->wall_ms());
+    struct proto_error err = {.has_id = req->has_id, .id = req->id};
+    json_t *reply;
     char when[48];
 
     if (!until)
         return false;
     bans_describe_until(until, when, sizeof(when));
     if (kind == BAN_MUTE)
-        reply_error(s, req, PROTO_E_NOT_ALLOWED, NULL, "you are muted%s", when);
+        proto_error_set(&err, PROTO_E_NOT_ALLOWED, NULL, "you are muted%s", when);
     else
-        reply_error(s, req, PROTO_E_NOT_ALLOWED, NULL, "the name '%s' is banned%s", target, when);
+        proto_error_set(&err, PROTO_E_NOT_ALLOWED, NULL, "the name '%s' is banned%s", target, when);
+    /* until and reason as data, so a client can say them in the player's words */
+    reply = proto_error_json(&err);
+    if (reply)
+        admin_ban_details(srv, reply, kind, target, until);
+    session_send_json(s, reply);
     return true;
 }
 
@@ -220,6 +228,7 @@ static void handle_hello(struct server *srv, struct session *s, const struct pro
     if (srv->accounts && !accounts_token(srv->accounts, -(int64_t)s->id, token))
         json_object_set_new(ok, "token", json_string(token));
     reply_ok(s, ok);
+    admin_tell_muted(srv, s);
 }
 
 /* register, login and resume need the accounts service */

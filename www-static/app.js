@@ -55,6 +55,15 @@ const state = {
   quizTimer: null,        // interval that moves the countdown of the room being looked at
   leaderboard: null,      // last `leaderboard` entries
   status: { key: 'status.offline', args: undefined, kind: 'offline' },
+  // what operators did (see "what operators do")
+  mute: null,             // {until (ms or null), reason} while muted
+  muteTimer: null,
+  draining: null,         // {end} after `shutdown`, until the server closes
+  restarting: false,      // closed with 1001: reconnecting to the restarted server
+  stopped: false,         // the server closed us on purpose: no automatic reconnect
+  pendingBan: null,       // the `banned` event, until its close arrives
+  opsNotice: null,        // {kind, key, args, reason, button} under the top bar
+  opsTimer: null,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -198,7 +207,8 @@ function renderStatus() {
   ui.status.dataset.state = kind;
   bind(ui.statusText, key, args);
   const c = state.lastClose;
-  if (c && kind !== 'connected') {
+  // while the server restarts, failed attempts are expected: no "connection lost"
+  if (c && kind !== 'connected' && !state.restarting && !state.stopped) {
     const why = c.reason ? c.reason : (has(`close.${c.code}`) ? t(`close.${c.code}`) : '');
     const detailKey = why ? 'status.closedReason' : 'status.closedCode';
     bind(ui.statusDetail, detailKey, { code: c.code, reason: why });
@@ -277,7 +287,7 @@ function onFrame(data) {
       state.pending.delete(msg.re);
       clearTimeout(p.timer);
       if (msg.type === 'ok') p.resolve(msg);
-      else p.reject(new ParlorError(msg.code, msg.message, msg.field));
+      else p.reject(Object.assign(new ParlorError(msg.code, msg.message, msg.field), { until: msg.until, reason: msg.reason }));
     } else if (msg.type === 'error') {
       toastError(new ParlorError(msg.code, msg.message, msg.field));
     }
@@ -297,6 +307,13 @@ function onFrame(data) {
     case 'reveal': onReveal(msg); break;
     case 'game_over': onGameOver(msg); break;
     case 'game': onGameEvent(msg); break;
+    case 'announce': onAnnounce(msg); break;
+    case 'room_closed': onRoomClosed(msg); break;
+    case 'chat_deleted': onChatDeleted(msg); break;
+    case 'shutdown': onShutdown(msg); break;
+    case 'muted': onMuted(msg); break;
+    case 'unmuted': onUnmuted(); break;
+    case 'banned': state.pendingBan = msg; break;
     default: break; // unknown events are ignored (section 1)
   }
 }
@@ -325,6 +342,7 @@ function onSocketClosed(ws, ev) {
     setStatus('status.offline', undefined, 'offline');
     return;
   }
+  if (state.sessionStarted && opsOnClose(code, reason)) return;
   if (code !== 1006 && code !== 1000 && code !== 1001) {
     // The server closed us for a reason worth showing (1008 policy, 1009 too big, ...).
     const why = reason || (has(`close.${code}`) ? t(`close.${code}`) : '');
@@ -355,7 +373,7 @@ function scheduleReconnect() {
   const tick = () => {
     const n = Math.max(1, Math.ceil((state.reconnectAt - Date.now()) / 1000));
     if (state.status.kind !== 'reconnecting' || state.status.args?.n !== n) {
-      setStatus('status.reconnecting', { n }, 'reconnecting');
+      setStatus(state.restarting ? 'status.restartingIn' : 'status.reconnecting', { n }, 'reconnecting');
     }
   };
   tick();
@@ -446,6 +464,11 @@ async function signIn() {
     reply = await request({ type: 'hello', name: state.wantName });
   } catch (err) {
     if (err.code === 'disconnected') return; // the close handler takes over
+    if (state.sessionStarted && isRestriction(err)) {
+      closeSocket();
+      showBanned(err);
+      return;
+    }
     if (!state.sessionStarted || err.code === 'bad_request') {
       // First sign-in refused (e.g. name_taken): show it on the form and stop.
       state.active = false;
@@ -456,8 +479,11 @@ async function signIn() {
       setStatus('status.offline', undefined, 'offline');
       const { title, detail } = errorTexts(err);
       const parts = el('span', {});
-      if (title) parts.append(el('strong', {}, title), ' ');
-      parts.append(el('span', { class: 'muted', 'data-testid': 'error-detail' }, detail));
+      if (isRestriction(err)) parts.append(bannedText(err));
+      else {
+        if (title) parts.append(el('strong', {}, title), ' ');
+        parts.append(el('span', { class: 'muted', 'data-testid': 'error-detail' }, detail));
+      }
       showSigninError(parts);
       showView('signin');
       setSigninBusy(false);
@@ -558,6 +584,7 @@ function signedIn(reply) {
   state.wantName = state.name;
   try { localStorage.setItem(NAME_KEY, state.name); } catch { /* private mode */ }
   setStatus('status.connected', undefined, 'connected');
+  opsSignedIn();
   ui.me.hidden = false;
   ui.me.textContent = state.name;
   ui.signout.hidden = false;
@@ -591,6 +618,7 @@ function signOut() {
   ui.signout.hidden = true;
   ui.leaderboardButton.hidden = true;
   state.leaderboard = null;
+  opsReset();
   if (ui.leaderboard.open) ui.leaderboard.close();
   setStatus('status.offline', undefined, 'offline');
   showView('signin');
@@ -1171,7 +1199,8 @@ function quizStatusLine(room) {
   }
   if (room.host) line.append(tr('span', 'quiz.host', { name: room.host }, { class: 'quiz-host muted', 'data-testid': 'quiz-host' }));
   line.append(el('span', { class: 'spacer' }));
-  if (isMe(room.host) && room.quizState === 'waiting' && (q.phase === 'idle' || q.phase === 'over')) {
+  if (isMe(room.host) && room.quizState === 'waiting' && (q.phase === 'idle' || q.phase === 'over') &&
+      !state.draining && !state.restarting) {
     const btn = el('button', { type: 'button', class: 'primary quiz-start', 'data-testid': 'quiz-start' });
     btn.addEventListener('click', () => startGame(room, btn));
     line.append(bind(btn, q.phase === 'over' ? 'quiz.playAgain' : 'quiz.start'));
@@ -1430,7 +1459,8 @@ async function onComposerSubmit(ev) {
       state.whisperPeer = cmd.to;
       addWhisper({ kind: 'whisper', dir: 'out', peer: cmd.to, text: cmd.text, ts: Date.now() });
     } catch (err) {
-      toastError(err);
+      if (isRestriction(err)) onMuted(err);
+      else toastError(err);
       restoreInput(raw);
     }
     return;
@@ -1449,7 +1479,8 @@ async function onComposerSubmit(ev) {
     await request({ type: 'say', room: room.id, text: raw });
     scrollToBottom(true);
   } catch (err) {
-    toastError(err);
+    if (isRestriction(err)) onMuted(err);
+    else toastError(err);
     restoreInput(raw);
   }
 }
@@ -1663,6 +1694,15 @@ function renderItem(item) {
   if (item.kind === 'notice') {
     return tr('li', item.key, item.args ?? { name: item.name }, { class: 'notice', 'data-testid': 'notice' });
   }
+  if (item.kind === 'announce') {
+    return el('li', { class: 'announce', 'data-testid': 'announce', role: 'note' },
+      tr('strong', 'ops.announce', undefined, { class: 'announce-label' }),
+      el('span', { class: 'announce-text', 'data-testid': 'announce-text' }, item.text),
+      el('time', { class: 'time', title: fullTime(item.ts) }, hhmm(item.ts)));
+  }
+  if (item.kind === 'deleted') {
+    return tr('li', 'ops.deleted', undefined, { class: 'notice deleted', 'data-testid': 'message-deleted', 'data-seq': item.seq });
+  }
   if (item.kind === 'divider') {
     return el('li', { class: 'divider' }, tr('span', item.key));
   }
@@ -1708,7 +1748,7 @@ function renderMessages() {
 
 function updateComposer() {
   const room = state.rooms.get(state.current);
-  const usable = state.signedIn && (state.current === WHISPERS || !!room);
+  const usable = state.signedIn && !state.mute && (state.current === WHISPERS || !!room);
   ui.messageInput.disabled = !usable;
   ui.sendButton.disabled = !usable;
   if (state.current === WHISPERS) {
@@ -1719,6 +1759,7 @@ function updateComposer() {
   } else {
     bind(ui.messageInput, 'noRoom', undefined, 'placeholder');
   }
+  renderMuteNote();
   updateCounter();
 }
 
@@ -1775,6 +1816,242 @@ function renderLangButtons() {
 
 // ---------------------------------------------------------------------------------------------
 // start-up
+
+// ---------------------------------------------------------------------------------------------
+// what operators do (PROTOCOL.md 5 and 5.1): announcements, closed rooms, deleted messages,
+// mutes, bans, kicks and other closes the server meant, and a server restart
+
+/** A local date and time for `ms` (server clock): the time alone when it is today. */
+function localUntil(ms) {
+  const d = new Date(ms - state.clockOffset);
+  if (!Number.isFinite(d.getTime())) return '';
+  const today = new Date();
+  const time = hhmm(d.getTime());
+  if (d.toDateString() === today.toDateString()) return time;
+  return `${d.toLocaleDateString(getLang(), { day: 'numeric', month: 'short', year: d.getFullYear() === today.getFullYear() ? undefined : 'numeric' })} ${time}`;
+}
+
+/** The notice under the top bar: a restart under way, or why the server closed us. */
+function renderOpsNotice() {
+  if (!ui.opsNotice) {
+    ui.opsNotice = el('div', { class: 'ops-notice', 'data-testid': 'ops-notice', role: 'alert', hidden: true });
+    document.querySelector('.topbar').after(ui.opsNotice);
+  }
+  const n = state.opsNotice;
+  ui.opsNotice.hidden = !n;
+  if (!n) {
+    ui.opsNotice.replaceChildren();
+    return;
+  }
+  ui.opsNotice.className = `ops-notice ops-notice--${n.kind}`;
+  ui.opsNotice.dataset.kind = n.kind;
+  const parts = [tr('span', n.key, n.args, { class: 'ops-text', 'data-testid': 'ops-text' })];
+  if (n.reason) parts.push(tr('span', 'ops.reason', { reason: n.reason }, { class: 'ops-reason', 'data-testid': 'ops-reason' }));
+  if (n.button) {
+    const b = tr('button', n.button, undefined, { type: 'button', class: 'primary', 'data-testid': 'ops-come-back' });
+    b.addEventListener('click', comeBack);
+    parts.push(b);
+  }
+  ui.opsNotice.replaceChildren(...parts);
+}
+
+function setOpsNotice(n) {
+  clearInterval(state.opsTimer);
+  clearTimeout(state.opsTimer);
+  state.opsTimer = null;
+  state.opsNotice = n;
+  renderOpsNotice();
+}
+
+/** `shutdown {seconds}`: games may finish within `seconds`, then the server restarts. */
+function onShutdown(msg) {
+  const seconds = Number.isFinite(msg.seconds) ? msg.seconds : 0;
+  state.draining = { end: Date.now() + seconds * 1000 };
+  const tick = () => {
+    const n = Math.max(0, Math.ceil((state.draining.end - Date.now()) / 1000));
+    if (state.opsNotice?.args?.n !== n) {
+      state.opsNotice = { kind: 'drain', key: n > 0 ? 'ops.draining' : 'ops.drainingNow', args: { n } };
+      renderOpsNotice();
+    }
+  };
+  setOpsNotice(null);
+  tick();
+  state.opsTimer = setInterval(tick, 500);
+  for (const id of state.order) quizChanged(state.rooms.get(id)); // no "Play again" now
+}
+
+function onAnnounce(msg) {
+  const text = String(msg.text ?? '');
+  const item = { kind: 'announce', text, ts: Date.now() };
+  for (const id of state.order) {
+    const room = state.rooms.get(id);
+    if (room) addItem(room, { ...item });
+  }
+  if (!state.rooms.has(state.current)) toast([tr('strong', 'ops.announce'), ' ', el('span', {}, text)], 'info');
+}
+
+function onRoomClosed(msg) {
+  const room = state.rooms.get(msg.room);
+  if (!room) return;
+  dropRoom(room.id);
+  toastKey('ops.roomClosed', { room: room.name }, 'error');
+  refreshRooms();
+}
+
+function onChatDeleted(msg) {
+  const room = state.rooms.get(msg.room);
+  if (!room || !Number.isInteger(msg.seq)) return;
+  const i = room.items.findIndex((x) => x.kind === 'chat' && x.seq === msg.seq);
+  if (i < 0) return;
+  room.items[i] = { kind: 'deleted', seq: msg.seq, ts: room.items[i].ts };
+  if (state.current === room.id) {
+    const node = ui.messages.querySelector(`li[data-seq="${msg.seq}"]`);
+    if (node) node.replaceWith(renderItem(room.items[i]));
+  }
+}
+
+/** `muted {until, reason}` (or a say refused for a mute): no composer until it ends. */
+function onMuted(msg) {
+  const until = Number.isFinite(msg.until) ? msg.until : null;
+  clearTimeout(state.muteTimer);
+  state.mute = { until, reason: typeof msg.reason === 'string' ? msg.reason : '' };
+  if (until !== null) {
+    // a mute that runs out sends nothing (5.1): lift it at its end; setTimeout caps at ~24.8 days
+    const wait = until - serverNow();
+    if (wait < 2 ** 31) state.muteTimer = setTimeout(onUnmuted, Math.max(0, wait) + 500);
+  }
+  updateComposer();
+}
+
+function onUnmuted() {
+  clearTimeout(state.muteTimer);
+  if (!state.mute) return;
+  state.mute = null;
+  updateComposer();
+  toastKey('ops.unmuted');
+}
+
+/** The line above the composer that says why it is closed. */
+function renderMuteNote() {
+  if (!ui.muteNote) {
+    ui.muteNote = el('div', { class: 'mute-note', 'data-testid': 'mute-note', hidden: true });
+    ui.composer.before(ui.muteNote);
+  }
+  const m = state.mute;
+  ui.muteNote.hidden = !m;
+  if (!m) {
+    ui.muteNote.replaceChildren();
+    return;
+  }
+  const parts = [m.until === null ? tr('span', 'ops.mutedForever') : tr('span', 'ops.mutedUntil', { time: localUntil(m.until) })];
+  if (m.reason) parts.push(' ', tr('span', 'ops.reason', { reason: m.reason }, { class: 'ops-reason' }));
+  ui.muteNote.replaceChildren(...parts);
+}
+
+/** True when `err` refuses us for a mute or a ban (it carries `until`, 5.1). */
+const isRestriction = (err) => err && err.code === 'not_allowed' && err.until !== undefined;
+
+/** "This name is banned until 15:30. Reason: …" for the sign-in form. */
+function bannedText(err) {
+  const box = el('span', { 'data-testid': 'banned-text' });
+  box.append(Number.isFinite(err.until)
+    ? tr('strong', 'ops.nameBannedUntil', { time: localUntil(err.until) })
+    : tr('strong', 'ops.nameBannedForever'));
+  if (typeof err.reason === 'string' && err.reason) box.append(' ', tr('span', 'ops.reason', { reason: err.reason }));
+  return box;
+}
+
+/** Stops for good (until the player says otherwise): no automatic reconnect. */
+function stopWith(notice) {
+  clearReconnect();
+  state.stopped = true;
+  document.body.dataset.opsStopped = 'true'; // the chat shown is stale now
+  setStatus('status.stopped', undefined, 'offline');
+  setOpsNotice(notice);
+  updateComposer();
+}
+
+/** A ban, from a `banned` event or a refused sign-in: say until when and why. */
+function showBanned(info) {
+  const until = Number.isFinite(info.until) ? info.until : null;
+  const reason = typeof info.reason === 'string' ? info.reason : '';
+  stopWith(until === null
+    ? { kind: 'stop', key: 'ops.bannedForever', reason }
+    : { kind: 'stop', key: 'ops.bannedUntil', args: { time: localUntil(until) }, reason });
+  if (until !== null) {
+    const wait = until - serverNow();
+    if (wait < 2 ** 31) {
+      state.opsTimer = setTimeout(() => {
+        state.opsNotice = { kind: 'stop', key: 'ops.banOver', button: 'ops.comeBack' };
+        renderOpsNotice();
+      }, Math.max(0, wait) + 1000);
+    }
+  }
+}
+
+/**
+ * A close the server meant (PROTOCOL.md 8) is never retried by itself; 1001 is a restart,
+ * retried quietly. Returns true when it dealt with the close.
+ */
+function opsOnClose(code, reason) {
+  if (code === 1001 || (state.draining && code === 1006)) {
+    state.restarting = true;
+    state.draining = null;
+    setOpsNotice({ kind: 'drain', key: 'ops.restarting' });
+    for (const id of state.order) quizChanged(state.rooms.get(id));
+    scheduleReconnect();
+    return true;
+  }
+  if (code !== 1008) return false;
+  if (reason === 'banned') {
+    showBanned(state.pendingBan ?? {});
+    state.pendingBan = null;
+    return true;
+  }
+  const kicked = /^kicked(?:: (.*))?$/.exec(reason);
+  if (kicked) {
+    stopWith({ kind: 'stop', key: 'ops.kicked', reason: kicked[1] ?? '', button: 'ops.comeBack' });
+    return true;
+  }
+  if (reason === 'rate limit') {
+    stopWith({ kind: 'stop', key: 'ops.rateLimit', button: 'ops.comeBack' });
+    return true;
+  }
+  if (reason === 'too slow') {
+    stopWith({ kind: 'stop', key: 'ops.tooSlow', button: 'ops.reconnect' });
+    return true;
+  }
+  return false;
+}
+
+/** "Come back" after a kick, a rate limit, a slow connection or the end of a ban. */
+function comeBack() {
+  state.stopped = false;
+  delete document.body.dataset.opsStopped;
+  state.attempt = 0;
+  state.lastClose = null;
+  setOpsNotice(null);
+  if (!state.ws) connect();
+}
+
+/** Signed in again: whatever stopped or restarted us is over. */
+function opsSignedIn() {
+  state.stopped = false;
+  delete document.body.dataset.opsStopped;
+  if (state.restarting || state.opsNotice?.kind === 'stop') setOpsNotice(null);
+  state.restarting = false;
+}
+
+function opsReset() {
+  clearTimeout(state.muteTimer);
+  state.mute = null;
+  state.draining = null;
+  state.restarting = false;
+  state.stopped = false;
+  delete document.body.dataset.opsStopped;
+  state.pendingBan = null;
+  setOpsNotice(null);
+}
 
 function init() {
   Object.assign(ui, {
@@ -1838,7 +2115,7 @@ function init() {
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') refreshRooms();
   });
-  window.addEventListener('online', () => { if (state.active && !state.ws) connect(); });
+  window.addEventListener('online', () => { if (state.active && !state.ws && !state.stopped) connect(); });
 
   applyLimits();
   onGameChoice();

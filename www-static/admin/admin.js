@@ -696,7 +696,10 @@ function renderRooms(rooms) {
       el('td', { class: 'num', 'data-testid': 'room-members' }, members),
       el('td', {}, str(r.state)),
       el('td', {}, str(r.host)),
-      el('td', { class: 'actions-col' }, closeBtn)));
+      el('td', { class: 'actions-col' }, el('button', {
+        type: 'button', class: 'small', 'data-testid': 'room-chat-open', title: `Show the chat of ${name || id}`,
+        onclick: () => { $('room-chat-room').value = id; $('room-chat-q').value = ''; loadRoomChat(); },
+      }, 'Chat'), ' ', closeBtn)));
   }
 }
 
@@ -793,11 +796,16 @@ async function muteUser(name) {
   const v = await ask({
     title: 'Mute',
     text: `${name} will be able to read but not say or whisper.`,
-    fields: [{ name: 'minutes', label: 'Minutes', type: 'number', min: 1, max: 525600, value: '60', required: true }],
+    fields: [
+      { name: 'minutes', label: 'Minutes', type: 'number', min: 1, max: 525600, value: '60', required: true },
+      { name: 'reason', label: 'Reason (optional, shown to the player)', maxlength: 100 },
+    ],
     confirm: 'Mute',
   });
   if (!v) return;
-  await act(`Mute ${name}`, 'mute', { name, minutes: Number(v.minutes) },
+  const fields = { name, minutes: Number(v.minutes) };
+  if (v.reason) fields.reason = v.reason;
+  await act(`Mute ${name}`, 'mute', fields,
     (r) => (r.until !== undefined ? fmtUntil(r.until) : ''));
 }
 
@@ -1071,9 +1079,65 @@ function bindDialog() {
 // ---------------------------------------------------------------------------------------------
 // start
 
+// ---------------------------------------------------------------------------------------------
+// room chat (ADMIN.md `room_chat`): find a message by its text or sender, delete it
+
+const roomChat = { room: null, q: '', messages: [] };
+
+async function loadRoomChat({ older = false } = {}) {
+  const room = $('room-chat-room').value.trim();
+  const q = $('room-chat-q').value.trim();
+  if (!room) { showStatus('Room chat: enter the room id.', 'error'); $('room-chat-room').focus(); return; }
+  const fields = { room, limit: 50 };
+  if (q) fields.q = q;
+  if (older && roomChat.messages.length) fields.before = roomChat.messages[0].seq;
+  let reply;
+  try {
+    reply = await request('room_chat', fields);
+  } catch (err) {
+    showStatus(`Room chat failed: ${errorText(err)}`, 'error');
+    return;
+  }
+  const got = Array.isArray(reply.messages) ? reply.messages.filter((m) => m && Number.isInteger(m.seq)) : [];
+  roomChat.room = room;
+  roomChat.q = q;
+  roomChat.messages = older ? [...got, ...roomChat.messages] : got;
+  $('room-chat-older').hidden = got.length < 50;
+  renderRoomChat();
+}
+
+function renderRoomChat() {
+  const list = $('room-chat-list');
+  const rows = roomChat.messages.map((m) => el('li', { class: 'room-chat-msg', 'data-testid': 'room-chat-message', dataset: { seq: String(m.seq) } },
+    el('span', { class: 'muted small mono' }, `#${m.seq}`),
+    el('time', { class: 'muted small', title: fmtDateTime(m.ts) }, fmtClock(m.ts)),
+    el('strong', {}, str(m.from)),
+    el('span', { class: 'room-chat-text' }, str(m.text)),
+    el('button', { type: 'button', class: 'small danger-ghost', 'data-testid': 'room-chat-delete', onclick: () => deleteFromRoomChat(m) }, 'Delete')));
+  if (!rows.length) rows.push(el('li', { class: 'muted small' }, roomChat.q ? 'No message matches.' : 'No messages kept for this room.'));
+  list.replaceChildren(...rows);
+}
+
+async function deleteFromRoomChat(m) {
+  const room = roomChat.room;
+  const ok = await ask({ title: 'Delete message', text: `Delete “${str(m.text).slice(0, 120)}” by ${str(m.from)} (${room}#${m.seq})? It leaves every player's page, history and the database.`, confirm: 'Delete', danger: true });
+  if (!ok) return;
+  const r = await act(`Delete message ${room}#${m.seq}`, 'delete_message', { room, seq: m.seq });
+  if (r) {
+    roomChat.messages = roomChat.messages.filter((x) => x.seq !== m.seq);
+    renderRoomChat();
+  }
+}
+
+function bindRoomChat() {
+  $('room-chat-form').addEventListener('submit', (ev) => { ev.preventDefault(); loadRoomChat(); });
+  $('room-chat-older').addEventListener('click', () => loadRoomChat({ older: true }));
+}
+
 function start() {
   buildTiles();
   bindForms();
+  bindRoomChat();
   bindDialog();
   $('signin-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
