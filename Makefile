@@ -21,7 +21,9 @@ run: build
 	@mkdir -p $(dir $(DB))
 	exec $(RELEASE_DIR)/parlor-server --port $(PORT) --db $(DB) --www www-static
 
-test: deps format-check test-asan test-tsan test-fuzz
+# `build` too: the Release flags (-O2) enable warnings a Debug build does not see, and `make
+# run` must keep compiling
+test: deps format-check build test-asan test-tsan test-fuzz
 
 test-asan:
 	@cmake -S . -B $(DEBUG_DIR) -DCMAKE_BUILD_TYPE=Debug -DPARLOR_SANITIZE=ON >/dev/null

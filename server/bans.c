@@ -141,7 +141,7 @@ static void rule_text(const struct ban_rule *r, char out[BANS_ADDRESS_MAX])
 
     inet_ntop(r->family, r->addr, buf, sizeof(buf));
     if (r->prefix < addr_bits(r->family))
-        snprintf(out, BANS_ADDRESS_MAX, "%s/%d", buf, r->prefix);
+        snprintf(out, BANS_ADDRESS_MAX, "%s/%u", buf, (unsigned char)r->prefix); /* 0-128 */
     else
         snprintf(out, BANS_ADDRESS_MAX, "%s", buf);
 }
