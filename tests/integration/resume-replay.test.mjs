@@ -167,7 +167,9 @@ describe('bursts are not slowness (default send queue limits)', () => {
     c.ws._socket.uncork();
     const replies = [];
     for (let i = 1; i <= 300; i++) replies.push(await c.reply(1000 + i, { timeout: 20000 }));
-    assert.equal(replies.filter((r) => r.type === 'ok').length, c.welcome.limits.say_burst);
+    // the burst, plus what the bucket refilled while the server worked through them
+    const oks = replies.filter((r) => r.type === 'ok').length;
+    assert.ok(oks >= c.welcome.limits.say_burst && oks < 30, `${oks} ok`);
     assert.ok(replies.every((r) => r.type === 'ok' || r.code === 'rate_limited'));
     assert.equal(c.closeInfo, null);
     await c.close();
