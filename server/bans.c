@@ -6,7 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#define BAN_TARGET_MAX 64 /* a name or an address */
+#include "names.h"
+
+#define BAN_TARGET_MAX NAMES_KEY_MAX /* bytes of a key: a name's, or an address */
 
 static const char *const kind_names[BAN_KINDS] = {"name", "address", "mute"};
 
@@ -30,21 +32,24 @@ int bans_kind_parse(const char *s)
     return -1;
 }
 
-/* Names fold to lower case; IPv4 addresses seen through an IPv6 socket lose their prefix. */
-static void key_of(enum ban_kind kind, const char *target, char key[BAN_TARGET_MAX + 1])
+/* Names compare by names_key() (case-folded NFC, as sign-in compares them); IPv4 addresses
+ * seen through an IPv6 socket lose their prefix. */
+static void key_of(enum ban_kind kind, const char *target, char key[BAN_TARGET_MAX])
 {
     size_t i;
 
     if (kind == BAN_ADDRESS && !strncmp(target, "::ffff:", 7) && strchr(target + 7, '.'))
         target += 7;
-    for (i = 0; target[i] && i < BAN_TARGET_MAX; i++)
+    if (kind != BAN_ADDRESS && !names_key(target, key))
+        return;
+    for (i = 0; target[i] && i < BAN_TARGET_MAX - 1; i++)
         key[i] = (char)tolower((unsigned char)target[i]);
     key[i] = '\0';
 }
 
 int bans_add(struct bans *b, enum ban_kind kind, const char *target, int64_t until_ms)
 {
-    char key[BAN_TARGET_MAX + 1];
+    char key[BAN_TARGET_MAX];
 
     key_of(kind, target, key);
     return hmap_put(&b->by_kind[kind], key, strlen(key), (void *)(intptr_t)until_ms);
@@ -52,7 +57,7 @@ int bans_add(struct bans *b, enum ban_kind kind, const char *target, int64_t unt
 
 void bans_remove(struct bans *b, enum ban_kind kind, const char *target)
 {
-    char key[BAN_TARGET_MAX + 1];
+    char key[BAN_TARGET_MAX];
 
     key_of(kind, target, key);
     hmap_del(&b->by_kind[kind], key, strlen(key));
@@ -60,7 +65,7 @@ void bans_remove(struct bans *b, enum ban_kind kind, const char *target)
 
 int64_t bans_until(struct bans *b, enum ban_kind kind, const char *target, int64_t now_ms)
 {
-    char key[BAN_TARGET_MAX + 1];
+    char key[BAN_TARGET_MAX];
     int64_t until;
 
     key_of(kind, target, key);

@@ -25,6 +25,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "names.h"
 #include "pool.h"
 #include "qbank.h"
 #include "room.h"
@@ -382,5 +383,6 @@ out:
     srv.bank = NULL;
     qbank_destroy(&bank);
     server_destroy(&srv);
+    names_thread_cleanup(); /* the loop's spoof checker */
     return rc;
 }
