@@ -1,12 +1,14 @@
 /*
  * parlor.v1 decoding, validation and encoding (see proto.h). Runs on whichever thread calls it;
- * it keeps no state of its own.
+ * it keeps no state of its own (names.c keeps a spoof checker per thread).
  */
 #include "proto.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "names.h"
 
 static const char *const err_codes[PROTO_E_COUNT] = {
     [PROTO_E_NONE] = "none",
@@ -204,16 +206,9 @@ static bool valid_text(const char *s, int max, bool no_controls)
 
 bool proto_valid_name(const char *name, int name_max)
 {
-    size_t n = 0;
+    char nfc[NAMES_BYTES_MAX];
 
-    for (const char *p = name; *p; p++, n++) {
-        char c = *p;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_' || c == '-';
-        if (!ok || n >= (size_t)name_max)
-            return false;
-    }
-    return n > 0;
+    return names_canonical(name, name_max, nfc) == NAMES_OK;
 }
 
 /* Reads a required string field; on failure fills err and returns NULL. */
@@ -300,6 +295,31 @@ bad:
     return -1;
 }
 
+/* A user name: checked, and replaced by its NFC form, which lives in `root` like the rest. */
+static int canonical_name(json_t *root, const struct proto_limits *lim, struct proto_req *req,
+                          struct proto_error *err)
+{
+    char nfc[NAMES_BYTES_MAX];
+    enum names_verdict v = names_canonical(req->name, lim->name_max, nfc);
+    json_t *str;
+
+    if (v != NAMES_OK) {
+        proto_error_set(err, PROTO_E_BAD_REQUEST, "name",
+                        "field 'name' must be 1-%d letters (of one script), digits, '_' or '-': %s",
+                        lim->name_max, names_reason(v));
+        return -1;
+    }
+    if (strcmp(nfc, req->name)) {
+        str = json_string(nfc);
+        if (!str || json_object_set_new(root, "name", str)) {
+            proto_error_set(err, PROTO_E_INTERNAL, NULL, "out of memory");
+            return -1;
+        }
+        req->name = json_string_value(str);
+    }
+    return 0;
+}
+
 static int decode_fields(json_t *root, const struct proto_limits *lim, struct proto_req *req,
                          struct proto_error *err)
 {
@@ -327,12 +347,7 @@ static int decode_fields(json_t *root, const struct proto_limits *lim, struct pr
         req->name = need_string(root, "name", err);
         if (!req->name)
             return -1;
-        if (!proto_valid_name(req->name, lim->name_max)) {
-            proto_error_set(err, PROTO_E_BAD_REQUEST, "name",
-                            "field 'name' must be 1-%d letters, digits, '_' or '-'", lim->name_max);
-            return -1;
-        }
-        return 0;
+        return canonical_name(root, lim, req, err);
     case PROTO_CREATE:
         req->name = need_string(root, "name", err);
         if (!req->name)

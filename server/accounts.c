@@ -16,6 +16,7 @@
 #include "chat.h"
 #include "db.h"
 #include "log.h"
+#include "names.h"
 #include "pool.h"
 #include "proto.h"
 #include "server.h"
@@ -46,13 +47,33 @@ struct auth_job {
     int64_t banned_until;
 };
 
-static void fold(const char *name, char *key)
+/* by_skeleton counts the names (registered or being registered) with each skeleton: accounts
+ * created before skeletons were compared may share one. */
+static void count_skeleton(struct accounts *acc, const char *name, int delta)
 {
-    size_t i;
+    char skel[NAMES_KEY_MAX];
+    intptr_t n;
 
-    for (i = 0; name[i] && i < SESSION_NAME_MAX; i++)
-        key[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
-    key[i] = '\0';
+    for (int w = 0; w < NAMES_SKELETONS; w++) {
+        if (names_skeleton(name, w, skel))
+            continue;
+        n = (intptr_t)hmap_get(&acc->by_skeleton, skel, strlen(skel)) + delta;
+        if (n > 0)
+            hmap_put(&acc->by_skeleton, skel, strlen(skel), (void *)n);
+        else
+            hmap_del(&acc->by_skeleton, skel, strlen(skel));
+    }
+}
+
+/* True when a skeleton of `name` is counted in `map`. */
+static bool skeleton_counted(const struct hmap *map, const char *name)
+{
+    char skel[NAMES_KEY_MAX];
+
+    for (int w = 0; w < NAMES_SKELETONS; w++)
+        if (!names_skeleton(name, w, skel) && hmap_get(map, skel, strlen(skel)))
+            return true;
+    return false;
 }
 
 void accounts_init(struct accounts *acc, struct server *srv, struct pool *pool,
@@ -67,6 +88,7 @@ void accounts_init(struct accounts *acc, struct server *srv, struct pool *pool,
     if (cfg->key)
         memcpy(acc->key, cfg->key, AUTH_KEY_LEN);
     hmap_init(&acc->by_name);
+    hmap_init(&acc->by_skeleton);
     hmap_init(&acc->by_id);
 }
 
@@ -88,29 +110,47 @@ void accounts_destroy(struct accounts *acc)
             free(acc->by_id.slots[i].val);
     hmap_destroy(&acc->by_id);
     hmap_destroy(&acc->by_name);
+    hmap_destroy(&acc->by_skeleton);
     OPENSSL_cleanse(acc->key, sizeof(acc->key));
 }
 
 int accounts_add_user(struct accounts *acc, int64_t id, const char *name)
 {
-    char key[SESSION_NAME_MAX + 1];
+    char key[NAMES_KEY_MAX];
     char *copy = strdup(name);
 
-    fold(name, key);
-    if (!copy || hmap_put(&acc->by_name, key, strlen(key), (void *)(intptr_t)id) ||
+    if (!copy || names_key(name, key) ||
+        hmap_put(&acc->by_name, key, strlen(key), (void *)(intptr_t)id) ||
         hmap_put(&acc->by_id, &id, sizeof(id), copy)) {
         free(copy);
         return -1;
     }
+    count_skeleton(acc, name, +1);
     return 0;
 }
 
 bool accounts_name_registered(const struct accounts *acc, const char *name)
 {
-    char key[SESSION_NAME_MAX + 1];
+    char key[NAMES_KEY_MAX];
 
-    fold(name, key);
-    return hmap_get(&acc->by_name, key, strlen(key)) != NULL;
+    if (names_key(name, key))
+        return false;
+    return hmap_get(&acc->by_name, key, strlen(key)) || skeleton_counted(&acc->by_skeleton, name);
+}
+
+/* The name as registered of the account called `name` (same key, not merely confusable), or
+ * NULL. */
+static const char *registered_name(struct accounts *acc, const char *name)
+{
+    char key[NAMES_KEY_MAX];
+    intptr_t id;
+
+    if (names_key(name, key))
+        return NULL;
+    id = (intptr_t)hmap_get(&acc->by_name, key, strlen(key));
+    if (id <= 0)
+        return NULL;
+    return hmap_get(&acc->by_id, &(int64_t){id}, sizeof(int64_t));
 }
 
 static void reply_error(struct session *s, bool has_id, json_int_t id, enum proto_err code,
@@ -287,11 +327,14 @@ static void auth_job_done(struct pool_job *job, void *loop_arg)
 
 static void release_reservation(struct accounts *acc, const char *name)
 {
-    char key[SESSION_NAME_MAX + 1];
+    char key[NAMES_KEY_MAX];
 
-    fold(name, key);
-    if (hmap_get(&acc->by_name, key, strlen(key)) == RESERVED)
+    if (names_key(name, key))
+        return;
+    if (hmap_get(&acc->by_name, key, strlen(key)) == RESERVED) {
         hmap_del(&acc->by_name, key, strlen(key));
+        count_skeleton(acc, name, -1);
+    }
 }
 
 /* Hands waiting jobs to the pool while hash slots are free. */
@@ -380,7 +423,7 @@ static void enqueue(struct accounts *acc, struct session *s, const struct proto_
 
 void accounts_register(struct accounts *acc, struct session *s, const struct proto_req *req)
 {
-    char key[SESSION_NAME_MAX + 1];
+    char key[NAMES_KEY_MAX];
 
     if (!may_sign_in(s, req))
         return;
@@ -389,17 +432,17 @@ void accounts_register(struct accounts *acc, struct session *s, const struct pro
                     req->name);
         return;
     }
-    if (accounts_name_registered(acc, req->name) || session_by_name(acc->srv, req->name)) {
-        reply_error(s, req->has_id, req->id, PROTO_E_NAME_TAKEN, "the name '%s' is in use",
-                    req->name);
+    if (accounts_name_registered(acc, req->name) || session_name_confusable(acc->srv, req->name)) {
+        reply_error(s, req->has_id, req->id, PROTO_E_NAME_TAKEN,
+                    "the name '%s' is in use, or one that looks like it", req->name);
         return;
     }
     /* reserve the name so no guest or second registration takes it meanwhile */
-    fold(req->name, key);
-    if (hmap_put(&acc->by_name, key, strlen(key), RESERVED)) {
+    if (names_key(req->name, key) || hmap_put(&acc->by_name, key, strlen(key), RESERVED)) {
         reply_error(s, req->has_id, req->id, PROTO_E_INTERNAL, "out of memory");
         return;
     }
+    count_skeleton(acc, req->name, +1);
     enqueue(acc, s, req, AUTH_REGISTER);
     if (!s->auth_pending) /* refused, or refused later: the reservation is released */
         release_reservation(acc, req->name);
@@ -407,8 +450,16 @@ void accounts_register(struct accounts *acc, struct session *s, const struct pro
 
 void accounts_login(struct accounts *acc, struct session *s, const struct proto_req *req)
 {
+    /* the database compares names by ASCII case only: look the account up by its key here
+     * and have the worker read it by the name as registered (an unknown name is read as
+     * typed, is not found, and costs the same dummy check) */
+    const char *canon = registered_name(acc, req->name);
+    struct proto_req r = *req;
+
+    if (canon)
+        r.name = canon;
     if (may_sign_in(s, req))
-        enqueue(acc, s, req, AUTH_LOGIN);
+        enqueue(acc, s, &r, AUTH_LOGIN);
 }
 
 int accounts_token(struct accounts *acc, int64_t user_id, char out[AUTH_TOKEN_MAX])

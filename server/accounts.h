@@ -36,8 +36,9 @@ struct accounts {
     struct auth_scrypt cost;   /* for new hashes */
     int64_t token_ttl_ms;
 
-    struct hmap by_name; /* folded name -> user id; 0 while a registration is in flight */
-    struct hmap by_id;   /* user id -> the name as registered (owned) */
+    struct hmap by_name;     /* names_key() -> user id; -1 while a registration is in flight */
+    struct hmap by_skeleton; /* names_skeleton() -> count of names in by_name */
+    struct hmap by_id;       /* user id -> the name as registered (owned) */
 
     int hash_limit; /* hashes running at once, at most */
     size_t wait_max;
@@ -59,7 +60,8 @@ void accounts_init(struct accounts *acc, struct server *srv, struct pool *pool,
 void accounts_destroy(struct accounts *acc);
 /* Startup: an existing account. 0 or -1 (out of memory). */
 int accounts_add_user(struct accounts *acc, int64_t id, const char *name);
-/* True when `name` has an account (or one is being created), compared case-insensitively. */
+/* True when `name`, or a name confusable with it (names_skeleton()), has an account or one is
+ * being created. */
 bool accounts_name_registered(const struct accounts *acc, const char *name);
 
 /* A token for account `user_id` (or, negative, a guest's session), valid --token-days.

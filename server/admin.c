@@ -486,7 +486,7 @@ static void apply_ban(struct server *srv, struct session *s, const struct areq *
             struct session *u = m->slots[i].key ? m->slots[i].val : NULL;
             bool match = u && !u->admin && !u->closing &&
                          (kind == BAN_NAME
-                              ? u->signed_in && !strcasecmp(u->name, target)
+                              ? u->signed_in && session_by_name(srv, target) == u
                               : bans_until(&srv->bans, BAN_ADDRESS, u->addr, srv->wall_ms()) != 0);
             if (match) {
                 tell_banned(srv, u, kind, target, until);

@@ -9,7 +9,9 @@
 
 #include <arpa/inet.h>
 
-#define BAN_TARGET_MAX 64 /* a name or an address */
+#include "names.h"
+
+#define BAN_TARGET_MAX NAMES_KEY_MAX /* bytes of a key: a name's, or an address */
 
 /* An address rule with a prefix shorter than its address. */
 struct ban_net {
@@ -156,12 +158,15 @@ int bans_address_canon(const char *text, char out[BANS_ADDRESS_MAX], char *why, 
     return 0;
 }
 
-/* Names fold to lower case. */
-static void key_of(const char *target, char key[BAN_TARGET_MAX + 1])
+/* Names compare by names_key() (case-folded NFC, as sign-in compares them). */
+static void key_of(const char *target, char key[BAN_TARGET_MAX])
 {
     size_t i;
 
-    for (i = 0; target[i] && i < BAN_TARGET_MAX; i++)
+    if (!names_key(target, key))
+        return;
+    /* not a valid name (a ban stored before names were checked): fold ASCII as before */
+    for (i = 0; target[i] && i < BAN_TARGET_MAX - 1; i++)
         key[i] = (char)tolower((unsigned char)target[i]);
     key[i] = '\0';
 }
@@ -206,7 +211,7 @@ static int add_address(struct bans *b, const char *target, int64_t until_ms)
 
 int bans_add(struct bans *b, enum ban_kind kind, const char *target, int64_t until_ms)
 {
-    char key[BAN_TARGET_MAX + 1];
+    char key[BAN_TARGET_MAX];
 
     if (kind == BAN_ADDRESS)
         return add_address(b, target, until_ms);
@@ -221,7 +226,7 @@ static void net_drop(struct bans *b, int i)
 
 bool bans_remove(struct bans *b, enum ban_kind kind, const char *target)
 {
-    char key[BAN_TARGET_MAX + 1], why[160];
+    char key[BAN_TARGET_MAX], why[160];
     int i;
 
     if (kind != BAN_ADDRESS) {
@@ -275,7 +280,7 @@ static int64_t address_until(struct bans *b, const char *peer, int64_t now_ms)
 
 int64_t bans_until(struct bans *b, enum ban_kind kind, const char *target, int64_t now_ms)
 {
-    char key[BAN_TARGET_MAX + 1];
+    char key[BAN_TARGET_MAX];
 
     if (kind == BAN_ADDRESS)
         return address_until(b, target, now_ms);

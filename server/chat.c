@@ -216,8 +216,9 @@ static void handle_hello(struct server *srv, struct session *s, const struct pro
                     req->name);
         return;
     }
-    if (session_set_name(s, req->name)) {
-        reply_error(s, req, PROTO_E_NAME_TAKEN, NULL, "the name '%s' is in use", req->name);
+    if (session_name_confusable(srv, req->name) || session_set_name(s, req->name)) {
+        reply_error(s, req, PROTO_E_NAME_TAKEN, NULL,
+                    "the name '%s' is in use, or one that looks like it", req->name);
         return;
     }
     keepalive_signed_in(&s->ka);
@@ -706,11 +707,8 @@ void chat_rejoin(struct server *srv, struct session *s, struct session *old,
     json_t *ok, *rooms = json_array();
 
     /* the identity: name (the map now points at the live session), account */
-    snprintf(s->name, sizeof(s->name), "%s", old->name);
-    snprintf(s->name_key, sizeof(s->name_key), "%s", old->name_key);
+    session_take_name(s, old);
     s->user_id = old->user_id;
-    s->signed_in = true;
-    hmap_put(&srv->sessions_by_name, s->name_key, strlen(s->name_key), s);
     keepalive_signed_in(&s->ka);
     /* the seats: the same place in each room's member order, so a host stays host */
     for (int i = 0; i < old->nrooms; i++) {

@@ -30,6 +30,11 @@ static const char *const stmt_sql[DB_NSTMT] = {
                       "WHERE id = ?",
     [DB_SELECT_LEADERBOARD] = "SELECT name, points, games, wins FROM users WHERE games > 0 "
                               "ORDER BY points DESC, wins DESC, name LIMIT ?",
+    /* an account's place in that order: those before it, counted */
+    [DB_SELECT_RANK] = "SELECT u.points, u.games, u.wins, (SELECT COUNT(*) FROM users o "
+                       "WHERE o.games > 0 AND (o.points > u.points OR (o.points = u.points AND "
+                       "(o.wins > u.wins OR (o.wins = u.wins AND o.name < u.name))))) "
+                       "FROM users u WHERE u.id = ?",
 };
 
 static sqlite3 *open_connection(const char *path, const char *pragmas, char *err, size_t errlen)

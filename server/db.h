@@ -23,6 +23,7 @@ enum db_stmt {
     DB_INSERT_RESULT,
     DB_ADD_POINTS,
     DB_SELECT_LEADERBOARD,
+    DB_SELECT_RANK,
     DB_NSTMT
 };
 

@@ -386,7 +386,9 @@ struct board_job {
     bool has_id;
     json_int_t req_id;
     int limit;
+    int64_t user_id; /* the asker's account, or 0 for a guest */
     json_t *entries;
+    json_t *me; /* the account's place, or NULL */
 };
 
 static void board_run(struct pool_job *job, void *worker)
@@ -394,7 +396,9 @@ static void board_run(struct pool_job *job, void *worker)
     struct board_job *j = (struct board_job *)job;
 
     j->entries = store_leaderboard(worker, j->limit);
-    job->status = j->entries ? 0 : -1;
+    if (j->entries && j->user_id > 0)
+        j->me = store_rank(worker, j->user_id);
+    job->status = j->entries && (j->me || j->user_id <= 0) ? 0 : -1;
 }
 
 static void board_done(struct pool_job *job, void *loop_arg)
@@ -409,10 +413,13 @@ static void board_done(struct pool_job *job, void *loop_arg)
         } else {
             json_t *ok = proto_ok(&req);
             json_object_set(ok, "entries", j->entries);
+            if (j->me && !json_is_null(j->me))
+                json_object_set(ok, "me", j->me);
             session_send_json(s, ok);
         }
     }
     json_decref(j->entries);
+    json_decref(j->me);
     free(j);
 }
 
@@ -434,7 +441,8 @@ void game_leaderboard(struct server *srv, struct session *s, const struct proto_
                             .session_id = s->id,
                             .has_id = req->has_id,
                             .req_id = req->id,
-                            .limit = req->limit ? req->limit : 10};
+                            .limit = req->limit ? req->limit : 10,
+                            .user_id = s->user_id};
     if (pool_submit(srv->pool, &j->job)) {
         free(j);
         reply_error(s, req, PROTO_E_SERVER_BUSY, "the server is busy; retry shortly");

@@ -26,6 +26,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "names.h"
 #include "pool.h"
 #include "qbank.h"
 #include "room.h"
@@ -444,5 +445,6 @@ out:
     srv.bank = NULL;
     qbank_destroy(&bank);
     server_destroy(&srv);
+    names_thread_cleanup(); /* the loop's spoof checker */
     return rc;
 }

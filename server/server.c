@@ -45,6 +45,7 @@ int server_init(struct server *srv, const struct config *cfg, const struct trans
     stats_init(&srv->figures, server_wall_ms());
     hmap_init(&srv->sessions_by_id);
     hmap_init(&srv->sessions_by_name);
+    hmap_init(&srv->names_by_skeleton);
     hmap_init(&srv->http_requests);
     /* rooms keep enough history to replay a rejoining player's missed chat */
     rooms_init(&srv->rooms, cfg->history > cfg->resume_replay ? cfg->history : cfg->resume_replay);
@@ -72,6 +73,7 @@ void server_destroy(struct server *srv)
     admin_destroy(&srv->admin);
     hmap_destroy(&srv->sessions_by_id);
     hmap_destroy(&srv->sessions_by_name);
+    hmap_destroy(&srv->names_by_skeleton);
     hmap_destroy(&srv->http_requests);
     msgbuf_unref(srv->welcome);
     srv->welcome = NULL;

@@ -56,8 +56,9 @@ struct server {
     const struct transport_ops *ops;
     void *transport; /* first argument of every ops call */
 
-    struct hmap sessions_by_id;   /* uint64_t id -> struct session * */
-    struct hmap sessions_by_name; /* folded name -> signed-in struct session * */
+    struct hmap sessions_by_id;    /* uint64_t id -> struct session * */
+    struct hmap sessions_by_name;  /* folded name -> signed-in struct session * */
+    struct hmap names_by_skeleton; /* names_skeleton() -> count of signed-in names */
     uint64_t next_session_id;
     struct rooms rooms;
     struct msgbuf *welcome;    /* serialized once, sent by reference to every connection */

@@ -1,13 +1,15 @@
 /* Sessions (see session.h). Loop thread only. */
 #include "session.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "names.h"
 #include "server.h"
+
+static void count_skeleton(struct server *srv, const char *name, int delta);
 
 struct session *session_new(struct server *srv, void *conn)
 {
@@ -37,8 +39,10 @@ void session_free(struct session *s)
     if (!s)
         return;
     srv = s->srv;
-    if (s->signed_in && session_by_name(srv, s->name) == s)
+    if (s->signed_in && hmap_get(&srv->sessions_by_name, s->name_key, strlen(s->name_key)) == s) {
         hmap_del(&srv->sessions_by_name, s->name_key, strlen(s->name_key));
+        count_skeleton(srv, s->name, -1);
+    }
     hmap_del(&srv->sessions_by_id, &s->id, sizeof(s->id));
     session_drop_output(s);
     free(s->rooms);
@@ -51,35 +55,71 @@ struct session *session_by_id(struct server *srv, uint64_t id)
     return hmap_get(&srv->sessions_by_id, &id, sizeof(id));
 }
 
-static void fold_name(const char *name, char *key)
-{
-    size_t i;
-
-    for (i = 0; name[i] && i < SESSION_NAME_MAX; i++)
-        key[i] = (char)tolower((unsigned char)name[i]);
-    key[i] = '\0';
-}
-
 struct session *session_by_name(struct server *srv, const char *name)
 {
-    char key[SESSION_NAME_MAX + 1];
+    char key[NAMES_KEY_MAX];
 
-    fold_name(name, key);
+    if (names_key(name, key))
+        return NULL;
     return hmap_get(&srv->sessions_by_name, key, strlen(key));
+}
+
+/* names_by_skeleton counts the signed-in names with each skeleton: two accounts registered
+ * before skeletons were compared may share one, and both may be online. */
+static void count_skeleton(struct server *srv, const char *name, int delta)
+{
+    char skel[NAMES_KEY_MAX];
+    intptr_t n;
+
+    for (int w = 0; w < NAMES_SKELETONS; w++) {
+        if (names_skeleton(name, w, skel))
+            continue;
+        n = (intptr_t)hmap_get(&srv->names_by_skeleton, skel, strlen(skel)) + delta;
+        if (n > 0)
+            hmap_put(&srv->names_by_skeleton, skel, strlen(skel), (void *)n);
+        else
+            hmap_del(&srv->names_by_skeleton, skel, strlen(skel));
+    }
+}
+
+/* True when a skeleton of `name` is counted in `map`. */
+static bool skeleton_counted(const struct hmap *map, const char *name)
+{
+    char skel[NAMES_KEY_MAX];
+
+    for (int w = 0; w < NAMES_SKELETONS; w++)
+        if (!names_skeleton(name, w, skel) && hmap_get(map, skel, strlen(skel)))
+            return true;
+    return false;
+}
+
+bool session_name_confusable(struct server *srv, const char *name)
+{
+    return session_by_name(srv, name) || skeleton_counted(&srv->names_by_skeleton, name);
 }
 
 int session_set_name(struct session *s, const char *name)
 {
     struct server *srv = s->srv;
 
-    if (session_by_name(srv, name))
+    if (session_by_name(srv, name) || names_key(name, s->name_key))
         return -1;
     snprintf(s->name, sizeof(s->name), "%s", name);
-    fold_name(name, s->name_key);
     if (hmap_put(&srv->sessions_by_name, s->name_key, strlen(s->name_key), s))
         return -1;
+    count_skeleton(srv, name, +1);
     s->signed_in = true;
     return 0;
+}
+
+void session_take_name(struct session *s, struct session *old)
+{
+    snprintf(s->name, sizeof(s->name), "%s", old->name);
+    snprintf(s->name_key, sizeof(s->name_key), "%s", old->name_key);
+    s->signed_in = true;
+    /* the entry exists: replacing its value cannot fail, and the skeleton count is unchanged
+     * (session_free of `old` finds the map no longer pointing at it) */
+    hmap_put(&s->srv->sessions_by_name, s->name_key, strlen(s->name_key), s);
 }
 
 static bool over_soft_limit(const struct session *s)

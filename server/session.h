@@ -12,13 +12,14 @@
 #include <libwebsockets.h>
 
 #include "keepalive.h"
+#include "names.h"
 #include "ratelimit.h"
 #include "sendq.h"
 
 struct server;
 struct room;
 
-#define SESSION_NAME_MAX 64
+#define SESSION_NAME_MAX NAMES_BYTES_MAX /* bytes of a name's UTF-8 */
 
 struct session {
     uint64_t id;
@@ -33,7 +34,7 @@ struct session {
     bool auth_pending;      /* a register or login is being checked on the pool */
     int64_t user_id;        /* the account, or 0 for a guest */
     char name[SESSION_NAME_MAX + 1];
-    char name_key[SESSION_NAME_MAX + 1]; /* case-folded, key of sessions_by_name */
+    char name_key[NAMES_KEY_MAX]; /* names_key(): key of sessions_by_name */
 
     struct room **rooms; /* rooms this session is in */
     int nrooms, rooms_cap;
@@ -75,10 +76,14 @@ struct session *session_new(struct server *srv, void *conn);
 /* Unregisters and frees; the session must have left its rooms (chat_session_closed). */
 void session_free(struct session *s);
 struct session *session_by_id(struct server *srv, uint64_t id);
-/* The signed-in session with this name, compared case-insensitively; NULL if none. */
+/* The signed-in session with this name, compared by names_key(); NULL if none. */
 struct session *session_by_name(struct server *srv, const char *name);
+/* True when a signed-in session has this name, or one confusable with it (names_skeleton()). */
+bool session_name_confusable(struct server *srv, const char *name);
 /* Claims a name: 0, or -1 when another session holds it (or out of memory). */
 int session_set_name(struct session *s, const char *name);
+/* A rejoin: `s` takes over `old`'s name, which now finds `s`. */
+void session_take_name(struct session *s, struct session *old);
 
 /* Queues a message (taking a new reference). A queue past a hard limit closes the session
  * with 1008 "too slow" at once; past a soft limit, the connection is not read until the queue

@@ -342,6 +342,31 @@ json_t *store_leaderboard(struct db_worker *w, int limit)
     return entries;
 }
 
+json_t *store_rank(struct db_worker *w, int64_t user_id)
+{
+    sqlite3_stmt *st = db_stmt(w, DB_SELECT_RANK);
+    json_t *me;
+    int rc;
+
+    if (!st)
+        return NULL;
+    sqlite3_bind_int64(st, 1, user_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        int64_t games = sqlite3_column_int64(st, 1);
+        me = json_pack("{s:o, s:I, s:I, s:I}", "rank",
+                       games > 0 ? json_integer(sqlite3_column_int64(st, 3) + 1) : json_null(),
+                       "points", (json_int_t)sqlite3_column_int64(st, 0), "games",
+                       (json_int_t)games, "wins", (json_int_t)sqlite3_column_int64(st, 2));
+    } else {
+        me = rc == SQLITE_DONE ? json_null() : NULL;
+    }
+    sqlite3_reset(st);
+    if (!me)
+        db_error(w, "rank: %s", sqlite3_errmsg(w->db));
+    return me;
+}
+
 /* Runs one statement with text/integer parameters: "t" binds a string, "i" an int64, "n" an
  * int64 or NULL when 0. */
 static int run_once(struct db_worker *w, const char *sql, const char *types, ...)

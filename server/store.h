@@ -64,6 +64,10 @@ int store_save_game(struct db_worker *w, const char *room, int64_t started, int6
 /* Worker: the top `limit` registered players by points, as [{name, points, games, wins}];
  * NULL on failure (logged). */
 json_t *store_leaderboard(struct db_worker *w, int limit);
+/* Account `user_id`'s {rank, points, games, wins}: rank is its 1-based place in the
+ * leaderboard's order, null before its first game. json null when the account is gone; NULL on
+ * a database error. */
+json_t *store_rank(struct db_worker *w, int64_t user_id);
 
 /* Worker: moderation writes (rare: prepared each time). 0 or -1 (logged). `until` 0 = for
  * ever. */

@@ -7,6 +7,9 @@ import { t, has, bind, applyI18n, setLang, getLang, detectLang, onLangChange } f
 const SUBPROTOCOL = 'parlor.v1';
 const WHISPERS = '@whispers';           // view key of the whispers pane (not a room id)
 const NAME_KEY = 'parlor.name';
+const SESSION_KEY = 'parlor.session';   // {name, token, account, rooms, seenAt}: staying signed in
+const SEEN_SAVE_MS = 5000;              // how often seenAt is refreshed while connected
+const PASSWORD_MIN = 8, PASSWORD_MAX = 128; // bytes of UTF-8 (PROTOCOL.md 4.1a)
 const REQUEST_TIMEOUT_MS = 15000;
 const ROOMS_REFRESH_MS = 10000;
 const BACKOFF_BASE_MS = 500;
@@ -54,6 +57,12 @@ const state = {
   clockOffset: 0,         // server clock minus ours, in ms (from a ping, see syncClock)
   quizTimer: null,        // interval that moves the countdown of the room being looked at
   leaderboard: null,      // last `leaderboard` entries
+  leaderboardMe: null,    // the account's own place from the last `leaderboard` reply
+  mode: 'guest',          // how the next first sign-in goes: 'guest' (hello), 'login', 'register'
+  password: null,         // held from the form until that sign-in is answered, then dropped
+  account: false,         // signed in with an account (its token resumes it for days)
+  restoring: false,       // signing back in with the stored token after a reload
+  seenTimer: null,
   status: { key: 'status.offline', args: undefined, kind: 'offline' },
   // what operators did (see "what operators do")
   mute: null,             // {until (ms or null), reason} while muted
@@ -124,7 +133,10 @@ function nameHue(name) {
 
 function validName(name) {
   const max = state.limits.name_max || DEFAULT_LIMITS.name_max;
-  return typeof name === 'string' && name.length >= 1 && name.length <= max && /^[A-Za-z0-9_-]+$/.test(name);
+  if (typeof name !== 'string') return false;
+  const n = codePoints(name.normalize('NFC'));
+  // letters, marks and digits of any script (the server also refuses mixed scripts)
+  return n >= 1 && n <= max && /^[\p{L}\p{Mn}\p{Mc}\p{Nd}_-]+$/u.test(name);
 }
 
 function validRoomName(name) {
@@ -330,6 +342,7 @@ function onWelcome(msg) {
 
 function onSocketClosed(ws, ev) {
   state.ws = null;
+  if (state.signedIn) saveSession(); // the moment the connection was last seen alive
   state.signedIn = false;
   rejectAllPending();
   stopRoomRefresh();
@@ -429,17 +442,31 @@ function showSigninError(node) {
 function setSigninBusy(busy) {
   ui.signinButton.disabled = busy;
   ui.nameInput.disabled = busy;
+  ui.passwordInput.disabled = busy;
+  ui.loginButton.disabled = busy;
+  ui.registerButton.disabled = busy;
 }
 
-function onSigninSubmit(ev) {
-  ev.preventDefault();
-  const name = ui.nameInput.value.trim();
+function onSigninSubmit(ev, mode = 'guest') {
+  if (ev) ev.preventDefault();
+  const name = ui.nameInput.value.trim().normalize('NFC');
   if (!validName(name)) {
     showSigninError(tr('span', 'signin.invalidName', { max: state.limits.name_max }));
     ui.nameInput.focus();
     return;
   }
+  const password = ui.passwordInput.value;
+  const bytes = new TextEncoder().encode(password).length;
+  if (mode !== 'guest' && (bytes < PASSWORD_MIN || bytes > PASSWORD_MAX)) {
+    showSigninError(tr('span', 'auth.passwordLength', { min: PASSWORD_MIN, max: PASSWORD_MAX }));
+    ui.passwordInput.focus();
+    return;
+  }
   showSigninError(null);
+  state.mode = mode;
+  state.password = mode === 'guest' ? null : password;
+  state.account = false;
+  state.restoring = false;
   state.wantName = name;
   state.active = true;
   state.sessionStarted = false;
@@ -455,13 +482,26 @@ async function signIn() {
   setStatus('status.signingIn', undefined, 'connecting');
   // After a drop: ask the server for the session it may still be keeping for us (same name,
   // rooms and seats, PROTOCOL.md "resume"); fall back to hello when it has none.
-  if (state.sessionStarted && state.token) {
+  // After a reload, the stored token does the same.
+  if ((state.sessionStarted || state.restoring) && state.token) {
     const done = await resumeSession();
     if (done) return;
   }
+  if (state.account) {
+    // the account's token is no good any more (expired, account gone): log in again
+    signinFailed(null, 'auth.expired');
+    return;
+  }
   let reply;
+  const first = !state.sessionStarted;
+  const mode = first && !state.restoring ? state.mode : (state.account ? 'login' : 'guest');
   try {
-    reply = await request({ type: 'hello', name: state.wantName });
+    if (mode === 'guest' || !state.password) {
+      reply = await request({ type: 'hello', name: state.wantName });
+    } else {
+      reply = await request({ type: mode, name: state.wantName, password: state.password });
+      state.account = true;
+    }
   } catch (err) {
     if (err.code === 'disconnected') return; // the close handler takes over
     if (state.sessionStarted && isRestriction(err)) {
@@ -470,24 +510,7 @@ async function signIn() {
       return;
     }
     if (!state.sessionStarted || err.code === 'bad_request') {
-      // First sign-in refused (e.g. name_taken): show it on the form and stop.
-      state.active = false;
-      state.sessionStarted = false;
-      state.token = null;
-      closeSocket();
-      state.lastClose = null;
-      setStatus('status.offline', undefined, 'offline');
-      const { title, detail } = errorTexts(err);
-      const parts = el('span', {});
-      if (isRestriction(err)) parts.append(bannedText(err));
-      else {
-        if (title) parts.append(el('strong', {}, title), ' ');
-        parts.append(el('span', { class: 'muted', 'data-testid': 'error-detail' }, detail));
-      }
-      showSigninError(parts);
-      showView('signin');
-      setSigninBusy(false);
-      ui.nameInput.focus();
+      signinFailed(err);
       return;
     }
     // Re-sign-in after a drop failed, most likely name_taken because the server has not yet
@@ -498,15 +521,113 @@ async function signIn() {
     return;
   }
 
-  const first = !state.sessionStarted;
+  state.password = null; // kept no longer than the sign-in it was for
   signedIn(reply);
   if (first) {
-    await joinRoom('lobby', { select: true });
-  } else {
-    await rejoinRooms([...state.order]);
+    await afterFreshSignIn();
+    return;
   }
+  await rejoinRooms([...state.order]);
   refreshRooms();
   startRoomRefresh();
+}
+
+/** The page's words for a refused sign-in, as [i18n key, args], or null for the generic text. */
+function signinProblem(err, mode) {
+  switch (err.code) {
+    case 'bad_credentials': return ['auth.badCredentials'];
+    case 'bad_request':
+      return err.field === 'password' ? ['auth.passwordLength', { min: PASSWORD_MIN, max: PASSWORD_MAX }]
+        : ['auth.badName', { max: state.limits.name_max }];
+    case 'name_taken': {
+      if (mode === 'login') return ['auth.onlineElsewhere'];
+      const n = heldSeconds(state.wantName);
+      return n > 0 ? ['auth.held', { n }] : ['auth.nameInUse'];
+    }
+    case 'not_allowed': return isRestriction(err) ? null : ['auth.banned']; // dated: bannedText
+    case 'server_busy': return ['auth.busy'];
+    default: return null;
+  }
+}
+
+/** A first sign-in (or a sign-in after a reload) was refused: back to the form, saying why. */
+function signinFailed(err, key) {
+  const mode = state.restoring ? (state.account ? 'login' : 'guest') : state.mode;
+  const problem = key ? [key] : signinProblem(err, mode); // before the stored session goes
+  state.active = false;
+  state.sessionStarted = false;
+  state.restoring = false;
+  state.account = false;
+  state.password = null;
+  state.token = null;
+  forgetSession();
+  closeSocket();
+  state.lastClose = null;
+  setStatus('status.offline', undefined, 'offline');
+  if (problem) {
+    showSigninError(tr('span', problem[0], problem[1], { 'data-testid': 'signin-problem' }));
+  } else {
+    const { title, detail } = errorTexts(err);
+    const parts = el('span', {});
+    if (isRestriction(err)) parts.append(bannedText(err)); // a banned name: until when, and why
+    else {
+      if (title) parts.append(el('strong', {}, title), ' ');
+      parts.append(el('span', { class: 'muted', 'data-testid': 'error-detail' }, detail));
+    }
+    showSigninError(parts);
+  }
+  if (state.wantName) ui.nameInput.value = state.wantName;
+  showView('signin');
+  setSigninBusy(false);
+  (mode === 'login' || mode === 'register' ? ui.passwordInput : ui.nameInput).focus();
+}
+
+// ---- staying signed in: the token in localStorage ------------------------------------------
+
+function loadSession() {
+  try {
+    const v = JSON.parse(localStorage.getItem(SESSION_KEY) || 'null');
+    return v && typeof v.name === 'string' && typeof v.token === 'string' ? v : null;
+  } catch { return null; }
+}
+
+/** Stores what a reload needs to sign back in; `seenAt` is when the connection was last alive. */
+function saveSession() {
+  if (!state.signedIn || !state.token) return;
+  const record = { name: state.name, token: state.token, account: state.account, rooms: [...state.order], seenAt: Date.now() };
+  try { localStorage.setItem(SESSION_KEY, JSON.stringify(record)); } catch { /* private mode */ }
+}
+
+function forgetSession() {
+  clearInterval(state.seenTimer);
+  state.seenTimer = null;
+  try { localStorage.removeItem(SESSION_KEY); } catch { /* private mode */ }
+}
+
+/** Seconds the server still keeps `name` for this page's dropped connection (0: not ours, or over). */
+function heldSeconds(name) {
+  const saved = loadSession();
+  if (!saved || !sameName(saved.name, name) || !Number.isFinite(saved.seenAt)) return 0;
+  const left = (state.limits.rejoin_seconds ?? 30) * 1000 - (Date.now() - saved.seenAt);
+  return left > 0 ? Math.ceil(left / 1000) : 0;
+}
+
+/** After a reload: sign back in with the stored token (PROTOCOL.md 4.1b, 4.1a). */
+function restoreSession() {
+  const saved = loadSession();
+  if (!saved) return false;
+  state.wantName = saved.name;
+  state.token = saved.token;
+  state.account = saved.account === true;
+  state.restoring = true;
+  state.restoreRooms = Array.isArray(saved.rooms) ? saved.rooms.filter((r) => typeof r === 'string') : [];
+  state.mode = state.account ? 'login' : 'guest';
+  state.active = true;
+  state.sessionStarted = false;
+  ui.nameInput.value = saved.name;
+  setSigninBusy(true);
+  connect();
+  return true;
 }
 
 /**
@@ -530,6 +651,10 @@ async function resumeSession() {
       // good any more: sign in again by name and re-join the rooms.
       state.token = null;
       return false;
+    }
+    if (state.restoring && err.code !== 'name_taken' && err.code !== 'rate_limited' && err.code !== 'server_busy') {
+      signinFailed(err);
+      return true;
     }
     // name_taken: the server still counts our previous connection as connected; anything
     // else (rate_limited, server_busy, ...) is worth another try too. Retry with backoff.
@@ -564,6 +689,10 @@ async function resumeSession() {
     // are in replies with its current state and tells nobody. Rooms the server no longer has
     // us in are joined again, as after a plain reconnect.
     await Promise.all([...state.order].map((id) => joinRoom(id, kept.has(id) ? { refresh: true } : { rejoin: true })));
+  } else if (state.order.length === 0) {
+    // a reload: the page had no rooms yet; back into the ones it was in, or the lobby
+    await afterFreshSignIn();
+    return true;
   } else {
     // Signed in, but the session was not kept (grace over or server restarted).
     await rejoinRooms([...state.order]);
@@ -571,6 +700,17 @@ async function resumeSession() {
   refreshRooms();
   startRoomRefresh();
   return true;
+}
+
+/** A new session on a page with no rooms: the lobby, then the rooms it was in before a reload
+ * (quietly skipping those that are gone). */
+async function afterFreshSignIn() {
+  const others = (state.restoreRooms || []).filter((id) => id !== 'lobby');
+  state.restoreRooms = null;
+  await joinRoom('lobby', { select: true });
+  await Promise.all(others.map((id) => joinRoom(id, { refresh: true })));
+  refreshRooms();
+  startRoomRefresh();
 }
 
 /** The state and view once the server accepted a hello or resume `reply`. */
@@ -583,6 +723,11 @@ function signedIn(reply) {
   state.name = typeof reply.name === 'string' ? reply.name : state.wantName;
   state.wantName = state.name;
   try { localStorage.setItem(NAME_KEY, state.name); } catch { /* private mode */ }
+  state.restoring = false;
+  ui.passwordInput.value = '';
+  saveSession();
+  clearInterval(state.seenTimer);
+  state.seenTimer = setInterval(saveSession, SEEN_SAVE_MS);
   setStatus('status.connected', undefined, 'connected');
   opsSignedIn();
   ui.me.hidden = false;
@@ -603,6 +748,9 @@ function signOut() {
   state.active = false;
   state.sessionStarted = false;
   state.token = null;     // a later sign-in starts a new session
+  state.account = false;
+  state.leaderboardMe = null;
+  forgetSession();        // and a reload does not sign back in
   clearReconnect();
   closeSocket(1000);      // a close frame: the server lets us leave our rooms at once
   state.lastClose = null;
@@ -1378,6 +1526,7 @@ async function loadLeaderboard() {
   try {
     const reply = await request({ type: 'leaderboard', limit: 50 });
     state.leaderboard = Array.isArray(reply.entries) ? reply.entries.filter((e) => e && typeof e.name === 'string') : [];
+    state.leaderboardMe = reply.me && typeof reply.me === 'object' ? reply.me : null;
     renderLeaderboard();
   } catch (err) {
     toastError(err);
@@ -1386,7 +1535,22 @@ async function loadLeaderboard() {
   }
 }
 
+/** The signed-in player's own place, under the note (PROTOCOL.md 4.10, `me`). */
+function renderLeaderboardMine() {
+  const me = state.leaderboardMe;
+  const box = ui.leaderboardMine;
+  if (!state.leaderboard) {
+    box.hidden = true;
+    return;
+  }
+  box.hidden = false;
+  if (!state.account) bind(box, 'lb.guest');
+  else if (me && Number.isFinite(me.rank)) bind(box, 'lb.mine', { rank: me.rank, points: Number.isFinite(me.points) ? me.points : 0 });
+  else bind(box, 'lb.mineUnranked');
+}
+
 function renderLeaderboard() {
+  renderLeaderboardMine();
   const entries = state.leaderboard;
   if (!entries) {
     ui.leaderboardBody.replaceChildren(tr('p', 'roomsLoading', undefined, { class: 'muted' }));
@@ -2071,6 +2235,8 @@ function init() {
     createQuizOptions: $('create-quiz-options'), createRounds: $('create-rounds'), createSeconds: $('create-seconds'),
     leaderboardButton: $('leaderboard-button'), leaderboard: $('leaderboard'), leaderboardBody: $('leaderboard-body'),
     leaderboardRefresh: $('leaderboard-refresh'), leaderboardClose: $('leaderboard-close'),
+    passwordInput: $('password-input'), loginButton: $('login-button'), registerButton: $('register-button'),
+    leaderboardMine: $('leaderboard-mine'),
   });
   ui.statusDetail = el('span', { class: 'status-detail', 'data-testid': 'conn-detail', hidden: true });
   ui.statusText.after(ui.statusDetail);
@@ -2092,7 +2258,15 @@ function init() {
     if (saved) ui.nameInput.value = saved;
   } catch { /* private mode */ }
 
-  ui.signinForm.addEventListener('submit', onSigninSubmit);
+  ui.signinForm.addEventListener('submit', (ev) => onSigninSubmit(ev, 'guest'));
+  ui.loginButton.addEventListener('click', () => onSigninSubmit(null, 'login'));
+  ui.registerButton.addEventListener('click', () => onSigninSubmit(null, 'register'));
+  // Enter in the password field logs in (the form's own submit is the guest button)
+  ui.passwordInput.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter') { ev.preventDefault(); onSigninSubmit(null, 'login'); }
+  });
+  ui.passwordInput.addEventListener('input', () => showSigninError(null));
+  window.addEventListener('pagehide', () => { if (state.signedIn) saveSession(); });
   ui.nameInput.addEventListener('input', () => showSigninError(null));
   ui.signout.addEventListener('click', signOut);
   ui.reconnectNow.addEventListener('click', () => { if (state.active && !state.ws) connect(); });
@@ -2124,6 +2298,7 @@ function init() {
   renderMessages();
   showView('signin');
   ui.nameInput.focus();
+  restoreSession();
   document.body.dataset.ready = 'true';
 }
 

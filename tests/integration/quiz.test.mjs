@@ -101,6 +101,17 @@ describe('a whole quiz game', () => {
       assert.equal(e.games, 1);
       assert.equal(e.wins, over.ranking.find((r) => r.name === e.name).rank === 1 ? 1 : 0);
     }
+    // each account is told its own place, even outside the entries asked for; a guest is not
+    for (const [who, name] of [[ann, 'Ann'], [bob, 'Bob']]) {
+      const mine = await who.ok('leaderboard', { limit: 1 });
+      const at = board.entries.findIndex((e) => e.name === name);
+      const { name: _, ...fields } = board.entries[at];
+      assert.deepEqual(mine.me, { rank: at + 1, ...fields });
+    }
+    assert.equal((await guest.ok('leaderboard')).me, undefined);
+    const idle = await account(server.url, 'Idle');
+    assert.deepEqual((await idle.ok('leaderboard')).me, { rank: null, points: 0, games: 0, wins: 0 });
+    await idle.close();
     assert.equal(sqlite(db, 'SELECT count(*) FROM games'), '1');
     assert.equal(sqlite(db, "SELECT score || '/' || rank FROM results WHERE name = 'guest'"),
       `${scoreOf.guest}/${over.ranking.find((r) => r.name === 'guest').rank}`);

@@ -49,7 +49,8 @@ describe('sign-in', () => {
       { name: '' },
       { name: 'a'.repeat(25) },
       { name: 'has space' },
-      { name: 'ä' },
+      { name: 'аlice' }, // a Cyrillic а in a Latin name: a spoof
+      { name: 'a\u200bb' }, // an invisible zero-width space
       { name: 'bob!' },
       { name: 'dot.name' },
       { name: 'tab\t' },

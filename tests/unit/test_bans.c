@@ -41,6 +41,17 @@ static void test_bans_names_fold_case_and_expire(void **state)
     assert_int_equal(bans_until(b, BAN_NAME, "troll", 0), 0);    /* and forgotten */
 }
 
+static void test_bans_names_in_any_script_fold_case(void **state)
+{
+    struct bans *b = *state;
+
+    assert_int_equal(bans_add(b, BAN_NAME, "Тролль", BAN_FOREVER), 0);
+    assert_int_equal(bans_until(b, BAN_NAME, "тРОЛЛЬ", 0), BAN_FOREVER);
+    assert_int_equal(bans_add(b, BAN_MUTE, "Straße", BAN_FOREVER), 0);
+    assert_int_equal(bans_until(b, BAN_MUTE, "STRASSE", 0), BAN_FOREVER);
+    assert_int_equal(bans_until(b, BAN_NAME, "Тролл", 0), 0);
+}
+
 static void test_bans_forever_and_kinds_apart(void **state)
 {
     struct bans *b = *state;
@@ -259,6 +270,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bans_everything_and_single_addresses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bans_ipv6_prefixes_match, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bans_unban_lifts_exactly_one_rule, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bans_names_in_any_script_fold_case, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -541,9 +541,20 @@ static void test_proto_missing_or_wrong_fields_name_the_field(void **state)
 
 static void test_proto_hello_name_rules(void **state)
 {
-    static const char *const good[] = {"a", "Z", "0", "_", "-", "alice", "A_b-9", "__--__"};
-    static const char *const bad[] = {"",           "al ice", " alice", "alice ", "\xc3\xa4",
-                                      "b\xc3\xa4r", "a.b",    "a@b",    "a/b",    "a\\tb"};
+    static const char *const good[] = {"a",
+                                       "Z",
+                                       "0",
+                                       "_",
+                                       "-",
+                                       "alice",
+                                       "A_b-9",
+                                       "__--__",
+                                       "\xc3\xa4",
+                                       "b\xc3\xa4r",
+                                       "\xd0\xaf\xd0\xbd"}; /* ä, bär, Ян */
+    static const char *const bad[] = {
+        "",    "al ice", " alice", "alice ",      "a.b",
+        "a@b", "a/b",    "a\\tb",  "\xd0\xb0lice"}; /* Cyrillic а in a Latin name */
     struct proto_req req;
     char buf[256];
     char *name;
@@ -559,6 +570,10 @@ static void test_proto_hello_name_rules(void **state)
         snprintf(buf, sizeof(buf), "{\"type\":\"hello\",\"name\":\"%s\"}", bad[i]);
         expect_error(buf, PROTO_E_BAD_REQUEST, "name");
     }
+    /* a decomposed name (e + combining acute) is replaced by its NFC form (é) */
+    expect_ok("{\"type\":\"hello\",\"name\":\"caf\x65\xcc\x81\"}", PROTO_HELLO, &req);
+    assert_string_equal(req.name, "caf\xc3\xa9");
+    proto_req_free(&req);
 
     name = repeat("a", 24);
     snprintf(buf, sizeof(buf), "{\"type\":\"hello\",\"name\":\"%s\"}", name);
