@@ -64,6 +64,12 @@ const state = {
   pendingBan: null,       // the `banned` event, until its close arrives
   opsNotice: null,        // {kind, key, args, reason, button} under the top bar
   opsTimer: null,
+  // what the player types (see "what the player types")
+  outbox: [],             // lines on their way: {n, room | to, text, raw, status, error}
+  outboxTimer: null,
+  outboxBusy: false,
+  sayBucket: null,        // our copy of the connection's token buckets
+  reqBucket: null,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -257,6 +263,7 @@ function request(msg) {
   const ws = state.ws;
   if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.reject(new ParlorError('disconnected'));
   const id = state.nextId++;
+  outboxCharge();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       state.pending.delete(id);
@@ -325,6 +332,7 @@ function onWelcome(msg) {
     }
   }
   applyLimits();
+  outboxConnected();
   if (state.active && !state.signedIn) signIn();
 }
 
@@ -619,6 +627,7 @@ function signOut() {
   ui.leaderboardButton.hidden = true;
   state.leaderboard = null;
   opsReset();
+  outboxReset();
   if (ui.leaderboard.open) ui.leaderboard.close();
   setStatus('status.offline', undefined, 'offline');
   showView('signin');
@@ -671,6 +680,7 @@ async function refreshRooms() {
 
 function startRoomRefresh() {
   stopRoomRefresh();
+  pumpOutbox(); // signed in and back in our rooms: what waited to be sent goes now
   state.refreshTimer = setInterval(() => {
     if (document.visibilityState !== 'hidden') refreshRooms();
   }, ROOMS_REFRESH_MS);
@@ -1416,73 +1426,288 @@ function renderLeaderboard() {
 // sending
 
 function parseWhisperCommand(text) {
-  const m = /^\/(?:w|whisper|msg)(?:\s+(\S+)(?:\s([\s\S]*))?)?$/.exec(text);
+  const m = /^\/(?:w|whisper|msg)(?:\s+(\S+)(?:\s([\s\S]*))?)?$/i.exec(text);
   if (!m) return null;
   return { to: m[1] || '', text: m[2] || '' };
 }
 
-async function onComposerSubmit(ev) {
-  ev.preventDefault();
-  if (!state.signedIn) return;
-  const raw = ui.messageInput.value;
-  if (raw.trim() === '') return;
+// ---------------------------------------------------------------------------------------------
+// what the player types (issue 16, words part): commands, and an outbox that keeps to the
+// announced rates (PROTOCOL.md 7) so that nothing the player wrote is refused or lost
 
-  let cmd = parseWhisperCommand(raw.replace(/^\s+/, ''));
-  if (!cmd && state.current === WHISPERS) {
+/** The commands the composer knows; a line that starts with any other "/word" is never sent. */
+const COMMANDS = [
+  { usage: '/w', key: 'cmd.whisper' },
+  { usage: '/help', key: 'cmd.help' },
+  { usage: '//', key: 'cmd.slash' },
+];
+// Send a little under the announced rates: the server measures them on its own clock.
+const RATE_MARGIN = 0.9;
+
+/**
+ * What a line typed in the composer means: {kind: 'text', text} (chat, or a whisper to the
+ * current peer in the whispers pane), {kind: 'whisper', to, text}, {kind: 'help'} or
+ * {kind: 'unknown', cmd}. "//" at the start sends the rest of the line starting with "/".
+ */
+function parseLine(raw) {
+  const line = raw.replace(/^\s+/, '');
+  if (line.startsWith('//')) return { kind: 'text', text: line.slice(1) };
+  if (!line.startsWith('/')) return { kind: 'text', text: raw };
+  const w = parseWhisperCommand(line);
+  if (w) return { kind: 'whisper', ...w };
+  const cmd = /^\/\S*/.exec(line)[0];
+  if (/^\/(?:help|\?)$/i.test(cmd)) return { kind: 'help' };
+  return { kind: 'unknown', cmd };
+}
+
+/** A token bucket of our own, mirroring the server's for this connection (PROTOCOL.md 7). */
+function bucketFull(burst) {
+  return { tokens: burst, at: Date.now() };
+}
+
+function bucketLevel(b, perSec, burst) {
+  const now = Date.now();
+  b.tokens = Math.min(burst, b.tokens + ((now - b.at) * perSec * RATE_MARGIN) / 1000);
+  b.at = now;
+  return b.tokens;
+}
+
+/** A new connection starts with full buckets on the server: so do ours. */
+function outboxConnected() {
+  state.sayBucket = bucketFull(state.limits.say_burst ?? 10);
+  state.reqBucket = bucketFull(state.limits.rate_burst ?? 40);
+}
+
+/** Every request takes a token from the connection's request bucket. */
+function outboxCharge() {
+  if (!state.reqBucket) return;
+  bucketLevel(state.reqBucket, state.limits.rate_per_sec ?? 20, state.limits.rate_burst ?? 40);
+  state.reqBucket.tokens -= 1;
+}
+
+/** Milliseconds until both buckets hold a token for one more say or whisper. */
+function outboxWait() {
+  const L = state.limits;
+  const say = bucketLevel(state.sayBucket, L.say_per_sec ?? 5, L.say_burst ?? 10);
+  const req = bucketLevel(state.reqBucket, L.rate_per_sec ?? 20, L.rate_burst ?? 40);
+  const need = (tokens, perSec) => (tokens >= 1 ? 0 : ((1 - tokens) * 1000) / (perSec * RATE_MARGIN));
+  return Math.ceil(Math.max(need(say, L.say_per_sec ?? 5), need(req, L.rate_per_sec ?? 20)));
+}
+
+let outboxSerial = 0;
+
+/** Queues a say (room) or whisper (to) and starts sending. */
+function outboxAdd(item) {
+  state.outbox.push({ n: ++outboxSerial, status: 'waiting', error: null, ...item });
+  renderOutbox();
+  pumpOutbox();
+}
+
+/** Sends the oldest waiting line when the buckets allow; one at a time, so the order holds. */
+async function pumpOutbox() {
+  clearTimeout(state.outboxTimer);
+  state.outboxTimer = null;
+  if (state.outboxBusy || !state.signedIn || state.mute || !state.sayBucket) return;
+  const item = state.outbox.find((x) => x.status === 'waiting');
+  if (!item) return;
+  if (item.room && !state.rooms.has(item.room)) {
+    outboxFail(item, new ParlorError('not_in_room'));
+    pumpOutbox();
+    return;
+  }
+  const wait = outboxWait();
+  if (wait > 0) {
+    state.outboxTimer = setTimeout(pumpOutbox, wait);
+    return;
+  }
+  state.outboxBusy = true;
+  state.sayBucket.tokens -= 1;
+  item.status = 'sending';
+  renderOutbox();
+  try {
+    if (item.room) {
+      await request({ type: 'say', room: item.room, text: item.text });
+      if (state.current === item.room) scrollToBottom(true);
+    } else {
+      const reply = await request({ type: 'whisper', to: item.to, text: item.text });
+      // the server spells the name as its owner does
+      const to = reply && typeof reply.to === 'string' ? reply.to : item.to;
+      state.whisperPeer = to;
+      addWhisper({ kind: 'whisper', dir: 'out', peer: to, text: item.text, ts: Date.now() });
+    }
+    state.outbox = state.outbox.filter((x) => x !== item);
+  } catch (err) {
+    if (err.code === 'rate_limited') {
+      // our buckets ran ahead of the server's: empty ours, so the line waits a full token
+      item.status = 'waiting';
+      state.sayBucket.tokens = 0;
+    } else if (err.code === 'disconnected' || err.code === 'timeout') {
+      item.status = 'waiting'; // sent again once signed in on the next connection
+    } else if (isRestriction(err)) {
+      item.status = 'waiting'; // waits for the mute to end
+      onMuted(err);
+    } else {
+      outboxFail(item, err);
+    }
+  } finally {
+    state.outboxBusy = false;
+    renderOutbox();
+  }
+  pumpOutbox();
+}
+
+/** A line the server refused: back into an empty composer, else kept in the outbox to edit. */
+function outboxFail(item, err) {
+  toastError(err);
+  if (ui.messageInput.value === '' && !ui.messageInput.disabled) {
+    state.outbox = state.outbox.filter((x) => x !== item);
+    ui.messageInput.value = item.raw ?? item.text;
+    updateCounter();
+  } else {
+    item.status = 'failed';
+    item.error = err;
+  }
+  renderOutbox();
+}
+
+function outboxReset() {
+  clearTimeout(state.outboxTimer);
+  state.outbox = [];
+  state.outboxTimer = null;
+  renderOutbox();
+}
+
+/** The lines on their way, under the messages of the view they belong to. */
+function renderOutbox() {
+  if (!ui.outbox) {
+    ui.outbox = el('ol', { class: 'outbox', 'data-testid': 'outbox', hidden: true });
+    ui.composer.before(ui.outbox);
+  }
+  const shown = state.outbox.filter((x) => (x.room ? x.room === state.current : true));
+  ui.outbox.hidden = shown.length === 0;
+  ui.outbox.replaceChildren(...shown.map((x) => {
+    const failed = x.status === 'failed';
+    const label = failed
+      ? tr('span', 'outbox.failed', { why: errorTexts(x.error).title ?? '' }, { class: 'outbox-state' })
+      : tr('span', 'outbox.waiting', undefined, { class: 'outbox-state' });
+    const edit = failed ? tr('button', 'outbox.edit', undefined, {
+      type: 'button', class: 'linkish', 'data-testid': 'outbox-edit',
+      onclick: () => {
+        state.outbox = state.outbox.filter((y) => y !== x);
+        ui.messageInput.value = x.raw ?? x.text;
+        updateCounter();
+        renderOutbox();
+        ui.messageInput.focus();
+      },
+    }) : null;
+    const drop = el('button', {
+      type: 'button', class: 'icon outbox-drop', 'data-testid': 'outbox-drop',
+      onclick: () => {
+        state.outbox = state.outbox.filter((y) => y !== x);
+        renderOutbox();
+      },
+    }, '×');
+    bind(drop, 'outbox.drop', undefined, 'aria');
+    return el('li', { class: `outbox-item${failed ? ' failed' : ''}`, 'data-testid': 'outbox-item', 'data-status': x.status },
+      x.to ? tr('span', 'whisperToLabel', { name: x.to }, { class: 'outbox-to' }) : null,
+      el('span', { class: 'outbox-text', 'data-testid': 'outbox-text' }, x.text), label, edit, drop);
+  }));
+}
+
+/** The commands, shown in the view being looked at after /help or an unknown command. */
+function showHelp() {
+  const item = { kind: 'help', ts: Date.now() };
+  const room = state.rooms.get(state.current);
+  if (room) addItem(room, item);
+  else if (state.current === WHISPERS) {
+    state.whispers.push(item);
+    appendItemNode(item);
+  }
+}
+
+function renderHelp() {
+  const rows = COMMANDS.map((c) => el('li', {}, el('code', {}, tr('span', `${c.key}.usage`)), ' ', tr('span', c.key)));
+  return el('li', { class: 'notice help', 'data-testid': 'help' },
+    tr('strong', 'cmd.title'), el('ul', { class: 'help-list' }, ...rows));
+}
+
+/**
+ * One line from the composer. Returns true when it was taken (queued, or a command run), false
+ * when it stays in the composer (an unknown command, a whisper with no name, too long).
+ */
+function submitLine(raw) {
+  if (raw.trim() === '') return true;
+  let cmd = parseLine(raw);
+  if (cmd.kind === 'unknown') {
+    toastKey('cmd.unknown', { cmd: cmd.cmd }, 'error');
+    return false;
+  }
+  if (cmd.kind === 'help') {
+    showHelp();
+    return true;
+  }
+  if (cmd.kind === 'text' && state.current === WHISPERS) {
     if (!state.whisperPeer) {
       toastKey('whisperUsage', undefined, 'error');
-      return;
+      return false;
     }
-    cmd = { to: state.whisperPeer, text: raw };
+    cmd = { kind: 'whisper', to: state.whisperPeer, text: cmd.text };
   }
-
-  if (cmd) {
+  if (cmd.kind === 'whisper') {
     if (!cmd.to || cmd.text.trim() === '') {
       toastKey('whisperUsage', undefined, 'error');
-      return;
+      return false;
     }
     if (isMe(cmd.to)) {
       toastKey('whisperSelf', undefined, 'error');
-      return;
+      return false;
     }
-    const problem = textProblem(cmd.text);
-    if (problem) {
-      toastKey(problem[0], problem[1], 'error');
-      return;
-    }
-    ui.messageInput.value = '';
-    updateCounter();
-    try {
-      const reply = await request({ type: 'whisper', to: cmd.to, text: cmd.text });
-      // the server spells the name as its owner does
-      if (reply && typeof reply.to === 'string') cmd.to = reply.to;
-      state.whisperPeer = cmd.to;
-      addWhisper({ kind: 'whisper', dir: 'out', peer: cmd.to, text: cmd.text, ts: Date.now() });
-    } catch (err) {
-      if (isRestriction(err)) onMuted(err);
-      else toastError(err);
-      restoreInput(raw);
-    }
-    return;
   }
-
-  const room = state.rooms.get(state.current);
-  if (!room) return;
-  const problem = textProblem(raw);
+  const problem = textProblem(cmd.text);
   if (problem) {
     toastKey(problem[0], problem[1], 'error');
-    return;
+    return false;
   }
-  ui.messageInput.value = '';
+  if (cmd.kind === 'whisper') outboxAdd({ to: cmd.to, text: cmd.text, raw });
+  else {
+    const room = state.rooms.get(state.current);
+    if (!room) return false;
+    outboxAdd({ room: room.id, text: cmd.text, raw });
+  }
+  return true;
+}
+
+function onComposerSubmit(ev) {
+  ev.preventDefault();
+  if (!state.signedIn) return;
+  const raw = ui.messageInput.value;
+  if (submitLine(raw)) {
+    ui.messageInput.value = '';
+    updateCounter();
+  }
+}
+
+/**
+ * Pasting several lines sends each as its own message, as if typed one after the other; the
+ * last line stays in the composer. A line that cannot be sent stops there: it and the lines
+ * after it stay in the composer, joined with spaces.
+ */
+function onComposerPaste(ev) {
+  const pasted = ev.clipboardData ? ev.clipboardData.getData('text/plain') : '';
+  if (!/[\r\n]/.test(pasted) || !state.signedIn) return;
+  ev.preventDefault();
+  const input = ui.messageInput;
+  const full = input.value.slice(0, input.selectionStart) + pasted + input.value.slice(input.selectionEnd);
+  const lines = full.split(/\r\n|\r|\n/);
+  let last = lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    if (!submitLine(lines[i])) {
+      last = [...lines.slice(i), last].filter((l) => l.trim() !== '').join(' ');
+      break;
+    }
+  }
+  input.value = last;
   updateCounter();
-  try {
-    await request({ type: 'say', room: room.id, text: raw });
-    scrollToBottom(true);
-  } catch (err) {
-    if (isRestriction(err)) onMuted(err);
-    else toastError(err);
-    restoreInput(raw);
-  }
 }
 
 function restoreInput(text) {
@@ -1703,6 +1928,7 @@ function renderItem(item) {
   if (item.kind === 'deleted') {
     return tr('li', 'ops.deleted', undefined, { class: 'notice deleted', 'data-testid': 'message-deleted', 'data-seq': item.seq });
   }
+  if (item.kind === 'help') return renderHelp();
   if (item.kind === 'divider') {
     return el('li', { class: 'divider' }, tr('span', item.key));
   }
@@ -1760,6 +1986,7 @@ function updateComposer() {
     bind(ui.messageInput, 'noRoom', undefined, 'placeholder');
   }
   renderMuteNote();
+  renderOutbox();
   updateCounter();
 }
 
@@ -1929,6 +2156,7 @@ function onUnmuted() {
   state.mute = null;
   updateComposer();
   toastKey('ops.unmuted');
+  pumpOutbox();
 }
 
 /** The line above the composer that says why it is closed. */
@@ -2107,6 +2335,7 @@ function init() {
   document.addEventListener('keydown', onQuizKey);
   ui.leaveButton.addEventListener('click', () => { if (state.current && state.current !== WHISPERS) leaveRoom(state.current); });
   ui.composer.addEventListener('submit', onComposerSubmit);
+  ui.messageInput.addEventListener('paste', onComposerPaste);
   ui.messageInput.addEventListener('input', updateCounter);
   ui.toggleSidebar.addEventListener('click', () => toggleDrawer('show-sidebar', ui.toggleSidebar));
   ui.toggleMembers.addEventListener('click', () => toggleDrawer('show-members', ui.toggleMembers));

@@ -144,7 +144,6 @@ const dict = {
     whisperSelf: 'You cannot whisper to yourself.',
     whisperReceived: 'Whisper from {name}',
     noWhispers: 'No whispers yet. Click a member name to whisper.',
-    unknownCommand: 'Unknown command {cmd}. Try /w name text.',
 
     // errors
     errorLine: '{code}: {message}',
@@ -197,6 +196,20 @@ const dict = {
     'ops.restarting': 'The server is restarting. You will be reconnected when it is back.',
     'status.restartingIn': 'server restarting, trying again in {n} s',
     'status.stopped': 'disconnected',
+
+    // what the player types and reads (issue 16, words part)
+    'cmd.title': 'Commands',
+    'cmd.whisper': 'whisper to a player: /w name text',
+    'cmd.whisper.usage': '/w',
+    'cmd.help': 'show this list',
+    'cmd.help.usage': '/help',
+    'cmd.slash': 'send a line that starts with “/”: //text sends /text',
+    'cmd.slash.usage': '//',
+    'cmd.unknown': 'There is no command {cmd}, so nothing was sent. Commands: /w name text (whisper), /help. To send a line that starts with “/”, type “//”.',
+    'outbox.waiting': 'waiting to send…',
+    'outbox.failed': 'not sent: {why}',
+    'outbox.edit': 'Edit',
+    'outbox.drop': 'Discard',
   },
 
   ru: {
@@ -332,7 +345,6 @@ const dict = {
     whisperSelf: 'Нельзя шептать самому себе.',
     whisperReceived: 'Шёпот от {name}',
     noWhispers: 'Шёпота пока нет. Нажмите на имя участника, чтобы шепнуть.',
-    unknownCommand: 'Неизвестная команда {cmd}. Попробуйте /w имя текст.',
 
     errorLine: '{code}: {message}',
     'error.disconnected': 'нет соединения',
@@ -384,6 +396,20 @@ const dict = {
     'ops.restarting': 'Сервер перезапускается. Мы подключим вас снова, когда он заработает.',
     'status.restartingIn': 'сервер перезапускается, новая попытка через {n} с',
     'status.stopped': 'отключено',
+
+    // what the player types and reads (issue 16, words part)
+    'cmd.title': 'Команды',
+    'cmd.whisper': 'шепнуть игроку: /w имя текст',
+    'cmd.whisper.usage': '/w',
+    'cmd.help': 'показать этот список',
+    'cmd.help.usage': '/help',
+    'cmd.slash': 'отправить строку, начинающуюся с «/»: //текст отправит /текст',
+    'cmd.slash.usage': '//',
+    'cmd.unknown': 'Команды {cmd} нет, поэтому ничего не отправлено. Команды: /w имя текст (шёпот), /help. Чтобы отправить строку, начинающуюся с «/», наберите «//».',
+    'outbox.waiting': 'ждёт отправки…',
+    'outbox.failed': 'не отправлено: {why}',
+    'outbox.edit': 'Изменить',
+    'outbox.drop': 'Удалить',
   },
 };
 
