@@ -16,6 +16,7 @@ const MAX_ITEMS = 1000;                 // kept per room view
 const TOAST_MS = 6000;
 const QUIZ_TICK_MS = 100;               // countdown refresh while a question is open
 const CHOICE_KEYS = ['A', 'B', 'C', 'D'];
+const QUIZ_MAX_DEFAULT = 12;           // a quiz room's member limit when create gives none (4.10)
 
 // Used until the server's welcome arrives (the protocol's defaults).
 const DEFAULT_LIMITS = {
@@ -158,12 +159,20 @@ class ParlorError extends Error {
   }
 }
 
+/**
+ * What a player reads for an error: a sentence per code (PROTOCOL.md 6), never the code or the
+ * server's English message (that one goes in the toast's tooltip, for whoever debugs).
+ */
 function errorTexts(err) {
   const code = err && err.code ? err.code : 'internal';
-  const local = code === 'disconnected' || code === 'timeout';
-  const message = local ? t(`error.${code}`) : (err.serverMessage || '');
-  const title = !local && has(`err.${code}`) ? t(`err.${code}`) : null;
-  return { title, detail: t('errorLine', { code, message }) };
+  const title = has(`err.${code}`) ? t(`err.${code}`) : t('err.other');
+  return { title, detail: '', debug: err && err.serverMessage ? `${code}: ${err.serverMessage}` : code };
+}
+
+/** The i18n key of the sentence for a close (PROTOCOL.md 8), from its code and reason. */
+function closeKey(code, reason) {
+  if (code === 1008 && reason === 'sign-in timeout') return 'close.signinTimeout';
+  return has(`close.${code}`) ? `close.${code}` : 'close.other';
 }
 
 function toast(content, kind = 'info') {
@@ -187,12 +196,12 @@ function toast(content, kind = 'info') {
 function toastError(err, heading) {
   // A request cut off by a dropped connection: the status line already says so.
   if (err && err.code === 'disconnected') return;
-  const { title, detail } = errorTexts(err);
+  const { title, detail, debug } = errorTexts(err);
   const parts = [];
-  if (heading) parts.push(heading);
-  else if (title) parts.push(el('strong', {}, title));
-  parts.push(el('span', { class: 'toast-detail', 'data-testid': 'error-detail' }, detail));
-  toast(parts, 'error');
+  if (heading) parts.push(heading, ' ', el('span', { class: 'toast-detail', 'data-testid': 'error-detail' }, title));
+  else parts.push(el('strong', {}, title));
+  if (detail) parts.push(el('span', { class: 'toast-detail', 'data-testid': 'error-detail' }, detail));
+  toast(parts, 'error').title = debug;
 }
 
 function toastKey(key, args, kind = 'info') {
@@ -215,9 +224,8 @@ function renderStatus() {
   const c = state.lastClose;
   // while the server restarts, failed attempts are expected: no "connection lost"
   if (c && kind !== 'connected' && !state.restarting && !state.stopped) {
-    const why = c.reason ? c.reason : (has(`close.${c.code}`) ? t(`close.${c.code}`) : '');
-    const detailKey = why ? 'status.closedReason' : 'status.closedCode';
-    bind(ui.statusDetail, detailKey, { code: c.code, reason: why });
+    bind(ui.statusDetail, closeKey(c.code, c.reason));
+    ui.statusDetail.title = c.reason ? `${c.code}: ${c.reason}` : String(c.code);
     ui.statusDetail.hidden = false;
   } else {
     ui.statusDetail.hidden = true;
@@ -353,8 +361,7 @@ function onSocketClosed(ws, ev) {
   if (state.sessionStarted && opsOnClose(code, reason)) return;
   if (code !== 1006 && code !== 1000 && code !== 1001) {
     // The server closed us for a reason worth showing (1008 policy, 1009 too big, ...).
-    const why = reason || (has(`close.${code}`) ? t(`close.${code}`) : '');
-    toastKey(why ? 'status.closedReason' : 'status.closedCode', { code, reason: why }, 'error');
+    toastKey(closeKey(code, reason), undefined, 'error');
   }
   if (!state.sessionStarted) {
     // The first sign-in never completed: back to the form instead of retrying forever.
@@ -706,7 +713,7 @@ async function joinRoom(id, { select = false, rejoin = false, refresh = false } 
       // The room is gone (removed when its last member left, or the server restarted),
       // full, or we may no longer be in that many rooms.
       const room = state.rooms.get(id);
-      toastError(err, tr('strong', 'roomGone', { room: room ? room.name : id }));
+      toastError(err, tr('strong', 'roomGone', { room: room ? roomLabel(room) : id }));
       dropRoom(id);
     } else {
       toastError(err);
@@ -784,7 +791,7 @@ async function leaveRoom(id) {
     }
   }
   dropRoom(id);
-  toastKey('leftRoom', { room: room.name });
+  toastKey('leftRoom', { room: roomLabel(room) });
   refreshRooms();
 }
 
@@ -841,6 +848,7 @@ async function createRoom(ev) {
     selectView(reply.room.id);
     closeDrawers();
     refreshRooms();
+    focusComposer();
   } catch (err) {
     toastError(err);
   } finally {
@@ -1112,7 +1120,7 @@ function onGameOver(msg) {
   Object.assign(q, { phase: 'over', ranking, sending: false });
   q.scores = normScores(ranking, q.players).map((s) => ({ ...s, delta: null }));
   room.quizState = 'waiting';
-  const winners = ranking.filter((r) => r.rank === 1).map((r) => r.name);
+  const winners = quizWinners(ranking);
   if (winners.length) {
     addItem(room, {
       kind: 'notice', key: winners.length > 1 ? 'quiz.noticeOverMany' : 'quiz.noticeOver', args: { names: winners.join(', ') },
@@ -1299,7 +1307,7 @@ function quizScores(room) {
 
 function quizRanking(room) {
   const q = room.quiz;
-  const winners = q.ranking.filter((r) => r.rank === 1).map((r) => r.name);
+  const winners = quizWinners(q.ranking);
   const items = q.ranking.map((r) => {
     const badge = el('span', { class: 'rank-badge', 'data-testid': 'quiz-rank' }, String(r.rank));
     bind(badge, 'quiz.rankTitle', { rank: r.rank }, 'title');
@@ -1311,7 +1319,9 @@ function quizRanking(room) {
   });
   const parts = [];
   if (winners.length) {
-    parts.push(tr('p', winners.length > 1 ? 'quiz.winners' : 'quiz.winner', { names: winners.join(', ') }, { class: 'quiz-winner' }));
+    parts.push(tr('p', winners.length > 1 ? 'quiz.winners' : 'quiz.winner', { names: winners.join(', ') }, { class: 'quiz-winner', 'data-testid': 'quiz-winner' }));
+  } else if (q.ranking.length) {
+    parts.push(tr('p', 'quiz.noWinner', undefined, { class: 'quiz-winner', 'data-testid': 'quiz-winner' }));
   }
   parts.push(tr('h3', 'quiz.ranking'));
   parts.push(el('ol', { class: 'ranking', 'data-testid': 'quiz-ranking' }, ...items));
@@ -1337,7 +1347,7 @@ function renderQuiz() {
   ui.quiz.dataset.watching = String(q.watching);
 
   const top = el('div', { class: 'quiz-top' }, quizStatusLine(room));
-  if (q.phase === 'starting' || q.phase === 'question' || q.phase === 'reveal') top.append(quizCountdown());
+  if (q.phase === 'starting' || q.phase === 'question') top.append(quizCountdown());
 
   const main = el('div', { class: 'quiz-main' });
   if (q.phase === 'idle') {
@@ -1778,7 +1788,7 @@ function renderTabs() {
     const btn = el('button', {
       type: 'button', role: 'tab', class: 'tab', 'data-testid': 'room-tab', 'data-room-id': id,
       'aria-selected': String(state.current === id), onclick: () => { selectView(id); closeDrawers(); },
-    }, el('span', { class: 'tab-name' }, room.name));
+    }, el('span', { class: 'tab-name', title: roomLabel(room) }, roomLabel(room)));
     if (room.unread > 0) btn.append(el('span', { class: 'badge' }, String(room.unread)));
     tabs.push(btn);
   }
@@ -1809,7 +1819,7 @@ function renderRoomList() {
       type: 'button', class: joined ? 'ghost small' : 'small', 'data-testid': joined ? 'room-open' : 'room-join',
       disabled: full, onclick: () => {
         if (joined) selectView(r.id);
-        else joinRoom(r.id, { select: true }).then(() => refreshRooms());
+        else joinRoom(r.id, { select: true }).then(() => { refreshRooms(); focusComposer(); });
         closeDrawers();
       },
     });
@@ -1831,7 +1841,7 @@ function renderRoomList() {
       class: `room-item${joined ? ' joined' : ''}${state.current === r.id ? ' current' : ''}`, 'data-testid': 'room-item', 'data-room-id': r.id,
       'data-game': r.game ?? null, 'data-state': quiz ? r.state : null,
     },
-    el('span', { class: 'room-name', title: r.name }, String(r.name ?? r.id)),
+    el('span', { class: 'room-name', title: roomLabel(r) }, roomLabel(r)),
     count, btn, sub);
   });
   ui.roomList.replaceChildren(...items);
@@ -1845,7 +1855,7 @@ function renderRoomHead() {
     ui.leaveButton.hidden = true;
   } else if (room) {
     delete ui.roomTitle.dataset.i18n;
-    ui.roomTitle.textContent = room.name;
+    ui.roomTitle.textContent = roomLabel(room);
     const n = memberTotal(room);
     ui.roomMeta.textContent = Number.isFinite(room.max) ? `${n}/${room.max}` : String(n);
     ui.leaveButton.hidden = false;
@@ -1981,7 +1991,7 @@ function updateComposer() {
     if (state.whisperPeer) bind(ui.messageInput, 'whisperTo', { name: state.whisperPeer }, 'placeholder');
     else bind(ui.messageInput, 'messagePlaceholderWhispers', undefined, 'placeholder');
   } else if (room) {
-    bind(ui.messageInput, 'messagePlaceholder', { room: room.name }, 'placeholder');
+    bind(ui.messageInput, 'messagePlaceholder', { room: shortLabel(room) }, 'placeholder');
   } else {
     bind(ui.messageInput, 'noRoom', undefined, 'placeholder');
   }
@@ -1998,6 +2008,10 @@ function selectedGame() {
 function onGameChoice() {
   const quiz = selectedGame() === 'quiz';
   ui.createQuizOptions.hidden = !quiz;
+  // the member limit a room gets when none is given (PROTOCOL.md 4.3 and 4.10)
+  const def = quiz ? QUIZ_MAX_DEFAULT : state.limits.room_max_default;
+  ui.createMax.dataset.i18nArgs = JSON.stringify({ max: state.limits.room_max_limit, def });
+  applyI18n(ui.createMax);
   ui.createForm.dataset.game = quiz ? 'quiz' : 'chat';
 }
 
@@ -2005,8 +2019,7 @@ function applyLimits() {
   const L = state.limits;
   ui.nameHint.dataset.i18nArgs = JSON.stringify({ max: L.name_max });
   ui.createMax.max = String(L.room_max_limit);
-  ui.createMax.placeholder = t('createMax');
-  ui.createMax.dataset.i18nArgs = JSON.stringify({ max: L.room_max_limit });
+  ui.createMax.dataset.i18nArgs = JSON.stringify({ max: L.room_max_limit, def: L.room_max_default });
   ui.createRounds.max = String(L.quiz_max_rounds);
   ui.createRounds.dataset.i18nArgs = JSON.stringify({ max: L.quiz_max_rounds });
   ui.createSeconds.max = String(L.quiz_max_seconds);
@@ -2015,6 +2028,7 @@ function applyLimits() {
   applyI18n(ui.createMax);
   applyI18n(ui.createRounds);
   applyI18n(ui.createSeconds);
+  if (ui.createForm) onGameChoice();
   updateCounter();
 }
 
@@ -2039,6 +2053,48 @@ function renderLangButtons() {
   for (const b of document.querySelectorAll('[data-lang]')) {
     b.setAttribute('aria-pressed', String(b.dataset.lang === getLang()));
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// words a person reads (issue 16, words part): room names the server makes, layout helpers
+
+/** A room's name as the player reads it: the lobby's is the server's, in the page's language. */
+function roomLabel(r) {
+  const name = String(r.name ?? r.id);
+  return r.id === 'lobby' && name === 'Lobby' ? t('room.lobby') : name;
+}
+
+/** A room name short enough for the composer's placeholder on a phone. */
+function shortLabel(r) {
+  const name = [...roomLabel(r)];
+  return name.length > 18 ? `${name.slice(0, 17).join('')}…` : name.join('');
+}
+
+/** The players ranked first, when they scored at all: a game nobody scored in has no winner. */
+function quizWinners(ranking) {
+  return ranking.filter((r) => r.rank === 1 && r.score > 0).map((r) => r.name);
+}
+
+/** After a join or a create, typing goes to the room (not on a phone: no keyboard popping up). */
+function focusComposer() {
+  if (window.matchMedia('(max-width: 600px)').matches) return;
+  if (!ui.messageInput.disabled) ui.messageInput.focus();
+}
+
+function wordsInit() {
+  onLangChange(() => {
+    renderTabs();
+    renderRoomList();
+    renderRoomHead();
+    updateComposer();
+  });
+  // the member drawer on a phone closes with its own button too
+  const close = el('button', {
+    type: 'button', class: 'icon narrow-only drawer-close', 'data-testid': 'members-close', onclick: closeDrawers,
+  }, '✕');
+  bind(close, 'close', undefined, 'aria');
+  bind(close, 'close', undefined, 'title');
+  $('members-pane').querySelector('h2').append(close);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2121,7 +2177,7 @@ function onRoomClosed(msg) {
   const room = state.rooms.get(msg.room);
   if (!room) return;
   dropRoom(room.id);
-  toastKey('ops.roomClosed', { room: room.name }, 'error');
+  toastKey('ops.roomClosed', { room: roomLabel(room) }, 'error');
   refreshRooms();
 }
 
@@ -2339,6 +2395,7 @@ function init() {
   ui.messageInput.addEventListener('input', updateCounter);
   ui.toggleSidebar.addEventListener('click', () => toggleDrawer('show-sidebar', ui.toggleSidebar));
   ui.toggleMembers.addEventListener('click', () => toggleDrawer('show-members', ui.toggleMembers));
+  wordsInit();
   $('backdrop').addEventListener('click', closeDrawers);
   document.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') closeDrawers(); });
   document.addEventListener('visibilitychange', () => {
