@@ -19,6 +19,7 @@ const MAX_ITEMS = 1000;                 // kept per room view
 const TOAST_MS = 6000;
 const QUIZ_TICK_MS = 100;               // countdown refresh while a question is open
 const CHOICE_KEYS = ['A', 'B', 'C', 'D'];
+const QUIZ_MAX_DEFAULT = 12;           // a quiz room's member limit when create gives none (4.10)
 
 // Used until the server's welcome arrives (the protocol's defaults).
 const DEFAULT_LIMITS = {
@@ -73,6 +74,12 @@ const state = {
   pendingBan: null,       // the `banned` event, until its close arrives
   opsNotice: null,        // {kind, key, args, reason, button} under the top bar
   opsTimer: null,
+  // what the player types (see "what the player types")
+  outbox: [],             // lines on their way: {n, room | to, text, raw, status, error}
+  outboxTimer: null,
+  outboxBusy: false,
+  sayBucket: null,        // our copy of the connection's token buckets
+  reqBucket: null,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -164,12 +171,20 @@ class ParlorError extends Error {
   }
 }
 
+/**
+ * What a player reads for an error: a sentence per code (PROTOCOL.md 6), never the code or the
+ * server's English message (that one goes in the toast's tooltip, for whoever debugs).
+ */
 function errorTexts(err) {
   const code = err && err.code ? err.code : 'internal';
-  const local = code === 'disconnected' || code === 'timeout';
-  const message = local ? t(`error.${code}`) : (err.serverMessage || '');
-  const title = !local && has(`err.${code}`) ? t(`err.${code}`) : null;
-  return { title, detail: t('errorLine', { code, message }) };
+  const title = has(`err.${code}`) ? t(`err.${code}`) : t('err.other');
+  return { title, detail: '', debug: err && err.serverMessage ? `${code}: ${err.serverMessage}` : code };
+}
+
+/** The i18n key of the sentence for a close (PROTOCOL.md 8), from its code and reason. */
+function closeKey(code, reason) {
+  if (code === 1008 && reason === 'sign-in timeout') return 'close.signinTimeout';
+  return has(`close.${code}`) ? `close.${code}` : 'close.other';
 }
 
 function toast(content, kind = 'info') {
@@ -193,12 +208,12 @@ function toast(content, kind = 'info') {
 function toastError(err, heading) {
   // A request cut off by a dropped connection: the status line already says so.
   if (err && err.code === 'disconnected') return;
-  const { title, detail } = errorTexts(err);
+  const { title, detail, debug } = errorTexts(err);
   const parts = [];
-  if (heading) parts.push(heading);
-  else if (title) parts.push(el('strong', {}, title));
-  parts.push(el('span', { class: 'toast-detail', 'data-testid': 'error-detail' }, detail));
-  toast(parts, 'error');
+  if (heading) parts.push(heading, ' ', el('span', { class: 'toast-detail', 'data-testid': 'error-detail' }, title));
+  else parts.push(el('strong', {}, title));
+  if (detail) parts.push(el('span', { class: 'toast-detail', 'data-testid': 'error-detail' }, detail));
+  toast(parts, 'error').title = debug;
 }
 
 function toastKey(key, args, kind = 'info') {
@@ -221,9 +236,8 @@ function renderStatus() {
   const c = state.lastClose;
   // while the server restarts, failed attempts are expected: no "connection lost"
   if (c && kind !== 'connected' && !state.restarting && !state.stopped) {
-    const why = c.reason ? c.reason : (has(`close.${c.code}`) ? t(`close.${c.code}`) : '');
-    const detailKey = why ? 'status.closedReason' : 'status.closedCode';
-    bind(ui.statusDetail, detailKey, { code: c.code, reason: why });
+    bind(ui.statusDetail, closeKey(c.code, c.reason));
+    ui.statusDetail.title = c.reason ? `${c.code}: ${c.reason}` : String(c.code);
     ui.statusDetail.hidden = false;
   } else {
     ui.statusDetail.hidden = true;
@@ -269,6 +283,7 @@ function request(msg) {
   const ws = state.ws;
   if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.reject(new ParlorError('disconnected'));
   const id = state.nextId++;
+  outboxCharge();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       state.pending.delete(id);
@@ -337,6 +352,7 @@ function onWelcome(msg) {
     }
   }
   applyLimits();
+  outboxConnected();
   if (state.active && !state.signedIn) signIn();
 }
 
@@ -358,8 +374,7 @@ function onSocketClosed(ws, ev) {
   if (state.sessionStarted && opsOnClose(code, reason)) return;
   if (code !== 1006 && code !== 1000 && code !== 1001) {
     // The server closed us for a reason worth showing (1008 policy, 1009 too big, ...).
-    const why = reason || (has(`close.${code}`) ? t(`close.${code}`) : '');
-    toastKey(why ? 'status.closedReason' : 'status.closedCode', { code, reason: why }, 'error');
+    toastKey(closeKey(code, reason), undefined, 'error');
   }
   if (!state.sessionStarted) {
     // The first sign-in never completed: back to the form instead of retrying forever.
@@ -767,6 +782,7 @@ function signOut() {
   ui.leaderboardButton.hidden = true;
   state.leaderboard = null;
   opsReset();
+  outboxReset();
   if (ui.leaderboard.open) ui.leaderboard.close();
   setStatus('status.offline', undefined, 'offline');
   showView('signin');
@@ -819,6 +835,7 @@ async function refreshRooms() {
 
 function startRoomRefresh() {
   stopRoomRefresh();
+  pumpOutbox(); // signed in and back in our rooms: what waited to be sent goes now
   state.refreshTimer = setInterval(() => {
     if (document.visibilityState !== 'hidden') refreshRooms();
   }, ROOMS_REFRESH_MS);
@@ -844,7 +861,7 @@ async function joinRoom(id, { select = false, rejoin = false, refresh = false } 
       // The room is gone (removed when its last member left, or the server restarted),
       // full, or we may no longer be in that many rooms.
       const room = state.rooms.get(id);
-      toastError(err, tr('strong', 'roomGone', { room: room ? room.name : id }));
+      toastError(err, tr('strong', 'roomGone', { room: room ? roomLabel(room) : id }));
       dropRoom(id);
     } else {
       toastError(err);
@@ -922,7 +939,7 @@ async function leaveRoom(id) {
     }
   }
   dropRoom(id);
-  toastKey('leftRoom', { room: room.name });
+  toastKey('leftRoom', { room: roomLabel(room) });
   refreshRooms();
 }
 
@@ -979,6 +996,7 @@ async function createRoom(ev) {
     selectView(reply.room.id);
     closeDrawers();
     refreshRooms();
+    focusComposer();
   } catch (err) {
     toastError(err);
   } finally {
@@ -1250,7 +1268,7 @@ function onGameOver(msg) {
   Object.assign(q, { phase: 'over', ranking, sending: false });
   q.scores = normScores(ranking, q.players).map((s) => ({ ...s, delta: null }));
   room.quizState = 'waiting';
-  const winners = ranking.filter((r) => r.rank === 1).map((r) => r.name);
+  const winners = quizWinners(ranking);
   if (winners.length) {
     addItem(room, {
       kind: 'notice', key: winners.length > 1 ? 'quiz.noticeOverMany' : 'quiz.noticeOver', args: { names: winners.join(', ') },
@@ -1437,7 +1455,7 @@ function quizScores(room) {
 
 function quizRanking(room) {
   const q = room.quiz;
-  const winners = q.ranking.filter((r) => r.rank === 1).map((r) => r.name);
+  const winners = quizWinners(q.ranking);
   const items = q.ranking.map((r) => {
     const badge = el('span', { class: 'rank-badge', 'data-testid': 'quiz-rank' }, String(r.rank));
     bind(badge, 'quiz.rankTitle', { rank: r.rank }, 'title');
@@ -1449,7 +1467,9 @@ function quizRanking(room) {
   });
   const parts = [];
   if (winners.length) {
-    parts.push(tr('p', winners.length > 1 ? 'quiz.winners' : 'quiz.winner', { names: winners.join(', ') }, { class: 'quiz-winner' }));
+    parts.push(tr('p', winners.length > 1 ? 'quiz.winners' : 'quiz.winner', { names: winners.join(', ') }, { class: 'quiz-winner', 'data-testid': 'quiz-winner' }));
+  } else if (q.ranking.length) {
+    parts.push(tr('p', 'quiz.noWinner', undefined, { class: 'quiz-winner', 'data-testid': 'quiz-winner' }));
   }
   parts.push(tr('h3', 'quiz.ranking'));
   parts.push(el('ol', { class: 'ranking', 'data-testid': 'quiz-ranking' }, ...items));
@@ -1475,7 +1495,7 @@ function renderQuiz() {
   ui.quiz.dataset.watching = String(q.watching);
 
   const top = el('div', { class: 'quiz-top' }, quizStatusLine(room));
-  if (q.phase === 'starting' || q.phase === 'question' || q.phase === 'reveal') top.append(quizCountdown());
+  if (q.phase === 'starting' || q.phase === 'question') top.append(quizCountdown());
 
   const main = el('div', { class: 'quiz-main' });
   if (q.phase === 'idle') {
@@ -1580,73 +1600,288 @@ function renderLeaderboard() {
 // sending
 
 function parseWhisperCommand(text) {
-  const m = /^\/(?:w|whisper|msg)(?:\s+(\S+)(?:\s([\s\S]*))?)?$/.exec(text);
+  const m = /^\/(?:w|whisper|msg)(?:\s+(\S+)(?:\s([\s\S]*))?)?$/i.exec(text);
   if (!m) return null;
   return { to: m[1] || '', text: m[2] || '' };
 }
 
-async function onComposerSubmit(ev) {
-  ev.preventDefault();
-  if (!state.signedIn) return;
-  const raw = ui.messageInput.value;
-  if (raw.trim() === '') return;
+// ---------------------------------------------------------------------------------------------
+// what the player types (issue 16, words part): commands, and an outbox that keeps to the
+// announced rates (PROTOCOL.md 7) so that nothing the player wrote is refused or lost
 
-  let cmd = parseWhisperCommand(raw.replace(/^\s+/, ''));
-  if (!cmd && state.current === WHISPERS) {
+/** The commands the composer knows; a line that starts with any other "/word" is never sent. */
+const COMMANDS = [
+  { usage: '/w', key: 'cmd.whisper' },
+  { usage: '/help', key: 'cmd.help' },
+  { usage: '//', key: 'cmd.slash' },
+];
+// Send a little under the announced rates: the server measures them on its own clock.
+const RATE_MARGIN = 0.9;
+
+/**
+ * What a line typed in the composer means: {kind: 'text', text} (chat, or a whisper to the
+ * current peer in the whispers pane), {kind: 'whisper', to, text}, {kind: 'help'} or
+ * {kind: 'unknown', cmd}. "//" at the start sends the rest of the line starting with "/".
+ */
+function parseLine(raw) {
+  const line = raw.replace(/^\s+/, '');
+  if (line.startsWith('//')) return { kind: 'text', text: line.slice(1) };
+  if (!line.startsWith('/')) return { kind: 'text', text: raw };
+  const w = parseWhisperCommand(line);
+  if (w) return { kind: 'whisper', ...w };
+  const cmd = /^\/\S*/.exec(line)[0];
+  if (/^\/(?:help|\?)$/i.test(cmd)) return { kind: 'help' };
+  return { kind: 'unknown', cmd };
+}
+
+/** A token bucket of our own, mirroring the server's for this connection (PROTOCOL.md 7). */
+function bucketFull(burst) {
+  return { tokens: burst, at: Date.now() };
+}
+
+function bucketLevel(b, perSec, burst) {
+  const now = Date.now();
+  b.tokens = Math.min(burst, b.tokens + ((now - b.at) * perSec * RATE_MARGIN) / 1000);
+  b.at = now;
+  return b.tokens;
+}
+
+/** A new connection starts with full buckets on the server: so do ours. */
+function outboxConnected() {
+  state.sayBucket = bucketFull(state.limits.say_burst ?? 10);
+  state.reqBucket = bucketFull(state.limits.rate_burst ?? 40);
+}
+
+/** Every request takes a token from the connection's request bucket. */
+function outboxCharge() {
+  if (!state.reqBucket) return;
+  bucketLevel(state.reqBucket, state.limits.rate_per_sec ?? 20, state.limits.rate_burst ?? 40);
+  state.reqBucket.tokens -= 1;
+}
+
+/** Milliseconds until both buckets hold a token for one more say or whisper. */
+function outboxWait() {
+  const L = state.limits;
+  const say = bucketLevel(state.sayBucket, L.say_per_sec ?? 5, L.say_burst ?? 10);
+  const req = bucketLevel(state.reqBucket, L.rate_per_sec ?? 20, L.rate_burst ?? 40);
+  const need = (tokens, perSec) => (tokens >= 1 ? 0 : ((1 - tokens) * 1000) / (perSec * RATE_MARGIN));
+  return Math.ceil(Math.max(need(say, L.say_per_sec ?? 5), need(req, L.rate_per_sec ?? 20)));
+}
+
+let outboxSerial = 0;
+
+/** Queues a say (room) or whisper (to) and starts sending. */
+function outboxAdd(item) {
+  state.outbox.push({ n: ++outboxSerial, status: 'waiting', error: null, ...item });
+  renderOutbox();
+  pumpOutbox();
+}
+
+/** Sends the oldest waiting line when the buckets allow; one at a time, so the order holds. */
+async function pumpOutbox() {
+  clearTimeout(state.outboxTimer);
+  state.outboxTimer = null;
+  if (state.outboxBusy || !state.signedIn || state.mute || !state.sayBucket) return;
+  const item = state.outbox.find((x) => x.status === 'waiting');
+  if (!item) return;
+  if (item.room && !state.rooms.has(item.room)) {
+    outboxFail(item, new ParlorError('not_in_room'));
+    pumpOutbox();
+    return;
+  }
+  const wait = outboxWait();
+  if (wait > 0) {
+    state.outboxTimer = setTimeout(pumpOutbox, wait);
+    return;
+  }
+  state.outboxBusy = true;
+  state.sayBucket.tokens -= 1;
+  item.status = 'sending';
+  renderOutbox();
+  try {
+    if (item.room) {
+      await request({ type: 'say', room: item.room, text: item.text });
+      if (state.current === item.room) scrollToBottom(true);
+    } else {
+      const reply = await request({ type: 'whisper', to: item.to, text: item.text });
+      // the server spells the name as its owner does
+      const to = reply && typeof reply.to === 'string' ? reply.to : item.to;
+      state.whisperPeer = to;
+      addWhisper({ kind: 'whisper', dir: 'out', peer: to, text: item.text, ts: Date.now() });
+    }
+    state.outbox = state.outbox.filter((x) => x !== item);
+  } catch (err) {
+    if (err.code === 'rate_limited') {
+      // our buckets ran ahead of the server's: empty ours, so the line waits a full token
+      item.status = 'waiting';
+      state.sayBucket.tokens = 0;
+    } else if (err.code === 'disconnected' || err.code === 'timeout') {
+      item.status = 'waiting'; // sent again once signed in on the next connection
+    } else if (isRestriction(err)) {
+      item.status = 'waiting'; // waits for the mute to end
+      onMuted(err);
+    } else {
+      outboxFail(item, err);
+    }
+  } finally {
+    state.outboxBusy = false;
+    renderOutbox();
+  }
+  pumpOutbox();
+}
+
+/** A line the server refused: back into an empty composer, else kept in the outbox to edit. */
+function outboxFail(item, err) {
+  toastError(err);
+  if (ui.messageInput.value === '' && !ui.messageInput.disabled) {
+    state.outbox = state.outbox.filter((x) => x !== item);
+    ui.messageInput.value = item.raw ?? item.text;
+    updateCounter();
+  } else {
+    item.status = 'failed';
+    item.error = err;
+  }
+  renderOutbox();
+}
+
+function outboxReset() {
+  clearTimeout(state.outboxTimer);
+  state.outbox = [];
+  state.outboxTimer = null;
+  renderOutbox();
+}
+
+/** The lines on their way, under the messages of the view they belong to. */
+function renderOutbox() {
+  if (!ui.outbox) {
+    ui.outbox = el('ol', { class: 'outbox', 'data-testid': 'outbox', hidden: true });
+    ui.composer.before(ui.outbox);
+  }
+  const shown = state.outbox.filter((x) => (x.room ? x.room === state.current : true));
+  ui.outbox.hidden = shown.length === 0;
+  ui.outbox.replaceChildren(...shown.map((x) => {
+    const failed = x.status === 'failed';
+    const label = failed
+      ? tr('span', 'outbox.failed', { why: errorTexts(x.error).title ?? '' }, { class: 'outbox-state' })
+      : tr('span', 'outbox.waiting', undefined, { class: 'outbox-state' });
+    const edit = failed ? tr('button', 'outbox.edit', undefined, {
+      type: 'button', class: 'linkish', 'data-testid': 'outbox-edit',
+      onclick: () => {
+        state.outbox = state.outbox.filter((y) => y !== x);
+        ui.messageInput.value = x.raw ?? x.text;
+        updateCounter();
+        renderOutbox();
+        ui.messageInput.focus();
+      },
+    }) : null;
+    const drop = el('button', {
+      type: 'button', class: 'icon outbox-drop', 'data-testid': 'outbox-drop',
+      onclick: () => {
+        state.outbox = state.outbox.filter((y) => y !== x);
+        renderOutbox();
+      },
+    }, '×');
+    bind(drop, 'outbox.drop', undefined, 'aria');
+    return el('li', { class: `outbox-item${failed ? ' failed' : ''}`, 'data-testid': 'outbox-item', 'data-status': x.status },
+      x.to ? tr('span', 'whisperToLabel', { name: x.to }, { class: 'outbox-to' }) : null,
+      el('span', { class: 'outbox-text', 'data-testid': 'outbox-text' }, x.text), label, edit, drop);
+  }));
+}
+
+/** The commands, shown in the view being looked at after /help or an unknown command. */
+function showHelp() {
+  const item = { kind: 'help', ts: Date.now() };
+  const room = state.rooms.get(state.current);
+  if (room) addItem(room, item);
+  else if (state.current === WHISPERS) {
+    state.whispers.push(item);
+    appendItemNode(item);
+  }
+}
+
+function renderHelp() {
+  const rows = COMMANDS.map((c) => el('li', {}, el('code', {}, tr('span', `${c.key}.usage`)), ' ', tr('span', c.key)));
+  return el('li', { class: 'notice help', 'data-testid': 'help' },
+    tr('strong', 'cmd.title'), el('ul', { class: 'help-list' }, ...rows));
+}
+
+/**
+ * One line from the composer. Returns true when it was taken (queued, or a command run), false
+ * when it stays in the composer (an unknown command, a whisper with no name, too long).
+ */
+function submitLine(raw) {
+  if (raw.trim() === '') return true;
+  let cmd = parseLine(raw);
+  if (cmd.kind === 'unknown') {
+    toastKey('cmd.unknown', { cmd: cmd.cmd }, 'error');
+    return false;
+  }
+  if (cmd.kind === 'help') {
+    showHelp();
+    return true;
+  }
+  if (cmd.kind === 'text' && state.current === WHISPERS) {
     if (!state.whisperPeer) {
       toastKey('whisperUsage', undefined, 'error');
-      return;
+      return false;
     }
-    cmd = { to: state.whisperPeer, text: raw };
+    cmd = { kind: 'whisper', to: state.whisperPeer, text: cmd.text };
   }
-
-  if (cmd) {
+  if (cmd.kind === 'whisper') {
     if (!cmd.to || cmd.text.trim() === '') {
       toastKey('whisperUsage', undefined, 'error');
-      return;
+      return false;
     }
     if (isMe(cmd.to)) {
       toastKey('whisperSelf', undefined, 'error');
-      return;
+      return false;
     }
-    const problem = textProblem(cmd.text);
-    if (problem) {
-      toastKey(problem[0], problem[1], 'error');
-      return;
-    }
-    ui.messageInput.value = '';
-    updateCounter();
-    try {
-      const reply = await request({ type: 'whisper', to: cmd.to, text: cmd.text });
-      // the server spells the name as its owner does
-      if (reply && typeof reply.to === 'string') cmd.to = reply.to;
-      state.whisperPeer = cmd.to;
-      addWhisper({ kind: 'whisper', dir: 'out', peer: cmd.to, text: cmd.text, ts: Date.now() });
-    } catch (err) {
-      if (isRestriction(err)) onMuted(err);
-      else toastError(err);
-      restoreInput(raw);
-    }
-    return;
   }
-
-  const room = state.rooms.get(state.current);
-  if (!room) return;
-  const problem = textProblem(raw);
+  const problem = textProblem(cmd.text);
   if (problem) {
     toastKey(problem[0], problem[1], 'error');
-    return;
+    return false;
   }
-  ui.messageInput.value = '';
+  if (cmd.kind === 'whisper') outboxAdd({ to: cmd.to, text: cmd.text, raw });
+  else {
+    const room = state.rooms.get(state.current);
+    if (!room) return false;
+    outboxAdd({ room: room.id, text: cmd.text, raw });
+  }
+  return true;
+}
+
+function onComposerSubmit(ev) {
+  ev.preventDefault();
+  if (!state.signedIn) return;
+  const raw = ui.messageInput.value;
+  if (submitLine(raw)) {
+    ui.messageInput.value = '';
+    updateCounter();
+  }
+}
+
+/**
+ * Pasting several lines sends each as its own message, as if typed one after the other; the
+ * last line stays in the composer. A line that cannot be sent stops there: it and the lines
+ * after it stay in the composer, joined with spaces.
+ */
+function onComposerPaste(ev) {
+  const pasted = ev.clipboardData ? ev.clipboardData.getData('text/plain') : '';
+  if (!/[\r\n]/.test(pasted) || !state.signedIn) return;
+  ev.preventDefault();
+  const input = ui.messageInput;
+  const full = input.value.slice(0, input.selectionStart) + pasted + input.value.slice(input.selectionEnd);
+  const lines = full.split(/\r\n|\r|\n/);
+  let last = lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    if (!submitLine(lines[i])) {
+      last = [...lines.slice(i), last].filter((l) => l.trim() !== '').join(' ');
+      break;
+    }
+  }
+  input.value = last;
   updateCounter();
-  try {
-    await request({ type: 'say', room: room.id, text: raw });
-    scrollToBottom(true);
-  } catch (err) {
-    if (isRestriction(err)) onMuted(err);
-    else toastError(err);
-    restoreInput(raw);
-  }
 }
 
 function restoreInput(text) {
@@ -1717,7 +1952,7 @@ function renderTabs() {
     const btn = el('button', {
       type: 'button', role: 'tab', class: 'tab', 'data-testid': 'room-tab', 'data-room-id': id,
       'aria-selected': String(state.current === id), onclick: () => { selectView(id); closeDrawers(); },
-    }, el('span', { class: 'tab-name' }, room.name));
+    }, el('span', { class: 'tab-name', title: roomLabel(room) }, roomLabel(room)));
     if (room.unread > 0) btn.append(el('span', { class: 'badge' }, String(room.unread)));
     tabs.push(btn);
   }
@@ -1748,7 +1983,7 @@ function renderRoomList() {
       type: 'button', class: joined ? 'ghost small' : 'small', 'data-testid': joined ? 'room-open' : 'room-join',
       disabled: full, onclick: () => {
         if (joined) selectView(r.id);
-        else joinRoom(r.id, { select: true }).then(() => refreshRooms());
+        else joinRoom(r.id, { select: true }).then(() => { refreshRooms(); focusComposer(); });
         closeDrawers();
       },
     });
@@ -1770,7 +2005,7 @@ function renderRoomList() {
       class: `room-item${joined ? ' joined' : ''}${state.current === r.id ? ' current' : ''}`, 'data-testid': 'room-item', 'data-room-id': r.id,
       'data-game': r.game ?? null, 'data-state': quiz ? r.state : null,
     },
-    el('span', { class: 'room-name', title: r.name }, String(r.name ?? r.id)),
+    el('span', { class: 'room-name', title: roomLabel(r) }, roomLabel(r)),
     count, btn, sub);
   });
   ui.roomList.replaceChildren(...items);
@@ -1784,7 +2019,7 @@ function renderRoomHead() {
     ui.leaveButton.hidden = true;
   } else if (room) {
     delete ui.roomTitle.dataset.i18n;
-    ui.roomTitle.textContent = room.name;
+    ui.roomTitle.textContent = roomLabel(room);
     const n = memberTotal(room);
     ui.roomMeta.textContent = Number.isFinite(room.max) ? `${n}/${room.max}` : String(n);
     ui.leaveButton.hidden = false;
@@ -1867,6 +2102,7 @@ function renderItem(item) {
   if (item.kind === 'deleted') {
     return tr('li', 'ops.deleted', undefined, { class: 'notice deleted', 'data-testid': 'message-deleted', 'data-seq': item.seq });
   }
+  if (item.kind === 'help') return renderHelp();
   if (item.kind === 'divider') {
     return el('li', { class: 'divider' }, tr('span', item.key));
   }
@@ -1919,11 +2155,12 @@ function updateComposer() {
     if (state.whisperPeer) bind(ui.messageInput, 'whisperTo', { name: state.whisperPeer }, 'placeholder');
     else bind(ui.messageInput, 'messagePlaceholderWhispers', undefined, 'placeholder');
   } else if (room) {
-    bind(ui.messageInput, 'messagePlaceholder', { room: room.name }, 'placeholder');
+    bind(ui.messageInput, 'messagePlaceholder', { room: shortLabel(room) }, 'placeholder');
   } else {
     bind(ui.messageInput, 'noRoom', undefined, 'placeholder');
   }
   renderMuteNote();
+  renderOutbox();
   updateCounter();
 }
 
@@ -1935,6 +2172,10 @@ function selectedGame() {
 function onGameChoice() {
   const quiz = selectedGame() === 'quiz';
   ui.createQuizOptions.hidden = !quiz;
+  // the member limit a room gets when none is given (PROTOCOL.md 4.3 and 4.10)
+  const def = quiz ? QUIZ_MAX_DEFAULT : state.limits.room_max_default;
+  ui.createMax.dataset.i18nArgs = JSON.stringify({ max: state.limits.room_max_limit, def });
+  applyI18n(ui.createMax);
   ui.createForm.dataset.game = quiz ? 'quiz' : 'chat';
 }
 
@@ -1942,8 +2183,7 @@ function applyLimits() {
   const L = state.limits;
   ui.nameHint.dataset.i18nArgs = JSON.stringify({ max: L.name_max });
   ui.createMax.max = String(L.room_max_limit);
-  ui.createMax.placeholder = t('createMax');
-  ui.createMax.dataset.i18nArgs = JSON.stringify({ max: L.room_max_limit });
+  ui.createMax.dataset.i18nArgs = JSON.stringify({ max: L.room_max_limit, def: L.room_max_default });
   ui.createRounds.max = String(L.quiz_max_rounds);
   ui.createRounds.dataset.i18nArgs = JSON.stringify({ max: L.quiz_max_rounds });
   ui.createSeconds.max = String(L.quiz_max_seconds);
@@ -1952,6 +2192,7 @@ function applyLimits() {
   applyI18n(ui.createMax);
   applyI18n(ui.createRounds);
   applyI18n(ui.createSeconds);
+  if (ui.createForm) onGameChoice();
   updateCounter();
 }
 
@@ -1976,6 +2217,48 @@ function renderLangButtons() {
   for (const b of document.querySelectorAll('[data-lang]')) {
     b.setAttribute('aria-pressed', String(b.dataset.lang === getLang()));
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// words a person reads (issue 16, words part): room names the server makes, layout helpers
+
+/** A room's name as the player reads it: the lobby's is the server's, in the page's language. */
+function roomLabel(r) {
+  const name = String(r.name ?? r.id);
+  return r.id === 'lobby' && name === 'Lobby' ? t('room.lobby') : name;
+}
+
+/** A room name short enough for the composer's placeholder on a phone. */
+function shortLabel(r) {
+  const name = [...roomLabel(r)];
+  return name.length > 18 ? `${name.slice(0, 17).join('')}…` : name.join('');
+}
+
+/** The players ranked first, when they scored at all: a game nobody scored in has no winner. */
+function quizWinners(ranking) {
+  return ranking.filter((r) => r.rank === 1 && r.score > 0).map((r) => r.name);
+}
+
+/** After a join or a create, typing goes to the room (not on a phone: no keyboard popping up). */
+function focusComposer() {
+  if (window.matchMedia('(max-width: 600px)').matches) return;
+  if (!ui.messageInput.disabled) ui.messageInput.focus();
+}
+
+function wordsInit() {
+  onLangChange(() => {
+    renderTabs();
+    renderRoomList();
+    renderRoomHead();
+    updateComposer();
+  });
+  // the member drawer on a phone closes with its own button too
+  const close = el('button', {
+    type: 'button', class: 'icon narrow-only drawer-close', 'data-testid': 'members-close', onclick: closeDrawers,
+  }, '✕');
+  bind(close, 'close', undefined, 'aria');
+  bind(close, 'close', undefined, 'title');
+  $('members-pane').querySelector('h2').append(close);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2058,7 +2341,7 @@ function onRoomClosed(msg) {
   const room = state.rooms.get(msg.room);
   if (!room) return;
   dropRoom(room.id);
-  toastKey('ops.roomClosed', { room: room.name }, 'error');
+  toastKey('ops.roomClosed', { room: roomLabel(room) }, 'error');
   refreshRooms();
 }
 
@@ -2093,6 +2376,7 @@ function onUnmuted() {
   state.mute = null;
   updateComposer();
   toastKey('ops.unmuted');
+  pumpOutbox();
 }
 
 /** The line above the composer that says why it is closed. */
@@ -2281,9 +2565,11 @@ function init() {
   document.addEventListener('keydown', onQuizKey);
   ui.leaveButton.addEventListener('click', () => { if (state.current && state.current !== WHISPERS) leaveRoom(state.current); });
   ui.composer.addEventListener('submit', onComposerSubmit);
+  ui.messageInput.addEventListener('paste', onComposerPaste);
   ui.messageInput.addEventListener('input', updateCounter);
   ui.toggleSidebar.addEventListener('click', () => toggleDrawer('show-sidebar', ui.toggleSidebar));
   ui.toggleMembers.addEventListener('click', () => toggleDrawer('show-members', ui.toggleMembers));
+  wordsInit();
   $('backdrop').addEventListener('click', closeDrawers);
   document.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') closeDrawers(); });
   document.addEventListener('visibilitychange', () => {

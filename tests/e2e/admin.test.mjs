@@ -147,6 +147,11 @@ test('the console shows a player arrive and kicks them', async () => {
   // the charts drew (uPlot canvases)
   assert.equal(await page.getByTestId('charts-missing').isVisible(), false);
   assert.equal(await page.locator('[data-testid^="chart-"] canvas').count(), 3);
+  // with the cursor off a chart its legend shows the newest values, not "Time: – connections: –"
+  await page.waitForFunction(() => {
+    const values = [...document.querySelectorAll('[data-testid="chart-connections"] .u-legend .u-value')];
+    return values.length === 2 && values.every((v) => v.textContent.trim() !== '–' && v.textContent.trim() !== '');
+  }, null, { timeout: WAIT });
 
   const shot = path.join(server.tmpdir, 'admin-console.png');
   await page.evaluate(() => window.scrollTo(0, 0)); // the sticky bars would sit mid-picture

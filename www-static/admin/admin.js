@@ -621,13 +621,13 @@ function ensureCharts() {
         def.integer ? { ...axis, size: 48, incrs: INT_INCRS } : { ...axis, size: 48 },
       ],
       series: [
-        { value: (u, v) => (v === null || v === undefined ? '–' : fmtClock(v * 1000)) },
+        { value: (u, v, si, idx) => legendValue(u, v, si, idx, (x) => fmtClock(x * 1000)) },
         ...def.series.map((s) => ({
           label: s.label,
           stroke: cssVar(s.color, '#4f5bd5'),
           width: 1.5,
           points: { show: false },
-          value: (u, v) => (v === null || v === undefined ? '–' : fmtRate(v)),
+          value: (u, v, si, idx) => legendValue(u, v, si, idx, fmtRate),
         })),
       ],
     };
@@ -641,6 +641,20 @@ function ensureCharts() {
     }
   });
   for (const c of state.charts) ro.observe(c.host);
+}
+
+/**
+ * A legend value: the sample under the cursor, or the newest sample when the cursor is off the
+ * chart (uPlot passes no value then, and a legend of dashes tells the operator nothing).
+ */
+function legendValue(u, v, si, idx, fmt) {
+  if ((v === null || v === undefined) && (idx === null || idx === undefined)) {
+    const data = u.data[si] || [];
+    for (let i = data.length - 1; i >= 0; i--) {
+      if (data[i] !== null && data[i] !== undefined) { v = data[i]; break; }
+    }
+  }
+  return v === null || v === undefined ? '–' : fmt(v);
 }
 
 function chartData(def) {
