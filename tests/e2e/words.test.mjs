@@ -135,7 +135,8 @@ test('every error and close code reads as a sentence in English and Russian, nev
   await b.getByTestId('name-input').fill('taken_name');
   await b.getByTestId('signin-button').click();
   const err = b.getByTestId('signin-error');
-  await err.getByText('That name is already in use.').waitFor();
+  // (the sign-in form's own, longer sentence: it also says what to do about it)
+  await err.getByText(/^This name is taken: someone is using it/).waitFor();
   assert.doesNotMatch(await err.textContent(), /name_taken|[a-z]+_[a-z]+:/);
 
   // a whisper to nobody: a sentence, and the line comes back to the composer
