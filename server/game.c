@@ -123,8 +123,12 @@ static json_t *scores_json(const struct quiz *q, bool with_delta, bool with_rank
 
 static json_t *question_json(const struct quiz_question *qq)
 {
-    return json_pack("{s:s, s:[s,s,s,s]}", "text", qq->text, "choices", qq->choices[0],
-                     qq->choices[1], qq->choices[2], qq->choices[3]);
+    json_t *o = json_pack("{s:s, s:[s,s,s,s]}", "text", qq->text, "choices", qq->choices[0],
+                          qq->choices[1], qq->choices[2], qq->choices[3]);
+
+    if (o && qq->lang)
+        json_object_set_new(o, "lang", json_string(qq->lang));
+    return o;
 }
 
 static void send_question(struct game *g)

@@ -1,6 +1,7 @@
 /* The question bank (see qbank.h). */
 #include "qbank.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #define QB_CATEGORY_MAX 40  /* characters */
 #define QB_TEXT_MAX     300 /* characters */
 #define QB_CHOICE_MAX   100 /* characters */
+#define QB_LANG_MAX     35  /* characters of a BCP 47 tag */
 
 void qbank_init(struct qbank *b)
 {
@@ -24,6 +26,7 @@ static void question_free(struct quiz_question *q)
         return;
     free(q->category);
     free(q->text);
+    free(q->lang);
     for (int i = 0; i < QUIZ_CHOICES; i++)
         free(q->choices[i]);
     free(q);
@@ -55,7 +58,7 @@ static int reserve(struct qbank *b, size_t more)
 }
 
 static int add(struct qbank *b, int64_t id, const char *category, const char *text, json_t *choices,
-               int correct)
+               int correct, const char *lang)
 {
     struct quiz_question *q;
 
@@ -66,6 +69,10 @@ static int add(struct qbank *b, int64_t id, const char *category, const char *te
     q->text = strdup(text);
     for (int i = 0; i < QUIZ_CHOICES; i++)
         q->choices[i] = strdup(json_string_value(json_array_get(choices, (size_t)i)));
+    if (lang && !(q->lang = strdup(lang))) {
+        question_free(q);
+        return -1;
+    }
     if (!q->category || !q->text || !q->choices[0] || !q->choices[1] || !q->choices[2] ||
         !q->choices[3]) {
         question_free(q);
@@ -96,14 +103,15 @@ int qbank_load(struct qbank *b, sqlite3 *db, char *err, size_t errlen)
     int rc;
 
     qbank_destroy(b);
-    if (sqlite3_prepare_v2(db, "SELECT id, category, text, choices, correct FROM questions", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT id, category, text, choices, correct, lang FROM questions",
+                           -1, &st, NULL) != SQLITE_OK)
         goto fail;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         json_t *choices = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
         int bad = !json_is_array(choices) || json_array_size(choices) != QUIZ_CHOICES ||
                   add(b, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
-                      (const char *)sqlite3_column_text(st, 2), choices, sqlite3_column_int(st, 4));
+                      (const char *)sqlite3_column_text(st, 2), choices, sqlite3_column_int(st, 4),
+                      (const char *)sqlite3_column_text(st, 5));
         json_decref(choices);
         if (bad) {
             snprintf(err, errlen, "question %lld is damaged or out of memory",
@@ -138,10 +146,36 @@ static const char *text_field(json_t *o, const char *field, size_t max, char *wh
     return s;
 }
 
+/* A language tag in the simple BCP 47 shape players' browsers understand: a primary subtag of
+ * 2-3 letters, then subtags of 2-8 letters or digits, each after a '-' ("en", "pt-BR",
+ * "sr-Latn-RS"). Stricter than the RFC (no single-letter extensions, no grandfathered tags) so
+ * that what a pack carries is what the page can show. */
+static int lang_valid(const char *s)
+{
+    size_t n = 0, total = strlen(s);
+    const char *p = s;
+
+    if (total > QB_LANG_MAX)
+        return 0;
+    while (isalpha((unsigned char)*p) && (unsigned char)*p < 0x80)
+        p++, n++;
+    if (n < 2 || n > 3)
+        return 0;
+    while (*p) {
+        if (*p++ != '-')
+            return 0;
+        for (n = 0; isalnum((unsigned char)*p) && (unsigned char)*p < 0x80; p++)
+            n++;
+        if (n < 2 || n > 8)
+            return 0;
+    }
+    return 1;
+}
+
 /* Checks one record; returns 0, or -1 with the reason in `why`. */
 static int check_record(json_t *o, char *why, size_t wlen)
 {
-    json_t *choices, *correct;
+    json_t *choices, *correct, *lang;
 
     if (!json_is_object(o)) {
         snprintf(why, wlen, "not a JSON object");
@@ -173,6 +207,16 @@ static int check_record(json_t *o, char *why, size_t wlen)
     if (!json_is_integer(correct) || json_integer_value(correct) < 0 ||
         json_integer_value(correct) >= QUIZ_CHOICES) {
         snprintf(why, wlen, "field 'correct' must be an integer from 0 to %d", QUIZ_CHOICES - 1);
+        return -1;
+    }
+    lang = json_object_get(o, "lang");
+    if (lang &&
+        (!json_is_string(lang) || strlen(json_string_value(lang)) != json_string_length(lang) ||
+         !lang_valid(json_string_value(lang)))) {
+        snprintf(why, wlen,
+                 "field 'lang' must be a language tag such as \"en\" or \"pt-BR\" (at most %d "
+                 "characters)",
+                 QB_LANG_MAX);
         return -1;
     }
     return 0;
@@ -207,8 +251,8 @@ int qbank_import_stream(sqlite3 *db, FILE *f, const char *label, const char *pac
     *added = 0;
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
-                           "INSERT INTO questions (pack, category, text, choices, correct) "
-                           "VALUES (?, ?, ?, ?, ?) ON CONFLICT (pack, text) DO NOTHING",
+                           "INSERT INTO questions (pack, category, text, choices, correct, lang) "
+                           "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (pack, text) DO NOTHING",
                            -1, &st, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", label, sqlite3_errmsg(db));
         goto fail;
@@ -216,6 +260,7 @@ int qbank_import_stream(sqlite3 *db, FILE *f, const char *label, const char *pac
     while ((len = getline(&line, &cap, f)) >= 0) {
         json_error_t jerr;
         json_t *o;
+        const char *lang;
         char *choices;
         int rc;
 
@@ -234,6 +279,7 @@ int qbank_import_stream(sqlite3 *db, FILE *f, const char *label, const char *pac
             json_decref(o);
             goto fail;
         }
+        lang = json_string_value(json_object_get(o, "lang")); /* NULL when absent */
         choices = json_dumps(json_object_get(o, "choices"), JSON_COMPACT);
         sqlite3_reset(st);
         sqlite3_bind_text(st, 1, pack, -1, SQLITE_STATIC);
@@ -243,6 +289,10 @@ int qbank_import_stream(sqlite3 *db, FILE *f, const char *label, const char *pac
                           SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 4, choices, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int(st, 5, (int)json_integer_value(json_object_get(o, "correct")));
+        if (lang)
+            sqlite3_bind_text(st, 6, lang, -1, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(st, 6);
         rc = sqlite3_step(st);
         free(choices);
         if (rc == SQLITE_DONE && sqlite3_changes(db)) {
@@ -251,7 +301,7 @@ int qbank_import_stream(sqlite3 *db, FILE *f, const char *label, const char *pac
                 add(&fresh, sqlite3_last_insert_rowid(db),
                     json_string_value(json_object_get(o, "category")),
                     json_string_value(json_object_get(o, "text")), json_object_get(o, "choices"),
-                    (int)json_integer_value(json_object_get(o, "correct"))))
+                    (int)json_integer_value(json_object_get(o, "correct")), lang))
                 rc = SQLITE_NOMEM;
         }
         json_decref(o);

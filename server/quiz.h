@@ -20,6 +20,7 @@ struct quiz_question {
     char *text;
     char *choices[QUIZ_CHOICES];
     int correct;
+    char *lang; /* BCP 47 tag, or NULL when the pack does not say */
 };
 
 /* A player is their seat, never their name: a name is free again once its owner has gone, and

@@ -66,6 +66,9 @@ static const char *const migrations[] = {
     "  rank INTEGER NOT NULL,"
     "  PRIMARY KEY (game_id, name)"
     ");",
+
+    /* 3: a question may say which language it is in (a BCP 47 tag); NULL = the pack does not say */
+    "ALTER TABLE questions ADD COLUMN lang TEXT;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -1116,6 +1116,7 @@ function emptyQuiz() {
     scores: [],       // [{name, score, delta}], highest first
     round: 0, of: 0,
     text: '', choices: [], deadline: 0,
+    lang: null,       // the question's language (BCP 47) when its pack says
     mine: null,       // the choice we sent this round
     sending: false,   // our answer is on its way
     correct: null,    // index revealed for this round
@@ -1182,6 +1183,7 @@ function applyGameSnapshot(room, g) {
     of: isInt(g.of) ? g.of : room.rounds ?? round,
     text: String(question.text ?? ''),
     choices: choiceList(question.choices),
+    lang: questionLang(question.lang),
     deadline: Number.isFinite(g.deadline) ? g.deadline : 0,
     // PROTOCOL.md: "the snapshot carries its correct" -- accept it at either level
     correct: reveal ? (isInt(g.correct) ? g.correct : isInt(question.correct) ? question.correct : null) : null,
@@ -1236,6 +1238,7 @@ function onQuestion(msg) {
     of: isInt(msg.of) ? msg.of : q.of,
     text: String(msg.text ?? ''),
     choices: choiceList(msg.choices),
+    lang: questionLang(msg.lang),
     deadline: Number.isFinite(msg.deadline) ? msg.deadline : serverNow() + (room.seconds ?? 0) * 1000,
     mine: null, sending: false, correct: null, ranking: null, timeUp: false,
   });
@@ -1383,6 +1386,34 @@ function quizCountdown() {
   return ui.quizCountdown;
 }
 
+/** A question's `lang` when it is a well-formed language tag (PROTOCOL.md 4.10), else null. */
+function questionLang(v) {
+  return typeof v === 'string' && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(v) && v.length <= 35 ? v : null;
+}
+
+/** The language's name in the page's language ("English", "Английский"), or the tag itself. */
+function langName(tag) {
+  try {
+    const name = new Intl.DisplayNames([getLang()], { type: 'language' }).of(tag);
+    if (name && name !== tag) return name.charAt(0).toLocaleUpperCase(getLang()) + name.slice(1);
+  } catch { /* an old browser, or a tag it cannot name */ }
+  return tag.toUpperCase();
+}
+
+/** Fills a question-language label; again whenever the page's language changes. */
+function fillQuestionLang(node) {
+  const name = langName(node.dataset.questionLang);
+  node.textContent = name;
+  node.title = t('quiz.questionLang', { name });
+}
+
+/** The small label beside a question naming the language it is written in. */
+function questionLangLabel(tag) {
+  const node = el('p', { class: 'quiz-lang', 'data-testid': 'quiz-lang', dataset: { questionLang: tag } });
+  fillQuestionLang(node);
+  return node;
+}
+
 function quizChoices(room) {
   const q = room.quiz;
   const enabled = canAnswer(q);
@@ -1397,7 +1428,7 @@ function quizChoices(room) {
       type: 'button', class: cls, 'data-testid': 'quiz-choice', 'data-index': i,
       'data-chosen': String(chosen), 'data-correct': String(correct), 'data-wrong': String(wrong),
       'aria-pressed': String(chosen), disabled: !enabled, onclick: () => sendAnswer(room, i),
-    }, el('span', { class: 'choice-key', 'aria-hidden': 'true' }, CHOICE_KEYS[i]), el('span', { class: 'choice-text' }, text));
+    }, el('span', { class: 'choice-key', 'aria-hidden': 'true' }, CHOICE_KEYS[i]), el('span', { class: 'choice-text', lang: q.lang }, text));
   });
   const group = el('div', { class: 'choices', role: 'group', 'data-testid': 'quiz-choices' }, ...buttons);
   bind(group, 'quiz.choices', undefined, 'aria');
@@ -1505,7 +1536,8 @@ function renderQuiz() {
   } else if (q.phase === 'starting') {
     main.append(tr('p', 'quiz.starting', undefined, { class: 'quiz-wait' }));
   } else if (q.phase === 'question' || q.phase === 'reveal') {
-    main.append(el('p', { class: 'quiz-question', 'data-testid': 'quiz-question' }, q.text), quizChoices(room));
+    if (q.lang) main.append(questionLangLabel(q.lang));
+    main.append(el('p', { class: 'quiz-question', 'data-testid': 'quiz-question', lang: q.lang }, q.text), quizChoices(room));
   } else if (q.phase === 'over') {
     main.append(...quizRanking(room));
   }
@@ -2251,6 +2283,9 @@ function wordsInit() {
     renderRoomList();
     renderRoomHead();
     updateComposer();
+  });
+  onLangChange(() => {
+    for (const node of document.querySelectorAll('[data-question-lang]')) fillQuestionLang(node);
   });
   // the member drawer on a phone closes with its own button too
   const close = el('button', {

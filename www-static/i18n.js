@@ -237,6 +237,8 @@ const dict = {
     'err.other': 'The server refused this.',
     'close.signinTimeout': 'Signing in took too long.',
     'close.other': 'The connection was closed.',
+    // the language a question is written in (issue 16, question language part)
+    'quiz.questionLang': 'This question is in {name}',
   },
 
   ru: {
@@ -464,6 +466,8 @@ const dict = {
     'err.other': 'Сервер отказал.',
     'close.signinTimeout': 'Вход занял слишком много времени.',
     'close.other': 'Соединение закрыто.',
+    // the language a question is written in (issue 16, question language part)
+    'quiz.questionLang': 'Язык вопроса: {name}',
   },
 };
 

@@ -89,7 +89,7 @@ describe('a quiz snapshot (PROTOCOL.md 4.10)', () => {
     const q = (await early.ok('join', { room: room.id })).game;
     assert.equal(q.phase, 'question');
     assert.ok(!('correct' in q), describeMsg(q));
-    assert.deepEqual(Object.keys(q.question).sort(), ['choices', 'text']);
+    assert.deepEqual(Object.keys(q.question).sort(), ['choices', 'lang', 'text'], 'the shipped pack says "en"');
 
     await host.ok('answer', { room: room.id, round: 1, choice: 0 });
     const rv = await host.nextEvent('reveal');
@@ -97,7 +97,7 @@ describe('a quiz snapshot (PROTOCOL.md 4.10)', () => {
     const g = (await late.ok('join', { room: room.id })).game;
     assert.equal(g.phase, 'reveal');
     assert.equal(g.correct, rv.correct);
-    assert.deepEqual(Object.keys(g.question).sort(), ['choices', 'text'], 'correct is not inside question');
+    assert.deepEqual(Object.keys(g.question).sort(), ['choices', 'lang', 'text'], 'correct is not inside question');
     assert.deepEqual(Object.keys(g).sort(), ['correct', 'deadline', 'of', 'phase', 'players', 'question', 'round', 'scores']);
     await Promise.all([host.close(), early.close(), late.close()]);
   });

@@ -18,7 +18,7 @@ const CATEGORIES = [
   'Nature',
   'Sports & Games',
 ];
-const KEYS = ['category', 'text', 'choices', 'correct'];
+const KEYS = ['category', 'text', 'choices', 'correct', 'lang'];
 const MIN_TOTAL = 320;
 const PER_CATEGORY = { min: 38, max: 45 };
 const TEXT_LENGTH = { min: 10, max: 200 };
@@ -74,7 +74,7 @@ describe('question pack questions/parlor-core.jsonl', () => {
     assertNoProblems(problems, 'file format');
   });
 
-  it('every line is a JSON object with exactly the keys category, text, choices, correct', () => {
+  it('every line is a JSON object with exactly the keys category, text, choices, correct, lang', () => {
     const problems = [];
     for (const { n, src } of lines) {
       let q;
@@ -107,6 +107,7 @@ describe('question pack questions/parlor-core.jsonl', () => {
       if (q === null || typeof q !== 'object' || Array.isArray(q)) continue;
       const bad = (field, why) => problems.push(`line ${n}: ${field}: ${why}`);
 
+      if (q.lang !== 'en') bad('lang', `not "en" (${JSON.stringify(q.lang)})`);
       if (typeof q.category !== 'string') bad('category', `not a string (${JSON.stringify(q.category)})`);
       else {
         if (q.category !== q.category.trim()) bad('category', 'leading or trailing whitespace');

@@ -56,7 +56,8 @@ describe('a whole quiz game', () => {
     const texts = new Set();
     for (let round = 1; round <= 3; round++) {
       const q = await ann.nextEvent('question', { timeout: 3000 });
-      assert.deepEqual(Object.keys(q), ['type', 'room', 'round', 'of', 'text', 'choices', 'deadline']);
+      assert.deepEqual(Object.keys(q), ['type', 'room', 'round', 'of', 'text', 'choices', 'lang', 'deadline']);
+      assert.equal(q.lang, 'en', 'the shipped pack is in English');
       assert.equal(q.round, round);
       assert.equal(q.of, 3);
       assert.equal(q.choices.length, 4);

@@ -1,7 +1,8 @@
 /*
  * Tests for the schema migrations (server/schema.c): an empty database reaches the latest
  * version with every table; a version-1 database keeps its data when migrated; running the
- * migrations again changes nothing; a database newer than the program is refused.
+ * migrations again changes nothing; a version-2 question bank gains a NULL `lang`; a database
+ * newer than the program is refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -107,6 +108,23 @@ static void test_schema_migrating_again_changes_nothing(void **state)
     assert_int_equal(scalar(db, "SELECT count(*) FROM messages"), 1);
 }
 
+static void test_schema_version_2_questions_gain_a_null_lang(void **state)
+{
+    sqlite3 *db = *state;
+    char err[256];
+
+    assert_int_equal(schema_migrate(db, 2, err, sizeof(err)), 0);
+    exec_ok(db, "INSERT INTO questions (pack, category, text, choices, correct) "
+                "VALUES ('p', 'c', 'q?', '[\"a\",\"b\",\"c\",\"d\"]', 1)");
+    assert_int_equal(schema_migrate(db, schema_latest(), err, sizeof(err)), 0);
+    assert_true(schema_latest() >= 3);
+    assert_int_equal(scalar(db, "SELECT count(*) FROM questions WHERE lang IS NULL"), 1);
+    assert_int_equal(scalar(db, "SELECT correct FROM questions WHERE text = 'q?'"), 1);
+    exec_ok(db, "INSERT INTO questions (pack, category, text, choices, correct, lang) "
+                "VALUES ('p', 'c', 'r?', '[\"a\",\"b\",\"c\",\"d\"]', 0, 'ru')");
+    assert_int_equal(scalar(db, "SELECT count(*) FROM questions WHERE lang = 'ru'"), 1);
+}
+
 static void test_schema_newer_database_is_refused(void **state)
 {
     sqlite3 *db = *state;
@@ -126,6 +144,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_version_1_data_survives_the_upgrade, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_schema_migrating_again_changes_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_schema_version_2_questions_gain_a_null_lang, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_schema_newer_database_is_refused, setup, teardown),
     };
