@@ -102,13 +102,13 @@ static bool trace;
 static struct qbank fake_bank;
 static const char *const fake_questions_sql =
     "CREATE TABLE questions (id INTEGER PRIMARY KEY, category TEXT, text TEXT, choices TEXT,"
-    "                        correct INTEGER);"
-    "INSERT INTO questions VALUES (1, 'c', 'q0?', '[\"a\",\"b\",\"c\",\"d\"]', 0),"
-    "  (2, 'c', 'q1?', '[\"a\",\"b\",\"c\",\"d\"]', 1),"
-    "  (3, 'c', 'q2?', '[\"a\",\"b\",\"c\",\"d\"]', 2),"
-    "  (4, 'c', 'q3?', '[\"a\",\"b\",\"c\",\"d\"]', 3),"
+    "                        correct INTEGER, lang TEXT);"
+    "INSERT INTO questions VALUES (1, 'c', 'q0?', '[\"a\",\"b\",\"c\",\"d\"]', 0, 'en'),"
+    "  (2, 'c', 'q1?', '[\"a\",\"b\",\"c\",\"d\"]', 1, NULL),"
+    "  (3, 'c', 'q2?', '[\"a\",\"b\",\"c\",\"d\"]', 2, 'en'),"
+    "  (4, 'c', 'q3?', '[\"a\",\"b\",\"c\",\"d\"]', 3, NULL),"
     "  (5, '\u0447', '\u0432\u043e\u043f\u0440\u043e\u0441?',"
-    "   '[\"\u0434\u0430\",\"\u043d\u0435\u0442\",\"?\",\"!\"]', 1);";
+    "   '[\"\u0434\u0430\",\"\u043d\u0435\u0442\",\"?\",\"!\"]', 1, 'ru');";
 
 static void fake_want_write(void *transport, void *conn)
 {
