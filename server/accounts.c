@@ -21,6 +21,7 @@
 #include "proto.h"
 #include "server.h"
 #include "session.h"
+#include "skeletons.h"
 #include "store.h"
 
 enum auth_kind { AUTH_REGISTER, AUTH_LOGIN };
@@ -46,35 +47,6 @@ struct auth_job {
     char canon_name[SESSION_NAME_MAX + 1];
     int64_t banned_until;
 };
-
-/* by_skeleton counts the names (registered or being registered) with each skeleton: accounts
- * created before skeletons were compared may share one. */
-static void count_skeleton(struct accounts *acc, const char *name, int delta)
-{
-    char skel[NAMES_KEY_MAX];
-    intptr_t n;
-
-    for (int w = 0; w < NAMES_SKELETONS; w++) {
-        if (names_skeleton(name, w, skel))
-            continue;
-        n = (intptr_t)hmap_get(&acc->by_skeleton, skel, strlen(skel)) + delta;
-        if (n > 0)
-            hmap_put(&acc->by_skeleton, skel, strlen(skel), (void *)n);
-        else
-            hmap_del(&acc->by_skeleton, skel, strlen(skel));
-    }
-}
-
-/* True when a skeleton of `name` is counted in `map`. */
-static bool skeleton_counted(const struct hmap *map, const char *name)
-{
-    char skel[NAMES_KEY_MAX];
-
-    for (int w = 0; w < NAMES_SKELETONS; w++)
-        if (!names_skeleton(name, w, skel) && hmap_get(map, skel, strlen(skel)))
-            return true;
-    return false;
-}
 
 void accounts_init(struct accounts *acc, struct server *srv, struct pool *pool,
                    const struct accounts_cfg *cfg)
@@ -125,7 +97,7 @@ int accounts_add_user(struct accounts *acc, int64_t id, const char *name)
         free(copy);
         return -1;
     }
-    count_skeleton(acc, name, +1);
+    skeletons_count(&acc->by_skeleton, name, +1);
     return 0;
 }
 
@@ -135,7 +107,7 @@ bool accounts_name_registered(const struct accounts *acc, const char *name)
 
     if (names_key(name, key))
         return false;
-    return hmap_get(&acc->by_name, key, strlen(key)) || skeleton_counted(&acc->by_skeleton, name);
+    return hmap_get(&acc->by_name, key, strlen(key)) || skeletons_taken(&acc->by_skeleton, name);
 }
 
 /* The name as registered of the account called `name` (same key, not merely confusable), or
@@ -333,7 +305,7 @@ static void release_reservation(struct accounts *acc, const char *name)
         return;
     if (hmap_get(&acc->by_name, key, strlen(key)) == RESERVED) {
         hmap_del(&acc->by_name, key, strlen(key));
-        count_skeleton(acc, name, -1);
+        skeletons_count(&acc->by_skeleton, name, -1);
     }
 }
 
@@ -442,7 +414,7 @@ void accounts_register(struct accounts *acc, struct session *s, const struct pro
         reply_error(s, req->has_id, req->id, PROTO_E_INTERNAL, "out of memory");
         return;
     }
-    count_skeleton(acc, req->name, +1);
+    skeletons_count(&acc->by_skeleton, req->name, +1);
     enqueue(acc, s, req, AUTH_REGISTER);
     if (!s->auth_pending) /* refused, or refused later: the reservation is released */
         release_reservation(acc, req->name);

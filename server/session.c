@@ -8,8 +8,7 @@
 #include "log.h"
 #include "names.h"
 #include "server.h"
-
-static void count_skeleton(struct server *srv, const char *name, int delta);
+#include "skeletons.h"
 
 struct session *session_new(struct server *srv, void *conn)
 {
@@ -41,7 +40,7 @@ void session_free(struct session *s)
     srv = s->srv;
     if (s->signed_in && hmap_get(&srv->sessions_by_name, s->name_key, strlen(s->name_key)) == s) {
         hmap_del(&srv->sessions_by_name, s->name_key, strlen(s->name_key));
-        count_skeleton(srv, s->name, -1);
+        skeletons_count(&srv->names_by_skeleton, s->name, -1);
     }
     hmap_del(&srv->sessions_by_id, &s->id, sizeof(s->id));
     session_drop_output(s);
@@ -64,38 +63,9 @@ struct session *session_by_name(struct server *srv, const char *name)
     return hmap_get(&srv->sessions_by_name, key, strlen(key));
 }
 
-/* names_by_skeleton counts the signed-in names with each skeleton: two accounts registered
- * before skeletons were compared may share one, and both may be online. */
-static void count_skeleton(struct server *srv, const char *name, int delta)
-{
-    char skel[NAMES_KEY_MAX];
-    intptr_t n;
-
-    for (int w = 0; w < NAMES_SKELETONS; w++) {
-        if (names_skeleton(name, w, skel))
-            continue;
-        n = (intptr_t)hmap_get(&srv->names_by_skeleton, skel, strlen(skel)) + delta;
-        if (n > 0)
-            hmap_put(&srv->names_by_skeleton, skel, strlen(skel), (void *)n);
-        else
-            hmap_del(&srv->names_by_skeleton, skel, strlen(skel));
-    }
-}
-
-/* True when a skeleton of `name` is counted in `map`. */
-static bool skeleton_counted(const struct hmap *map, const char *name)
-{
-    char skel[NAMES_KEY_MAX];
-
-    for (int w = 0; w < NAMES_SKELETONS; w++)
-        if (!names_skeleton(name, w, skel) && hmap_get(map, skel, strlen(skel)))
-            return true;
-    return false;
-}
-
 bool session_name_confusable(struct server *srv, const char *name)
 {
-    return session_by_name(srv, name) || skeleton_counted(&srv->names_by_skeleton, name);
+    return session_by_name(srv, name) || skeletons_taken(&srv->names_by_skeleton, name);
 }
 
 int session_set_name(struct session *s, const char *name)
@@ -107,7 +77,7 @@ int session_set_name(struct session *s, const char *name)
     snprintf(s->name, sizeof(s->name), "%s", name);
     if (hmap_put(&srv->sessions_by_name, s->name_key, strlen(s->name_key), s))
         return -1;
-    count_skeleton(srv, name, +1);
+    skeletons_count(&srv->names_by_skeleton, name, +1);
     s->signed_in = true;
     return 0;
 }
