@@ -301,7 +301,10 @@ test('shutdown: a countdown while games finish, no "Play again", then a restart 
     s2 = restartOn(s.port, args);
     await p.locator('[data-testid="conn-status"][data-state="connected"]').waitFor({ timeout: 20_000 });
     await notice.waitFor({ state: 'hidden' });
-    assert.deepEqual(p.errors, []);
+    // a reconnect attempt that finds the server still down is logged by Chromium itself,
+    // whatever the page does: how many there are depends on how fast the restart is
+    const refused = /WebSocket connection to .* failed: .*ERR_CONNECTION_REFUSED/;
+    assert.deepEqual(p.errors.filter((e) => !refused.test(e)), []);
     await p.context().close();
   } finally {
     await s.stop();
