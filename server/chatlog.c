@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin.h"
 #include "db.h"
 #include "log.h"
+#include "oplog.h"
 #include "pool.h"
 #include "proto.h"
 #include "server.h"
@@ -133,8 +133,8 @@ static void deliver_write(struct chatlog *cl, struct chatlog_op *op)
 
     if (op->job.status) {
         cl->stats.failures++;
-        admin_log(srv, LOG_ERROR, "a batch of %zu chat messages could not be saved: %s", op->n,
-                  op->job.error);
+        oplog_add(&srv->oplog, LOG_ERROR, "a batch of %zu chat messages could not be saved: %s",
+                  op->n, op->job.error);
     } else {
         cl->stats.batches++;
         cl->stats.rows += op->n;
@@ -187,7 +187,7 @@ static void deliver_delete(struct chatlog *cl, struct chatlog_op *op)
                                 .found = op->found};
 
     if (op->job.status)
-        admin_log(cl->srv, LOG_ERROR, "could not delete message %llu of %s: %s",
+        oplog_add(&cl->srv->oplog, LOG_ERROR, "could not delete message %llu of %s: %s",
                   (unsigned long long)op->before, op->room, op->job.error);
     if (op->deleted)
         op->deleted(cl->srv, &d);

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin.h"
 #include "db.h"
 #include "log.h"
+#include "oplog.h"
 #include "pool.h"
 #include "proto.h"
 #include "qbank.h"
@@ -190,8 +190,8 @@ static void results_done(struct pool_job *job, void *loop_arg)
     struct results_job *j = (struct results_job *)job;
 
     if (job->status)
-        admin_log(loop_arg, LOG_ERROR, "the results of a game in %s could not be saved: %s",
-                  j->room, job->error);
+        oplog_add(&((struct server *)loop_arg)->oplog, LOG_ERROR,
+                  "the results of a game in %s could not be saved: %s", j->room, job->error);
     free(j->results);
     free(j->names);
     free(j);

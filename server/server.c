@@ -50,7 +50,8 @@ int server_init(struct server *srv, const struct config *cfg, const struct trans
     /* rooms keep enough history to replay a rejoining player's missed chat */
     rooms_init(&srv->rooms, cfg->history > cfg->resume_replay ? cfg->history : cfg->resume_replay);
     bans_init(&srv->bans);
-    admin_init(&srv->admin);
+    oplog_init(&srv->oplog, &srv->wall_ms);
+    admin_init(srv);
 
     if (!room_create(&srv->rooms, "lobby", "Lobby", cfg->lobby_max, true))
         goto fail;

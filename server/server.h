@@ -16,6 +16,7 @@
 #include "config.h"
 #include "hmap.h"
 #include "msgbuf.h"
+#include "oplog.h"
 #include "proto.h"
 #include "room.h"
 #include "stats.h"
@@ -78,7 +79,8 @@ struct server {
     bool stopping;
     struct server_stats stats;
     struct stats figures; /* sampled each second for operators */
-    struct admin admin;   /* the operators' log tail and failed-token tracking */
+    struct oplog oplog;   /* events for operators; admin.c pushes them to consoles */
+    struct admin admin;   /* failed-token tracking and moderation reasons */
     bool draining;        /* shutting down: no new sign-ins or games */
     int64_t drain_deadline_ms;
 };
