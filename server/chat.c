@@ -736,6 +736,12 @@ void chat_rejoin(struct server *srv, struct session *s, struct session *old,
     replay_missed(srv, s, req->seen, ok);
 }
 
+void chat_signed_in(void *arg, struct session *s, struct session *kept, const struct proto_req *req,
+                    const char *token)
+{
+    chat_rejoin(arg, s, kept, req, token);
+}
+
 void chat_end_detached(struct server *srv)
 {
     struct hmap *m = &srv->sessions_by_id;

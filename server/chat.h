@@ -32,6 +32,9 @@ bool chat_session_dropped(struct server *srv, struct session *s);
  * each running game's snapshot. `old` is freed. */
 void chat_rejoin(struct server *srv, struct session *s, struct session *old,
                  const struct proto_req *req, const char *token);
+/* The accounts' `signed_in` callback (accounts_cfg): chat_rejoin() with `arg` the server. */
+void chat_signed_in(void *arg, struct session *s, struct session *kept, const struct proto_req *req,
+                    const char *token);
 /* Shutdown: ends every detached session (their timers live in the loop). */
 void chat_end_detached(struct server *srv);
 /* Starts a drain: tells every connection `shutdown {seconds}` and refuses new sign-ins and

@@ -384,7 +384,9 @@ int main(int argc, char **argv)
                                                  ? cfg.auth_concurrency
                                                  : (cfg.db_workers > 1 ? cfg.db_workers - 1 : 1),
                                .wait_max = (size_t)cfg.db_queue,
-                               .token_ttl_ms = (int64_t)cfg.token_days * 24 * 3600 * 1000});
+                               .token_ttl_ms = (int64_t)cfg.token_days * 24 * 3600 * 1000,
+                               .signed_in = chat_signed_in,
+                               .signed_in_arg = &srv});
     startup_db = db_prepare_file(cfg.db, err, sizeof(err));
     if (!startup_db)
         goto out;
