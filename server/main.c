@@ -417,7 +417,8 @@ int main(int argc, char **argv)
     signal_ctx = ws.ctx;
     ws.pool = pool;
     srv.pool = pool;
-    chatlog_init(&chatlog, &srv, pool, ws.ctx, cfg.db_batch_ms, cfg.db_batch_max, cfg.db_queue);
+    chatlog_init(&chatlog, &srv, pool, ws.ctx, cfg.db_batch_ms, cfg.db_batch_max, cfg.db_queue,
+                 chat_message_saved, chat_history_read);
     accounts.pool = pool;
     backup_init(&backup, pool, cfg.db, cfg.backup_dir, BACKUP_PAGES_PER_STEP, server_wall_ms);
     srv.backup = &backup;
