@@ -33,12 +33,25 @@ struct game *game_new(struct server *srv, struct room *room, int rounds, int sec
     return g;
 }
 
+/* Keeps srv->games_running (the figures' games gauge) in step with this game's phase: called
+ * after each call that can start or end it. */
+static void recount(struct game *g)
+{
+    bool now = g->quiz.phase != QUIZ_IDLE;
+
+    if (now != g->counted) {
+        g->srv->games_running += now ? 1 : -1;
+        g->counted = now;
+    }
+}
+
 void game_free(struct game *g)
 {
     if (!g)
         return;
     g->srv->ops->cancel(g->srv->transport, &g->timer);
     quiz_end(&g->quiz);
+    recount(g);
     free(g);
 }
 
@@ -246,6 +259,7 @@ static void game_over(struct game *g)
         free(order);
     }
     quiz_end(q);
+    recount(g);
 }
 
 static void reveal(struct game *g)
@@ -325,6 +339,7 @@ void game_start(struct game *g, struct session *s, const struct proto_req *req)
         reply_error(s, req, PROTO_E_INTERNAL, "out of memory");
         goto out;
     }
+    recount(g);
     session_send_json(s, proto_ok(req));
     players = json_array();
     for (int i = 0; i < r->nmembers; i++)

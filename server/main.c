@@ -438,6 +438,7 @@ out:
     ws.pool = NULL;
     chatlog_stop(&chatlog);   /* unsaved chat goes to the pool... */
     pool_destroy(pool, &srv); /* ...which finishes every queued job before its threads exit */
+    srv.pool = NULL;
     signal_ctx = NULL;
     ws_destroy(&ws); /* closes what is left; CLOSED callbacks still see the model */
     srv.chatlog = NULL;
