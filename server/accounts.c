@@ -13,7 +13,6 @@
 #include <openssl/crypto.h>
 
 #include "admin.h"
-#include "chat.h"
 #include "db.h"
 #include "log.h"
 #include "names.h"
@@ -56,7 +55,9 @@ void accounts_init(struct accounts *acc, struct server *srv, struct pool *pool,
                              .cost = cfg->cost,
                              .token_ttl_ms = cfg->token_ttl_ms,
                              .hash_limit = cfg->hash_limit,
-                             .wait_max = cfg->wait_max};
+                             .wait_max = cfg->wait_max,
+                             .signed_in = cfg->signed_in,
+                             .signed_in_arg = cfg->signed_in_arg};
     if (cfg->key)
         memcpy(acc->key, cfg->key, AUTH_KEY_LEN);
     hmap_init(&acc->by_name);
@@ -164,7 +165,8 @@ static void sign_in(struct accounts *acc, struct session *s, bool has_id, json_i
     kept = session_by_name(acc->srv, name);
     if (kept && kept->detached) { /* the owner is back before the grace period ended */
         struct proto_req req = {.has_id = has_id, .id = id};
-        chat_rejoin(acc->srv, s, kept, &req, accounts_token(acc, user_id, token) ? NULL : token);
+        acc->signed_in(acc->signed_in_arg, s, kept, &req,
+                       accounts_token(acc, user_id, token) ? NULL : token);
         return;
     }
     if (kept) {
@@ -472,8 +474,8 @@ void accounts_resume(struct accounts *acc, struct session *s, const struct proto
             return;
         }
         acc->stats.resumes++;
-        chat_rejoin(acc->srv, s, kept, req,
-                    accounts_token(acc, -(int64_t)s->id, token) ? NULL : token);
+        acc->signed_in(acc->signed_in_arg, s, kept, req,
+                       accounts_token(acc, -(int64_t)s->id, token) ? NULL : token);
         return;
     }
     name = hmap_get(&acc->by_id, &uid, sizeof(uid));
@@ -484,7 +486,8 @@ void accounts_resume(struct accounts *acc, struct session *s, const struct proto
     acc->stats.resumes++;
     kept = session_by_name(acc->srv, name);
     if (kept && kept->detached) { /* back within the grace period: same rooms, same seats */
-        chat_rejoin(acc->srv, s, kept, req, accounts_token(acc, uid, token) ? NULL : token);
+        acc->signed_in(acc->signed_in_arg, s, kept, req,
+                       accounts_token(acc, uid, token) ? NULL : token);
         return;
     }
     sign_in(acc, s, req->has_id, req->id, uid, name);

@@ -6,6 +6,8 @@
  * At most `hash_limit` password hashes run at once (each takes 128 MiB and tenths of a
  * second); further sign-ins wait in a bounded line on the loop, and beyond that get
  * server_busy, so a login flood can neither exhaust memory nor occupy every worker.
+ * Taking over a detached session's seats is left to the `signed_in` callback (the chat
+ * service's), so accounts do not depend on rooms or games.
  * Loop thread only, except auth_job_run() on workers.
  */
 #ifndef PARLOR_ACCOUNTS_H
@@ -35,6 +37,9 @@ struct accounts {
     uint8_t key[AUTH_KEY_LEN]; /* token MAC key, kept in the database */
     struct auth_scrypt cost;   /* for new hashes */
     int64_t token_ttl_ms;
+    void (*signed_in)(void *arg, struct session *s, struct session *kept,
+                      const struct proto_req *req, const char *token);
+    void *signed_in_arg;
 
     struct hmap by_name;     /* names_key() -> user id; -1 while a registration is in flight */
     struct hmap by_skeleton; /* names_skeleton() -> count of names in by_name */
@@ -52,6 +57,14 @@ struct accounts_cfg {
     int hash_limit;
     size_t wait_max;
     int64_t token_ttl_ms;
+    /* Called when a sign-in (login, or resume) finds the name's session `kept` detached and
+     * still waiting (--rejoin-seconds): the seat handover is not the accounts' business, so
+     * whoever owns rooms (the chat service, chat_signed_in()) moves `kept`'s name, rooms and
+     * seats to `s`, frees `kept` and replies to `req`. `token` is the new token, or NULL when
+     * none could be made. Required. */
+    void (*signed_in)(void *arg, struct session *s, struct session *kept,
+                      const struct proto_req *req, const char *token);
+    void *signed_in_arg;
 };
 
 void accounts_init(struct accounts *acc, struct server *srv, struct pool *pool,

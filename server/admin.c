@@ -20,6 +20,7 @@
 #include "chatlog.h"
 #include "db.h"
 #include "game.h"
+#include "oplog.h"
 #include "pool.h"
 #include "proto.h"
 #include "room.h"
@@ -37,9 +38,14 @@ struct admin_failure {
     int64_t locked_until_ms;
 };
 
-void admin_init(struct admin *a)
+static void log_pushed(void *arg, const struct oplog_entry *e);
+
+void admin_init(struct server *srv)
 {
+    struct admin *a = &srv->admin;
+
     memset(a, 0, sizeof(*a));
+    oplog_subscribe(&srv->oplog, log_pushed, srv);
     hmap_init(&a->failures);
     hmap_init(&a->reasons);
 }
@@ -71,7 +77,7 @@ bool admin_token_matches(const struct server *srv, const char *given, size_t len
 
 /* ---- the log tail ---- */
 
-static json_t *log_json(const struct admin_log_entry *e)
+static json_t *log_json(const struct oplog_entry *e)
 {
     static const char *const names[] = {"error", "warn", "info", "info"};
 
@@ -94,23 +100,10 @@ static void push(struct server *srv, json_t *json)
     msgbuf_unref(b);
 }
 
-void admin_log(struct server *srv, enum log_level level, const char *fmt, ...)
+/* The oplog's subscriber: a new entry goes to every console. */
+static void log_pushed(void *arg, const struct oplog_entry *e)
 {
-    struct admin *a = &srv->admin;
-    struct admin_log_entry *e;
-    va_list ap;
-
-    a->log_head = a->log_count ? (a->log_head + 1) % ADMIN_LOG_MAX : 0;
-    if (a->log_count < ADMIN_LOG_MAX)
-        a->log_count++;
-    e = &a->log[a->log_head];
-    e->ts = srv->wall_ms();
-    e->level = level;
-    va_start(ap, fmt);
-    vsnprintf(e->text, sizeof(e->text), fmt, ap);
-    va_end(ap);
-    log_msg(level, "admin: %s", e->text);
-    push(srv, log_json(e));
+    push(arg, log_json(e));
 }
 
 void admin_push_stats(struct server *srv, const struct stats_sample *sample)
@@ -223,8 +216,8 @@ static void mod_done(struct pool_job *job, void *loop_arg)
     struct mod_job *j = (struct mod_job *)job;
 
     if (job->status)
-        admin_log(j->srv, LOG_ERROR, "could not store a moderation change for %s: %s", j->target,
-                  job->error);
+        oplog_add(&j->srv->oplog, LOG_ERROR, "could not store a moderation change for %s: %s",
+                  j->target, job->error);
     free(j);
 }
 
@@ -237,7 +230,7 @@ static void persist(struct server *srv, enum mod_op op, const char *kind, const 
     if (!srv->pool || !j) {
         free(j);
         if (srv->pool)
-            admin_log(srv, LOG_ERROR, "out of memory storing a moderation change");
+            oplog_add(&srv->oplog, LOG_ERROR, "out of memory storing a moderation change");
         return;
     }
     *j = (struct mod_job){.job = {.run = mod_run, .done = mod_done},
@@ -249,7 +242,7 @@ static void persist(struct server *srv, enum mod_op op, const char *kind, const 
     snprintf(j->target, sizeof(j->target), "%s", target);
     snprintf(j->reason, sizeof(j->reason), "%s", reason ? reason : "");
     if (pool_submit(srv->pool, &j->job)) {
-        admin_log(srv, LOG_ERROR, "the pool refused a moderation change for %s", target);
+        oplog_add(&srv->oplog, LOG_ERROR, "the pool refused a moderation change for %s", target);
         free(j);
     }
 }
@@ -416,7 +409,7 @@ static void do_announce(struct server *srv, struct session *s, const struct areq
         if (m->slots[i].key && session_send(m->slots[i].val, b) == 0)
             n++;
     msgbuf_unref(b);
-    admin_log(srv, LOG_INFO, "announce to %d players: %s", n, text);
+    oplog_add(&srv->oplog, LOG_INFO, "announce to %d players: %s", n, text);
     ok = ok_of(q);
     json_object_set_new(ok, "recipients", json_integer(n));
     session_send_json(s, ok);
@@ -459,7 +452,7 @@ static void do_kick(struct server *srv, struct session *s, const struct areq *q)
     snprintf(name, sizeof(name), "%s", u->name);
     snprintf(why, sizeof(why), "kicked%s%.100s", *reason ? ": " : "", reason);
     end_player(srv, u, why);
-    admin_log(srv, LOG_INFO, "kick %s%s%s", name, *reason ? ": " : "", reason);
+    oplog_add(&srv->oplog, LOG_INFO, "kick %s%s%s", name, *reason ? ": " : "", reason);
     session_send_json(s, ok_of(q));
 }
 
@@ -496,14 +489,14 @@ static void apply_ban(struct server *srv, struct session *s, const struct areq *
         }
     }
     if (kind == BAN_MUTE)
-        admin_log(srv, LOG_INFO, "mute %s for %ld minutes%s%s", target, minutes,
+        oplog_add(&srv->oplog, LOG_INFO, "mute %s for %ld minutes%s%s", target, minutes,
                   *reason ? ": " : "", reason);
     else if (minutes)
-        admin_log(srv, LOG_INFO, "ban %s %s for %ld minutes%s%s", kind_name, target, minutes,
-                  *reason ? ": " : "", reason);
+        oplog_add(&srv->oplog, LOG_INFO, "ban %s %s for %ld minutes%s%s", kind_name, target,
+                  minutes, *reason ? ": " : "", reason);
     else
-        admin_log(srv, LOG_INFO, "ban %s %s for ever%s%s", kind_name, target, *reason ? ": " : "",
-                  reason);
+        oplog_add(&srv->oplog, LOG_INFO, "ban %s %s for ever%s%s", kind_name, target,
+                  *reason ? ": " : "", reason);
     ok = ok_of(q);
     json_object_set_new(ok, "until", minutes ? json_integer(until) : json_null());
     if (kind != BAN_MUTE) /* as stored: what unban takes */
@@ -586,7 +579,8 @@ static void do_unban(struct server *srv, struct session *s, const struct areq *q
     /* rows stored before addresses were canonical hold the spelling the operator used */
     if (strcmp(given, target))
         persist(srv, MOD_BAN_REMOVE, kind, given, 0, NULL);
-    admin_log(srv, LOG_INFO, "unban %s %s%s", kind, target, lifted ? "" : " (none was in force)");
+    oplog_add(&srv->oplog, LOG_INFO, "unban %s %s%s", kind, target,
+              lifted ? "" : " (none was in force)");
     ok = ok_of(q);
     json_object_set_new(ok, "lifted", json_boolean(lifted));
     session_send_json(s, ok);
@@ -615,7 +609,7 @@ static void do_close_room(struct server *srv, struct session *s, const struct ar
     }
     snprintf(id, sizeof(id), "%s", r->id);
     chat_close_room(srv, r);
-    admin_log(srv, LOG_INFO, "close room %s", id);
+    oplog_add(&srv->oplog, LOG_INFO, "close room %s", id);
     session_send_json(s, ok_of(q));
 }
 
@@ -638,7 +632,8 @@ static void message_deleted(struct server *srv, const struct chatlog_deleted *d)
         json_decref(ev);
     }
     if (d->found)
-        admin_log(srv, LOG_INFO, "delete message %llu in %s", (unsigned long long)d->seq, d->room);
+        oplog_add(&srv->oplog, LOG_INFO, "delete message %llu in %s", (unsigned long long)d->seq,
+                  d->room);
     if (!s)
         return;
     if (d->status) {
@@ -729,7 +724,7 @@ static void do_backup(struct server *srv, struct session *s, const struct areq *
         return;
     }
     if (start)
-        admin_log(srv, LOG_INFO, "backup started: %s", srv->backup->file);
+        oplog_add(&srv->oplog, LOG_INFO, "backup started: %s", srv->backup->file);
     ok = ok_of(q);
     json_object_set_new(ok, "backup", backup_status_json(srv->backup));
     session_send_json(s, ok);
@@ -743,7 +738,7 @@ static void do_drain(struct server *srv, struct session *s, const struct areq *q
         return;
     if (!srv->draining) {
         chat_begin_drain(srv, (int)seconds);
-        admin_log(srv, LOG_WARN, "drain requested: exiting within %ld s", seconds);
+        oplog_add(&srv->oplog, LOG_WARN, "drain requested: exiting within %ld s", seconds);
     }
     session_send_json(s, ok_of(q));
 }
@@ -787,12 +782,11 @@ static void auth(struct server *srv, struct session *s, const struct areq *q)
     json_object_set_new(ok, "version", json_string(PARLOR_VERSION));
     json_object_set_new(ok, "history", stats_history_json(&srv->figures, STATS_HISTORY));
     log = json_array();
-    for (int i = a->log_count - 1; i >= 0; i--)
-        json_array_append_new(log,
-                              log_json(&a->log[(a->log_head - i + ADMIN_LOG_MAX) % ADMIN_LOG_MAX]));
+    for (int i = 0; i < oplog_count(&srv->oplog); i++)
+        json_array_append_new(log, log_json(oplog_at(&srv->oplog, i)));
     json_object_set_new(ok, "log", log);
     session_send_json(s, ok);
-    admin_log(srv, LOG_INFO, "console connected from %s", s->addr);
+    oplog_add(&srv->oplog, LOG_INFO, "console connected from %s", s->addr);
 }
 
 void admin_handle(struct server *srv, struct session *s, const char *buf, size_t len)

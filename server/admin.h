@@ -1,6 +1,7 @@
 /*
  * The operator's console protocol, parlor-admin.v1 (protocol/ADMIN.md): authentication with
- * the admin token, figures pushed every second, a log tail, and moderation: announce, kick,
+ * the admin token, figures pushed every second, the oplog's entries (oplog.h) pushed as they
+ * come and served as history, and moderation: announce, kick,
  * mute, ban, unban, close a room, delete a message, backups and drain. Admin connections are
  * sessions flagged `admin`: they never join rooms or receive player traffic. Loop thread
  * only, except the moderation jobs' run(), which runs on a worker.
@@ -21,22 +22,13 @@ struct server;
 struct session;
 struct stats_sample;
 
-#define ADMIN_LOG_MAX 200 /* log entries kept for a console that connects */
-
-struct admin_log_entry {
-    int64_t ts;
-    enum log_level level;
-    char text[200];
-};
-
 struct admin {
-    struct admin_log_entry log[ADMIN_LOG_MAX];
-    int log_head, log_count;
     struct hmap failures; /* address -> struct admin_failure *, for slowing down guessers */
     struct hmap reasons;  /* "kind:target" (lower case) -> strdup'ed reason of a ban or mute */
 };
 
-void admin_init(struct admin *a);
+/* Also subscribes to the server's oplog, to push its entries to consoles. */
+void admin_init(struct server *srv);
 void admin_destroy(struct admin *a);
 /* True when `given` is the admin token; constant time in both contents and length. */
 bool admin_token_matches(const struct server *srv, const char *given, size_t len);
@@ -44,9 +36,6 @@ bool admin_token_matches(const struct server *srv, const char *given, size_t len
 void admin_handle(struct server *srv, struct session *s, const char *buf, size_t len);
 /* Pushes a sample to every authenticated console. */
 void admin_push_stats(struct server *srv, const struct stats_sample *sample);
-/* Records an event for operators (and the server log) and pushes it to consoles. */
-void admin_log(struct server *srv, enum log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 /* Adds `until` (ms, or null for ever) and, when an operator gave one, `reason` to `err`, the
  * not_allowed error refusing `target` under a ban of `kind` ending at `until`. */

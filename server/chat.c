@@ -736,6 +736,56 @@ void chat_rejoin(struct server *srv, struct session *s, struct session *old,
     replay_missed(srv, s, req->seen, ok);
 }
 
+void chat_signed_in(void *arg, struct session *s, struct session *kept, const struct proto_req *req,
+                    const char *token)
+{
+    chat_rejoin(arg, s, kept, req, token);
+}
+
+static struct session *live_session(struct server *srv, uint64_t id)
+{
+    struct session *s = id ? session_by_id(srv, id) : NULL;
+
+    return s && !s->closing ? s : NULL;
+}
+
+void chat_message_saved(struct server *srv, uint64_t session_id, bool has_id, json_int_t req_id,
+                        uint64_t seq, const char *error)
+{
+    struct proto_req req = {.has_id = has_id, .id = req_id};
+    struct session *s = live_session(srv, session_id);
+    json_t *ok;
+
+    if (!s) /* gone meanwhile: the message is saved all the same */
+        return;
+    if (error) {
+        reply_error(s, &req, PROTO_E_INTERNAL, NULL, "the message could not be saved");
+        return;
+    }
+    ok = proto_ok(&req);
+    json_object_set_new(ok, "seq", json_integer((json_int_t)seq));
+    reply_ok(s, ok);
+}
+
+void chat_history_read(struct server *srv, uint64_t session_id, bool has_id, json_int_t req_id,
+                       json_t *messages, const char *error)
+{
+    struct proto_req req = {.has_id = has_id, .id = req_id};
+    struct session *s = live_session(srv, session_id);
+    json_t *ok;
+
+    if (!s)
+        return;
+    session_release_reading(s); /* held by handle_history() while the page was read */
+    if (error) {
+        reply_error(s, &req, PROTO_E_INTERNAL, NULL, "history could not be read");
+        return;
+    }
+    ok = proto_ok(&req);
+    json_object_set(ok, "messages", messages);
+    reply_ok(s, ok);
+}
+
 void chat_end_detached(struct server *srv)
 {
     struct hmap *m = &srv->sessions_by_id;

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -32,6 +33,16 @@ bool chat_session_dropped(struct server *srv, struct session *s);
  * each running game's snapshot. `old` is freed. */
 void chat_rejoin(struct server *srv, struct session *s, struct session *old,
                  const struct proto_req *req, const char *token);
+/* The accounts' `signed_in` callback (accounts_cfg): chat_rejoin() with `arg` the server. */
+void chat_signed_in(void *arg, struct session *s, struct session *kept, const struct proto_req *req,
+                    const char *token);
+/* The chat log's completions (chatlog_init()): reply ok {seq} to the sender of a saved
+ * message, ok {messages} to a history request (and let the session read again), or an
+ * `internal` error; nothing when the session is gone. */
+void chat_message_saved(struct server *srv, uint64_t session_id, bool has_id, json_int_t req_id,
+                        uint64_t seq, const char *error);
+void chat_history_read(struct server *srv, uint64_t session_id, bool has_id, json_int_t req_id,
+                       json_t *messages, const char *error);
 /* Shutdown: ends every detached session (their timers live in the loop). */
 void chat_end_detached(struct server *srv);
 /* Starts a drain: tells every connection `shutdown {seconds}` and refuses new sign-ins and

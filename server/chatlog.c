@@ -7,13 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin.h"
 #include "db.h"
 #include "log.h"
+#include "oplog.h"
 #include "pool.h"
 #include "proto.h"
 #include "server.h"
-#include "session.h"
 #include "store.h"
 
 #define CHATLOG_RETRY_MS 20 /* the pool was full: try again this soon */
@@ -49,9 +48,12 @@ static void kick(struct chatlog *cl);
 static void seal(struct chatlog *cl);
 
 int chatlog_init(struct chatlog *cl, struct server *srv, struct pool *pool, struct lws_context *ctx,
-                 int batch_ms, int batch_max, int pending_max)
+                 int batch_ms, int batch_max, int pending_max, chatlog_saved_fn *on_saved,
+                 chatlog_history_fn *on_history)
 {
     *cl = (struct chatlog){.srv = srv,
+                           .on_saved = on_saved,
+                           .on_history = on_history,
                            .pool = pool,
                            .ctx = ctx,
                            .batch_ms = batch_ms,
@@ -107,24 +109,10 @@ static void op_run(struct pool_job *job, void *worker)
     }
 }
 
-static struct session *live_session(struct server *srv, uint64_t id)
+/* The job's error for a completion callback: NULL when it succeeded. */
+static const char *job_error(const struct pool_job *job)
 {
-    struct session *s = id ? session_by_id(srv, id) : NULL;
-
-    return s && !s->closing ? s : NULL;
-}
-
-static void send_internal(struct session *s, bool has_id, json_int_t id, const char *what)
-{
-    struct proto_error err = {.has_id = has_id, .id = id};
-
-    proto_error_set(&err, PROTO_E_INTERNAL, NULL, "%s", what);
-    session_send_json(s, proto_error_json(&err));
-}
-
-static json_t *ok_for(bool has_id, json_int_t id)
-{
-    return json_pack("{s:s, s:o}", "type", "ok", "re", has_id ? json_integer(id) : json_null());
+    return job->status ? job->error : NULL;
 }
 
 static void deliver_write(struct chatlog *cl, struct chatlog_op *op)
@@ -133,8 +121,8 @@ static void deliver_write(struct chatlog *cl, struct chatlog_op *op)
 
     if (op->job.status) {
         cl->stats.failures++;
-        admin_log(srv, LOG_ERROR, "a batch of %zu chat messages could not be saved: %s", op->n,
-                  op->job.error);
+        oplog_add(&srv->oplog, LOG_ERROR, "a batch of %zu chat messages could not be saved: %s",
+                  op->n, op->job.error);
     } else {
         cl->stats.batches++;
         cl->stats.rows += op->n;
@@ -143,36 +131,16 @@ static void deliver_write(struct chatlog *cl, struct chatlog_op *op)
     }
     for (size_t i = 0; i < op->n; i++) {
         struct chatlog_entry *e = &op->entries[i];
-        struct session *s = live_session(srv, e->session_id);
-        json_t *ok;
 
-        if (!s) /* gone meanwhile: the message is saved all the same */
-            continue;
-        if (op->job.status) {
-            send_internal(s, e->has_id, e->req_id, "the message could not be saved");
-            continue;
-        }
-        ok = ok_for(e->has_id, e->req_id);
-        json_object_set_new(ok, "seq", json_integer((json_int_t)e->seq));
-        session_send_json(s, ok);
+        if (e->session_id)
+            cl->on_saved(srv, e->session_id, e->has_id, e->req_id, e->seq, job_error(&op->job));
     }
 }
 
 static void deliver_history(struct chatlog *cl, struct chatlog_op *op)
 {
-    struct session *s = live_session(cl->srv, op->session_id);
-    json_t *ok;
-
-    if (!s)
-        return;
-    session_release_reading(s); /* held by the chat service while the page was read */
-    if (op->job.status) {
-        send_internal(s, op->has_id, op->req_id, "history could not be read");
-        return;
-    }
-    ok = ok_for(op->has_id, op->req_id);
-    json_object_set(ok, "messages", op->result);
-    session_send_json(s, ok);
+    cl->on_history(cl->srv, op->session_id, op->has_id, op->req_id,
+                   op->job.status ? NULL : op->result, job_error(&op->job));
 }
 
 static void deliver_delete(struct chatlog *cl, struct chatlog_op *op)
@@ -187,7 +155,7 @@ static void deliver_delete(struct chatlog *cl, struct chatlog_op *op)
                                 .found = op->found};
 
     if (op->job.status)
-        admin_log(cl->srv, LOG_ERROR, "could not delete message %llu of %s: %s",
+        oplog_add(&cl->srv->oplog, LOG_ERROR, "could not delete message %llu of %s: %s",
                   (unsigned long long)op->before, op->room, op->job.error);
     if (op->deleted)
         op->deleted(cl->srv, &d);

@@ -9,8 +9,9 @@
  * written the next accumulates: the busier the server, the larger the batches.
  *
  * Operations run one at a time in arrival order, so a history read sees every message
- * accepted before it. Loop thread only (the jobs it submits run on workers and touch only
- * their own copies of the data).
+ * accepted before it. Completion is reported through the callbacks given to chatlog_init(),
+ * so the chat log never talks to sessions. Loop thread only (the jobs it submits run on workers and
+ * touch only their own copies of the data).
  */
 #ifndef PARLOR_CHATLOG_H
 #define PARLOR_CHATLOG_H
@@ -43,8 +44,20 @@ struct chatlog_stats {
     size_t pending;    /* accepted, not yet handed to a worker */
 };
 
+/* Completions, on the loop thread; the replies they make are the chat service's business
+ * (chat_message_saved(), chat_history_read()). `error` is NULL on success. */
+/* The message `seq` from session `session_id` (never 0) is saved, or failed to be. */
+typedef void chatlog_saved_fn(struct server *srv, uint64_t session_id, bool has_id,
+                              json_int_t req_id, uint64_t seq, const char *error);
+/* The history page asked for by session `session_id` is read: `messages` (borrowed; NULL on
+ * error). */
+typedef void chatlog_history_fn(struct server *srv, uint64_t session_id, bool has_id,
+                                json_int_t req_id, json_t *messages, const char *error);
+
 struct chatlog {
     struct server *srv;
+    chatlog_saved_fn *on_saved;
+    chatlog_history_fn *on_history;
     struct pool *pool;
     struct lws_context *ctx;
     int batch_ms;       /* how long a batch may wait to gather more */
@@ -63,17 +76,18 @@ struct chatlog {
 };
 
 int chatlog_init(struct chatlog *cl, struct server *srv, struct pool *pool, struct lws_context *ctx,
-                 int batch_ms, int batch_max, int pending_max);
+                 int batch_ms, int batch_max, int pending_max, chatlog_saved_fn *on_saved,
+                 chatlog_history_fn *on_history);
 /* True when a new message would pass pending_max: refuse it before any side effect. */
 bool chatlog_full(const struct chatlog *cl);
-/* Queues a message for the next batch; the ok {seq} goes to session `session_id` after commit
- * (or an `internal` error if the commit fails). 0, or -1 when out of memory. */
+/* Queues a message for the next batch; on_saved() is called for session `session_id` (unless
+ * 0) after commit or failure. 0, or -1 when out of memory. */
 int chatlog_append(struct chatlog *cl, uint64_t session_id, bool has_id, json_int_t req_id,
                    const char *room, uint64_t seq, const char *sender, const char *text,
                    int64_t ts);
 /* Reads up to `limit` messages of `room` with seq < before, after every message accepted so
- * far is written; replies ok {messages} (or an error) to the session. 0, or -1 when the pool
- * refused (nothing will be sent: reply server_busy). */
+ * far is written, then calls on_history(). 0, or -1 when the pool refused (on_history() will
+ * not be called). */
 int chatlog_history(struct chatlog *cl, uint64_t session_id, bool has_id, json_int_t req_id,
                     const char *room, uint64_t before, int limit);
 /* What a deletion did, for its caller, on the loop thread: `status` 0 or -1 with `error`;

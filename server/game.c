@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin.h"
 #include "db.h"
 #include "log.h"
+#include "oplog.h"
 #include "pool.h"
 #include "proto.h"
 #include "qbank.h"
@@ -33,12 +33,25 @@ struct game *game_new(struct server *srv, struct room *room, int rounds, int sec
     return g;
 }
 
+/* Keeps srv->games_running (the figures' games gauge) in step with this game's phase: called
+ * after each call that can start or end it. */
+static void recount(struct game *g)
+{
+    bool now = g->quiz.phase != QUIZ_IDLE;
+
+    if (now != g->counted) {
+        g->srv->games_running += now ? 1 : -1;
+        g->counted = now;
+    }
+}
+
 void game_free(struct game *g)
 {
     if (!g)
         return;
     g->srv->ops->cancel(g->srv->transport, &g->timer);
     quiz_end(&g->quiz);
+    recount(g);
     free(g);
 }
 
@@ -190,8 +203,8 @@ static void results_done(struct pool_job *job, void *loop_arg)
     struct results_job *j = (struct results_job *)job;
 
     if (job->status)
-        admin_log(loop_arg, LOG_ERROR, "the results of a game in %s could not be saved: %s",
-                  j->room, job->error);
+        oplog_add(&((struct server *)loop_arg)->oplog, LOG_ERROR,
+                  "the results of a game in %s could not be saved: %s", j->room, job->error);
     free(j->results);
     free(j->names);
     free(j);
@@ -246,6 +259,7 @@ static void game_over(struct game *g)
         free(order);
     }
     quiz_end(q);
+    recount(g);
 }
 
 static void reveal(struct game *g)
@@ -325,6 +339,7 @@ void game_start(struct game *g, struct session *s, const struct proto_req *req)
         reply_error(s, req, PROTO_E_INTERNAL, "out of memory");
         goto out;
     }
+    recount(g);
     session_send_json(s, proto_ok(req));
     players = json_array();
     for (int i = 0; i < r->nmembers; i++)

@@ -29,6 +29,7 @@ struct game {
     int rounds, seconds; /* the room's settings for its next game */
     struct quiz quiz;    /* phase QUIZ_IDLE while the room waits */
     lws_sorted_usec_list_t timer;
+    bool counted; /* counted in srv->games_running */
 };
 
 /* A quiz for `room`; NULL when out of memory. */

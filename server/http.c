@@ -39,9 +39,7 @@ struct http_pss {
 
 static struct server *server_of(struct lws *wsi)
 {
-    struct ws *t = lws_context_user(lws_get_context(wsi));
-
-    return t->srv;
+    return ws_server_of(wsi);
 }
 
 /* Queues a JSON response (`json` is stolen), written from the writeable callback: so a
@@ -266,19 +264,16 @@ static int handle_import(struct lws *wsi, struct http_pss *pss, struct server *s
  * Both counts are read now, not from the last one-second sample, so they agree. */
 static int handle_health(struct lws *wsi, struct http_pss *pss, struct server *srv)
 {
-    const struct ws *t = lws_context_user(lws_get_context(wsi));
-
-    return respond(wsi, pss, srv->draining ? HTTP_STATUS_SERVICE_UNAVAILABLE : HTTP_STATUS_OK,
-                   json_pack("{s:s, s:s, s:I, s:i, s:i}", "status",
-                             srv->draining ? "draining" : "ok", "version", PARLOR_VERSION,
-                             "uptime_s",
-                             (json_int_t)((srv->wall_ms() - srv->figures.started_ms) / 1000),
-                             "connections", t->nconns, "users", (int)srv->sessions_by_name.count));
+    return respond(
+        wsi, pss, srv->draining ? HTTP_STATUS_SERVICE_UNAVAILABLE : HTTP_STATUS_OK,
+        json_pack("{s:s, s:s, s:I, s:i, s:i}", "status", srv->draining ? "draining" : "ok",
+                  "version", PARLOR_VERSION, "uptime_s",
+                  (json_int_t)((srv->wall_ms() - srv->figures.started_ms) / 1000), "connections",
+                  srv->connections, "users", (int)srv->sessions_by_name.count));
 }
 
 static int handle_metrics(struct lws *wsi, struct http_pss *pss, struct server *srv)
 {
-    struct ws *t = lws_context_user(lws_get_context(wsi));
     struct stats_counters c;
     struct histo db = {0};
     char *text;
@@ -286,9 +281,9 @@ static int handle_metrics(struct lws *wsi, struct http_pss *pss, struct server *
 
     if (!srv->cfg.metrics_public && !admin_authorized(wsi, pss, srv))
         return 0;
-    ws_read_counters(t, &c);
-    if (t->pool)
-        pool_get_run_histo(t->pool, &db);
+    server_read_counters(srv, &c);
+    if (srv->pool)
+        pool_get_run_histo(srv->pool, &db);
     text = stats_prometheus(&srv->figures, &c, &db, srv->wall_ms());
     if (!text)
         return respond_error(wsi, pss, HTTP_STATUS_SERVICE_UNAVAILABLE, "out of memory");

@@ -2,8 +2,9 @@
  * Dynamic HTTP endpoints beside the static files: the operator's /admin/backup and
  * /admin/import (more admin endpoints, /healthz and /metrics come with the admin console). Each
  * response is one small JSON document. Admin endpoints require `Authorization: Bearer
- * <--admin-token>`, compared in constant time; without --admin-token they answer 403. Loop thread
- * only.
+ * <--admin-token>`, compared in constant time; without --admin-token they answer 403. The
+ * figures come from the server (server_read_counters()), not from the transport's internals.
+ * Loop thread only.
  */
 #ifndef PARLOR_HTTP_H
 #define PARLOR_HTTP_H

@@ -384,7 +384,9 @@ int main(int argc, char **argv)
                                                  ? cfg.auth_concurrency
                                                  : (cfg.db_workers > 1 ? cfg.db_workers - 1 : 1),
                                .wait_max = (size_t)cfg.db_queue,
-                               .token_ttl_ms = (int64_t)cfg.token_days * 24 * 3600 * 1000});
+                               .token_ttl_ms = (int64_t)cfg.token_days * 24 * 3600 * 1000,
+                               .signed_in = chat_signed_in,
+                               .signed_in_arg = &srv});
     startup_db = db_prepare_file(cfg.db, err, sizeof(err));
     if (!startup_db)
         goto out;
@@ -415,7 +417,8 @@ int main(int argc, char **argv)
     signal_ctx = ws.ctx;
     ws.pool = pool;
     srv.pool = pool;
-    chatlog_init(&chatlog, &srv, pool, ws.ctx, cfg.db_batch_ms, cfg.db_batch_max, cfg.db_queue);
+    chatlog_init(&chatlog, &srv, pool, ws.ctx, cfg.db_batch_ms, cfg.db_batch_max, cfg.db_queue,
+                 chat_message_saved, chat_history_read);
     accounts.pool = pool;
     backup_init(&backup, pool, cfg.db, cfg.backup_dir, BACKUP_PAGES_PER_STEP, server_wall_ms);
     srv.backup = &backup;
@@ -435,6 +438,7 @@ out:
     ws.pool = NULL;
     chatlog_stop(&chatlog);   /* unsaved chat goes to the pool... */
     pool_destroy(pool, &srv); /* ...which finishes every queued job before its threads exit */
+    srv.pool = NULL;
     signal_ctx = NULL;
     ws_destroy(&ws); /* closes what is left; CLOSED callbacks still see the model */
     srv.chatlog = NULL;

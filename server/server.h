@@ -1,7 +1,8 @@
 /*
  * The server's state: one struct, owned by the loop thread and passed explicitly (no globals),
  * so tests can build several servers in one process. The transport (ws.c in production, a
- * fake in unit tests) plugs in through `transport_ops`.
+ * fake in unit tests) plugs in through `transport_ops`. The operators' figures are read from
+ * here (server_read_counters()): the transport keeps `connections`, game.c `games_running`.
  */
 #ifndef PARLOR_SERVER_H
 #define PARLOR_SERVER_H
@@ -16,6 +17,7 @@
 #include "config.h"
 #include "hmap.h"
 #include "msgbuf.h"
+#include "oplog.h"
 #include "proto.h"
 #include "room.h"
 #include "stats.h"
@@ -77,8 +79,11 @@ struct server {
 
     bool stopping;
     struct server_stats stats;
+    int connections;      /* WebSocket connections now, kept by the transport */
+    int games_running;    /* quiz games between start and game_over, kept by game.c */
     struct stats figures; /* sampled each second for operators */
-    struct admin admin;   /* the operators' log tail and failed-token tracking */
+    struct oplog oplog;   /* events for operators; admin.c pushes them to consoles */
+    struct admin admin;   /* failed-token tracking and moderation reasons */
     bool draining;        /* shutting down: no new sign-ins or games */
     int64_t drain_deadline_ms;
 };
@@ -89,6 +94,10 @@ int server_init(struct server *srv, const struct config *cfg, const struct trans
 /* Frees everything the model holds; safe on a zeroed or half-built struct. Sessions must
  * have been closed by the transport first. */
 void server_destroy(struct server *srv);
+
+/* Fills in the figures of the whole server now (connections, games, pool, memory, CPU), for
+ * the console's samples and GET /metrics. */
+void server_read_counters(const struct server *srv, struct stats_counters *c);
 
 int64_t server_wall_ms(void);
 int64_t server_mono_ms(void);

@@ -1,8 +1,9 @@
 /*
  * Server figures for operators: counters and gauges sampled once a second into a ring of the
  * last ten minutes (for the admin console's charts), and the Prometheus text exposition of
- * the same figures for GET /metrics. Pure arithmetic over what the caller reads: the loop
- * collects the counters, this module turns them into rates and text.
+ * the same figures for GET /metrics. Pure arithmetic over what the caller reads:
+ * server_read_counters() (server.c) collects the counters, this module turns them into rates
+ * and text.
  */
 #ifndef PARLOR_STATS_H
 #define PARLOR_STATS_H

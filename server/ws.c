@@ -16,7 +16,6 @@
 
 #include "admin.h"
 #include "chat.h"
-#include "game.h"
 #include "handshake.h"
 #include "http.h"
 #include "log.h"
@@ -74,6 +73,11 @@ static bool is_admin(struct lws *wsi)
 static struct ws *ws_of(struct lws *wsi)
 {
     return lws_context_user(lws_get_context(wsi));
+}
+
+struct server *ws_server_of(struct lws *wsi)
+{
+    return ws_of(wsi)->srv;
 }
 
 static void want_write(void *transport, void *conn)
@@ -362,6 +366,7 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
         pss->wsi = wsi;
         s->admin = is_admin(wsi);
         t->nconns++;
+        t->srv->connections++;
         pss->counted = true;
         t->nsockets++;
         pss->live = true;
@@ -405,6 +410,7 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
         t = ws_of(wsi);
         if (pss->counted) {
             t->nconns--;
+            t->srv->connections--;
             addr_adjust(t, pss->addr, -1);
             pss->counted = false;
         }
@@ -583,62 +589,12 @@ static int service_once(struct ws *t)
     return lws_service(t->ctx, 0);
 }
 
-/* user and system CPU time in ms, and the resident set in bytes, from /proc/self/stat */
-static void read_process(uint64_t *cpu_ms, uint64_t *rss_bytes)
-{
-    unsigned long utime = 0, stime = 0;
-    long rss = 0, tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
-    FILE *f = fopen("/proc/self/stat", "r");
-
-    *cpu_ms = *rss_bytes = 0;
-    if (!f)
-        return;
-    /* fields 14 and 15 are utime and stime, 24 is rss; the comm field (2) has no spaces in
-     * parlor-server's name */
-    if (fscanf(f,
-               "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d %*d "
-               "%*d %*d %*u %*u %ld",
-               &utime, &stime, &rss) == 3 &&
-        tick > 0) {
-        *cpu_ms = (uint64_t)(utime + stime) * 1000 / (uint64_t)tick;
-        *rss_bytes = (uint64_t)rss * (uint64_t)page;
-    }
-    fclose(f);
-}
-
-void ws_read_counters(struct ws *t, struct stats_counters *c)
-{
-    struct server *srv = t->srv;
-    struct pool_stats ps = {0};
-
-    memset(c, 0, sizeof(*c));
-    c->messages_in = srv->stats.frames_in;
-    c->messages_out = srv->stats.messages_out;
-    c->bytes_out = srv->stats.bytes_out;
-    c->sendq_overflows = srv->stats.sendq_overflows;
-    c->rate_limited = srv->stats.rate_limited;
-    c->connections = (uint32_t)t->nconns;
-    c->users = (uint32_t)srv->sessions_by_name.count;
-    c->rooms = (uint32_t)srv->rooms.count;
-    for (struct room *r = srv->rooms.first; r; r = r->next)
-        c->games += r->quiz && r->quiz->quiz.phase != QUIZ_IDLE;
-    if (t->pool) {
-        pool_get_stats(t->pool, &ps);
-        c->db_jobs = ps.completed;
-        c->db_failures = ps.failed;
-        c->db_queue = (uint32_t)ps.queued;
-        c->db_p50_us = ps.run_p50_us;
-        c->db_p99_us = ps.run_p99_us;
-    }
-    read_process(&c->cpu_ms, &c->rss_bytes);
-}
-
 static void stats_tick(lws_sorted_usec_list_t *sul)
 {
     struct ws *t = lws_container_of(sul, struct ws, stats_sul);
     struct stats_counters c;
 
-    ws_read_counters(t, &c);
+    server_read_counters(t->srv, &c);
     admin_push_stats(t->srv, stats_record(&t->srv->figures, &c, server_wall_ms()));
     lws_sul_schedule(t->ctx, 0, &t->stats_sul, stats_tick, LWS_US_PER_SEC);
 }

@@ -429,7 +429,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                   &(struct accounts_cfg){.key = fuzz_key,
                                          .hash_limit = 0,
                                          .wait_max = 0, /* register, login: server_busy */
-                                         .token_ttl_ms = 7LL * 86400 * 1000});
+                                         .token_ttl_ms = 7LL * 86400 * 1000,
+                                         .signed_in = chat_signed_in,
+                                         .signed_in_arg = &r.srv});
     r.srv.accounts = &r.acc;
     fake_now_ms = START_MS;
     r.srv.wall_ms = fake_clock;

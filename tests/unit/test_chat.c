@@ -769,6 +769,15 @@ static void quiz_table(struct fixture *fx, struct session **ann, struct session 
     drain(*ann);
 }
 
+/* The figures' games gauge, as the console and GET /metrics read it. */
+static uint32_t games_gauge(struct fixture *fx)
+{
+    struct stats_counters c;
+
+    server_read_counters(&fx->srv, &c);
+    return c.games;
+}
+
 static void test_chat_quiz_plays_a_whole_game_on_timers(void **state)
 {
     struct fixture *fx = *state;
@@ -777,7 +786,9 @@ static void test_chat_quiz_plays_a_whole_game_on_timers(void **state)
 
     quiz_table(fx, &ann, &bob);
     expect_error(fx, bob, 2, "{\"type\":\"start\",\"id\":2,\"room\":\"r1\"}", "not_allowed");
+    assert_int_equal(games_gauge(fx), 0);
     json_decref(expect_ok(fx, ann, 3, "{\"type\":\"start\",\"id\":3,\"room\":\"r1\"}"));
+    assert_int_equal(games_gauge(fx), 1);
     json_decref(expect_event(ann, "game_started"));
     ev = expect_event(bob, "game_started");
     assert_int_equal(json_array_size(json_object_get(ev, "players")), 2);
@@ -835,6 +846,7 @@ static void test_chat_quiz_plays_a_whole_game_on_timers(void **state)
     json_decref(ev);
     drain(ann);
     assert_null(fake_timer.sul);
+    assert_int_equal(games_gauge(fx), 0);
     ev = expect_ok(fx, ann, 9, "{\"type\":\"rooms\",\"id\":9}");
     assert_string_equal(str(json_array_get(json_object_get(ev, "rooms"), 1), "state"), "waiting");
     json_decref(ev);
@@ -956,10 +968,12 @@ static void test_chat_quiz_room_emptying_stops_the_game(void **state)
     quiz_table(fx, &ann, &bob);
     json_decref(expect_ok(fx, ann, 3, "{\"type\":\"start\",\"id\":3,\"room\":\"r1\"}"));
     assert_non_null(fake_timer.sul);
+    assert_int_equal(games_gauge(fx), 1);
     disconnect(fx, bob);
     assert_non_null(fake_timer.sul); /* ann still plays */
     disconnect(fx, ann);
     assert_null(fake_timer.sul); /* timer cancelled with the game */
+    assert_int_equal(games_gauge(fx), 0);
     assert_null(room_find(&fx->srv.rooms, "r1"));
 }
 

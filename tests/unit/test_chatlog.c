@@ -132,7 +132,8 @@ static struct fixture *fixture_new(int batch_max, int pending_max)
                                               .wake_arg = fx->ctx},
                            err, sizeof(err));
     assert_non_null(fx->pool);
-    chatlog_init(&fx->cl, &fx->srv, fx->pool, fx->ctx, 0, batch_max, pending_max);
+    chatlog_init(&fx->cl, &fx->srv, fx->pool, fx->ctx, 0, batch_max, pending_max,
+                 chat_message_saved, chat_history_read);
     fx->srv.chatlog = &fx->cl;
     fx->s = session_new(&fx->srv, &fx->conn);
     assert_non_null(fx->s);
