@@ -482,8 +482,8 @@ int proto_decode(const char *buf, size_t len, const struct proto_limits *lim, st
             proto_error_set(err, PROTO_E_BAD_REQUEST, "id", "field 'id' must be an integer");
             goto fail;
         }
-        req->has_id = err->has_id = true;
-        req->id = err->id = json_integer_value(v);
+        req->re.has_id = err->re.has_id = true;
+        req->re.id = err->re.id = json_integer_value(v);
     }
 
     v = json_object_get(root, "type");
@@ -519,21 +519,25 @@ void proto_req_free(struct proto_req *req)
     req->root = NULL;
 }
 
-static json_t *re_value(bool has_id, json_int_t id)
+json_t *proto_re_json(struct proto_re re)
 {
-    return has_id ? json_integer(id) : json_null();
+    return re.has_id ? json_integer(re.id) : json_null();
+}
+
+json_t *proto_ok_re(struct proto_re re)
+{
+    return json_pack("{s:s, s:o}", "type", "ok", "re", proto_re_json(re));
 }
 
 json_t *proto_ok(const struct proto_req *req)
 {
-    return json_pack("{s:s, s:o}", "type", "ok", "re", re_value(req->has_id, req->id));
+    return proto_ok_re(req->re);
 }
 
 json_t *proto_error_json(const struct proto_error *err)
 {
-    json_t *o =
-        json_pack("{s:s, s:o, s:s, s:s}", "type", "error", "re", re_value(err->has_id, err->id),
-                  "code", proto_err_code(err->code), "message", err->message);
+    json_t *o = json_pack("{s:s, s:o, s:s, s:s}", "type", "error", "re", proto_re_json(err->re),
+                          "code", proto_err_code(err->code), "message", err->message);
 
     if (o && err->field && err->code == PROTO_E_BAD_REQUEST)
         json_object_set_new(o, "field", json_string(err->field));

@@ -38,6 +38,18 @@ enum proto_err {
     PROTO_E_COUNT
 };
 
+/* The WebSocket close codes parlor sends (RFC 6455 section 7.4.1); PROTOCOL.md lists the
+ * reasons that come with each. */
+enum proto_close {
+    PROTO_CLOSE_NORMAL = 1000,      /* the client asked */
+    PROTO_CLOSE_GOING_AWAY = 1001,  /* the server is shutting down */
+    PROTO_CLOSE_UNSUPPORTED = 1003, /* a binary frame */
+    PROTO_CLOSE_BAD_DATA = 1007,    /* text that is not UTF-8 */
+    PROTO_CLOSE_POLICY = 1008,      /* too slow, rate limit, kicked, banned, timeouts, bad token */
+    PROTO_CLOSE_TOO_BIG = 1009,     /* a message over --max-message */
+    PROTO_CLOSE_INTERNAL = 1011,    /* out of memory */
+};
+
 enum proto_type {
     PROTO_HELLO,
     PROTO_ROOMS,
@@ -76,10 +88,16 @@ struct proto_limits {
 #define PROTO_QUIZ_CHOICES      4
 
 /* A decoded request. String fields point into `root` and live until proto_req_free(). */
-struct proto_req {
-    enum proto_type type;
+/* Whom a reply answers: the request's `id`, echoed as `re`, or null when the request had none
+ * (or it could not be read). Every reply carries one. */
+struct proto_re {
     bool has_id;
     json_int_t id;
+};
+
+struct proto_req {
+    enum proto_type type;
+    struct proto_re re;
     const char *name;     /* hello, create */
     const char *room;     /* join, leave, say */
     const char *to;       /* whisper */
@@ -104,8 +122,7 @@ struct proto_req {
 /* Why a message was refused, with the request id when it could be read. */
 struct proto_error {
     enum proto_err code;
-    bool has_id;
-    json_int_t id;
+    struct proto_re re;
     const char *field; /* static string naming the bad field, or NULL */
     char message[160];
 };
@@ -132,6 +149,10 @@ int proto_clip(const char *s, int max_bytes);
 
 /* Builders. Each returns a new reference (NULL only when out of memory). */
 json_t *proto_ok(const struct proto_req *req);
+/* {"type": "ok", "re": …}, for a reply that comes after its request is gone. */
+json_t *proto_ok_re(struct proto_re re);
+/* The `re` value itself: the id, or null. */
+json_t *proto_re_json(struct proto_re re);
 json_t *proto_error_json(const struct proto_error *err);
 /* Fills `err` from its parts; `fmt` formats the message. */
 void proto_error_set(struct proto_error *err, enum proto_err code, const char *field,

@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 
 #include "accounts.h"
+#include "admin.h"
 #include "backup.h"
 #include "chat.h"
 #include "chatlog.h"
@@ -29,6 +30,7 @@
 #include "names.h"
 #include "pool.h"
 #include "qbank.h"
+#include "questions.h"
 #include "room.h"
 #include "server.h"
 #include "store.h"
@@ -270,7 +272,7 @@ static int fill_question_bank(struct qbank *bank, sqlite3 *db, const char *pack_
     char pack[128];
     int added;
 
-    if (qbank_load(bank, db, err, errlen))
+    if (questions_load(bank, db, err, errlen))
         return -1;
     if (bank->n || !pack_file)
         return 0;
@@ -279,10 +281,10 @@ static int fill_question_bank(struct qbank *bank, sqlite3 *db, const char *pack_
         return 0;
     }
     pack_name(pack_file, pack, sizeof(pack));
-    if (qbank_import(db, pack_file, pack, &added, err, errlen))
+    if (questions_import(db, pack_file, pack, &added, err, errlen))
         return -1;
     log_info("question bank: imported %d questions from %s", added, pack_file);
-    return qbank_load(bank, db, err, errlen);
+    return questions_load(bank, db, err, errlen);
 }
 
 /* `parlor-server import FILE [--db PATH]`: loads a question pack offline and exits. */
@@ -311,7 +313,7 @@ static int import_command(int argc, char **argv)
         return 1;
     }
     pack_name(file, pack, sizeof(pack));
-    rc = qbank_import(db, file, pack, &added, err, sizeof(err));
+    rc = questions_import(db, file, pack, &added, err, sizeof(err));
     sqlite3_close(db);
     if (rc) {
         fprintf(stderr, "parlor-server: %s\n", err);
@@ -370,7 +372,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    if (server_init(&srv, &cfg, &ws_transport_ops, &ws)) {
+    if (server_init(&srv, &cfg, &ws_transport_ops, &ws) || admin_init(&srv)) {
         fprintf(stderr, "parlor-server: out of memory\n");
         return 1;
     }
@@ -417,7 +419,7 @@ int main(int argc, char **argv)
     signal_ctx = ws.ctx;
     ws.pool = pool;
     srv.pool = pool;
-    chatlog_init(&chatlog, &srv, pool, ws.ctx, cfg.db_batch_ms, cfg.db_batch_max, cfg.db_queue,
+    chatlog_init(&chatlog, &srv, pool, cfg.db_batch_ms, cfg.db_batch_max, cfg.db_queue,
                  chat_message_saved, chat_history_read);
     accounts.pool = pool;
     backup_init(&backup, pool, cfg.db, cfg.backup_dir, BACKUP_PAGES_PER_STEP, server_wall_ms);
@@ -448,6 +450,7 @@ out:
     srv.backup = NULL;
     srv.bank = NULL;
     qbank_destroy(&bank);
+    admin_destroy(&srv);
     server_destroy(&srv);
     names_thread_cleanup(); /* the loop's spoof checker */
     return rc;

@@ -50,6 +50,7 @@
 #include "log.h"
 #include "msgbuf.h"
 #include "qbank.h"
+#include "questions.h"
 #include "sendq.h"
 #include "server.h"
 #include "session.h"
@@ -405,7 +406,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     /* the bank is loaded the way the server loads it: from a questions table */
     if (sqlite3_open(":memory:", &db) != SQLITE_OK ||
         sqlite3_exec(db, fake_questions_sql, NULL, NULL, NULL) != SQLITE_OK ||
-        qbank_load(&fake_bank, db, err, sizeof(err))) {
+        questions_load(&fake_bank, db, err, sizeof(err))) {
         fprintf(stderr, "fuzz_dispatch: cannot build the question bank: %s\n", sqlite3_errmsg(db));
         abort();
     }
@@ -423,7 +424,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     memset(&r, 0, sizeof(r));
     ntimers = 0;
-    if (server_init(&r.srv, &fuzz_cfg, &fake_ops, NULL))
+    if (server_init(&r.srv, &fuzz_cfg, &fake_ops, NULL) || admin_init(&r.srv))
         abort();
     accounts_init(&r.acc, &r.srv, NULL,
                   &(struct accounts_cfg){.key = fuzz_key,
@@ -455,6 +456,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     chat_stop_timers(&r.srv);
     if (ntimers)
         fail("a timer is still pending after the server stopped", NULL);
+    admin_destroy(&r.srv);
     server_destroy(&r.srv);
     accounts_destroy(&r.acc);
     return 0;

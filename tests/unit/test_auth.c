@@ -1,5 +1,5 @@
 /*
- * Tests for password hashing and tokens (server/auth.c): a hash verifies with the right
+ * Tests for password hashing and tokens (server/accounts/auth.c): a hash verifies with the right
  * password only, carries its parameters, and works at the default cost (N = 2^17, which
  * OpenSSL refuses without a raised maxmem); a token checks out with its key until it expires,
  * and any change to any character, or another key, is refused.

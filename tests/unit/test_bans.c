@@ -1,5 +1,5 @@
 /*
- * Tests for bans in force (server/bans.c): case-insensitive names, IPv4-mapped addresses,
+ * Tests for bans in force (server/core/bans.c): case-insensitive names, IPv4-mapped addresses,
  * expiry at the exact millisecond, bans for ever, kinds kept apart, removal; address rules:
  * what parses and its canonical spelling, what is refused, prefix matching for IPv4 and IPv6
  * (mapped peers matching IPv4 rules), and unban lifting exactly one rule.

@@ -1,6 +1,6 @@
 /*
- * Tests for the chat service (server/chat.c with session.c and room.c): whole requests go in as
- * bytes, replies and events come out of the sessions' send queues, through a fake transport and
+ * Tests for the chat service (server/chat/chat.c with session.c and room.c): whole requests go in
+ * as bytes, replies and events come out of the sessions' send queues, through a fake transport and
  * a fake clock. Covers sign-in, rooms, chat fan-out, whispers, rate limits, slow consumers and
  * every error code the service produces.
  */
@@ -929,7 +929,7 @@ static void test_chat_quiz_a_resumed_player_keeps_the_seat(void **state)
 {
     struct fixture *fx = *state;
     struct session *ann, *bob, *back;
-    struct proto_req resume = {.type = PROTO_RESUME, .has_id = true, .id = 2};
+    struct proto_req resume = {.type = PROTO_RESUME, .re = {.has_id = true, .id = 2}};
     json_t *r, *ev;
 
     quiz_table(fx, &ann, &bob);
@@ -1175,7 +1175,7 @@ static void test_chat_resume_replays_after_the_ok_outside_the_limits(void **stat
     struct config cfg;
     struct fixture *fx;
     struct session *ann, *bob, *back;
-    struct proto_req resume = {.type = PROTO_RESUME, .has_id = true, .id = 2};
+    struct proto_req resume = {.type = PROTO_RESUME, .re = {.has_id = true, .id = 2}};
     json_t *r, *rep, *ev;
 
     default_config(&cfg);

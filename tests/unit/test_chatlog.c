@@ -1,5 +1,5 @@
 /*
- * Tests for the chat log lane (server/chatlog.c) against a real SQLite file, the real pool and
+ * Tests for the chat log lane (server/chat/chatlog.c) against a real SQLite file, the real pool and
  * a real lws context (no listening socket): messages accepted in one loop turn commit in one
  * transaction, the ok goes out only after the commit, batches are capped, a full lane is
  * reported, a history read sees every message accepted before it, a failed batch becomes an
@@ -41,13 +41,16 @@ static void fake_pause_reading(void *transport, void *conn, bool pause)
 {
 }
 
+/* The chat log's batch timers run on the test's own lws context (the transport argument). */
 static void fake_schedule(void *transport, lws_sorted_usec_list_t *sul,
                           void (*cb)(lws_sorted_usec_list_t *), int64_t us)
 {
+    lws_sul_schedule(transport, 0, sul, cb, (lws_usec_t)us);
 }
 
 static void fake_cancel(void *transport, lws_sorted_usec_list_t *sul)
 {
+    lws_sul_cancel(sul);
 }
 
 static const struct transport_ops fake_ops = {.want_write = fake_want_write,
@@ -121,6 +124,7 @@ static struct fixture *fixture_new(int batch_max, int pending_max)
     lws_set_log_level(LLL_ERR, NULL);
     fx->ctx = lws_create_context(&info);
     assert_non_null(fx->ctx);
+    fx->srv.transport = fx->ctx;
 
     fx->dbc = (struct db_cfg){.path = fx->path, .sync_full = true};
     fx->pool = pool_create(&(struct pool_cfg){.workers = 2,
@@ -132,8 +136,8 @@ static struct fixture *fixture_new(int batch_max, int pending_max)
                                               .wake_arg = fx->ctx},
                            err, sizeof(err));
     assert_non_null(fx->pool);
-    chatlog_init(&fx->cl, &fx->srv, fx->pool, fx->ctx, 0, batch_max, pending_max,
-                 chat_message_saved, chat_history_read);
+    chatlog_init(&fx->cl, &fx->srv, fx->pool, 0, batch_max, pending_max, chat_message_saved,
+                 chat_history_read);
     fx->srv.chatlog = &fx->cl;
     fx->s = session_new(&fx->srv, &fx->conn);
     assert_non_null(fx->s);
@@ -198,8 +202,8 @@ static void append(struct fixture *fx, uint64_t session_id, int id, uint64_t seq
     char text[32];
 
     snprintf(text, sizeof(text), "message %llu", (unsigned long long)seq);
-    assert_int_equal(chatlog_append(&fx->cl, session_id, true, id, "lobby", seq, "alice", text,
-                                    1700000000000 + (int64_t)seq),
+    assert_int_equal(chatlog_append(&fx->cl, session_id, (struct proto_re){true, id}, "lobby", seq,
+                                    "alice", text, 1700000000000 + (int64_t)seq),
                      0);
 }
 
@@ -262,7 +266,8 @@ static void test_chatlog_history_sees_every_message_accepted_before_it(void **st
 
     for (int i = 1; i <= 7; i++)
         append(fx, 0, 0, (uint64_t)i); /* nobody waits for these oks */
-    assert_int_equal(chatlog_history(&fx->cl, fx->s->id, true, 77, "lobby", 100, 5), 0);
+    assert_int_equal(
+        chatlog_history(&fx->cl, fx->s->id, (struct proto_re){true, 77}, "lobby", 100, 5), 0);
     while (!fx->s->sendq.count && !fx->timed_out)
         assert_true(lws_service(fx->ctx, 0) >= 0);
     ok = next_msg(fx->s);

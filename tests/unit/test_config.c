@@ -1,5 +1,5 @@
 /*
- * Unit tests for server/config.c: defaults, --flag value and --flag=value, PARLOR_* variables
+ * Unit tests for server/base/config.c: defaults, --flag value and --flag=value, PARLOR_* variables
  * (and a flag winning over its variable), --help, every kind of refused value with a message
  * naming its source, the cross-checks between settings, and config_limits_json against the
  * limits table of PROTOCOL.md section 7. Every test starts and ends with no PARLOR_* variable

@@ -1,5 +1,5 @@
 /*
- * Tests for the log-linear histogram (server/histo.c): exact for small values, within one
+ * Tests for the log-linear histogram (server/base/histo.c): exact for small values, within one
  * sub-bucket (12.5%) for large ones, percentiles by rank, and the maximum kept exactly.
  */
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /*
- * Unit tests for server/hmap.c: put/get/replace/delete, counts, binary keys (NUL bytes, the
+ * Unit tests for server/base/hmap.c: put/get/replace/delete, counts, binary keys (NUL bytes, the
  * length is part of the key), keys copied in, and enough keys and churn to exercise resizing
  * and backward-shift deletion, checked against a plain reference table.
  */

@@ -1,5 +1,5 @@
 /*
- * Tests for the operators' event log ring (server/oplog.c): entries kept oldest first, the
+ * Tests for the operators' event log ring (server/base/oplog.c): entries kept oldest first, the
  * oldest overwritten when full, the subscriber told of each entry, long text cut.
  */
 #include <setjmp.h>

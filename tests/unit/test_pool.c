@@ -1,5 +1,5 @@
 /*
- * Tests for the worker pool (server/pool.c): every accepted job runs once on a worker and
+ * Tests for the worker pool (server/base/pool.c): every accepted job runs once on a worker and
  * completes once on the loop thread, in order where there is one worker; a full queue refuses;
  * shutdown finishes queued jobs; a worker that cannot open fails the pool; and the real wake-up
  * path: a worker's lws_cancel_service() makes a blocked lws_service() deliver

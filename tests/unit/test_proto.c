@@ -129,8 +129,8 @@ static void test_proto_hello_decodes_name(void **state)
 
     (void)state;
     expect_ok("{\"type\":\"hello\",\"id\":1,\"name\":\"alice\"}", PROTO_HELLO, &req);
-    assert_true(req.has_id);
-    assert_int_equal(req.id, 1);
+    assert_true(req.re.has_id);
+    assert_int_equal(req.re.id, 1);
     assert_string_equal(req.name, "alice");
     assert_null(req.room);
     assert_null(req.to);
@@ -147,15 +147,15 @@ static void test_proto_rooms_and_ping_have_no_fields(void **state)
 
     (void)state;
     expect_ok("{\"type\":\"rooms\",\"id\":2}", PROTO_ROOMS, &req);
-    assert_true(req.has_id);
-    assert_int_equal(req.id, 2);
+    assert_true(req.re.has_id);
+    assert_int_equal(req.re.id, 2);
     assert_null(req.name);
     assert_null(req.room);
     assert_null(req.text);
     proto_req_free(&req);
 
     expect_ok("{\"type\":\"ping\"}", PROTO_PING, &req);
-    assert_false(req.has_id);
+    assert_false(req.re.has_id);
     assert_null(req.name);
     assert_null(req.room);
     assert_null(req.to);
@@ -170,7 +170,7 @@ static void test_proto_create_decodes_name_and_max(void **state)
     (void)state;
     expect_ok("{\"type\":\"create\",\"id\":3,\"name\":\"Quiz night\",\"max\":12}", PROTO_CREATE,
               &req);
-    assert_int_equal(req.id, 3);
+    assert_int_equal(req.re.id, 3);
     assert_string_equal(req.name, "Quiz night");
     assert_true(req.has_max);
     assert_int_equal(req.max, 12);
@@ -195,7 +195,7 @@ static void test_proto_join_and_leave_decode_room(void **state)
     proto_req_free(&req);
 
     expect_ok("{\"type\":\"leave\",\"id\":5,\"room\":\"r1\"}", PROTO_LEAVE, &req);
-    assert_int_equal(req.id, 5);
+    assert_int_equal(req.re.id, 5);
     assert_string_equal(req.room, "r1");
     assert_null(req.text);
     proto_req_free(&req);
@@ -262,37 +262,37 @@ static void test_proto_id_is_echoed(void **state)
 
     (void)state;
     expect_ok("{\"type\":\"ping\",\"id\":-5}", PROTO_PING, &req);
-    assert_true(req.has_id);
-    assert_int_equal(req.id, -5);
+    assert_true(req.re.has_id);
+    assert_int_equal(req.re.id, -5);
     proto_req_free(&req);
 
     expect_ok("{\"type\":\"ping\",\"id\":0}", PROTO_PING, &req);
-    assert_true(req.has_id);
-    assert_int_equal(req.id, 0);
+    assert_true(req.re.has_id);
+    assert_int_equal(req.re.id, 0);
     proto_req_free(&req);
 
     expect_ok("{\"id\":9223372036854775807,\"type\":\"ping\"}", PROTO_PING, &req);
-    assert_true(req.has_id);
-    assert_true(req.id == INT64_MAX);
+    assert_true(req.re.has_id);
+    assert_true(req.re.id == INT64_MAX);
     proto_req_free(&req);
 
     expect_ok("{\"type\":\"ping\",\"id\":-9223372036854775808}", PROTO_PING, &req);
-    assert_true(req.id == INT64_MIN);
+    assert_true(req.re.id == INT64_MIN);
     proto_req_free(&req);
 
     expect_ok("{\"type\":\"ping\",\"id\":4294967297}", PROTO_PING, &req);
-    assert_true(req.id == 4294967297LL);
+    assert_true(req.re.id == 4294967297LL);
     proto_req_free(&req);
 
     expect_ok("{\"type\":\"ping\"}", PROTO_PING, &req);
-    assert_false(req.has_id);
+    assert_false(req.re.has_id);
     proto_req_free(&req);
 
     /* an id read before a later error is kept in the error */
     expect_error_len("{\"id\":-77,\"type\":\"join\"}", strlen("{\"id\":-77,\"type\":\"join\"}"),
                      &lim, PROTO_E_BAD_REQUEST, "room", &err);
-    assert_true(err.has_id);
-    assert_int_equal(err.id, -77);
+    assert_true(err.re.has_id);
+    assert_int_equal(err.re.id, -77);
 }
 
 static void test_proto_bad_id_is_bad_request(void **state)
@@ -308,7 +308,7 @@ static void test_proto_bad_id_is_bad_request(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         expect_error_len(bad[i], strlen(bad[i]), &lim, PROTO_E_BAD_REQUEST, "id", &err);
-        assert_false(err.has_id);
+        assert_false(err.re.has_id);
     }
     /* id is checked before type */
     expect_error("{\"id\":\"x\"}", PROTO_E_BAD_REQUEST, "id");
@@ -341,7 +341,7 @@ static void test_proto_bad_json(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         expect_error_len(bad[i], strlen(bad[i]), &lim, PROTO_E_BAD_JSON, NULL, &err);
-        assert_false(err.has_id);
+        assert_false(err.re.has_id);
     }
 }
 
@@ -392,8 +392,8 @@ static void test_proto_bad_type_field(void **state)
 
     expect_error_len("{\"type\":true,\"id\":8}", strlen("{\"type\":true,\"id\":8}"), &lim,
                      PROTO_E_BAD_REQUEST, "type", &err);
-    assert_true(err.has_id);
-    assert_int_equal(err.id, 8);
+    assert_true(err.re.has_id);
+    assert_int_equal(err.re.id, 8);
 }
 
 /* A quoted piece of client text never cuts a character: the error must stay sendable. */
@@ -408,11 +408,11 @@ static void test_proto_nul_and_huge_numbers_are_bad_requests(void **state)
 
     (void)state;
     expect_error_len(nul_text, strlen(nul_text), &lim, PROTO_E_BAD_REQUEST, "text", &err);
-    assert_true(err.has_id);
-    assert_int_equal(err.id, 3);
+    assert_true(err.re.has_id);
+    assert_int_equal(err.re.id, 3);
     expect_error_len(nul_name, strlen(nul_name), &lim, PROTO_E_BAD_REQUEST, "name", &err);
     expect_error_len(huge_id, strlen(huge_id), &lim, PROTO_E_BAD_REQUEST, NULL, &err);
-    assert_false(err.has_id);
+    assert_false(err.re.has_id);
 }
 
 static void test_proto_error_messages_stay_valid_utf8(void **state)
@@ -474,8 +474,8 @@ static void test_proto_unknown_type_keeps_id(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         expect_error_len(bad[i], strlen(bad[i]), &lim, PROTO_E_UNKNOWN_TYPE, "type", &err);
-        assert_true(err.has_id);
-        assert_int_equal(err.id, 42);
+        assert_true(err.re.has_id);
+        assert_int_equal(err.re.id, 42);
     }
 
     /* on the wire, `field` is only for bad_request */
@@ -492,7 +492,7 @@ static void test_proto_unknown_type_keeps_id(void **state)
     char *type = repeat("x", 100), buf[256];
     snprintf(buf, sizeof(buf), "{\"type\":\"%s\"}", type);
     expect_error_len(buf, strlen(buf), &lim, PROTO_E_UNKNOWN_TYPE, "type", &err);
-    assert_false(err.has_id);
+    assert_false(err.re.has_id);
     got = strchr(err.message, 'x');
     assert_non_null(got);
     assert_int_equal(strspn(got, "x"), 40);
@@ -938,14 +938,14 @@ static void test_proto_ok_reply(void **state)
 
     (void)state;
     expect_dump(proto_ok(&req), "{\"type\":\"ok\",\"re\":null}");
-    req.has_id = true;
-    req.id = 7;
+    req.re.has_id = true;
+    req.re.id = 7;
     expect_dump(proto_ok(&req), "{\"type\":\"ok\",\"re\":7}");
-    req.id = 0;
+    req.re.id = 0;
     expect_dump(proto_ok(&req), "{\"type\":\"ok\",\"re\":0}");
-    req.id = -3;
+    req.re.id = -3;
     expect_dump(proto_ok(&req), "{\"type\":\"ok\",\"re\":-3}");
-    req.id = INT64_MAX;
+    req.re.id = INT64_MAX;
     expect_dump(proto_ok(&req), "{\"type\":\"ok\",\"re\":9223372036854775807}");
 }
 
@@ -964,7 +964,7 @@ static void test_proto_ok_reply_of_decoded_request(void **state)
 
 static void test_proto_error_json_bad_request_has_field(void **state)
 {
-    struct proto_error err = {.has_id = true, .id = 3};
+    struct proto_error err = {.re = {.has_id = true, .id = 3}};
 
     (void)state;
     proto_error_set(&err, PROTO_E_BAD_REQUEST, "name", "bad %s %d", "name", 24);
@@ -975,7 +975,7 @@ static void test_proto_error_json_bad_request_has_field(void **state)
                                         "\"message\":\"bad name 24\",\"field\":\"name\"}");
 
     /* bad_request without a field has no field key */
-    err.has_id = false;
+    err.re.has_id = false;
     proto_error_set(&err, PROTO_E_BAD_REQUEST, NULL, "not an object");
     expect_dump(proto_error_json(&err), "{\"type\":\"error\",\"re\":null,\"code\":\"bad_request\","
                                         "\"message\":\"not an object\"}");
@@ -983,14 +983,14 @@ static void test_proto_error_json_bad_request_has_field(void **state)
 
 static void test_proto_error_json_field_only_for_bad_request(void **state)
 {
-    struct proto_error err = {.has_id = true, .id = 4};
+    struct proto_error err = {.re = {.has_id = true, .id = 4}};
 
     (void)state;
     proto_error_set(&err, PROTO_E_NO_SUCH_ROOM, "room", "no room '%s'", "nowhere");
     expect_dump(proto_error_json(&err), "{\"type\":\"error\",\"re\":4,\"code\":\"no_such_room\","
                                         "\"message\":\"no room 'nowhere'\"}");
 
-    err.has_id = false;
+    err.re.has_id = false;
     proto_error_set(&err, PROTO_E_RATE_LIMITED, NULL, "slow down");
     expect_dump(proto_error_json(&err), "{\"type\":\"error\",\"re\":null,\"code\":\"rate_limited\","
                                         "\"message\":\"slow down\"}");

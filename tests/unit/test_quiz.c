@@ -1,5 +1,5 @@
 /*
- * Tests for the quiz rules (server/quiz.c) with a fake clock: scoring arithmetic, deadlines,
+ * Tests for the quiz rules (server/rules/quiz.c) with a fake clock: scoring arithmetic, deadlines,
  * early reveal when everyone has answered, late, repeated and out-of-round answers, watchers,
  * players who leave, players known by seat rather than name, standings with ties, and the end
  * of the game.

@@ -1,5 +1,5 @@
 /*
- * Unit tests for server/ratelimit.c: the token bucket driven by a fake clock (the caller's
+ * Unit tests for server/base/ratelimit.c: the token bucket driven by a fake clock (the caller's
  * now_ms): starts full, refuses when empty, refills at per_sec up to burst and never beyond,
  * gains nothing when the clock goes backwards, and refunds capped at burst.
  */

@@ -1,5 +1,5 @@
 /*
- * Unit tests for server/room.c: the rooms registry (explicit and generated ids, ids never
+ * Unit tests for server/core/room.c: the rooms registry (explicit and generated ids, ids never
  * reused, lookup, unlinking from the creation-order list), membership in join order, the
  * per-room seq, the history ring (wrap-around, size 0) with its reference counts, and the
  * room object. Sessions are opaque to room.c, so fake pointers stand in for them.

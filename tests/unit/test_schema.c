@@ -1,5 +1,5 @@
 /*
- * Tests for the schema migrations (server/schema.c): an empty database reaches the latest
+ * Tests for the schema migrations (server/store/schema.c): an empty database reaches the latest
  * version with every table; a version-1 database keeps its data when migrated; running the
  * migrations again changes nothing; a version-2 question bank gains a NULL `lang`; a database
  * newer than the program is refused.

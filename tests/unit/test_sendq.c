@@ -1,6 +1,6 @@
 /*
- * Unit tests for server/sendq.c and server/msgbuf.c: FIFO order across ring wrap-around and
- * growth, the count and byte limits (exactly at a limit and one past it), reference counts of
+ * Unit tests for server/base/sendq.c and server/base/msgbuf.c: FIFO order across ring wrap-around
+ * and growth, the count and byte limits (exactly at a limit and one past it), reference counts of
  * queued and refused messages, clearing, and the msgbuf constructors.
  */
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /*
- * Tests for the operator figures (server/stats.c): per-second rates from counters, peaks, the
+ * Tests for the operator figures (server/base/stats.c): per-second rates from counters, peaks, the
  * ten-minute ring and its order, and the Prometheus exposition (counter and gauge lines, a
  * cumulative histogram whose +Inf bucket equals its count).
  */

@@ -13,6 +13,8 @@
 
 #include <jansson.h>
 
+#include "proto.h"
+
 struct server;
 struct session;
 struct room;
@@ -39,17 +41,15 @@ void chat_signed_in(void *arg, struct session *s, struct session *kept, const st
 /* The chat log's completions (chatlog_init()): reply ok {seq} to the sender of a saved
  * message, ok {messages} to a history request (and let the session read again), or an
  * `internal` error; nothing when the session is gone. */
-void chat_message_saved(struct server *srv, uint64_t session_id, bool has_id, json_int_t req_id,
-                        uint64_t seq, const char *error);
-void chat_history_read(struct server *srv, uint64_t session_id, bool has_id, json_int_t req_id,
+void chat_message_saved(struct server *srv, uint64_t session_id, struct proto_re re, uint64_t seq,
+                        const char *error);
+void chat_history_read(struct server *srv, uint64_t session_id, struct proto_re re,
                        json_t *messages, const char *error);
 /* Shutdown: ends every detached session (their timers live in the loop). */
 void chat_end_detached(struct server *srv);
 /* Starts a drain: tells every connection `shutdown {seconds}` and refuses new sign-ins and
  * new games from now on. */
 void chat_begin_drain(struct server *srv, int seconds);
-/* How many quiz games are running. */
-int chat_games_running(const struct server *srv);
 /* The protocol's object for a room, with a quiz room's game fields. */
 json_t *chat_room_json(const struct room *r);
 /* An operator closes a room: members get room_closed and are out; the room is removed. */

@@ -1,5 +1,7 @@
-/* The question bank (see qbank.h). */
-#include "qbank.h"
+/* The question bank's SQL: loading the `questions` table and importing packs (see
+ * questions.h). Runs at startup on the main thread, from the `import` command, or on a worker
+ * (an upload to /admin/import), always with the caller's own connection. */
+#include "questions.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -15,89 +17,7 @@
 #define QB_CHOICE_MAX   100 /* characters */
 #define QB_LANG_MAX     35  /* characters of a BCP 47 tag */
 
-void qbank_init(struct qbank *b)
-{
-    *b = (struct qbank){0};
-}
-
-static void question_free(struct quiz_question *q)
-{
-    if (!q)
-        return;
-    free(q->category);
-    free(q->text);
-    free(q->lang);
-    for (int i = 0; i < QUIZ_CHOICES; i++)
-        free(q->choices[i]);
-    free(q);
-}
-
-void qbank_destroy(struct qbank *b)
-{
-    for (size_t i = 0; i < b->n; i++)
-        question_free(b->qs[i]);
-    free(b->qs);
-    *b = (struct qbank){0};
-}
-
-static int reserve(struct qbank *b, size_t more)
-{
-    size_t cap = b->cap ? b->cap : 256;
-    struct quiz_question **qs;
-
-    while (cap < b->n + more)
-        cap *= 2;
-    if (cap == b->cap)
-        return 0;
-    qs = realloc(b->qs, cap * sizeof(*qs));
-    if (!qs)
-        return -1;
-    b->qs = qs;
-    b->cap = cap;
-    return 0;
-}
-
-static int add(struct qbank *b, int64_t id, const char *category, const char *text, json_t *choices,
-               int correct, const char *lang)
-{
-    struct quiz_question *q;
-
-    if (reserve(b, 1) || !(q = calloc(1, sizeof(*q))))
-        return -1;
-    *q = (struct quiz_question){.id = id, .correct = correct};
-    q->category = strdup(category);
-    q->text = strdup(text);
-    for (int i = 0; i < QUIZ_CHOICES; i++)
-        q->choices[i] = strdup(json_string_value(json_array_get(choices, (size_t)i)));
-    if (lang && !(q->lang = strdup(lang))) {
-        question_free(q);
-        return -1;
-    }
-    if (!q->category || !q->text || !q->choices[0] || !q->choices[1] || !q->choices[2] ||
-        !q->choices[3]) {
-        question_free(q);
-        return -1;
-    }
-    b->qs[b->n++] = q;
-    return 0;
-}
-
-int qbank_take(struct qbank *to, struct qbank *from)
-{
-    if (!from->n) {
-        qbank_destroy(from);
-        return 0;
-    }
-    if (reserve(to, from->n))
-        return -1;
-    memcpy(to->qs + to->n, from->qs, from->n * sizeof(*from->qs));
-    to->n += from->n;
-    free(from->qs);
-    *from = (struct qbank){0};
-    return 0;
-}
-
-int qbank_load(struct qbank *b, sqlite3 *db, char *err, size_t errlen)
+int questions_load(struct qbank *b, sqlite3 *db, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     int rc;
@@ -108,8 +28,9 @@ int qbank_load(struct qbank *b, sqlite3 *db, char *err, size_t errlen)
         goto fail;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         json_t *choices = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
-        int bad = !json_is_array(choices) || json_array_size(choices) != QUIZ_CHOICES ||
-                  add(b, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+        int bad =
+            !json_is_array(choices) || json_array_size(choices) != QUIZ_CHOICES ||
+            qbank_add(b, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
                       (const char *)sqlite3_column_text(st, 2), choices, sqlite3_column_int(st, 4),
                       (const char *)sqlite3_column_text(st, 5));
         json_decref(choices);
@@ -222,8 +143,8 @@ static int check_record(json_t *o, char *why, size_t wlen)
     return 0;
 }
 
-int qbank_import(sqlite3 *db, const char *path, const char *pack, int *added, char *err,
-                 size_t errlen)
+int questions_import(sqlite3 *db, const char *path, const char *pack, int *added, char *err,
+                     size_t errlen)
 {
     FILE *f = fopen(path, "r");
     int rc;
@@ -233,13 +154,13 @@ int qbank_import(sqlite3 *db, const char *path, const char *pack, int *added, ch
         snprintf(err, errlen, "%s: cannot open", path);
         return -1;
     }
-    rc = qbank_import_stream(db, f, path, pack, added, NULL, err, errlen);
+    rc = questions_import_stream(db, f, path, pack, added, NULL, err, errlen);
     fclose(f);
     return rc;
 }
 
-int qbank_import_stream(sqlite3 *db, FILE *f, const char *label, const char *pack, int *added,
-                        struct qbank *added_to, char *err, size_t errlen)
+int questions_import_stream(sqlite3 *db, FILE *f, const char *label, const char *pack, int *added,
+                            struct qbank *added_to, char *err, size_t errlen)
 {
     struct qbank fresh = {0};
     sqlite3_stmt *st = NULL;
@@ -297,11 +218,11 @@ int qbank_import_stream(sqlite3 *db, FILE *f, const char *label, const char *pac
         free(choices);
         if (rc == SQLITE_DONE && sqlite3_changes(db)) {
             (*added)++;
-            if (added_to &&
-                add(&fresh, sqlite3_last_insert_rowid(db),
-                    json_string_value(json_object_get(o, "category")),
-                    json_string_value(json_object_get(o, "text")), json_object_get(o, "choices"),
-                    (int)json_integer_value(json_object_get(o, "correct")), lang))
+            if (added_to && qbank_add(&fresh, sqlite3_last_insert_rowid(db),
+                                      json_string_value(json_object_get(o, "category")),
+                                      json_string_value(json_object_get(o, "text")),
+                                      json_object_get(o, "choices"),
+                                      (int)json_integer_value(json_object_get(o, "correct")), lang))
                 rc = SQLITE_NOMEM;
         }
         json_decref(o);
@@ -334,33 +255,3 @@ fail:
 }
 
 /* xorshift64*: the draw needs spread, not secrecy */
-static uint64_t next_random(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ULL;
-}
-
-int qbank_draw(const struct qbank *b, int n, const struct quiz_question **out, uint64_t *rng)
-{
-    size_t *idx;
-
-    if (n < 0 || (size_t)n > b->n)
-        return -1;
-    idx = malloc((b->n ? b->n : 1) * sizeof(*idx));
-    if (!idx)
-        return -1;
-    for (size_t i = 0; i < b->n; i++)
-        idx[i] = i;
-    /* the first n steps of a Fisher-Yates shuffle: n distinct picks */
-    for (int k = 0; k < n; k++) {
-        size_t j = (size_t)k + (size_t)(next_random(rng) % (b->n - (size_t)k));
-        size_t t = idx[k];
-        idx[k] = idx[j];
-        idx[j] = t;
-        out[k] = b->qs[idx[k]];
-    }
-    free(idx);
-    return 0;
-}

@@ -35,6 +35,7 @@ void bans_init(struct bans *b)
 {
     for (int k = 0; k < BAN_KINDS; k++)
         hmap_init(&b->by_kind[k]);
+    hmap_init(&b->reasons);
     b->nets = NULL;
     b->nnets = b->capnets = 0;
 }
@@ -43,6 +44,10 @@ void bans_destroy(struct bans *b)
 {
     for (int k = 0; k < BAN_KINDS; k++)
         hmap_destroy(&b->by_kind[k]);
+    for (size_t i = 0; i < b->reasons.cap; i++)
+        if (b->reasons.slots[i].key)
+            free(b->reasons.slots[i].val);
+    hmap_destroy(&b->reasons);
     free(b->nets);
     b->nets = NULL;
     b->nnets = b->capnets = 0;
@@ -298,4 +303,40 @@ void bans_describe_until(int64_t until_ms, char *buf, size_t len)
         return;
     }
     strftime(buf, len, " until %Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The key of a ban's reason: kind and target, folded as names are compared here. */
+static size_t reason_key(int kind, const char *target, char *key, size_t len)
+{
+    size_t n = (size_t)snprintf(key, len, "%d:%s", kind, target);
+
+    if (n >= len)
+        n = len - 1;
+    for (size_t i = 0; i < n; i++)
+        key[i] = (char)tolower((unsigned char)key[i]);
+    return n;
+}
+
+const char *bans_reason(struct bans *b, int kind, const char *target)
+{
+    char key[96];
+    size_t n = reason_key(kind, target, key, sizeof(key));
+
+    return hmap_get(&b->reasons, key, n);
+}
+
+void bans_set_reason(struct bans *b, int kind, const char *target, const char *reason)
+{
+    char key[96];
+    size_t n = reason_key(kind, target, key, sizeof(key));
+    char *old = hmap_get(&b->reasons, key, n), *copy;
+
+    if (old) {
+        hmap_del(&b->reasons, key, n);
+        free(old);
+    }
+    if (!reason || !*reason || !(copy = strdup(reason)))
+        return;
+    if (hmap_put(&b->reasons, key, n, copy))
+        free(copy);
 }

@@ -75,11 +75,6 @@ static struct ws *ws_of(struct lws *wsi)
     return lws_context_user(lws_get_context(wsi));
 }
 
-struct server *ws_server_of(struct lws *wsi)
-{
-    return ws_of(wsi)->srv;
-}
-
 static void want_write(void *transport, void *conn)
 {
     struct ws *t = transport;
@@ -140,7 +135,7 @@ static bool keepalive_due(struct keepalive_entry *e, enum keepalive_action what,
             return false;
         if (s->auth_pending) /* its register or login waits its turn on the pool */
             return true;
-        session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "sign-in timeout");
+        session_close(s, PROTO_CLOSE_POLICY, "sign-in timeout");
         return false;
     case KEEPALIVE_PING:
         if (s->conn && !s->closing) {
@@ -188,9 +183,9 @@ static void keepalive_tick(lws_sorted_usec_list_t *sul)
     arm_keepalive(t);
 }
 
-static int close_with(struct lws *wsi, enum lws_close_status code, const char *reason)
+static int close_with(struct lws *wsi, enum proto_close code, const char *reason)
 {
-    lws_close_reason(wsi, code, (unsigned char *)reason, strlen(reason));
+    lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)reason, strlen(reason));
     return -1;
 }
 
@@ -199,10 +194,10 @@ static int close_with(struct lws *wsi, enum lws_close_status code, const char *r
  * would drop the rest of the bytes it read, lose its place in the frames that follow, and
  * reset the connection before the client reads the close frame. The close goes out from the
  * writeable callback like every other; what arrives meanwhile is discarded. */
-static int close_session(struct lws *wsi, struct session *s, enum lws_close_status code,
+static int close_session(struct lws *wsi, struct session *s, enum proto_close code,
                          const char *reason)
 {
-    session_close(s, (int)code, reason);
+    session_close(s, code, reason);
     return 0;
 }
 
@@ -223,21 +218,20 @@ static int receive(struct ws *t, struct lws *wsi, struct session *s, const char 
 
     heard_from(t, s); /* any traffic proves the peer alive */
     if (lws_frame_is_binary(wsi))
-        return close_session(wsi, s, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
-                             "binary frames not accepted");
+        return close_session(wsi, s, PROTO_CLOSE_UNSUPPORTED, "binary frames not accepted");
     if (s->rx_len + len > max)
-        return close_session(wsi, s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big");
+        return close_session(wsi, s, PROTO_CLOSE_TOO_BIG, "message too big");
 
     if (final && !s->rx_len) { /* the common case: a whole message in one piece */
         if (!proto_utf8_valid(in, len))
-            return close_session(wsi, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "invalid UTF-8");
+            return close_session(wsi, s, PROTO_CLOSE_BAD_DATA, "invalid UTF-8");
         dispatch(t->srv, s, in, len);
         return 0;
     }
     if (!s->rx) {
         s->rx = malloc(max);
         if (!s->rx)
-            return close_session(wsi, s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+            return close_session(wsi, s, PROTO_CLOSE_INTERNAL, "out of memory");
     }
     memcpy(s->rx + s->rx_len, in, len);
     s->rx_len += len;
@@ -245,7 +239,7 @@ static int receive(struct ws *t, struct lws *wsi, struct session *s, const char 
         size_t n = s->rx_len;
         s->rx_len = 0;
         if (!proto_utf8_valid((const char *)s->rx, n))
-            return close_session(wsi, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "invalid UTF-8");
+            return close_session(wsi, s, PROTO_CLOSE_BAD_DATA, "invalid UTF-8");
         dispatch(t->srv, s, (const char *)s->rx, n);
         free(s->rx); /* long requests are rare: don't hold max_message per connection */
         s->rx = NULL;
@@ -299,7 +293,7 @@ static int writeable(struct lws *wsi, struct pss *pss, struct session *s)
         lws_sul_schedule(lws_get_context(wsi), 0, &pss->linger, linger_over,
                          (lws_usec_t)WS_CLOSE_LINGER_SECS * LWS_US_PER_SEC);
         if (!ws_of(wsi)->uv)
-            return close_with(wsi, (enum lws_close_status)s->close_code, s->close_reason);
+            return close_with(wsi, (enum proto_close)s->close_code, s->close_reason);
         /* On libuv, not `return -1`: Debian's lws 4.1.6 is a _DEBUG build, which then closes
          * the connection a second time ("uv repeat test"), killing it before its close frame
          * goes out. One close from here sends the frame on the next writeable (on poll() it
@@ -361,7 +355,7 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
         t = ws_of(wsi);
         s = session_new(t->srv, wsi);
         if (!s)
-            return close_with(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+            return close_with(wsi, PROTO_CLOSE_INTERNAL, "out of memory");
         pss->s = s;
         pss->wsi = wsi;
         s->admin = is_admin(wsi);
@@ -504,6 +498,7 @@ int ws_start(struct ws *t, struct server *srv, char *err, size_t errlen)
     t->protocols[0] = static_http;
     t->protocols[1] = parlor_protocol;
     t->protocols[2] = http_protocol;
+    t->protocols[2].user = srv; /* http.c's server_of() */
     t->protocols[3] = parlor_protocol;
     t->protocols[3].name = WS_ADMIN_PROTOCOL; /* the same callback; sessions flagged admin */
     t->protocols[4] = (struct lws_protocols){NULL, NULL, 0, 0, 0, NULL, 0};
@@ -619,7 +614,7 @@ static bool time_to_close(struct ws *t, const struct ws_signals *sig)
     if (!srv->draining) /* (an operator may start a drain too) */
         return false;
     /* a second signal, the last game over, or the deadline */
-    return sig->count > 1 || !chat_games_running(srv) || srv->wall_ms() >= srv->drain_deadline_ms;
+    return sig->count > 1 || !srv->games_running || srv->wall_ms() >= srv->drain_deadline_ms;
 }
 
 void ws_run(struct ws *t, const struct ws_signals *sig)
@@ -637,7 +632,7 @@ void ws_run(struct ws *t, const struct ws_signals *sig)
             t->draining = true;
             t->srv->stopping = true;
             log_info("stopping: closing %zu connections", t->srv->sessions_by_id.count);
-            chat_close_all(t->srv, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+            chat_close_all(t->srv, PROTO_CLOSE_GOING_AWAY, "server shutting down");
             deadline = server_mono_ms() + WS_DRAIN_SECS * 1000;
             lws_sul_schedule(t->ctx, 0, &t->drain_sul, drain_deadline,
                              (lws_usec_t)WS_DRAIN_SECS * LWS_US_PER_SEC);

@@ -32,14 +32,13 @@ struct chatlog_op {
 
     /* OP_HISTORY */
     uint64_t session_id;
-    bool has_id;
-    json_int_t req_id;
+    struct proto_re re;
     char *room;
     uint64_t before;
     int limit;
     json_t *result; /* made on the worker, handed over through the done queue */
 
-    /* OP_DELETE (session_id, has_id, req_id and room as for OP_HISTORY) */
+    /* OP_DELETE (session_id, re and room as for OP_HISTORY) */
     bool found;
     chatlog_deleted_fn *deleted;
 };
@@ -47,15 +46,14 @@ struct chatlog_op {
 static void kick(struct chatlog *cl);
 static void seal(struct chatlog *cl);
 
-int chatlog_init(struct chatlog *cl, struct server *srv, struct pool *pool, struct lws_context *ctx,
-                 int batch_ms, int batch_max, int pending_max, chatlog_saved_fn *on_saved,
+int chatlog_init(struct chatlog *cl, struct server *srv, struct pool *pool, int batch_ms,
+                 int batch_max, int pending_max, chatlog_saved_fn *on_saved,
                  chatlog_history_fn *on_history)
 {
     *cl = (struct chatlog){.srv = srv,
                            .on_saved = on_saved,
                            .on_history = on_history,
                            .pool = pool,
-                           .ctx = ctx,
                            .batch_ms = batch_ms,
                            .batch_max = (size_t)batch_max,
                            .pending_max = (size_t)pending_max};
@@ -133,14 +131,14 @@ static void deliver_write(struct chatlog *cl, struct chatlog_op *op)
         struct chatlog_entry *e = &op->entries[i];
 
         if (e->session_id)
-            cl->on_saved(srv, e->session_id, e->has_id, e->req_id, e->seq, job_error(&op->job));
+            cl->on_saved(srv, e->session_id, e->re, e->seq, job_error(&op->job));
     }
 }
 
 static void deliver_history(struct chatlog *cl, struct chatlog_op *op)
 {
-    cl->on_history(cl->srv, op->session_id, op->has_id, op->req_id,
-                   op->job.status ? NULL : op->result, job_error(&op->job));
+    cl->on_history(cl->srv, op->session_id, op->re, op->job.status ? NULL : op->result,
+                   job_error(&op->job));
 }
 
 static void deliver_delete(struct chatlog *cl, struct chatlog_op *op)
@@ -148,8 +146,7 @@ static void deliver_delete(struct chatlog *cl, struct chatlog_op *op)
     struct chatlog_deleted d = {.room = op->room,
                                 .seq = op->before,
                                 .session_id = op->session_id,
-                                .has_id = op->has_id,
-                                .req_id = op->req_id,
+                                .re = op->re,
                                 .status = op->job.status,
                                 .error = op->job.error,
                                 .found = op->found};
@@ -255,8 +252,8 @@ static void kick(struct chatlog *cl)
         return;
     if (pool_submit(cl->pool, &cl->head->job)) {
         /* the pool is full of other work; what was accepted must still be written */
-        lws_sul_schedule(cl->ctx, 0, &cl->retry_sul, retry_expired,
-                         CHATLOG_RETRY_MS * LWS_US_PER_MS);
+        cl->srv->ops->schedule(cl->srv->transport, &cl->retry_sul, retry_expired,
+                               CHATLOG_RETRY_MS * LWS_US_PER_MS);
         return;
     }
     cl->busy = true;
@@ -273,8 +270,8 @@ static void flush_expired(lws_sorted_usec_list_t *sul)
     kick(cl);
 }
 
-int chatlog_append(struct chatlog *cl, uint64_t session_id, bool has_id, json_int_t req_id,
-                   const char *room, uint64_t seq, const char *sender, const char *text, int64_t ts)
+int chatlog_append(struct chatlog *cl, uint64_t session_id, struct proto_re re, const char *room,
+                   uint64_t seq, const char *sender, const char *text, int64_t ts)
 {
     size_t lr = strlen(room) + 1, ls = strlen(sender) + 1, lt = strlen(text) + 1;
     struct chatlog_entry *e;
@@ -293,8 +290,7 @@ int chatlog_append(struct chatlog *cl, uint64_t session_id, bool has_id, json_in
         return -1;
     e = &cl->pending[cl->npending++];
     *e = (struct chatlog_entry){.session_id = session_id,
-                                .has_id = has_id,
-                                .req_id = req_id,
+                                .re = re,
                                 .room = mem,
                                 .sender = mem + lr,
                                 .text = mem + lr + ls,
@@ -308,14 +304,14 @@ int chatlog_append(struct chatlog *cl, uint64_t session_id, bool has_id, json_in
         /* 0 ms still waits for the end of this loop turn: everything that arrived in the
          * same wake-up joins the batch */
         cl->flush_scheduled = true;
-        lws_sul_schedule(cl->ctx, 0, &cl->flush_sul, flush_expired,
-                         (lws_usec_t)cl->batch_ms * LWS_US_PER_MS);
+        cl->srv->ops->schedule(cl->srv->transport, &cl->flush_sul, flush_expired,
+                               (int64_t)cl->batch_ms * LWS_US_PER_MS);
     }
     return 0;
 }
 
-int chatlog_history(struct chatlog *cl, uint64_t session_id, bool has_id, json_int_t req_id,
-                    const char *room, uint64_t before, int limit)
+int chatlog_history(struct chatlog *cl, uint64_t session_id, struct proto_re re, const char *room,
+                    uint64_t before, int limit)
 {
     struct chatlog_op *op = op_new(cl, OP_HISTORY);
 
@@ -324,8 +320,7 @@ int chatlog_history(struct chatlog *cl, uint64_t session_id, bool has_id, json_i
         return -1;
     }
     op->session_id = session_id;
-    op->has_id = has_id;
-    op->req_id = req_id;
+    op->re = re;
     op->before = before;
     op->limit = limit;
     seal(cl); /* the read must see every message accepted before it */
@@ -335,7 +330,7 @@ int chatlog_history(struct chatlog *cl, uint64_t session_id, bool has_id, json_i
 }
 
 int chatlog_delete(struct chatlog *cl, const char *room, uint64_t seq, bool found_before,
-                   chatlog_deleted_fn *done, uint64_t session_id, bool has_id, json_int_t req_id)
+                   chatlog_deleted_fn *done, uint64_t session_id, struct proto_re re)
 {
     struct chatlog_op *op = op_new(cl, OP_DELETE);
 
@@ -347,8 +342,7 @@ int chatlog_delete(struct chatlog *cl, const char *room, uint64_t seq, bool foun
     op->found = found_before;
     op->deleted = done;
     op->session_id = session_id;
-    op->has_id = has_id;
-    op->req_id = req_id;
+    op->re = re;
     seal(cl); /* after the message's own insert, if it is still pending */
     append_op(cl, op);
     kick(cl);
@@ -361,8 +355,8 @@ void chatlog_stop(struct chatlog *cl)
 
     if (!cl->pool)
         return;
-    lws_sul_cancel(&cl->flush_sul);
-    lws_sul_cancel(&cl->retry_sul);
+    cl->srv->ops->cancel(cl->srv->transport, &cl->flush_sul);
+    cl->srv->ops->cancel(cl->srv->transport, &cl->retry_sul);
     seal(cl);
     cl->stopping = true;
     /* order no longer matters: hand every operation not yet running to the pool */

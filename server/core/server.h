@@ -12,7 +12,6 @@
 
 #include <libwebsockets.h>
 
-#include "admin.h"
 #include "bans.h"
 #include "config.h"
 #include "hmap.h"
@@ -28,6 +27,7 @@ struct accounts;
 struct backup;
 struct pool;
 struct qbank;
+struct admin;
 
 /* What the model needs from the connection layer. Loop thread only. */
 struct transport_ops {
@@ -43,6 +43,9 @@ struct transport_ops {
     void (*cancel)(void *transport, lws_sorted_usec_list_t *sul);
 };
 
+struct delivery_ops;
+struct directory_ops;
+
 struct server_stats {
     uint64_t frames_in;       /* requests received */
     uint64_t messages_out;    /* messages queued to clients */
@@ -57,6 +60,9 @@ struct server {
 
     const struct transport_ops *ops;
     void *transport; /* first argument of every ops call */
+    /* What a cluster replaces (delivery.h, directory.h); the local ones by default. */
+    const struct delivery_ops *delivery;
+    const struct directory_ops *directory;
 
     struct hmap sessions_by_id;    /* uint64_t id -> struct session * */
     struct hmap sessions_by_name;  /* folded name -> signed-in struct session * */
@@ -83,7 +89,7 @@ struct server {
     int games_running;    /* quiz games between start and game_over, kept by game.c */
     struct stats figures; /* sampled each second for operators */
     struct oplog oplog;   /* events for operators; admin.c pushes them to consoles */
-    struct admin admin;   /* failed-token tracking and moderation reasons */
+    struct admin *admin;  /* the console's state (admin_init), or NULL */
     bool draining;        /* shutting down: no new sign-ins or games */
     int64_t drain_deadline_ms;
 };

@@ -13,13 +13,14 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "admin.h"
 #include "backup.h"
 #include "db.h"
+#include "log.h"
 #include "pool.h"
 #include "qbank.h"
-#include "log.h"
+#include "questions.h"
 #include "server.h"
-#include "ws.h"
 
 #define HTTP_BODY_MAX 4096 /* admin requests carry no more than this */
 #define HTTP_ACCEPTED 202  /* lws 4.1 names no 202 */
@@ -39,7 +40,8 @@ struct http_pss {
 
 static struct server *server_of(struct lws *wsi)
 {
-    return ws_server_of(wsi);
+    /* ws.c hands the server to this protocol through its `user` pointer */
+    return lws_get_protocol(wsi)->user;
 }
 
 /* Queues a JSON response (`json` is stolen), written from the writeable callback: so a
@@ -183,8 +185,8 @@ static void import_run(struct pool_job *job, void *worker)
         job->status = -1;
         return;
     }
-    job->status = qbank_import_stream(w->db, in, "upload", j->pack, &j->added, &j->fresh, j->err,
-                                      sizeof(j->err));
+    job->status = questions_import_stream(w->db, in, "upload", j->pack, &j->added, &j->fresh,
+                                          j->err, sizeof(j->err));
     fclose(in);
 }
 

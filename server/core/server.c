@@ -6,6 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "delivery.h"
+#include "directory.h"
 #include "log.h"
 #include "pool.h"
 
@@ -42,6 +44,8 @@ int server_init(struct server *srv, const struct config *cfg, const struct trans
     };
     srv->rng = (uint64_t)server_wall_ms() * 6364136223846793005ULL + 1442695040888963407ULL;
     srv->ops = ops;
+    srv->delivery = &delivery_local_ops;
+    srv->directory = &directory_local_ops;
     srv->transport = transport;
     srv->wall_ms = server_wall_ms;
     srv->mono_ms = server_mono_ms;
@@ -54,7 +58,6 @@ int server_init(struct server *srv, const struct config *cfg, const struct trans
     rooms_init(&srv->rooms, cfg->history > cfg->resume_replay ? cfg->history : cfg->resume_replay);
     bans_init(&srv->bans);
     oplog_init(&srv->oplog, &srv->wall_ms);
-    admin_init(srv);
 
     if (!room_create(&srv->rooms, "lobby", "Lobby", cfg->lobby_max, true))
         goto fail;
@@ -74,7 +77,6 @@ void server_destroy(struct server *srv)
 {
     rooms_destroy(&srv->rooms);
     bans_destroy(&srv->bans);
-    admin_destroy(&srv->admin);
     hmap_destroy(&srv->sessions_by_id);
     hmap_destroy(&srv->sessions_by_name);
     hmap_destroy(&srv->names_by_skeleton);

@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "accounts.h"
-#include "admin.h"
 #include "chatlog.h"
+#include "delivery.h"
+#include "directory.h"
 #include "game.h"
 #include "log.h"
+#include "moderation.h"
 #include "proto.h"
 #include "room.h"
 #include "server.h"
@@ -19,43 +21,9 @@
 #define HISTORY_DEFAULT_LIMIT 50      /* messages a history request gets without a limit */
 #define PRESENCE_INTERVAL_US  1000000 /* a big room's `presence` comes a second after a change */
 
-/* Sends an error reply for `req`'s id (or null). */
-static void reply_error(struct session *s, const struct proto_req *req, enum proto_err code,
-                        const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static void reply_error(struct session *s, const struct proto_req *req, enum proto_err code,
-                        const char *field, const char *fmt, ...)
-{
-    struct proto_error err = {.has_id = req->has_id, .id = req->id};
-    va_list ap;
-
-    va_start(ap, fmt);
-    proto_error_vset(&err, code, field, fmt, ap);
-    va_end(ap);
-    session_send_json(s, proto_error_json(&err));
-}
-
 static void reply_ok(struct session *s, json_t *ok)
 {
     session_send_json(s, ok);
-}
-
-/* Queues one serialized event to every member of `r` except `skip`. */
-static void broadcast(struct room *r, json_t *event, struct session *skip)
-{
-    struct msgbuf *m = msgbuf_from_json(event);
-
-    if (!m) {
-        log_error("broadcast to room %s: out of memory", r->id);
-        return;
-    }
-    /* session_send may close a slow member; closing does not change membership, so the
-     * array is stable while we walk it */
-    for (int i = 0; i < r->nmembers; i++)
-        if (r->members[i] != skip)
-            session_send(r->members[i], m);
-    msgbuf_unref(m);
 }
 
 static json_t *room_obj(const struct room *r);
@@ -80,8 +48,7 @@ static void presence_tick(lws_sorted_usec_list_t *sul)
     /* back at or below the threshold: the full list, so clients can follow joined/left again */
     if (r->nmembers <= r->srv->cfg.presence_max)
         json_object_set_new(ev, "names", member_names(r, r->nmembers));
-    broadcast(r, ev, NULL);
-    json_decref(ev);
+    delivery_room(r->srv, r, ev, NULL);
 }
 
 /* Tells the members of `r` that `who` joined or left (`type`); `before` is the member count
@@ -95,8 +62,7 @@ static void announce_member(struct server *srv, struct room *r, const char *type
 
     if (before <= max && r->nmembers <= max) {
         json_t *ev = proto_ev_member(type, r->id, who->name);
-        broadcast(r, ev, who);
-        json_decref(ev);
+        delivery_room(srv, r, ev, who);
         return;
     }
     if (r->presence_dirty || srv->stopping)
@@ -141,8 +107,7 @@ void chat_close_room(struct server *srv, struct room *r)
 {
     json_t *ev = json_pack("{s:s, s:s}", "type", "room_closed", "room", r->id);
 
-    broadcast(r, ev, NULL);
-    json_decref(ev);
+    delivery_room(srv, r, ev, NULL);
     while (r->nmembers) {
         struct session *s = r->members[r->nmembers - 1];
         room_remove_member(r, s);
@@ -177,7 +142,7 @@ static bool refuse_banned(struct server *srv, struct session *s, const struct pr
                           enum ban_kind kind, const char *target)
 {
     int64_t until = bans_until(&srv->bans, kind, target, srv->wall_ms());
-    struct proto_error err = {.has_id = req->has_id, .id = req->id};
+    struct proto_error err = {.re = req->re};
     json_t *reply;
     char when[48];
 
@@ -191,7 +156,7 @@ static bool refuse_banned(struct server *srv, struct session *s, const struct pr
     /* until and reason as data, so a client can say them in the player's words */
     reply = proto_error_json(&err);
     if (reply)
-        admin_ban_details(srv, reply, kind, target, until);
+        moderation_ban_details(srv, reply, kind, target, until);
     session_send_json(s, reply);
     return true;
 }
@@ -202,23 +167,24 @@ static void handle_hello(struct server *srv, struct session *s, const struct pro
     json_t *ok;
 
     if (s->auth_pending) { /* no name yet: the account sign-in has not been answered */
-        reply_error(s, req, PROTO_E_NOT_ALLOWED, NULL, "a sign-in is in progress");
+        session_reply_error(s, req->re, PROTO_E_NOT_ALLOWED, NULL, "a sign-in is in progress");
         return;
     }
     if (s->signed_in) {
-        reply_error(s, req, PROTO_E_NOT_ALLOWED, NULL, "already signed in as '%s'", s->name);
+        session_reply_error(s, req->re, PROTO_E_NOT_ALLOWED, NULL, "already signed in as '%s'",
+                            s->name);
         return;
     }
     if (refuse_banned(srv, s, req, BAN_NAME, req->name))
         return;
     if (srv->accounts && accounts_name_registered(srv->accounts, req->name)) {
-        reply_error(s, req, PROTO_E_NAME_TAKEN, NULL, "the name '%s' is registered: log in with it",
-                    req->name);
+        session_reply_error(s, req->re, PROTO_E_NAME_TAKEN, NULL,
+                            "the name '%s' is registered: log in with it", req->name);
         return;
     }
-    if (session_name_confusable(srv, req->name) || session_set_name(s, req->name)) {
-        reply_error(s, req, PROTO_E_NAME_TAKEN, NULL,
-                    "the name '%s' is in use, or one that looks like it", req->name);
+    if (directory_name_confusable(srv, req->name) || directory_claim_name(srv, s, req->name)) {
+        session_reply_error(s, req->re, PROTO_E_NAME_TAKEN, NULL,
+                            "the name '%s' is in use, or one that looks like it", req->name);
         return;
     }
     keepalive_signed_in(&s->ka);
@@ -229,14 +195,15 @@ static void handle_hello(struct server *srv, struct session *s, const struct pro
     if (srv->accounts && !accounts_token(srv->accounts, -(int64_t)s->id, token))
         json_object_set_new(ok, "token", json_string(token));
     reply_ok(s, ok);
-    admin_tell_muted(srv, s);
+    moderation_tell_muted(srv, s);
 }
 
 /* register, login and resume need the accounts service */
 static void handle_account(struct server *srv, struct session *s, const struct proto_req *req)
 {
     if (!srv->accounts) {
-        reply_error(s, req, PROTO_E_INTERNAL, NULL, "accounts are not available on this server");
+        session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL,
+                            "accounts are not available on this server");
         return;
     }
     if (req->type == PROTO_REGISTER)
@@ -280,26 +247,29 @@ static bool too_many_rooms(struct server *srv, struct session *s, const struct p
 {
     if (s->nrooms < srv->cfg.rooms_per_session)
         return false;
-    reply_error(s, req, PROTO_E_NOT_ALLOWED, NULL, "you are already in the most rooms allowed");
+    session_reply_error(s, req->re, PROTO_E_NOT_ALLOWED, NULL,
+                        "you are already in the most rooms allowed");
     return true;
 }
 
 static void handle_create(struct server *srv, struct session *s, const struct proto_req *req)
 {
+    char id[ROOM_ID_LEN];
     struct room *r;
     int max;
 
     if (too_many_rooms(srv, s, req))
         return;
     if (srv->rooms.count >= srv->cfg.max_rooms) {
-        reply_error(s, req, PROTO_E_SERVER_BUSY, NULL, "the server has the most rooms it holds");
+        session_reply_error(s, req->re, PROTO_E_SERVER_BUSY, NULL,
+                            "the server has the most rooms it holds");
         return;
     }
     max = req->has_max ? req->max : srv->cfg.room_max_default;
     if (!req->has_max && req->game) /* a quiz table is smaller than a chat room */
         max =
             GAME_DEFAULT_MAX < srv->cfg.room_max_limit ? GAME_DEFAULT_MAX : srv->cfg.room_max_limit;
-    r = room_create(&srv->rooms, NULL, req->name, max, false);
+    r = directory_new_room_id(srv, id) ? NULL : room_create(&srv->rooms, id, req->name, max, false);
     if (r && req->game) {
         r->game = "quiz";
         r->quiz = game_new(srv, r, req->rounds ? req->rounds : GAME_DEFAULT_ROUNDS,
@@ -308,7 +278,7 @@ static void handle_create(struct server *srv, struct session *s, const struct pr
     if (!r || (req->game && !r->quiz) || join_room(s, r)) {
         if (r)
             destroy_room(srv, r);
-        reply_error(s, req, PROTO_E_INTERNAL, NULL, "cannot create the room");
+        session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "cannot create the room");
         return;
     }
     log_debug("%s created room %s", s->name, r->id);
@@ -323,8 +293,8 @@ static struct room *find_room(struct server *srv, struct session *s, const struc
     if (strlen(req->room) <= PROTO_ROOM_ID_MAX)
         r = room_find(&srv->rooms, req->room);
     if (!r)
-        reply_error(s, req, PROTO_E_NO_SUCH_ROOM, NULL, "no room '%.*s'", proto_clip(req->room, 64),
-                    req->room);
+        session_reply_error(s, req->re, PROTO_E_NO_SUCH_ROOM, NULL, "no room '%.*s'",
+                            proto_clip(req->room, 64), req->room);
     return r;
 }
 
@@ -341,11 +311,11 @@ static void handle_join(struct server *srv, struct session *s, const struct prot
     if (too_many_rooms(srv, s, req))
         return;
     if (r->nmembers >= r->max) {
-        reply_error(s, req, PROTO_E_ROOM_FULL, NULL, "room '%s' is full", r->id);
+        session_reply_error(s, req->re, PROTO_E_ROOM_FULL, NULL, "room '%s' is full", r->id);
         return;
     }
     if (join_room(s, r)) {
-        reply_error(s, req, PROTO_E_INTERNAL, NULL, "cannot join room '%s'", r->id);
+        session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "cannot join room '%s'", r->id);
         return;
     }
     announce_member(srv, r, "joined", s, r->nmembers - 1);
@@ -359,7 +329,8 @@ static void handle_leave(struct server *srv, struct session *s, const struct pro
     if (!r)
         return;
     if (!session_in_room(s, r)) {
-        reply_error(s, req, PROTO_E_NOT_IN_ROOM, NULL, "you are not in room '%s'", r->id);
+        session_reply_error(s, req->re, PROTO_E_NOT_IN_ROOM, NULL, "you are not in room '%s'",
+                            r->id);
         return;
     }
     leave_room(srv, s, r);
@@ -376,32 +347,33 @@ static void handle_say(struct server *srv, struct session *s, const struct proto
     if (!r)
         return;
     if (!session_in_room(s, r)) {
-        reply_error(s, req, PROTO_E_NOT_IN_ROOM, NULL, "you are not in room '%s'", r->id);
+        session_reply_error(s, req->re, PROTO_E_NOT_IN_ROOM, NULL, "you are not in room '%s'",
+                            r->id);
         return;
     }
     if (refuse_banned(srv, s, req, BAN_MUTE, s->name))
         return;
     if (srv->chatlog && chatlog_full(srv->chatlog)) {
         /* refused before any side effect: nobody sees a message that is not saved */
-        reply_error(s, req, PROTO_E_SERVER_BUSY, NULL, "too many messages waiting to be saved");
+        session_reply_error(s, req->re, PROTO_E_SERVER_BUSY, NULL,
+                            "too many messages waiting to be saved");
         return;
     }
-    seq = room_next_seq(r);
+    seq = directory_next_seq(srv, r);
     ts = srv->wall_ms();
     s->messages_sent++;
     ev = proto_ev_chat(r->id, s->name, req->text, ts, seq);
     if (!ev) {
-        reply_error(s, req, PROTO_E_INTERNAL, NULL, "out of memory");
+        session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "out of memory");
         return;
     }
     room_history_push(r, ev);
-    broadcast(r, ev, NULL);
-    json_decref(ev);
+    delivery_room(srv, r, ev, NULL);
     if (srv->chatlog) {
         /* the ok {seq} follows when the batch holding this message has committed */
-        if (chatlog_append(srv->chatlog, s->id, req->has_id, req->id, r->id, seq, s->name,
-                           req->text, ts))
-            reply_error(s, req, PROTO_E_INTERNAL, NULL, "the message could not be saved");
+        if (chatlog_append(srv->chatlog, s->id, req->re, r->id, seq, s->name, req->text, ts))
+            session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL,
+                                "the message could not be saved");
         return;
     }
     ok = proto_ok(req);
@@ -418,11 +390,13 @@ static struct game *find_game(struct server *srv, struct session *s, const struc
     if (!r)
         return NULL;
     if (!session_in_room(s, r)) {
-        reply_error(s, req, PROTO_E_NOT_IN_ROOM, NULL, "you are not in room '%s'", r->id);
+        session_reply_error(s, req->re, PROTO_E_NOT_IN_ROOM, NULL, "you are not in room '%s'",
+                            r->id);
         return NULL;
     }
     if (!r->quiz) {
-        reply_error(s, req, PROTO_E_GAME_STATE, NULL, "room '%s' is a chat room", r->id);
+        session_reply_error(s, req->re, PROTO_E_GAME_STATE, NULL, "room '%s' is a chat room",
+                            r->id);
         return NULL;
     }
     return r->quiz;
@@ -459,15 +433,16 @@ static void handle_history(struct server *srv, struct session *s, const struct p
     if (!r)
         return;
     if (!session_in_room(s, r)) {
-        reply_error(s, req, PROTO_E_NOT_IN_ROOM, NULL, "you are not in room '%s'", r->id);
+        session_reply_error(s, req->re, PROTO_E_NOT_IN_ROOM, NULL, "you are not in room '%s'",
+                            r->id);
         return;
     }
     before = req->has_before ? (uint64_t)req->before : r->last_seq + 1;
     if (srv->chatlog) {
         /* a page can be most of the queue's byte limit: read no more requests until it is
          * queued, so a client pipelining history gets its pages one after the other */
-        if (chatlog_history(srv->chatlog, s->id, req->has_id, req->id, r->id, before, limit))
-            reply_error(s, req, PROTO_E_SERVER_BUSY, NULL, "cannot read history now");
+        if (chatlog_history(srv->chatlog, s->id, req->re, r->id, before, limit))
+            session_reply_error(s, req->re, PROTO_E_SERVER_BUSY, NULL, "cannot read history now");
         else
             session_hold_reading(s);
         return;
@@ -496,14 +471,15 @@ static void handle_whisper(struct server *srv, struct session *s, const struct p
     if (refuse_banned(srv, s, req, BAN_MUTE, s->name))
         return;
     if (proto_valid_name(req->to, srv->cfg.name_max))
-        to = session_by_name(srv, req->to);
+        to = directory_find_name(srv, req->to);
     if (!to) {
-        reply_error(s, req, PROTO_E_NO_SUCH_USER, NULL, "nobody called '%.*s' is online",
-                    proto_clip(req->to, 64), req->to);
+        session_reply_error(s, req->re, PROTO_E_NO_SUCH_USER, NULL,
+                            "nobody called '%.*s' is online", proto_clip(req->to, 64), req->to);
         return;
     }
     if (to == s) {
-        reply_error(s, req, PROTO_E_NOT_ALLOWED, NULL, "you cannot whisper to yourself");
+        session_reply_error(s, req->re, PROTO_E_NOT_ALLOWED, NULL,
+                            "you cannot whisper to yourself");
         return;
     }
     session_send_json(to, proto_ev_whisper(s->name, req->text, srv->wall_ms()));
@@ -539,7 +515,7 @@ static bool rate_allows(struct server *srv, struct session *s, bool is_say)
         s->limited_since_ms = now;
     s->last_limited_ms = now;
     if (now - s->limited_since_ms >= (int64_t)c->rate_close_after * 1000)
-        session_close(s, 1008, "rate limit");
+        session_close(s, PROTO_CLOSE_POLICY, "rate limit");
     return false;
 }
 
@@ -577,8 +553,7 @@ void chat_handle(struct server *srv, struct session *s, const char *buf, size_t 
 
     /* malformed requests count against the rate too: errors are not free to produce */
     if (!rate_allows(srv, s, is_say)) {
-        struct proto_error lim = {.has_id = err.has_id || req.has_id,
-                                  .id = decoded ? req.id : err.id};
+        struct proto_error lim = {.re = decoded ? req.re : err.re};
         proto_error_set(&lim, PROTO_E_RATE_LIMITED, NULL, "too many requests; slow down");
         if (!s->closing)
             session_send_json(s, proto_error_json(&lim));
@@ -590,19 +565,19 @@ void chat_handle(struct server *srv, struct session *s, const char *buf, size_t 
     }
     if (srv->draining &&
         (req.type == PROTO_HELLO || req.type == PROTO_REGISTER || req.type == PROTO_LOGIN)) {
-        reply_error(s, &req, PROTO_E_SERVER_BUSY, NULL,
-                    "the server is shutting down; try again in a minute");
+        session_reply_error(s, req.re, PROTO_E_SERVER_BUSY, NULL,
+                            "the server is shutting down; try again in a minute");
         goto out;
     }
     if (!s->signed_in && req.type != PROTO_HELLO && req.type != PROTO_REGISTER &&
         req.type != PROTO_LOGIN && req.type != PROTO_RESUME) {
         /* a pending register/login may still fail: nothing waits for it */
         if (s->auth_pending)
-            reply_error(s, &req, PROTO_E_UNAUTHORIZED, NULL,
-                        "not signed in yet: wait for the reply to your sign-in");
+            session_reply_error(s, req.re, PROTO_E_UNAUTHORIZED, NULL,
+                                "not signed in yet: wait for the reply to your sign-in");
         else
-            reply_error(s, &req, PROTO_E_UNAUTHORIZED, NULL,
-                        "sign in first (hello, register, login or resume)");
+            session_reply_error(s, req.re, PROTO_E_UNAUTHORIZED, NULL,
+                                "sign in first (hello, register, login or resume)");
         goto out;
     }
     handlers[req.type](srv, s, &req);
@@ -707,7 +682,7 @@ void chat_rejoin(struct server *srv, struct session *s, struct session *old,
     json_t *ok, *rooms = json_array();
 
     /* the identity: name (the map now points at the live session), account */
-    session_take_name(s, old);
+    directory_take_name(srv, s, old);
     s->user_id = old->user_id;
     keepalive_signed_in(&s->ka);
     /* the seats: the same place in each room's member order, so a host stays host */
@@ -749,17 +724,17 @@ static struct session *live_session(struct server *srv, uint64_t id)
     return s && !s->closing ? s : NULL;
 }
 
-void chat_message_saved(struct server *srv, uint64_t session_id, bool has_id, json_int_t req_id,
-                        uint64_t seq, const char *error)
+void chat_message_saved(struct server *srv, uint64_t session_id, struct proto_re re, uint64_t seq,
+                        const char *error)
 {
-    struct proto_req req = {.has_id = has_id, .id = req_id};
+    struct proto_req req = {.re = re};
     struct session *s = live_session(srv, session_id);
     json_t *ok;
 
     if (!s) /* gone meanwhile: the message is saved all the same */
         return;
     if (error) {
-        reply_error(s, &req, PROTO_E_INTERNAL, NULL, "the message could not be saved");
+        session_reply_error(s, req.re, PROTO_E_INTERNAL, NULL, "the message could not be saved");
         return;
     }
     ok = proto_ok(&req);
@@ -767,10 +742,10 @@ void chat_message_saved(struct server *srv, uint64_t session_id, bool has_id, js
     reply_ok(s, ok);
 }
 
-void chat_history_read(struct server *srv, uint64_t session_id, bool has_id, json_int_t req_id,
+void chat_history_read(struct server *srv, uint64_t session_id, struct proto_re re,
                        json_t *messages, const char *error)
 {
-    struct proto_req req = {.has_id = has_id, .id = req_id};
+    struct proto_req req = {.re = re};
     struct session *s = live_session(srv, session_id);
     json_t *ok;
 
@@ -778,7 +753,7 @@ void chat_history_read(struct server *srv, uint64_t session_id, bool has_id, jso
         return;
     session_release_reading(s); /* held by handle_history() while the page was read */
     if (error) {
-        reply_error(s, &req, PROTO_E_INTERNAL, NULL, "history could not be read");
+        session_reply_error(s, req.re, PROTO_E_INTERNAL, NULL, "history could not be read");
         return;
     }
     ok = proto_ok(&req);
@@ -807,30 +782,15 @@ void chat_end_detached(struct server *srv)
 
 void chat_begin_drain(struct server *srv, int seconds)
 {
-    struct hmap *m = &srv->sessions_by_id;
-    json_t *ev = json_pack("{s:s, s:i}", "type", "shutdown", "seconds", seconds);
-    struct msgbuf *b = msgbuf_from_json(ev);
+    int told;
 
-    json_decref(ev);
     srv->draining = true;
     srv->drain_deadline_ms = srv->wall_ms() + (int64_t)seconds * 1000;
-    log_info("draining: %zu connections told, %d games may finish within %d s", m->count,
-             chat_games_running(srv), seconds);
-    for (size_t i = 0; b && i < m->cap; i++) {
-        struct session *s = m->slots[i].key ? m->slots[i].val : NULL;
-        if (s && !s->admin) /* consoles learn it from stats.draining */
-            session_send(s, b);
-    }
-    msgbuf_unref(b);
-}
-
-int chat_games_running(const struct server *srv)
-{
-    int n = 0;
-
-    for (const struct room *r = srv->rooms.first; r; r = r->next)
-        n += r->quiz && r->quiz->quiz.phase != QUIZ_IDLE;
-    return n;
+    /* consoles learn it from stats.draining */
+    told = delivery_audience(srv, DELIVER_CONNECTIONS,
+                             json_pack("{s:s, s:i}", "type", "shutdown", "seconds", seconds));
+    log_info("draining: %d connections told, %d games may finish within %d s", told,
+             srv->games_running, seconds);
 }
 
 void chat_stop_timers(struct server *srv)

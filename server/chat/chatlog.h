@@ -23,14 +23,15 @@
 #include <jansson.h>
 #include <libwebsockets.h>
 
+#include "proto.h"
+
 struct server;
 struct pool;
 struct chatlog_op;
 
 struct chatlog_entry {
     uint64_t session_id; /* who gets the ok; 0 for nobody */
-    bool has_id;
-    json_int_t req_id;
+    struct proto_re re;
     char *room, *sender, *text; /* one allocation, owned */
     uint64_t seq;
     int64_t ts;
@@ -47,19 +48,18 @@ struct chatlog_stats {
 /* Completions, on the loop thread; the replies they make are the chat service's business
  * (chat_message_saved(), chat_history_read()). `error` is NULL on success. */
 /* The message `seq` from session `session_id` (never 0) is saved, or failed to be. */
-typedef void chatlog_saved_fn(struct server *srv, uint64_t session_id, bool has_id,
-                              json_int_t req_id, uint64_t seq, const char *error);
+typedef void chatlog_saved_fn(struct server *srv, uint64_t session_id, struct proto_re re,
+                              uint64_t seq, const char *error);
 /* The history page asked for by session `session_id` is read: `messages` (borrowed; NULL on
  * error). */
-typedef void chatlog_history_fn(struct server *srv, uint64_t session_id, bool has_id,
-                                json_int_t req_id, json_t *messages, const char *error);
+typedef void chatlog_history_fn(struct server *srv, uint64_t session_id, struct proto_re re,
+                                json_t *messages, const char *error);
 
 struct chatlog {
     struct server *srv;
     chatlog_saved_fn *on_saved;
     chatlog_history_fn *on_history;
     struct pool *pool;
-    struct lws_context *ctx;
     int batch_ms;       /* how long a batch may wait to gather more */
     size_t batch_max;   /* rows per transaction */
     size_t pending_max; /* accepted-but-unwritten rows before say gets server_busy */
@@ -75,29 +75,27 @@ struct chatlog {
     struct chatlog_stats stats;
 };
 
-int chatlog_init(struct chatlog *cl, struct server *srv, struct pool *pool, struct lws_context *ctx,
-                 int batch_ms, int batch_max, int pending_max, chatlog_saved_fn *on_saved,
+int chatlog_init(struct chatlog *cl, struct server *srv, struct pool *pool, int batch_ms,
+                 int batch_max, int pending_max, chatlog_saved_fn *on_saved,
                  chatlog_history_fn *on_history);
 /* True when a new message would pass pending_max: refuse it before any side effect. */
 bool chatlog_full(const struct chatlog *cl);
 /* Queues a message for the next batch; on_saved() is called for session `session_id` (unless
  * 0) after commit or failure. 0, or -1 when out of memory. */
-int chatlog_append(struct chatlog *cl, uint64_t session_id, bool has_id, json_int_t req_id,
-                   const char *room, uint64_t seq, const char *sender, const char *text,
-                   int64_t ts);
+int chatlog_append(struct chatlog *cl, uint64_t session_id, struct proto_re re, const char *room,
+                   uint64_t seq, const char *sender, const char *text, int64_t ts);
 /* Reads up to `limit` messages of `room` with seq < before, after every message accepted so
  * far is written, then calls on_history(). 0, or -1 when the pool refused (on_history() will
  * not be called). */
-int chatlog_history(struct chatlog *cl, uint64_t session_id, bool has_id, json_int_t req_id,
-                    const char *room, uint64_t before, int limit);
+int chatlog_history(struct chatlog *cl, uint64_t session_id, struct proto_re re, const char *room,
+                    uint64_t before, int limit);
 /* What a deletion did, for its caller, on the loop thread: `status` 0 or -1 with `error`;
  * `found` is true when the message was in the database or `found_before` was true. */
 struct chatlog_deleted {
     const char *room;
     uint64_t seq;
     uint64_t session_id; /* who asked, as given to chatlog_delete */
-    bool has_id;
-    json_int_t req_id;
+    struct proto_re re;
     int status;
     const char *error;
     bool found;
@@ -109,7 +107,7 @@ typedef void chatlog_deleted_fn(struct server *srv, const struct chatlog_deleted
  * first). `found_before`: the caller already found it elsewhere (the room's recent history).
  * 0 or -1 (out of memory: `done` is not called). */
 int chatlog_delete(struct chatlog *cl, const char *room, uint64_t seq, bool found_before,
-                   chatlog_deleted_fn *done, uint64_t session_id, bool has_id, json_int_t req_id);
+                   chatlog_deleted_fn *done, uint64_t session_id, struct proto_re re);
 /* Shutdown, before pool_destroy(): hands everything pending to the pool, whose destruction
  * finishes it. No more timers run. */
 void chatlog_stop(struct chatlog *cl);

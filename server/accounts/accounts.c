@@ -12,9 +12,10 @@
 
 #include <openssl/crypto.h>
 
-#include "admin.h"
 #include "db.h"
+#include "directory.h"
 #include "log.h"
+#include "moderation.h"
 #include "names.h"
 #include "pool.h"
 #include "proto.h"
@@ -34,8 +35,7 @@ struct auth_job {
     struct auth_job *next; /* in the wait line */
     enum auth_kind kind;
     uint64_t session_id;
-    bool has_id;
-    json_int_t req_id;
+    struct proto_re re;
     char name[SESSION_NAME_MAX + 1];
     char password[PROTO_PASSWORD_MAX + 1];
     size_t pwlen;
@@ -126,24 +126,9 @@ static const char *registered_name(struct accounts *acc, const char *name)
     return hmap_get(&acc->by_id, &(int64_t){id}, sizeof(int64_t));
 }
 
-static void reply_error(struct session *s, bool has_id, json_int_t id, enum proto_err code,
-                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void reply_error(struct session *s, bool has_id, json_int_t id, enum proto_err code,
-                        const char *fmt, ...)
-{
-    struct proto_error err = {.has_id = has_id, .id = id};
-    va_list ap;
-
-    va_start(ap, fmt);
-    proto_error_vset(&err, code, NULL, fmt, ap);
-    va_end(ap);
-    session_send_json(s, proto_error_json(&err));
-}
-
 /* Signs the session in as account `user_id` and replies ok {name, token}. */
-static void sign_in(struct accounts *acc, struct session *s, bool has_id, json_int_t id,
-                    int64_t user_id, const char *name)
+static void sign_in(struct accounts *acc, struct session *s, struct proto_re re, int64_t user_id,
+                    const char *name)
 {
     char token[AUTH_TOKEN_MAX], when[48];
     int64_t banned = bans_until(&acc->srv->bans, BAN_NAME, name, acc->srv->wall_ms());
@@ -151,39 +136,40 @@ static void sign_in(struct accounts *acc, struct session *s, bool has_id, json_i
     json_t *ok;
 
     if (banned) {
-        struct proto_error err = {.has_id = has_id, .id = id};
+        struct proto_error err = {.re = re};
         json_t *reply;
 
         bans_describe_until(banned, when, sizeof(when));
         proto_error_set(&err, PROTO_E_NOT_ALLOWED, NULL, "the name '%s' is banned%s", name, when);
         reply = proto_error_json(&err);
         if (reply)
-            admin_ban_details(acc->srv, reply, BAN_NAME, name, banned);
+            moderation_ban_details(acc->srv, reply, BAN_NAME, name, banned);
         session_send_json(s, reply);
         return;
     }
-    kept = session_by_name(acc->srv, name);
+    kept = directory_find_name(acc->srv, name);
     if (kept && kept->detached) { /* the owner is back before the grace period ended */
-        struct proto_req req = {.has_id = has_id, .id = id};
+        struct proto_req req = {.re = re};
         acc->signed_in(acc->signed_in_arg, s, kept, &req,
                        accounts_token(acc, user_id, token) ? NULL : token);
         return;
     }
     if (kept) {
-        reply_error(s, has_id, id, PROTO_E_NAME_TAKEN, "'%s' is already signed in elsewhere", name);
+        session_reply_error(s, re, PROTO_E_NAME_TAKEN, NULL, "'%s' is already signed in elsewhere",
+                            name);
         return;
     }
     if (auth_token_make(acc->key, user_id, acc->srv->wall_ms() + acc->token_ttl_ms, token) ||
-        session_set_name(s, name)) {
-        reply_error(s, has_id, id, PROTO_E_INTERNAL, "cannot sign in now");
+        directory_claim_name(acc->srv, s, name)) {
+        session_reply_error(s, re, PROTO_E_INTERNAL, NULL, "cannot sign in now");
         return;
     }
     s->user_id = user_id;
     keepalive_signed_in(&s->ka);
-    ok = json_pack("{s:s, s:o, s:s, s:s}", "type", "ok", "re",
-                   has_id ? json_integer(id) : json_null(), "name", name, "token", token);
+    ok = json_pack("{s:s, s:o, s:s, s:s}", "type", "ok", "re", proto_re_json(re), "name", name,
+                   "token", token);
     session_send_json(s, ok);
-    admin_tell_muted(acc->srv, s);
+    moderation_tell_muted(acc->srv, s);
 }
 
 /* ---- on a worker ---- */
@@ -247,12 +233,12 @@ static void finish_register(struct accounts *acc, struct auth_job *j, struct ses
     if (!s)
         return;
     if (j->job.status == -EEXIST)
-        reply_error(s, j->has_id, j->req_id, PROTO_E_NAME_TAKEN, "the name '%s' is registered",
-                    j->name);
+        session_reply_error(s, j->re, PROTO_E_NAME_TAKEN, NULL, "the name '%s' is registered",
+                            j->name);
     else if (j->job.status)
-        reply_error(s, j->has_id, j->req_id, PROTO_E_INTERNAL, "the account could not be created");
+        session_reply_error(s, j->re, PROTO_E_INTERNAL, NULL, "the account could not be created");
     else
-        sign_in(acc, s, j->has_id, j->req_id, j->user_id, j->canon_name);
+        sign_in(acc, s, j->re, j->user_id, j->canon_name);
 }
 
 static void finish_login(struct accounts *acc, struct auth_job *j, struct session *s)
@@ -260,23 +246,23 @@ static void finish_login(struct accounts *acc, struct auth_job *j, struct sessio
     if (j->job.status == -EACCES) {
         acc->stats.failures++;
         if (s)
-            reply_error(s, j->has_id, j->req_id, PROTO_E_BAD_CREDENTIALS, "wrong name or password");
+            session_reply_error(s, j->re, PROTO_E_BAD_CREDENTIALS, NULL, "wrong name or password");
         return;
     }
     if (j->job.status) {
         acc->stats.failures++;
         if (s)
-            reply_error(s, j->has_id, j->req_id, PROTO_E_INTERNAL, "cannot check the password now");
+            session_reply_error(s, j->re, PROTO_E_INTERNAL, NULL, "cannot check the password now");
         return;
     }
     acc->stats.logins++;
     if (!s)
         return;
     if (j->banned_until > acc->srv->wall_ms()) {
-        reply_error(s, j->has_id, j->req_id, PROTO_E_NOT_ALLOWED, "this account is banned");
+        session_reply_error(s, j->re, PROTO_E_NOT_ALLOWED, NULL, "this account is banned");
         return;
     }
-    sign_in(acc, s, j->has_id, j->req_id, j->user_id, j->canon_name);
+    sign_in(acc, s, j->re, j->user_id, j->canon_name);
 }
 
 static void auth_job_done(struct pool_job *job, void *loop_arg)
@@ -335,8 +321,8 @@ static void start_waiting(struct accounts *acc)
             release_reservation(acc, j->name);
         if (s) {
             s->auth_pending = false;
-            reply_error(s, j->has_id, j->req_id, PROTO_E_SERVER_BUSY,
-                        "the server is busy; retry shortly");
+            session_reply_error(s, j->re, PROTO_E_SERVER_BUSY, NULL,
+                                "the server is busy; retry shortly");
         }
         job_free(j);
     }
@@ -346,12 +332,12 @@ static void start_waiting(struct accounts *acc)
 static bool may_sign_in(struct session *s, const struct proto_req *req)
 {
     if (s->auth_pending) {
-        reply_error(s, req->has_id, req->id, PROTO_E_NOT_ALLOWED, "a sign-in is in progress");
+        session_reply_error(s, req->re, PROTO_E_NOT_ALLOWED, NULL, "a sign-in is in progress");
         return false;
     }
     if (s->signed_in) {
-        reply_error(s, req->has_id, req->id, PROTO_E_NOT_ALLOWED, "already signed in as '%s'",
-                    s->name);
+        session_reply_error(s, req->re, PROTO_E_NOT_ALLOWED, NULL, "already signed in as '%s'",
+                            s->name);
         return false;
     }
     return true;
@@ -363,13 +349,13 @@ static void enqueue(struct accounts *acc, struct session *s, const struct proto_
     struct auth_job *j;
 
     if (acc->stats.waiting >= acc->wait_max) {
-        reply_error(s, req->has_id, req->id, PROTO_E_SERVER_BUSY,
-                    "too many sign-ins in progress; retry shortly");
+        session_reply_error(s, req->re, PROTO_E_SERVER_BUSY, NULL,
+                            "too many sign-ins in progress; retry shortly");
         return;
     }
     j = calloc(1, sizeof(*j));
     if (!j) {
-        reply_error(s, req->has_id, req->id, PROTO_E_INTERNAL, "out of memory");
+        session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "out of memory");
         return;
     }
     j->job.run = auth_job_run;
@@ -377,8 +363,7 @@ static void enqueue(struct accounts *acc, struct session *s, const struct proto_
     j->acc = acc;
     j->kind = kind;
     j->session_id = s->id;
-    j->has_id = req->has_id;
-    j->req_id = req->id;
+    j->re = req->re;
     j->cost = acc->cost;
     j->now_ms = acc->srv->wall_ms();
     snprintf(j->name, sizeof(j->name), "%s", req->name);
@@ -402,18 +387,19 @@ void accounts_register(struct accounts *acc, struct session *s, const struct pro
     if (!may_sign_in(s, req))
         return;
     if (bans_until(&acc->srv->bans, BAN_NAME, req->name, acc->srv->wall_ms())) {
-        reply_error(s, req->has_id, req->id, PROTO_E_NOT_ALLOWED, "the name '%s' is banned",
-                    req->name);
+        session_reply_error(s, req->re, PROTO_E_NOT_ALLOWED, NULL, "the name '%s' is banned",
+                            req->name);
         return;
     }
-    if (accounts_name_registered(acc, req->name) || session_name_confusable(acc->srv, req->name)) {
-        reply_error(s, req->has_id, req->id, PROTO_E_NAME_TAKEN,
-                    "the name '%s' is in use, or one that looks like it", req->name);
+    if (accounts_name_registered(acc, req->name) ||
+        directory_name_confusable(acc->srv, req->name)) {
+        session_reply_error(s, req->re, PROTO_E_NAME_TAKEN, NULL,
+                            "the name '%s' is in use, or one that looks like it", req->name);
         return;
     }
     /* reserve the name so no guest or second registration takes it meanwhile */
     if (names_key(req->name, key) || hmap_put(&acc->by_name, key, strlen(key), RESERVED)) {
-        reply_error(s, req->has_id, req->id, PROTO_E_INTERNAL, "out of memory");
+        session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "out of memory");
         return;
     }
     skeletons_count(&acc->by_skeleton, req->name, +1);
@@ -454,23 +440,23 @@ void accounts_resume(struct accounts *acc, struct session *s, const struct proto
     case AUTH_TOKEN_OK:
         break;
     case AUTH_TOKEN_EXPIRED:
-        reply_error(s, req->has_id, req->id, PROTO_E_UNAUTHORIZED,
-                    "the token has expired; log in again");
+        session_reply_error(s, req->re, PROTO_E_UNAUTHORIZED, NULL,
+                            "the token has expired; log in again");
         return;
     default:
-        reply_error(s, req->has_id, req->id, PROTO_E_UNAUTHORIZED, "the token is not valid");
+        session_reply_error(s, req->re, PROTO_E_UNAUTHORIZED, NULL, "the token is not valid");
         return;
     }
     if (uid < 0) { /* a guest: their session must still be waiting for them */
         kept = session_by_id(acc->srv, (uint64_t)-uid);
         if (!kept || !kept->signed_in) {
-            reply_error(s, req->has_id, req->id, PROTO_E_UNAUTHORIZED,
-                        "that guest session has ended; sign in again");
+            session_reply_error(s, req->re, PROTO_E_UNAUTHORIZED, NULL,
+                                "that guest session has ended; sign in again");
             return;
         }
         if (!kept->detached) {
-            reply_error(s, req->has_id, req->id, PROTO_E_NAME_TAKEN, "'%s' is still connected",
-                        kept->name);
+            session_reply_error(s, req->re, PROTO_E_NAME_TAKEN, NULL, "'%s' is still connected",
+                                kept->name);
             return;
         }
         acc->stats.resumes++;
@@ -480,15 +466,15 @@ void accounts_resume(struct accounts *acc, struct session *s, const struct proto
     }
     name = hmap_get(&acc->by_id, &uid, sizeof(uid));
     if (!name) {
-        reply_error(s, req->has_id, req->id, PROTO_E_UNAUTHORIZED, "the account no longer exists");
+        session_reply_error(s, req->re, PROTO_E_UNAUTHORIZED, NULL, "the account no longer exists");
         return;
     }
     acc->stats.resumes++;
-    kept = session_by_name(acc->srv, name);
+    kept = directory_find_name(acc->srv, name);
     if (kept && kept->detached) { /* back within the grace period: same rooms, same seats */
         acc->signed_in(acc->signed_in_arg, s, kept, req,
                        accounts_token(acc, uid, token) ? NULL : token);
         return;
     }
-    sign_in(acc, s, req->has_id, req->id, uid, name);
+    sign_in(acc, s, req->re, uid, name);
 }

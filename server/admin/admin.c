@@ -19,7 +19,11 @@
 #include "chat.h"
 #include "chatlog.h"
 #include "db.h"
+#include "delivery.h"
+#include "directory.h"
 #include "game.h"
+#include "hmap.h"
+#include "moderation.h"
 #include "oplog.h"
 #include "pool.h"
 #include "proto.h"
@@ -33,6 +37,10 @@
 #define ADMIN_MAX_LOCK_S    300 /* the longest an address waits after many failures */
 #define ADMIN_MINUTES_MAX   525600
 
+struct admin {
+    struct hmap failures; /* address -> struct admin_failure *, for slowing down guessers */
+};
+
 struct admin_failure {
     int count;
     int64_t locked_until_ms;
@@ -40,26 +48,30 @@ struct admin_failure {
 
 static void log_pushed(void *arg, const struct oplog_entry *e);
 
-void admin_init(struct server *srv)
+int admin_init(struct server *srv)
 {
-    struct admin *a = &srv->admin;
+    struct admin *a = calloc(1, sizeof(*a));
 
-    memset(a, 0, sizeof(*a));
-    oplog_subscribe(&srv->oplog, log_pushed, srv);
+    if (!a)
+        return -1;
     hmap_init(&a->failures);
-    hmap_init(&a->reasons);
+    srv->admin = a;
+    oplog_subscribe(&srv->oplog, log_pushed, srv);
+    return 0;
 }
 
-void admin_destroy(struct admin *a)
+void admin_destroy(struct server *srv)
 {
+    struct admin *a = srv->admin;
+
+    if (!a)
+        return;
     for (size_t i = 0; i < a->failures.cap; i++)
         if (a->failures.slots[i].key)
             free(a->failures.slots[i].val);
     hmap_destroy(&a->failures);
-    for (size_t i = 0; i < a->reasons.cap; i++)
-        if (a->reasons.slots[i].key)
-            free(a->reasons.slots[i].val);
-    hmap_destroy(&a->reasons);
+    free(a);
+    srv->admin = NULL;
 }
 
 bool admin_token_matches(const struct server *srv, const char *given, size_t len)
@@ -85,25 +97,10 @@ static json_t *log_json(const struct oplog_entry *e)
                      names[e->level], "text", e->text);
 }
 
-/* Sends `json` (stolen) to every authenticated console. */
-static void push(struct server *srv, json_t *json)
-{
-    struct hmap *m = &srv->sessions_by_id;
-    struct msgbuf *b = msgbuf_from_json(json);
-
-    json_decref(json);
-    for (size_t i = 0; b && i < m->cap; i++) {
-        struct session *s = m->slots[i].key ? m->slots[i].val : NULL;
-        if (s && s->admin && s->admin_authed)
-            session_send(s, b);
-    }
-    msgbuf_unref(b);
-}
-
 /* The oplog's subscriber: a new entry goes to every console. */
 static void log_pushed(void *arg, const struct oplog_entry *e)
 {
-    push(arg, log_json(e));
+    delivery_audience(arg, DELIVER_CONSOLES, log_json(e));
 }
 
 void admin_push_stats(struct server *srv, const struct stats_sample *sample)
@@ -115,7 +112,7 @@ void admin_push_stats(struct server *srv, const struct stats_sample *sample)
     json_object_set_new(o, "uptime_s",
                         json_integer((srv->wall_ms() - srv->figures.started_ms) / 1000));
     json_object_set_new(o, "draining", json_boolean(srv->draining));
-    push(srv, o);
+    delivery_audience(srv, DELIVER_CONSOLES, o);
 }
 
 /* ---- replies ---- */
@@ -123,29 +120,12 @@ void admin_push_stats(struct server *srv, const struct stats_sample *sample)
 struct areq {
     json_t *root;
     const char *type;
-    bool has_id;
-    json_int_t id;
+    struct proto_re re;
 };
 
 static json_t *ok_of(const struct areq *q)
 {
-    return json_pack("{s:s, s:o}", "type", "ok", "re",
-                     q->has_id ? json_integer(q->id) : json_null());
-}
-
-static void fail(struct session *s, const struct areq *q, enum proto_err code, const char *field,
-                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void fail(struct session *s, const struct areq *q, enum proto_err code, const char *field,
-                 const char *fmt, ...)
-{
-    struct proto_error err = {.has_id = q->has_id, .id = q->id};
-    va_list ap;
-
-    va_start(ap, fmt);
-    proto_error_vset(&err, code, field, fmt, ap);
-    va_end(ap);
-    session_send_json(s, proto_error_json(&err));
+    return proto_ok_re(q->re);
 }
 
 /* A string field of 1..max characters, or NULL after replying bad_request. */
@@ -159,7 +139,8 @@ static const char *need_text(struct session *s, const struct areq *q, const char
         return "";
     t = json_is_string(v) ? json_string_value(v) : NULL;
     if (!t || !*t || proto_utf8_len(t) > max || strlen(t) != json_string_length(v)) {
-        fail(s, q, PROTO_E_BAD_REQUEST, field, "field '%s' must be 1-%zu characters", field, max);
+        session_reply_error(s, q->re, PROTO_E_BAD_REQUEST, field,
+                            "field '%s' must be 1-%zu characters", field, max);
         return NULL;
     }
     return t;
@@ -176,8 +157,8 @@ static int need_number(struct session *s, const struct areq *q, const char *fiel
         return 0;
     }
     if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-        fail(s, q, PROTO_E_BAD_REQUEST, field, "field '%s' must be an integer from %ld to %ld",
-             field, lo, hi);
+        session_reply_error(s, q->re, PROTO_E_BAD_REQUEST, field,
+                            "field '%s' must be an integer from %ld to %ld", field, lo, hi);
         return -1;
     }
     *out = (long)json_integer_value(v);
@@ -249,84 +230,16 @@ static void persist(struct server *srv, enum mod_op op, const char *kind, const 
 
 /* ---- what the player is told (PROTOCOL.md "Moderation") ---- */
 
-/* The key of a ban's reason: kind and target, folded as bans.c folds names. */
-static size_t reason_key(int kind, const char *target, char *key, size_t len)
-{
-    size_t n = (size_t)snprintf(key, len, "%d:%s", kind, target);
-
-    if (n >= len)
-        n = len - 1;
-    for (size_t i = 0; i < n; i++)
-        key[i] = (char)tolower((unsigned char)key[i]);
-    return n;
-}
-
-static const char *reason_of(struct server *srv, int kind, const char *target)
-{
-    char key[96];
-    size_t n = reason_key(kind, target, key, sizeof(key));
-
-    return hmap_get(&srv->admin.reasons, key, n);
-}
-
-/* Remembers (or, with "" or NULL, forgets) why `target` is banned or muted. The reason lives
- * in memory only: after a restart the player learns until when, not why. */
-static void reason_set(struct server *srv, int kind, const char *target, const char *reason)
-{
-    char key[96];
-    size_t n = reason_key(kind, target, key, sizeof(key));
-    char *old = hmap_get(&srv->admin.reasons, key, n), *copy;
-
-    if (old) {
-        hmap_del(&srv->admin.reasons, key, n);
-        free(old);
-    }
-    if (!reason || !*reason || !(copy = strdup(reason)))
-        return;
-    if (hmap_put(&srv->admin.reasons, key, n, copy))
-        free(copy);
-}
-
-/* {"type": type, "until": ms|null, "reason"?: …} for a ban or mute of `target`. */
-static json_t *restriction_json(struct server *srv, const char *type, int kind, const char *target,
-                                int64_t until)
-{
-    json_t *o = json_pack("{s:s}", "type", type);
-    const char *reason = reason_of(srv, kind, target);
-
-    json_object_set_new(o, "until", until == BAN_FOREVER ? json_null() : json_integer(until));
-    if (reason)
-        json_object_set_new(o, "reason", json_string(reason));
-    return o;
-}
-
-void admin_ban_details(struct server *srv, json_t *err, int kind, const char *target, int64_t until)
-{
-    json_t *o = restriction_json(srv, "error", kind, target, until);
-
-    json_object_del(o, "type");
-    json_object_update(err, o);
-    json_decref(o);
-}
-
-void admin_tell_muted(struct server *srv, struct session *s)
-{
-    int64_t until = bans_until(&srv->bans, BAN_MUTE, s->name, srv->wall_ms());
-
-    if (until)
-        session_send_json(s, restriction_json(srv, "muted", BAN_MUTE, s->name, until));
-}
-
 /* A mute starts or ends: the player hears it at once (`muted {until, reason?}` or `unmuted`),
  * so the page can close the composer rather than lose what they type. */
 static void tell_mute_change(struct server *srv, const char *name, bool muted)
 {
-    struct session *u = session_by_name(srv, name);
+    struct session *u = directory_find_name(srv, name);
 
     if (!u || u->admin || u->detached || u->closing)
         return;
     if (muted)
-        admin_tell_muted(srv, u);
+        moderation_tell_muted(srv, u);
     else
         session_send_json(u, json_pack("{s:s}", "type", "unmuted"));
 }
@@ -337,7 +250,7 @@ static void tell_banned(struct server *srv, struct session *u, int kind, const c
                         int64_t until)
 {
     if (!u->detached)
-        session_send_json(u, restriction_json(srv, "banned", kind, target, until));
+        session_send_json(u, moderation_restriction_json(srv, "banned", kind, target, until));
 }
 
 /* ---- requests ---- */
@@ -369,7 +282,7 @@ static void do_users(struct server *srv, struct session *s, const struct areq *q
     struct hmap *m = &srv->sessions_by_name;
 
     if (!filter) {
-        fail(s, q, PROTO_E_BAD_REQUEST, "q", "field 'q' must be a string");
+        session_reply_error(s, q->re, PROTO_E_BAD_REQUEST, "q", "field 'q' must be a string");
         return;
     }
     ok = ok_of(q);
@@ -395,20 +308,13 @@ static void do_users(struct server *srv, struct session *s, const struct areq *q
 static void do_announce(struct server *srv, struct session *s, const struct areq *q)
 {
     const char *text = need_text(s, q, "text", 1000, false);
-    struct hmap *m = &srv->sessions_by_name;
-    struct msgbuf *b;
-    json_t *ev, *ok;
-    int n = 0;
+    json_t *ok;
+    int n;
 
     if (!text)
         return;
-    ev = json_pack("{s:s, s:s}", "type", "announce", "text", text);
-    b = msgbuf_from_json(ev);
-    json_decref(ev);
-    for (size_t i = 0; b && i < m->cap; i++)
-        if (m->slots[i].key && session_send(m->slots[i].val, b) == 0)
-            n++;
-    msgbuf_unref(b);
+    n = delivery_audience(srv, DELIVER_PLAYERS,
+                          json_pack("{s:s, s:s}", "type", "announce", "text", text));
     oplog_add(&srv->oplog, LOG_INFO, "announce to %d players: %s", n, text);
     ok = ok_of(q);
     json_object_set_new(ok, "recipients", json_integer(n));
@@ -424,7 +330,7 @@ static void end_player(struct server *srv, struct session *u, const char *reason
         session_free(u);
         return;
     }
-    session_close(u, 1008, reason);
+    session_close(u, PROTO_CLOSE_POLICY, reason);
 }
 
 static struct session *find_player(struct server *srv, struct session *s, const struct areq *q)
@@ -434,10 +340,10 @@ static struct session *find_player(struct server *srv, struct session *s, const 
 
     if (!name)
         return NULL;
-    u = session_by_name(srv, name);
+    u = directory_find_name(srv, name);
     if (!u)
-        fail(s, q, PROTO_E_NO_SUCH_USER, NULL, "nobody called '%.*s' is online",
-             proto_clip(name, 64), name);
+        session_reply_error(s, q->re, PROTO_E_NO_SUCH_USER, NULL, "nobody called '%.*s' is online",
+                            proto_clip(name, 64), name);
     return u;
 }
 
@@ -466,11 +372,11 @@ static void apply_ban(struct server *srv, struct session *s, const struct areq *
     json_t *ok;
 
     if (bans_add(&srv->bans, kind, target, until)) {
-        fail(s, q, PROTO_E_INTERNAL, NULL, "out of memory");
+        session_reply_error(s, q->re, PROTO_E_INTERNAL, NULL, "out of memory");
         return;
     }
     persist(srv, MOD_BAN_ADD, kind_name, target, minutes ? until : 0, reason);
-    reason_set(srv, kind, target, reason);
+    bans_set_reason(&srv->bans, kind, target, reason);
     if (kind == BAN_MUTE)
         tell_mute_change(srv, target, true);
     if (kind != BAN_MUTE) {
@@ -479,7 +385,7 @@ static void apply_ban(struct server *srv, struct session *s, const struct areq *
             struct session *u = m->slots[i].key ? m->slots[i].val : NULL;
             bool match = u && !u->admin && !u->closing &&
                          (kind == BAN_NAME
-                              ? u->signed_in && session_by_name(srv, target) == u
+                              ? u->signed_in && directory_find_name(srv, target) == u
                               : bans_until(&srv->bans, BAN_ADDRESS, u->addr, srv->wall_ms()) != 0);
             if (match) {
                 tell_banned(srv, u, kind, target, until);
@@ -511,7 +417,7 @@ static const char *need_address(struct session *s, const struct areq *q, const c
     char why[200];
 
     if (bans_address_canon(target, canon, why, sizeof(why))) {
-        fail(s, q, PROTO_E_BAD_REQUEST, "target", "field 'target': %s", why);
+        session_reply_error(s, q->re, PROTO_E_BAD_REQUEST, "target", "field 'target': %s", why);
         return NULL;
     }
     return canon;
@@ -539,7 +445,8 @@ static void do_ban(struct server *srv, struct session *s, const struct areq *q)
         return;
     k = bans_kind_parse(kind);
     if (k != BAN_NAME && k != BAN_ADDRESS) {
-        fail(s, q, PROTO_E_BAD_REQUEST, "kind", "field 'kind' must be \"name\" or \"address\"");
+        session_reply_error(s, q->re, PROTO_E_BAD_REQUEST, "kind",
+                            "field 'kind' must be \"name\" or \"address\"");
         return;
     }
     target = need_text(s, q, "target", 64, false);
@@ -563,7 +470,8 @@ static void do_unban(struct server *srv, struct session *s, const struct areq *q
         return;
     k = bans_kind_parse(kind);
     if (k < 0) {
-        fail(s, q, PROTO_E_BAD_REQUEST, "kind", "field 'kind' must be name, address or mute");
+        session_reply_error(s, q->re, PROTO_E_BAD_REQUEST, "kind",
+                            "field 'kind' must be name, address or mute");
         return;
     }
     target = given = need_text(s, q, "target", 64, false);
@@ -572,7 +480,7 @@ static void do_unban(struct server *srv, struct session *s, const struct areq *q
     if (!target)
         return;
     lifted = bans_remove(&srv->bans, (enum ban_kind)k, target);
-    reason_set(srv, k, target, NULL);
+    bans_set_reason(&srv->bans, k, target, NULL);
     if (k == BAN_MUTE && lifted)
         tell_mute_change(srv, target, false);
     persist(srv, MOD_BAN_REMOVE, kind, target, 0, NULL);
@@ -592,7 +500,8 @@ static struct room *find_room(struct server *srv, struct session *s, const struc
     struct room *r = id ? room_find(&srv->rooms, id) : NULL;
 
     if (id && !r)
-        fail(s, q, PROTO_E_NO_SUCH_ROOM, NULL, "no room '%.*s'", proto_clip(id, 64), id);
+        session_reply_error(s, q->re, PROTO_E_NO_SUCH_ROOM, NULL, "no room '%.*s'",
+                            proto_clip(id, 64), id);
     return r;
 }
 
@@ -604,7 +513,8 @@ static void do_close_room(struct server *srv, struct session *s, const struct ar
     if (!r)
         return;
     if (r->permanent) {
-        fail(s, q, PROTO_E_NOT_ALLOWED, NULL, "room '%s' cannot be closed", r->id);
+        session_reply_error(s, q->re, PROTO_E_NOT_ALLOWED, NULL, "room '%s' cannot be closed",
+                            r->id);
         return;
     }
     snprintf(id, sizeof(id), "%s", r->id);
@@ -619,7 +529,7 @@ static void message_deleted(struct server *srv, const struct chatlog_deleted *d)
 {
     struct session *s = session_by_id(srv, d->session_id);
     struct room *r = room_find(&srv->rooms, d->room);
-    struct areq q = {.has_id = d->has_id, .id = d->req_id};
+    struct areq q = {.re = d->re};
     json_t *ev, *ok;
 
     if (s && s->closing)
@@ -637,7 +547,8 @@ static void message_deleted(struct server *srv, const struct chatlog_deleted *d)
     if (!s)
         return;
     if (d->status) {
-        fail(s, &q, PROTO_E_INTERNAL, NULL, "the database could not delete it: %s", d->error);
+        session_reply_error(s, q.re, PROTO_E_INTERNAL, NULL, "the database could not delete it: %s",
+                            d->error);
         return;
     }
     ok = ok_of(&q);
@@ -654,22 +565,22 @@ static void do_delete_message(struct server *srv, struct session *s, const struc
     if (!r || need_number(s, q, "seq", 1, INT32_MAX, false, 0, &seq))
         return;
     if ((uint64_t)seq > r->last_seq) {
-        fail(s, q, PROTO_E_BAD_REQUEST, "seq", "room '%s' has had no message %ld yet", r->id, seq);
+        session_reply_error(s, q->re, PROTO_E_BAD_REQUEST, "seq",
+                            "room '%s' has had no message %ld yet", r->id, seq);
         return;
     }
     in_memory = room_history_delete(r, (uint64_t)seq);
     /* older messages, and whether this one was ever saved, only the database knows */
     if (srv->chatlog) {
         if (chatlog_delete(srv->chatlog, r->id, (uint64_t)seq, in_memory, message_deleted, s->id,
-                           q->has_id, q->id))
-            fail(s, q, PROTO_E_INTERNAL, NULL, "out of memory");
+                           q->re))
+            session_reply_error(s, q->re, PROTO_E_INTERNAL, NULL, "out of memory");
         return;
     }
     message_deleted(srv, &(struct chatlog_deleted){.room = r->id,
                                                    .seq = (uint64_t)seq,
                                                    .session_id = s->id,
-                                                   .has_id = q->has_id,
-                                                   .req_id = q->id,
+                                                   .re = q->re,
                                                    .found = in_memory});
 }
 
@@ -716,11 +627,11 @@ static void do_backup(struct server *srv, struct session *s, const struct areq *
     json_t *ok;
 
     if (!srv->backup) {
-        fail(s, q, PROTO_E_INTERNAL, NULL, "no database");
+        session_reply_error(s, q->re, PROTO_E_INTERNAL, NULL, "no database");
         return;
     }
     if (start && backup_start(srv->backup, err, sizeof(err))) {
-        fail(s, q, PROTO_E_NOT_ALLOWED, NULL, "%s", err);
+        session_reply_error(s, q->re, PROTO_E_NOT_ALLOWED, NULL, "%s", err);
         return;
     }
     if (start)
@@ -747,13 +658,13 @@ static void do_drain(struct server *srv, struct session *s, const struct areq *q
 
 static void auth(struct server *srv, struct session *s, const struct areq *q)
 {
-    struct admin *a = &srv->admin;
+    struct admin *a = srv->admin;
     struct admin_failure *f = hmap_get(&a->failures, s->addr, strlen(s->addr));
     json_t *tok = json_object_get(q->root, "token"), *ok, *log;
     int64_t now = srv->wall_ms();
 
     if (f && f->locked_until_ms > now) {
-        session_close(s, 1008, "too many attempts");
+        session_close(s, PROTO_CLOSE_POLICY, "too many attempts");
         return;
     }
     if (!json_is_string(tok) ||
@@ -769,7 +680,7 @@ static void auth(struct server *srv, struct session *s, const struct areq *q)
             f->locked_until_ms = now + (wait > ADMIN_MAX_LOCK_S ? ADMIN_MAX_LOCK_S : wait) * 1000;
         }
         log_warn("admin: wrong token from %s", s->addr);
-        session_close(s, 1008, "bad token");
+        session_close(s, PROTO_CLOSE_POLICY, "bad token");
         return;
     }
     if (f) {
@@ -798,22 +709,22 @@ void admin_handle(struct server *srv, struct session *s, const char *buf, size_t
         goto out;
     if (!json_is_object(root) || !json_is_string(json_object_get(root, "type"))) {
         if (!s->admin_authed) {
-            session_close(s, 1008, "authenticate first");
+            session_close(s, PROTO_CLOSE_POLICY, "authenticate first");
             goto out;
         }
-        fail(s, &q, root ? PROTO_E_BAD_REQUEST : PROTO_E_BAD_JSON, "type",
-             "a request is a JSON object with a string 'type'");
+        session_reply_error(s, q.re, root ? PROTO_E_BAD_REQUEST : PROTO_E_BAD_JSON, "type",
+                            "a request is a JSON object with a string 'type'");
         goto out;
     }
     q.type = json_string_value(json_object_get(root, "type"));
     v = json_object_get(root, "id");
     if (json_is_integer(v)) {
-        q.has_id = true;
-        q.id = json_integer_value(v);
+        q.re.has_id = true;
+        q.re.id = json_integer_value(v);
     }
     if (!s->admin_authed) {
         if (strcmp(q.type, "auth"))
-            session_close(s, 1008, "authenticate first");
+            session_close(s, PROTO_CLOSE_POLICY, "authenticate first");
         else
             auth(srv, s, &q);
         goto out;
@@ -843,8 +754,8 @@ void admin_handle(struct server *srv, struct session *s, const char *buf, size_t
     else if (!strcmp(q.type, "drain"))
         do_drain(srv, s, &q);
     else
-        fail(s, &q, PROTO_E_UNKNOWN_TYPE, "type", "unknown admin request '%.*s'",
-             proto_clip(q.type, 40), q.type);
+        session_reply_error(s, q.re, PROTO_E_UNKNOWN_TYPE, "type", "unknown admin request '%.*s'",
+                            proto_clip(q.type, 40), q.type);
 out:
     json_decref(root);
 }

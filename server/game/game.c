@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "delivery.h"
 #include "log.h"
 #include "oplog.h"
 #include "pool.h"
@@ -70,26 +71,7 @@ static void schedule_at(struct game *g, int64_t when_ms)
 /* Sends `ev` (stolen) to every member of the room. */
 static void broadcast(struct game *g, json_t *ev)
 {
-    struct msgbuf *m = msgbuf_from_json(ev);
-    struct room *r = g->room;
-
-    json_decref(ev);
-    if (!m) {
-        log_error("game in %s: out of memory", r->id);
-        return;
-    }
-    for (int i = 0; i < r->nmembers; i++)
-        session_send(r->members[i], m);
-    msgbuf_unref(m);
-}
-
-static void reply_error(struct session *s, const struct proto_req *req, enum proto_err code,
-                        const char *msg)
-{
-    struct proto_error err = {.has_id = req->has_id, .id = req->id};
-
-    proto_error_set(&err, code, NULL, "%s", msg);
-    session_send_json(s, proto_error_json(&err));
+    delivery_room(g->srv, g->room, ev, NULL);
 }
 
 void game_describe(const struct game *g, json_t *obj)
@@ -305,15 +287,18 @@ void game_start(struct game *g, struct session *s, const struct proto_req *req)
     int rc;
 
     if (r->members[0] != s) {
-        reply_error(s, req, PROTO_E_NOT_ALLOWED, "only the host can start a game");
+        session_reply_error(s, req->re, PROTO_E_NOT_ALLOWED, NULL, "%s",
+                            "only the host can start a game");
         return;
     }
     if (playing(g)) {
-        reply_error(s, req, PROTO_E_GAME_STATE, "a game is already running");
+        session_reply_error(s, req->re, PROTO_E_GAME_STATE, NULL, "%s",
+                            "a game is already running");
         return;
     }
     if (srv->draining) {
-        reply_error(s, req, PROTO_E_GAME_STATE, "the server is shutting down");
+        session_reply_error(s, req->re, PROTO_E_GAME_STATE, NULL, "%s",
+                            "the server is shutting down");
         return;
     }
     qs = calloc((size_t)g->rounds, sizeof(*qs));
@@ -321,11 +306,12 @@ void game_start(struct game *g, struct session *s, const struct proto_req *req)
     uids = calloc((size_t)r->nmembers, sizeof(*uids));
     seats = calloc((size_t)r->nmembers, sizeof(*seats));
     if (!qs || !names || !uids || !seats) {
-        reply_error(s, req, PROTO_E_INTERNAL, "out of memory");
+        session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "%s", "out of memory");
         goto out;
     }
     if (!srv->bank || qbank_draw(srv->bank, g->rounds, qs, &srv->rng)) {
-        reply_error(s, req, PROTO_E_GAME_STATE, "the question bank holds too few questions");
+        session_reply_error(s, req->re, PROTO_E_GAME_STATE, NULL, "%s",
+                            "the question bank holds too few questions");
         goto out;
     }
     for (int i = 0; i < r->nmembers; i++) {
@@ -336,7 +322,7 @@ void game_start(struct game *g, struct session *s, const struct proto_req *req)
     rc = quiz_begin(&g->quiz, g->rounds, g->seconds, qs, seats, names, uids, r->nmembers,
                     srv->wall_ms());
     if (rc) {
-        reply_error(s, req, PROTO_E_INTERNAL, "out of memory");
+        session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "%s", "out of memory");
         goto out;
     }
     recount(g);
@@ -367,8 +353,9 @@ void game_answer(struct game *g, struct session *s, const struct proto_req *req)
         quiz_answer(&g->quiz, s->id, req->round, req->choice, g->srv->wall_ms());
 
     if (rc != QUIZ_ANSWER_OK) {
-        reply_error(s, req, rc == QUIZ_ANSWER_NOT_PLAYER ? PROTO_E_NOT_ALLOWED : PROTO_E_GAME_STATE,
-                    why[rc]);
+        session_reply_error(s, req->re,
+                            rc == QUIZ_ANSWER_NOT_PLAYER ? PROTO_E_NOT_ALLOWED : PROTO_E_GAME_STATE,
+                            NULL, "%s", why[rc]);
         return;
     }
     session_send_json(s, proto_ok(req));
@@ -402,8 +389,7 @@ struct board_job {
     struct pool_job job;
     struct server *srv;
     uint64_t session_id;
-    bool has_id;
-    json_int_t req_id;
+    struct proto_re re;
     int limit;
     int64_t user_id; /* the asker's account, or 0 for a guest */
     json_t *entries;
@@ -424,11 +410,12 @@ static void board_done(struct pool_job *job, void *loop_arg)
 {
     struct board_job *j = (struct board_job *)job;
     struct session *s = session_by_id(j->srv, j->session_id);
-    struct proto_req req = {.has_id = j->has_id, .id = j->req_id};
+    struct proto_req req = {.re = j->re};
 
     if (s && !s->closing) {
         if (job->status) {
-            reply_error(s, &req, PROTO_E_INTERNAL, "the leaderboard could not be read");
+            session_reply_error(s, req.re, PROTO_E_INTERNAL, NULL, "%s",
+                                "the leaderboard could not be read");
         } else {
             json_t *ok = proto_ok(&req);
             json_object_set(ok, "entries", j->entries);
@@ -447,23 +434,23 @@ void game_leaderboard(struct server *srv, struct session *s, const struct proto_
     struct board_job *j;
 
     if (!srv->pool) {
-        reply_error(s, req, PROTO_E_INTERNAL, "no database");
+        session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "%s", "no database");
         return;
     }
     j = calloc(1, sizeof(*j));
     if (!j) {
-        reply_error(s, req, PROTO_E_INTERNAL, "out of memory");
+        session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "%s", "out of memory");
         return;
     }
     *j = (struct board_job){.job = {.run = board_run, .done = board_done},
                             .srv = srv,
                             .session_id = s->id,
-                            .has_id = req->has_id,
-                            .req_id = req->id,
+                            .re = req->re,
                             .limit = req->limit ? req->limit : 10,
                             .user_id = s->user_id};
     if (pool_submit(srv->pool, &j->job)) {
         free(j);
-        reply_error(s, req, PROTO_E_SERVER_BUSY, "the server is busy; retry shortly");
+        session_reply_error(s, req->re, PROTO_E_SERVER_BUSY, NULL, "%s",
+                            "the server is busy; retry shortly");
     }
 }

@@ -13,6 +13,7 @@
 
 #include "keepalive.h"
 #include "names.h"
+#include "proto.h"
 #include "ratelimit.h"
 #include "sendq.h"
 
@@ -106,6 +107,11 @@ void session_release_reading(struct session *s);
 void session_drop_output(struct session *s);
 /* Serializes and queues `json`, dropping the caller's reference. */
 int session_send_json(struct session *s, json_t *json);
+/* The one way to refuse a request: an `error` reply to `re` with `code`, the bad `field` (a
+ * static string, or NULL) and a message formatted from `fmt`. */
+void session_reply_error(struct session *s, struct proto_re re, enum proto_err code,
+                         const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 /* Asks the transport to close with `code` and `reason` once the queue is written (a "too
  * slow" close drops the queue). Nothing more is queued after it. Idempotent. */
 void session_close(struct session *s, int code, const char *reason);

@@ -1,6 +1,7 @@
 /* Sessions (see session.h). Loop thread only. */
 #include "session.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +111,7 @@ static void soft_limit_expired(lws_sorted_usec_list_t *sul)
              (unsigned long long)s->id, s->name, s->srv->cfg.sendq_soft_seconds, s->sendq.count,
              s->sendq.bytes);
     s->over_soft = false; /* the timer has fired: nothing to cancel */
-    session_close(s, 1008, "too slow");
+    session_close(s, PROTO_CLOSE_POLICY, "too slow");
 }
 
 /* Tells the transport whether to read the connection: not while the queue is over a soft
@@ -168,7 +169,7 @@ int session_send(struct session *s, struct msgbuf *m)
         srv->stats.sendq_overflows++;
         log_info("session %llu (%s): send queue full (%zu messages, %zu bytes), closing",
                  (unsigned long long)s->id, s->name, s->sendq.count, s->sendq.bytes);
-        session_close(s, 1008, "too slow");
+        session_close(s, PROTO_CLOSE_POLICY, "too slow");
         return -1;
     }
     srv->stats.messages_out++;
@@ -242,6 +243,18 @@ void session_drop_output(struct session *s)
     track_soft_limit(s);
 }
 
+void session_reply_error(struct session *s, struct proto_re re, enum proto_err code,
+                         const char *field, const char *fmt, ...)
+{
+    struct proto_error err = {.re = re};
+    va_list ap;
+
+    va_start(ap, fmt);
+    proto_error_vset(&err, code, field, fmt, ap);
+    va_end(ap);
+    session_send_json(s, proto_error_json(&err));
+}
+
 int session_send_json(struct session *s, json_t *json)
 {
     struct msgbuf *m = msgbuf_from_json(json);
@@ -270,7 +283,7 @@ void session_close(struct session *s, int code, const char *reason)
     snprintf(s->close_reason, sizeof(s->close_reason), "%s", reason);
     /* what is queued still goes out before the close frame (a shutdown notice, the reply to
      * the request that caused the close), except to a client closed for not reading it */
-    if (code == 1008 && !strcmp(reason, "too slow"))
+    if (code == PROTO_CLOSE_POLICY && !strcmp(reason, "too slow"))
         session_drop_output(s);
     s->srv->ops->close(s->srv->transport, s->conn);
 }

@@ -30,6 +30,7 @@ struct bans {
                                        addresses, the single-address rules */
     struct ban_net *nets;           /* address rules with a prefix shorter than the address */
     int nnets, capnets;
+    struct hmap reasons; /* "kind:target" (lower case) -> strdup'ed reason an operator gave */
 };
 
 void bans_init(struct bans *b);
@@ -52,6 +53,12 @@ bool bans_remove(struct bans *b, enum ban_kind kind, const char *target);
  * ban is forgotten here). For an address (a peer, as lws reports it), the latest end among
  * the rules that match it. */
 int64_t bans_until(struct bans *b, enum ban_kind kind, const char *target, int64_t now_ms);
+
+/* Remembers (or, with "" or NULL, forgets) why `target` is banned or muted. Reasons live in
+ * memory only: after a restart the player learns until when, not why. */
+void bans_set_reason(struct bans *b, int kind, const char *target, const char *reason);
+/* The reason given for the ban of `kind` on `target`, or NULL. */
+const char *bans_reason(struct bans *b, int kind, const char *target);
 
 /* " until 2026-11-23T10:00:00Z", or "" for a ban for ever: for messages. */
 void bans_describe_until(int64_t until_ms, char *buf, size_t len);

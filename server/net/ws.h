@@ -69,8 +69,6 @@ struct ws_signals {
 void ws_run(struct ws *t, const struct ws_signals *sig);
 /* Destroys the context (closing any connection left); safe on a zeroed struct. */
 void ws_destroy(struct ws *t);
-/* The server a connection (WebSocket or HTTP) of the transport's context belongs to. */
-struct server *ws_server_of(struct lws *wsi);
 /* pool_cfg.wake: `arg` is the struct lws_context. Any thread. */
 void ws_wake(void *arg);
 

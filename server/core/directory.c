@@ -1,0 +1,74 @@
+/* The directory (see directory.h) and its local implementation. Loop thread only. */
+#include "directory.h"
+
+#include <stdio.h>
+
+#include "server.h"
+#include "session.h"
+
+int directory_new_room_id(struct server *srv, char out[ROOM_ID_LEN])
+{
+    return srv->directory->new_room_id(srv, out);
+}
+
+uint64_t directory_next_seq(struct server *srv, struct room *r)
+{
+    return srv->directory->next_seq(srv, r);
+}
+
+int directory_claim_name(struct server *srv, struct session *s, const char *name)
+{
+    return srv->directory->claim_name(srv, s, name);
+}
+
+void directory_take_name(struct server *srv, struct session *s, struct session *old)
+{
+    srv->directory->take_name(srv, s, old);
+}
+
+struct session *directory_find_name(struct server *srv, const char *name)
+{
+    return srv->directory->find_name(srv, name);
+}
+
+bool directory_name_confusable(struct server *srv, const char *name)
+{
+    return srv->directory->name_confusable(srv, name);
+}
+
+/* ---- this process alone: ids and seqs count up in memory (the next room number is read
+ * from the database at startup), names live in the sessions' maps ---- */
+
+static int local_new_room_id(struct server *srv, char out[ROOM_ID_LEN])
+{
+    int n = snprintf(out, ROOM_ID_LEN, "r%llu", (unsigned long long)srv->rooms.next_id);
+
+    if (n < 0 || n >= ROOM_ID_LEN)
+        return -1;
+    srv->rooms.next_id++;
+    return 0;
+}
+
+static uint64_t local_next_seq(struct server *srv, struct room *r)
+{
+    return room_next_seq(r);
+}
+
+static int local_claim_name(struct server *srv, struct session *s, const char *name)
+{
+    return session_set_name(s, name);
+}
+
+static void local_take_name(struct server *srv, struct session *s, struct session *old)
+{
+    session_take_name(s, old);
+}
+
+const struct directory_ops directory_local_ops = {
+    .new_room_id = local_new_room_id,
+    .next_seq = local_next_seq,
+    .claim_name = local_claim_name,
+    .take_name = local_take_name,
+    .find_name = session_by_name,
+    .name_confusable = session_name_confusable,
+};

@@ -1,0 +1,45 @@
+/*
+ * The directory: what must be unique or shared across a whole club rather than one process.
+ * Room ids, each room's chat sequence, the names in use (with their confusable skeletons) and
+ * finding the session that holds a name (whisper, moderation). Chat, accounts and the console
+ * ask only this; today's one implementation (directory_local_ops) answers from this
+ * process's own maps, and a cluster puts a shared one (Redis) behind the same calls. A
+ * session's name is released when the session is freed (session_free). Loop thread only.
+ */
+#ifndef PARLOR_DIRECTORY_H
+#define PARLOR_DIRECTORY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "room.h"
+
+struct server;
+struct session;
+
+struct directory_ops {
+    /* A new room id, never handed out before: "r" and a number. 0, or -1. */
+    int (*new_room_id)(struct server *srv, char out[ROOM_ID_LEN]);
+    /* The seq of the next chat message in `r`. */
+    uint64_t (*next_seq)(struct server *srv, struct room *r);
+    /* Gives `s` the name: 0, or -1 when another session holds it (or out of memory). */
+    int (*claim_name)(struct server *srv, struct session *s, const char *name);
+    /* A resume: `s` takes over the name of `old`, which now finds `s`. */
+    void (*take_name)(struct server *srv, struct session *s, struct session *old);
+    /* The signed-in session holding `name` (compared by names_key()), or NULL. */
+    struct session *(*find_name)(struct server *srv, const char *name);
+    /* True when `name`, or a name confusable with it, is held by a signed-in session. */
+    bool (*name_confusable)(struct server *srv, const char *name);
+};
+
+extern const struct directory_ops directory_local_ops;
+
+/* The calls chat, accounts and the console make: each goes to srv->directory. */
+int directory_new_room_id(struct server *srv, char out[ROOM_ID_LEN]);
+uint64_t directory_next_seq(struct server *srv, struct room *r);
+int directory_claim_name(struct server *srv, struct session *s, const char *name);
+void directory_take_name(struct server *srv, struct session *s, struct session *old);
+struct session *directory_find_name(struct server *srv, const char *name);
+bool directory_name_confusable(struct server *srv, const char *name);
+
+#endif
