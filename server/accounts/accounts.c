@@ -30,8 +30,7 @@ enum auth_kind { AUTH_REGISTER, AUTH_LOGIN };
 #define RESERVED ((void *)(intptr_t)-1)
 
 struct auth_job {
-    struct pool_job job; /* first: the pool hands it back */
-    struct accounts *acc;
+    struct pool_job job;   /* first: the pool hands it back */
     struct auth_job *next; /* in the wait line */
     enum auth_kind kind;
     uint64_t session_id;
@@ -268,7 +267,7 @@ static void finish_login(struct accounts *acc, struct auth_job *j, struct sessio
 static void auth_job_done(struct pool_job *job, void *loop_arg)
 {
     struct auth_job *j = (struct auth_job *)job;
-    struct accounts *acc = j->acc;
+    struct accounts *acc = ((struct server *)loop_arg)->accounts;
     struct session *s = session_by_id(acc->srv, j->session_id);
 
     acc->stats.hashing--;
@@ -360,7 +359,6 @@ static void enqueue(struct accounts *acc, struct session *s, const struct proto_
     }
     j->job.run = auth_job_run;
     j->job.done = auth_job_done;
-    j->acc = acc;
     j->kind = kind;
     j->session_id = s->id;
     j->re = req->re;

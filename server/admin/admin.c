@@ -171,7 +171,6 @@ enum mod_op { MOD_BAN_ADD, MOD_BAN_REMOVE };
 
 struct mod_job {
     struct pool_job job;
-    struct server *srv;
     enum mod_op op;
     char kind[16], target[PROTO_ROOM_ID_MAX + 1], reason[128];
     int64_t until, created;
@@ -197,8 +196,8 @@ static void mod_done(struct pool_job *job, void *loop_arg)
     struct mod_job *j = (struct mod_job *)job;
 
     if (job->status)
-        oplog_add(&j->srv->oplog, LOG_ERROR, "could not store a moderation change for %s: %s",
-                  j->target, job->error);
+        oplog_add(&((struct server *)loop_arg)->oplog, LOG_ERROR,
+                  "could not store a moderation change for %s: %s", j->target, job->error);
     free(j);
 }
 
@@ -215,7 +214,6 @@ static void persist(struct server *srv, enum mod_op op, const char *kind, const 
         return;
     }
     *j = (struct mod_job){.job = {.run = mod_run, .done = mod_done},
-                          .srv = srv,
                           .op = op,
                           .until = until,
                           .created = srv->wall_ms()};

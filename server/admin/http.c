@@ -164,7 +164,6 @@ static int handle_backup(struct lws *wsi, struct http_pss *pss, struct server *s
 
 struct import_job {
     struct pool_job job;
-    struct server *srv;
     uint64_t request; /* the HTTP request to answer, by id */
     char pack[65];
     char *body;
@@ -193,7 +192,7 @@ static void import_run(struct pool_job *job, void *worker)
 static void import_done(struct pool_job *job, void *loop_arg)
 {
     struct import_job *j = (struct import_job *)job;
-    struct server *srv = j->srv;
+    struct server *srv = loop_arg;
     struct lws *wsi = http_request_find(srv, j->request);
     json_t *reply = NULL;
     unsigned status = HTTP_STATUS_OK;
@@ -248,7 +247,6 @@ static int handle_import(struct lws *wsi, struct http_pss *pss, struct server *s
         return respond_error(wsi, pss, HTTP_STATUS_SERVICE_UNAVAILABLE, "out of memory");
     j->job.run = import_run;
     j->job.done = import_done;
-    j->srv = srv;
     j->request = pss->id;
     snprintf(j->pack, sizeof(j->pack), "%s", arg ? arg : "upload");
     j->body = pss->body; /* the job owns the upload now */

@@ -24,7 +24,9 @@ struct pool_job {
     /* Worker thread: does the work with the worker's own state (its sqlite3 *) and sets
      * `status` (0 for success). Must not touch loop-owned state. */
     void (*run)(struct pool_job *job, void *worker);
-    /* Loop thread, after run: delivers the result. May free the job. */
+    /* Loop thread, after run: delivers the result. May free the job. `loop_arg` is what the
+     * loop passed to pool_drain(): in parlor always the struct server, so a job carries no
+     * pointer into loop-owned state, only values and ids (a session's id, never the session). */
     void (*done)(struct pool_job *job, void *loop_arg);
     int status;
     char error[POOL_ERROR_MAX]; /* run: what failed, when status says so (or empty) */

@@ -21,7 +21,6 @@ enum op_kind { OP_WRITE, OP_HISTORY, OP_DELETE };
 
 struct chatlog_op {
     struct pool_job job; /* first: the pool hands it back */
-    struct chatlog *cl;
     struct chatlog_op *next;
     enum op_kind kind;
 
@@ -161,7 +160,7 @@ static void deliver_delete(struct chatlog *cl, struct chatlog_op *op)
 static void op_done(struct pool_job *job, void *loop_arg)
 {
     struct chatlog_op *op = (struct chatlog_op *)job;
-    struct chatlog *cl = op->cl;
+    struct chatlog *cl = ((struct server *)loop_arg)->chatlog;
 
     if (op->kind == OP_WRITE)
         deliver_write(cl, op);
@@ -196,7 +195,6 @@ static struct chatlog_op *op_new(struct chatlog *cl, enum op_kind kind)
 
     if (!op)
         return NULL;
-    op->cl = cl;
     op->kind = kind;
     op->job.run = op_run;
     op->job.done = op_done;

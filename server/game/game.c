@@ -387,7 +387,6 @@ void game_member_rejoined(struct game *g, const struct session *old, const struc
 
 struct board_job {
     struct pool_job job;
-    struct server *srv;
     uint64_t session_id;
     struct proto_re re;
     int limit;
@@ -409,7 +408,7 @@ static void board_run(struct pool_job *job, void *worker)
 static void board_done(struct pool_job *job, void *loop_arg)
 {
     struct board_job *j = (struct board_job *)job;
-    struct session *s = session_by_id(j->srv, j->session_id);
+    struct session *s = session_by_id(loop_arg, j->session_id);
     struct proto_req req = {.re = j->re};
 
     if (s && !s->closing) {
@@ -443,7 +442,6 @@ void game_leaderboard(struct server *srv, struct session *s, const struct proto_
         return;
     }
     *j = (struct board_job){.job = {.run = board_run, .done = board_done},
-                            .srv = srv,
                             .session_id = s->id,
                             .re = req->re,
                             .limit = req->limit ? req->limit : 10,
