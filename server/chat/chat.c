@@ -77,8 +77,10 @@ static void destroy_room(struct server *srv, struct room *r)
 {
     if (r->presence_dirty)
         srv->ops->cancel(srv->transport, &r->presence_sul);
-    game_free(r->quiz);
-    r->quiz = NULL;
+    if (r->kind)
+        r->kind->free(r->game);
+    r->kind = NULL;
+    r->game = NULL;
     room_destroy(&srv->rooms, r);
 }
 
@@ -91,8 +93,8 @@ static void leave_room(struct server *srv, struct session *s, struct room *r)
     session_remove_room(s, r);
     if (r->nmembers) {
         announce_member(srv, r, "left", s, r->nmembers + 1);
-        if (r->quiz)
-            game_member_left(r->quiz, s, was_host);
+        if (r->kind)
+            r->kind->member_left(r->game, s, was_host);
     } else if (!r->permanent) {
         destroy_room(srv, r); /* a game in an emptied room stops with it */
     }
@@ -116,13 +118,13 @@ void chat_close_room(struct server *srv, struct room *r)
     destroy_room(srv, r);
 }
 
-/* The protocol's room object, with a quiz room's game fields. */
+/* The protocol's room object, with the fields its kind adds (a quiz: its host). */
 static json_t *room_obj(const struct room *r)
 {
     json_t *o = room_json(r);
 
-    if (o && r->quiz)
-        game_describe(r->quiz, o);
+    if (o && r->kind)
+        r->kind->describe(r->game, o);
     return o;
 }
 
@@ -228,10 +230,11 @@ static void handle_rooms(struct server *srv, struct session *s, const struct pro
 static void reply_joined(struct session *s, const struct proto_req *req, struct room *r, bool full)
 {
     json_t *ok = proto_ok(req);
+    json_t *game = full && r->kind ? r->kind->snapshot(r->game) : NULL;
 
     json_object_set_new(ok, "room", room_obj(r));
-    if (full && r->quiz && r->quiz->quiz.phase != QUIZ_IDLE)
-        json_object_set_new(ok, "game", game_snapshot(r->quiz));
+    if (game)
+        json_object_set_new(ok, "game", game);
     if (full) {
         /* a big room lists its first members only (room.members has the count): a full
          * list per join would again cost n² to fill it */
@@ -270,12 +273,10 @@ static void handle_create(struct server *srv, struct session *s, const struct pr
         max =
             GAME_DEFAULT_MAX < srv->cfg.room_max_limit ? GAME_DEFAULT_MAX : srv->cfg.room_max_limit;
     r = directory_new_room_id(srv, id) ? NULL : room_create(&srv->rooms, id, req->name, max, false);
-    if (r && req->game) {
-        r->game = "quiz";
-        r->quiz = game_new(srv, r, req->rounds ? req->rounds : GAME_DEFAULT_ROUNDS,
-                           req->seconds ? req->seconds : GAME_DEFAULT_SECONDS);
-    }
-    if (!r || (req->game && !r->quiz) || join_room(s, r)) {
+    if (!r ||
+        (req->game && game_attach(srv, r, req->rounds ? req->rounds : GAME_DEFAULT_ROUNDS,
+                                  req->seconds ? req->seconds : GAME_DEFAULT_SECONDS)) ||
+        join_room(s, r)) {
         if (r)
             destroy_room(srv, r);
         session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "cannot create the room");
@@ -381,9 +382,10 @@ static void handle_say(struct server *srv, struct session *s, const struct proto
     reply_ok(s, ok);
 }
 
-/* The game of the quiz room named by req->room, which the session is in; NULL after replying
+/* The game room named by req->room, which the session is in; NULL after replying
  * an error. */
-static struct game *find_game(struct server *srv, struct session *s, const struct proto_req *req)
+static struct room *find_game_room(struct server *srv, struct session *s,
+                                   const struct proto_req *req)
 {
     struct room *r = find_room(srv, s, req);
 
@@ -394,28 +396,21 @@ static struct game *find_game(struct server *srv, struct session *s, const struc
                             r->id);
         return NULL;
     }
-    if (!r->quiz) {
+    if (!r->kind) {
         session_reply_error(s, req->re, PROTO_E_GAME_STATE, NULL, "room '%s' is a chat room",
                             r->id);
         return NULL;
     }
-    return r->quiz;
+    return r;
 }
 
-static void handle_start(struct server *srv, struct session *s, const struct proto_req *req)
+/* start and answer: the room's kind handles them */
+static void handle_game_request(struct server *srv, struct session *s, const struct proto_req *req)
 {
-    struct game *g = find_game(srv, s, req);
+    struct room *r = find_game_room(srv, s, req);
 
-    if (g)
-        game_start(g, s, req);
-}
-
-static void handle_answer(struct server *srv, struct session *s, const struct proto_req *req)
-{
-    struct game *g = find_game(srv, s, req);
-
-    if (g)
-        game_answer(g, s, req);
+    if (r)
+        r->kind->request(r->game, s, req);
 }
 
 static void handle_leaderboard(struct server *srv, struct session *s, const struct proto_req *req)
@@ -534,8 +529,8 @@ static const handler_fn handlers[PROTO_TYPE_COUNT] = {
     [PROTO_REGISTER] = handle_account,
     [PROTO_LOGIN] = handle_account,
     [PROTO_RESUME] = handle_account,
-    [PROTO_START] = handle_start,
-    [PROTO_ANSWER] = handle_answer,
+    [PROTO_START] = handle_game_request,
+    [PROTO_ANSWER] = handle_game_request,
     [PROTO_LEADERBOARD] = handle_leaderboard,
 };
 
@@ -658,8 +653,8 @@ static void replay_missed(struct server *srv, struct session *s, json_t *seen, j
             json_object_set_new(report, r->id, replay_report(events + n, k, complete));
             n += k;
         }
-        if (r->quiz && r->quiz->quiz.phase != QUIZ_IDLE) {
-            json_t *snap = game_snapshot(r->quiz);
+        json_t *snap = r->kind ? r->kind->snapshot(r->game) : NULL;
+        if (snap) {
             json_object_set_new(snap, "type", json_string("game"));
             json_object_set_new(snap, "room", json_string(r->id));
             events[n++] = snap;
@@ -691,8 +686,8 @@ void chat_rejoin(struct server *srv, struct session *s, struct session *old,
         for (int k = 0; k < r->nmembers; k++)
             if (r->members[k] == old)
                 r->members[k] = s;
-        if (r->quiz) /* a quiz knows its players by session: the seat moves too */
-            game_member_rejoined(r->quiz, old, s);
+        if (r->kind) /* a game knows its players by session: the seat moves too */
+            r->kind->member_rejoined(r->game, old, s);
         if (session_add_room(s, r))
             log_error("rejoin of %s: out of memory keeping room %s", s->name, r->id);
         json_array_append_new(rooms, room_obj(r));
@@ -796,8 +791,10 @@ void chat_begin_drain(struct server *srv, int seconds)
 void chat_stop_timers(struct server *srv)
 {
     for (struct room *r = srv->rooms.first; r; r = r->next) {
-        game_free(r->quiz);
-        r->quiz = NULL;
+        if (r->kind)
+            r->kind->free(r->game);
+        r->kind = NULL;
+        r->game = NULL;
         if (r->presence_dirty)
             srv->ops->cancel(srv->transport, &r->presence_sul);
         r->presence_dirty = false;

@@ -14,18 +14,34 @@
 #include "hmap.h"
 
 struct session;
-struct game;
 struct server;
+struct proto_req;
+
+/* What makes a room more than a chat room: a game. A kind registers its handlers here and the
+ * chat service calls them without knowing the game's rules or state. */
+struct room_kind {
+    const char *name; /* the room object's `game` */
+    /* Adds the kind's fields (a quiz: its host) to the room object. */
+    void (*describe)(const void *state, json_t *room_obj);
+    /* The running game for a late joiner or a resume; NULL when none is running. */
+    json_t *(*snapshot)(const void *state);
+    /* A request only this kind understands (start, answer); it replies itself. */
+    void (*request)(void *state, struct session *s, const struct proto_req *req);
+    void (*member_left)(void *state, struct session *s, bool was_host);
+    /* A resume: `s` takes `old`'s place. */
+    void (*member_rejoined)(void *state, const struct session *old, const struct session *s);
+    void (*free)(void *state);
+};
 
 #define ROOM_ID_LEN 24
 
 struct room {
     char id[ROOM_ID_LEN];
     char *name;
-    const char *game;  /* NULL for a chat room */
-    int max;           /* member limit */
-    bool permanent;    /* the lobby: never removed when empty */
-    struct game *quiz; /* a quiz room's game, or NULL for a chat room */
+    int max;                      /* member limit */
+    bool permanent;               /* the lobby: never removed when empty */
+    const struct room_kind *kind; /* NULL for a chat room */
+    void *game;                   /* the kind's state (a quiz: struct game *) */
 
     struct session **members; /* in order of joining */
     int nmembers, members_cap;

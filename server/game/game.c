@@ -452,3 +452,59 @@ void game_leaderboard(struct server *srv, struct session *s, const struct proto_
                             "the server is busy; retry shortly");
     }
 }
+
+/* ---- the quiz as a room kind (room.h): how the chat service reaches it ---- */
+
+static void kind_describe(const void *state, json_t *room_obj)
+{
+    game_describe(state, room_obj);
+}
+
+static json_t *kind_snapshot(const void *state)
+{
+    return game_snapshot(state);
+}
+
+static void kind_request(void *state, struct session *s, const struct proto_req *req)
+{
+    if (req->type == PROTO_START)
+        game_start(state, s, req);
+    else if (req->type == PROTO_ANSWER)
+        game_answer(state, s, req);
+}
+
+static void kind_member_left(void *state, struct session *s, bool was_host)
+{
+    game_member_left(state, s, was_host);
+}
+
+static void kind_member_rejoined(void *state, const struct session *old, const struct session *s)
+{
+    game_member_rejoined(state, old, s);
+}
+
+static void kind_free(void *state)
+{
+    game_free(state);
+}
+
+const struct room_kind game_quiz_kind = {
+    .name = "quiz",
+    .describe = kind_describe,
+    .snapshot = kind_snapshot,
+    .request = kind_request,
+    .member_left = kind_member_left,
+    .member_rejoined = kind_member_rejoined,
+    .free = kind_free,
+};
+
+int game_attach(struct server *srv, struct room *room, int rounds, int seconds)
+{
+    struct game *g = game_new(srv, room, rounds, seconds);
+
+    if (!g)
+        return -1;
+    room->kind = &game_quiz_kind;
+    room->game = g;
+    return 0;
+}

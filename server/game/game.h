@@ -13,6 +13,7 @@
 #include <libwebsockets.h>
 
 #include "quiz.h"
+#include "room.h"
 
 struct server;
 struct session;
@@ -31,6 +32,12 @@ struct game {
     lws_sorted_usec_list_t timer;
     bool counted; /* counted in srv->games_running */
 };
+
+/* The quiz as a room kind: what the chat service calls (start, answer, snapshots, members
+ * leaving and resuming), without knowing the rules. */
+extern const struct room_kind game_quiz_kind;
+/* Makes `room` a quiz table: its kind and a new game. 0, or -1 when out of memory. */
+int game_attach(struct server *srv, struct room *room, int rounds, int seconds);
 
 /* A quiz for `room`; NULL when out of memory. */
 struct game *game_new(struct server *srv, struct room *room, int rounds, int seconds);

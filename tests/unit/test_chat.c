@@ -806,7 +806,7 @@ static void test_chat_quiz_plays_a_whole_game_on_timers(void **state)
     /* round 1: the deadline passes with one answer */
     int correct1 = -1;
     for (int i = 0; i < 3; i++) /* whichever question was drawn, answer it right */
-        if (ann->srv->rooms.last->quiz->quiz.questions[0] == &fake_questions[i])
+        if (((struct game *)ann->srv->rooms.last->game)->quiz.questions[0] == &fake_questions[i])
             correct1 = fake_questions[i].correct;
     char req[128];
     fake_now_ms += 5000;

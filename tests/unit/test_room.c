@@ -89,7 +89,7 @@ static void test_room_permanent_with_explicit_id(void **state)
     name[0] = 'X'; /* the name is copied */
     assert_string_equal(r->id, "lobby");
     assert_string_equal(r->name, "Lobby");
-    assert_null(r->game);
+    assert_null(r->kind);
     assert_int_equal(r->max, 20000);
     assert_true(r->permanent);
     assert_int_equal(r->nmembers, 0);
@@ -447,7 +447,7 @@ static void test_room_json(void **state)
     expect_json(room_json(r),
                 "{\"id\":\"r1\",\"name\":\"Quiz night\",\"game\":null,\"members\":2,\"max\":12}");
     room_remove_member(r, S(0));
-    r->game = "quiz";
+    r->kind = &(const struct room_kind){.name = "quiz"};
     expect_json(
         room_json(r),
         "{\"id\":\"r1\",\"name\":\"Quiz night\",\"game\":\"quiz\",\"members\":1,\"max\":12}");
