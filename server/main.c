@@ -379,16 +379,11 @@ int main(int argc, char **argv)
     srv.bank = &bank;
 
     /* everything that reads or opens the database, before the port opens */
-    accounts_init(
-        &accounts, &srv, NULL,
-        &(struct accounts_cfg){.cost = auth_scrypt_default(cfg.scrypt_log2n),
-                               .hash_limit = cfg.auth_concurrency
-                                                 ? cfg.auth_concurrency
-                                                 : (cfg.db_workers > 1 ? cfg.db_workers - 1 : 1),
-                               .wait_max = (size_t)cfg.db_queue,
-                               .token_ttl_ms = (int64_t)cfg.token_days * 24 * 3600 * 1000,
-                               .signed_in = chat_signed_in,
-                               .signed_in_arg = &srv});
+    accounts_init(&accounts, &srv, NULL,
+                  &(struct accounts_cfg){.cost = auth_scrypt_default(cfg.scrypt_log2n),
+                                         .token_ttl_ms = (int64_t)cfg.token_days * 24 * 3600 * 1000,
+                                         .signed_in = chat_signed_in,
+                                         .signed_in_arg = &srv});
     startup_db = db_prepare_file(cfg.db, err, sizeof(err));
     if (!startup_db)
         goto out;
@@ -403,6 +398,11 @@ int main(int argc, char **argv)
     rc = 1;
     pool = pool_create(&(struct pool_cfg){.workers = cfg.db_workers,
                                           .queue_max = (size_t)cfg.db_queue,
+                                          /* hashes leave a worker for the database */
+                                          .lanes[POOL_LANE_CPU].max_running =
+                                              cfg.auth_concurrency ? cfg.auth_concurrency
+                                              : cfg.db_workers > 1 ? cfg.db_workers - 1
+                                                                   : 1,
                                           .worker_open = db_worker_open,
                                           .worker_close = db_worker_close,
                                           .wake = wake_loop,

@@ -30,8 +30,7 @@ enum auth_kind { AUTH_REGISTER, AUTH_LOGIN };
 #define RESERVED ((void *)(intptr_t)-1)
 
 struct auth_job {
-    struct pool_job job;   /* first: the pool hands it back */
-    struct auth_job *next; /* in the wait line */
+    struct pool_job job; /* first: the pool hands it back */
     enum auth_kind kind;
     uint64_t session_id;
     struct proto_re re;
@@ -53,8 +52,6 @@ void accounts_init(struct accounts *acc, struct server *srv, struct pool *pool,
                              .pool = pool,
                              .cost = cfg->cost,
                              .token_ttl_ms = cfg->token_ttl_ms,
-                             .hash_limit = cfg->hash_limit,
-                             .wait_max = cfg->wait_max,
                              .signed_in = cfg->signed_in,
                              .signed_in_arg = cfg->signed_in_arg};
     if (cfg->key)
@@ -72,11 +69,6 @@ static void job_free(struct auth_job *j)
 
 void accounts_destroy(struct accounts *acc)
 {
-    while (acc->wait_head) {
-        struct auth_job *j = acc->wait_head;
-        acc->wait_head = j->next;
-        job_free(j);
-    }
     for (size_t i = 0; i < acc->by_id.cap; i++)
         if (acc->by_id.slots[i].key)
             free(acc->by_id.slots[i].val);
@@ -215,7 +207,6 @@ static void auth_job_run(struct pool_job *job, void *worker)
 
 /* ---- back on the loop ---- */
 
-static void start_waiting(struct accounts *acc);
 static void release_reservation(struct accounts *acc, const char *name);
 
 static void finish_register(struct accounts *acc, struct auth_job *j, struct session *s)
@@ -270,7 +261,6 @@ static void auth_job_done(struct pool_job *job, void *loop_arg)
     struct accounts *acc = ((struct server *)loop_arg)->accounts;
     struct session *s = session_by_id(acc->srv, j->session_id);
 
-    acc->stats.hashing--;
     if (s) {
         s->auth_pending = false;
         if (s->closing)
@@ -281,7 +271,6 @@ static void auth_job_done(struct pool_job *job, void *loop_arg)
     else
         finish_login(acc, j, s);
     job_free(j);
-    start_waiting(acc);
 }
 
 static void release_reservation(struct accounts *acc, const char *name)
@@ -293,37 +282,6 @@ static void release_reservation(struct accounts *acc, const char *name)
     if (hmap_get(&acc->by_name, key, strlen(key)) == RESERVED) {
         hmap_del(&acc->by_name, key, strlen(key));
         skeletons_count(&acc->by_skeleton, name, -1);
-    }
-}
-
-/* Hands waiting jobs to the pool while hash slots are free. */
-static void start_waiting(struct accounts *acc)
-{
-    while (acc->wait_head && acc->stats.hashing < (size_t)acc->hash_limit) {
-        struct auth_job *j = acc->wait_head;
-        bool queued = pool_submit(acc->pool, &j->job) == 0;
-
-        /* a full pool with no hash of ours running would leave this job waiting for a
-         * completion that never comes: refuse it instead */
-        if (!queued && acc->stats.hashing)
-            return;
-        acc->wait_head = j->next;
-        if (!acc->wait_head)
-            acc->wait_tail = NULL;
-        acc->stats.waiting--;
-        if (queued) {
-            acc->stats.hashing++;
-            continue;
-        }
-        struct session *s = session_by_id(acc->srv, j->session_id);
-        if (j->kind == AUTH_REGISTER)
-            release_reservation(acc, j->name);
-        if (s) {
-            s->auth_pending = false;
-            session_reply_error(s, j->re, PROTO_E_SERVER_BUSY, NULL,
-                                "the server is busy; retry shortly");
-        }
-        job_free(j);
     }
 }
 
@@ -347,11 +305,6 @@ static void enqueue(struct accounts *acc, struct session *s, const struct proto_
 {
     struct auth_job *j;
 
-    if (acc->stats.waiting >= acc->wait_max) {
-        session_reply_error(s, req->re, PROTO_E_SERVER_BUSY, NULL,
-                            "too many sign-ins in progress; retry shortly");
-        return;
-    }
     j = calloc(1, sizeof(*j));
     if (!j) {
         session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "out of memory");
@@ -359,6 +312,7 @@ static void enqueue(struct accounts *acc, struct session *s, const struct proto_
     }
     j->job.run = auth_job_run;
     j->job.done = auth_job_done;
+    j->job.lane = POOL_LANE_CPU;
     j->kind = kind;
     j->session_id = s->id;
     j->re = req->re;
@@ -368,14 +322,14 @@ static void enqueue(struct accounts *acc, struct session *s, const struct proto_
     memcpy(j->password, req->password, req->password_len);
     j->pwlen = req->password_len;
 
-    if (acc->wait_tail)
-        acc->wait_tail->next = j;
-    else
-        acc->wait_head = j;
-    acc->wait_tail = j;
-    acc->stats.waiting++;
+    /* the pool's CPU lane bounds the hashes running at once and those waiting */
+    if (!acc->pool || pool_submit(acc->pool, &j->job)) {
+        session_reply_error(s, req->re, PROTO_E_SERVER_BUSY, NULL,
+                            "too many sign-ins in progress; retry shortly");
+        job_free(j);
+        return;
+    }
     s->auth_pending = true;
-    start_waiting(acc);
 }
 
 void accounts_register(struct accounts *acc, struct session *s, const struct proto_req *req)

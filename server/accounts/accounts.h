@@ -3,9 +3,9 @@
  * pool. Registered names live in memory as well as in SQLite, so a guest `hello` can be
  * refused a registered name without a database round trip.
  *
- * At most `hash_limit` password hashes run at once (each takes 128 MiB and tenths of a
- * second); further sign-ins wait in a bounded line on the loop, and beyond that get
- * server_busy, so a login flood can neither exhaust memory nor occupy every worker.
+ * Hashes run in the pool's CPU lane (pool.h), which bounds how many run at once (each takes
+ * 128 MiB and tenths of a second) and how many wait; beyond that a sign-in gets server_busy,
+ * so a login flood can neither exhaust memory nor occupy every worker.
  * Taking over a detached session's seats is left to the `signed_in` callback (the chat
  * service's), so accounts do not depend on rooms or games.
  * Loop thread only, except auth_job_run() on workers.
@@ -28,7 +28,6 @@ struct auth_job;
 
 struct accounts_stats {
     uint64_t registered, logins, resumes, failures;
-    size_t hashing, waiting; /* now */
 };
 
 struct accounts {
@@ -45,17 +44,12 @@ struct accounts {
     struct hmap by_skeleton; /* names_skeleton() -> count of names in by_name */
     struct hmap by_id;       /* user id -> the name as registered (owned) */
 
-    int hash_limit; /* hashes running at once, at most */
-    size_t wait_max;
-    struct auth_job *wait_head, *wait_tail;
     struct accounts_stats stats;
 };
 
 struct accounts_cfg {
     const uint8_t *key; /* NULL: filled in later (startup loads it into acc->key) */
     struct auth_scrypt cost;
-    int hash_limit;
-    size_t wait_max;
     int64_t token_ttl_ms;
     /* Called when a sign-in (login, or resume) finds the name's session `kept` detached and
      * still waiting (--rejoin-seconds): the seat handover is not the accounts' business, so
@@ -69,7 +63,7 @@ struct accounts_cfg {
 
 void accounts_init(struct accounts *acc, struct server *srv, struct pool *pool,
                    const struct accounts_cfg *cfg);
-/* Frees the maps and any waiting job; safe on a zeroed struct. */
+/* Frees the maps; safe on a zeroed struct. */
 void accounts_destroy(struct accounts *acc);
 /* Startup: an existing account. 0 or -1 (out of memory). */
 int accounts_add_user(struct accounts *acc, int64_t id, const char *name);

@@ -38,7 +38,9 @@ struct pool {
     pthread_cond_t work_cv;   /* jobs queued, or stopping */
     pthread_cond_t opened_cv; /* a worker finished opening */
     /* --- under lock --- */
-    struct job_list jobs;
+    struct job_list jobs[POOL_LANES];
+    size_t lane_running[POOL_LANES];
+    int next_lane; /* where the next search for a job starts */
     struct job_list done;
     bool stopping;
     bool wake_pending; /* the loop was woken and has not drained yet */
@@ -81,6 +83,31 @@ static struct pool_job *list_pop(struct job_list *l)
     return j;
 }
 
+static size_t queued_total(const struct pool *p)
+{
+    size_t n = 0;
+
+    for (int l = 0; l < POOL_LANES; l++)
+        n += p->jobs[l].count;
+    return n;
+}
+
+/* Under lock: the oldest job of the next lane that may start one, or NULL. */
+static struct pool_job *take_runnable(struct pool *p)
+{
+    for (int k = 0; k < POOL_LANES; k++) {
+        int l = (p->next_lane + k) % POOL_LANES;
+        int max = p->cfg.lanes[l].max_running;
+
+        if (p->jobs[l].count && (max <= 0 || p->lane_running[l] < (size_t)max)) {
+            p->next_lane = (l + 1) % POOL_LANES;
+            p->lane_running[l]++;
+            return list_pop(&p->jobs[l]);
+        }
+    }
+    return NULL;
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -110,9 +137,9 @@ static void *worker_main(void *arg)
     }
 
     for (;;) {
-        while (!p->jobs.count && !p->stopping)
+        /* a job may wait while its lane is at its limit: a finishing job wakes us again */
+        while (!(job = take_runnable(p)) && !(p->stopping && !queued_total(p)))
             pthread_cond_wait(&p->work_cv, &p->lock);
-        job = list_pop(&p->jobs);
         if (!job)
             break; /* stopping and nothing left */
         p->running++;
@@ -124,6 +151,9 @@ static void *worker_main(void *arg)
 
         pthread_mutex_lock(&p->lock);
         p->running--;
+        p->lane_running[job->lane]--;
+        if (p->jobs[job->lane].count) /* one may start now: maybe on another worker */
+            pthread_cond_broadcast(&p->work_cv);
         histo_add(&p->run_us, (uint64_t)(job->finished_ns - job->started_ns) / 1000);
         histo_add(&p->wait_us, (uint64_t)(job->started_ns - job->queued_ns) / 1000);
         list_push(&p->done, job);
@@ -214,12 +244,15 @@ int pool_submit(struct pool *p, struct pool_job *job)
     pthread_mutex_lock(&p->lock);
     if (p->stopping) {
         rc = -ESHUTDOWN;
-    } else if (p->jobs.count >= p->cfg.queue_max) {
+    } else if ((unsigned)job->lane >= POOL_LANES ||
+               p->jobs[job->lane].count >= (p->cfg.lanes[job->lane].queue_max
+                                                ? p->cfg.lanes[job->lane].queue_max
+                                                : p->cfg.queue_max)) {
         rc = -EAGAIN;
     } else {
         job->status = 0;
         job->queued_ns = now_ns();
-        list_push(&p->jobs, job);
+        list_push(&p->jobs[job->lane], job);
         p->stats.submitted++;
         pthread_cond_signal(&p->work_cv);
     }
@@ -261,13 +294,21 @@ void pool_get_stats(struct pool *p, struct pool_stats *st)
 {
     pthread_mutex_lock(&p->lock);
     *st = p->stats;
-    st->queued = p->jobs.count;
+    st->queued = queued_total(p);
     st->running = p->running;
     st->run_p50_us = histo_percentile(&p->run_us, 50);
     st->run_p99_us = histo_percentile(&p->run_us, 99);
     st->run_max_us = p->run_us.max;
     st->wait_p99_us = histo_percentile(&p->wait_us, 99);
     st->wait_max_us = p->wait_us.max;
+    pthread_mutex_unlock(&p->lock);
+}
+
+void pool_get_lane(struct pool *p, enum pool_lane lane, size_t *queued, size_t *running)
+{
+    pthread_mutex_lock(&p->lock);
+    *queued = p->jobs[lane].count;
+    *running = p->lane_running[lane];
     pthread_mutex_unlock(&p->lock);
 }
 

@@ -20,6 +20,21 @@ struct pool;
 
 #define POOL_ERROR_MAX 200
 
+/* Lanes keep one kind of slow work from taking every worker, as libuv caps its slow-I/O
+ * threads: a lane runs at most its `max_running` jobs at once and holds at most its
+ * `queue_max` waiting. Workers take the oldest job of the next lane that may run one, lane
+ * after lane in turn, so a burst in one lane does not starve the other. */
+enum pool_lane {
+    POOL_LANE_DB,  /* database transactions (the default) */
+    POOL_LANE_CPU, /* password hashing: 128 MiB and tenths of a second each */
+    POOL_LANES
+};
+
+struct pool_lane_cfg {
+    int max_running;  /* 0: as many as there are workers */
+    size_t queue_max; /* 0: the pool's queue_max */
+};
+
 struct pool_job {
     /* Worker thread: does the work with the worker's own state (its sqlite3 *) and sets
      * `status` (0 for success). Must not touch loop-owned state. */
@@ -30,6 +45,7 @@ struct pool_job {
     void (*done)(struct pool_job *job, void *loop_arg);
     int status;
     char error[POOL_ERROR_MAX]; /* run: what failed, when status says so (or empty) */
+    enum pool_lane lane;        /* set before pool_submit; 0 is POOL_LANE_DB */
 
     /* owned by the pool */
     struct pool_job *next;
@@ -38,7 +54,8 @@ struct pool_job {
 
 struct pool_cfg {
     int workers;
-    size_t queue_max; /* jobs waiting for a worker; submit fails beyond it */
+    size_t queue_max; /* jobs waiting for a worker, per lane; submit fails beyond it */
+    struct pool_lane_cfg lanes[POOL_LANES]; /* zero: no limit of its own */
     /* Worker thread, once at start: the worker's private state; NULL is a failure that
      * makes pool_create() fail. May be NULL (no state). */
     void *(*worker_open)(void *open_arg, int index, char *err, size_t errlen);
@@ -67,11 +84,13 @@ struct pool_stats {
 /* Starts the workers and waits until each has opened its state. NULL on failure, with the
  * reason in `err`. */
 struct pool *pool_create(const struct pool_cfg *cfg, char *err, size_t errlen);
-/* Loop thread. 0, -EAGAIN when the queue is full, -ESHUTDOWN when the pool is stopping. */
+/* Loop thread. 0, -EAGAIN when the job's lane is full, -ESHUTDOWN when the pool is stopping. */
 int pool_submit(struct pool *p, struct pool_job *job);
 /* Loop thread: runs the done callbacks of finished jobs, in completion order. Returns how many. */
 size_t pool_drain(struct pool *p, void *loop_arg);
 void pool_get_stats(struct pool *p, struct pool_stats *st);
+/* Jobs of one lane waiting and running now. */
+void pool_get_lane(struct pool *p, enum pool_lane lane, size_t *queued, size_t *running);
 /* A copy of the histogram of run() times, in microseconds. */
 void pool_get_run_histo(struct pool *p, struct histo *out);
 /* Loop thread: refuses new jobs, lets the workers finish every queued job, joins them, then

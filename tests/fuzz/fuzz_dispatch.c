@@ -428,8 +428,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     accounts_init(&r.acc, &r.srv, NULL,
                   &(struct accounts_cfg){.key = fuzz_key,
-                                         .hash_limit = 0,
-                                         .wait_max = 0, /* register, login: server_busy */
+                                         /* no pool: register, login get server_busy */
                                          .token_ttl_ms = 7LL * 86400 * 1000,
                                          .signed_in = chat_signed_in,
                                          .signed_in_arg = &r.srv});

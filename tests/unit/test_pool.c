@@ -306,6 +306,56 @@ static void test_pool_full_queue_refuses_and_refused_job_never_completes(void **
     waker_destroy(&w);
 }
 
+/* A lane at its limit holds its jobs while the other lane's jobs run on the free workers;
+ * its own queue limit refuses, and its held jobs run once a slot frees. */
+static void test_pool_lane_limits_running_and_waiting_without_blocking_other_lanes(void **state)
+{
+    struct waker w;
+    struct loop_ctx lc = {.loop_thread = pthread_self()};
+    struct test_job jobs[6];
+    struct gate g;
+    size_t queued, running;
+    char err[256] = "";
+    struct pool *p;
+
+    waker_init(&w);
+    gate_init(&g);
+    p = pool_create(&(struct pool_cfg){.workers = 2,
+                                       .queue_max = 8,
+                                       .lanes[POOL_LANE_CPU] = {.max_running = 1, .queue_max = 2},
+                                       .wake = wake,
+                                       .wake_arg = &w},
+                    err, sizeof(err));
+    assert_non_null(p);
+    jobs_init(jobs, 6);
+    for (int i = 0; i < 4; i++)
+        jobs[i].job.lane = POOL_LANE_CPU;
+    jobs[0].gate = &g;
+    assert_int_equal(pool_submit(p, &jobs[0].job), 0);
+    gate_wait_entered(&g); /* the lane's one slot is taken; a worker is still free */
+    assert_int_equal(pool_submit(p, &jobs[1].job), 0);
+    assert_int_equal(pool_submit(p, &jobs[2].job), 0);
+    assert_int_equal(pool_submit(p, &jobs[3].job), -EAGAIN); /* the lane's queue is full */
+
+    /* the free worker takes database jobs, not the held hashes */
+    assert_int_equal(pool_submit(p, &jobs[4].job), 0);
+    assert_int_equal(pool_submit(p, &jobs[5].job), 0);
+    drain_until(p, &w, &lc, 2);
+    assert_int_equal(jobs[4].dones + jobs[5].dones, 2);
+    pool_get_lane(p, POOL_LANE_CPU, &queued, &running);
+    assert_int_equal(queued, 2);
+    assert_int_equal(running, 1);
+    assert_int_equal(jobs[1].runs + jobs[2].runs, 0);
+
+    gate_open(&g);
+    drain_until(p, &w, &lc, 5);
+    pool_destroy(p, &lc);
+    assert_int_equal(lc.ndone, 5);
+    assert_int_equal(jobs[3].runs, 0);
+    gate_destroy(&g);
+    waker_destroy(&w);
+}
+
 static void *open_gate_later(void *arg)
 {
     struct gate *g = arg;
@@ -561,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_pool_every_job_runs_once_on_a_worker_and_completes_on_the_loop),
         cmocka_unit_test(test_pool_one_worker_completes_in_submission_order),
         cmocka_unit_test(test_pool_full_queue_refuses_and_refused_job_never_completes),
+        cmocka_unit_test(test_pool_lane_limits_running_and_waiting_without_blocking_other_lanes),
         cmocka_unit_test(test_pool_destroy_finishes_queued_jobs_and_runs_their_done),
         cmocka_unit_test(test_pool_failed_jobs_are_counted_and_still_completed),
         cmocka_unit_test(test_pool_each_worker_has_its_own_state_opened_and_closed_once),
