@@ -323,6 +323,15 @@ static int import_command(int argc, char **argv)
     return 0;
 }
 
+/* The pool's `failed` hook: every job type's failures reach the operators' log here. */
+static void job_failed(void *loop_arg, const struct pool_job *job)
+{
+    struct server *srv = loop_arg;
+
+    oplog_add(&srv->oplog, LOG_ERROR, "%s: %s", job->failure ? job->failure : "a job failed",
+              job->error[0] ? job->error : "no reason given");
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg;
@@ -405,6 +414,7 @@ int main(int argc, char **argv)
                                                                    : 1,
                                           .worker_open = db_worker_open,
                                           .worker_close = db_worker_close,
+                                          .failed = job_failed,
                                           .wake = wake_loop,
                                           .open_arg = &dbc,
                                           .wake_arg = &ws.ctx,

@@ -40,6 +40,7 @@ struct auth_job {
     struct auth_scrypt cost;
     int64_t now_ms;
     /* results, written by the worker */
+    bool refused; /* an answer, not a failure: the name exists, or the password is wrong */
     int64_t user_id;
     char canon_name[SESSION_NAME_MAX + 1];
     int64_t banned_until;
@@ -171,32 +172,35 @@ static void auth_job_run(struct pool_job *job, void *worker)
     uint8_t salt[AUTH_SALT_LEN], hash[AUTH_HASH_LEN];
     char params[AUTH_PARAMS_MAX];
     struct store_user u;
-    int found;
+    int found, rc;
 
     if (j->kind == AUTH_REGISTER) {
         if (auth_hash_password(j->password, j->pwlen, j->cost, salt, hash, params)) {
             job->status = -1;
+            snprintf(job->error, sizeof(job->error), "scrypt failed");
             return;
         }
-        job->status = store_create_user(worker, j->name, hash, sizeof(hash), salt, sizeof(salt),
-                                        params, j->now_ms, &j->user_id);
+        rc = store_create_user(worker, j->name, hash, sizeof(hash), salt, sizeof(salt), params,
+                               j->now_ms, &j->user_id);
+        j->refused = rc == -EEXIST;
+        db_job_result(job, worker, j->refused ? 0 : rc);
         snprintf(j->canon_name, sizeof(j->canon_name), "%s", j->name);
         return;
     }
     found = store_find_user(worker, j->name, &u);
     if (found < 0) {
-        job->status = -1;
+        db_job_result(job, worker, -1);
         return;
     }
     if (!found) {
         /* the same work as a real check: timing must not tell which names exist */
         auth_dummy_verify(j->password, j->pwlen, j->cost);
-        job->status = -EACCES;
+        j->refused = true;
         return;
     }
     if (!auth_verify_password(j->password, j->pwlen, u.params, u.salt, u.saltlen, u.hash,
                               u.hashlen)) {
-        job->status = -EACCES;
+        j->refused = true;
         return;
     }
     j->user_id = u.id;
@@ -212,20 +216,22 @@ static void release_reservation(struct accounts *acc, const char *name);
 static void finish_register(struct accounts *acc, struct auth_job *j, struct session *s)
 {
     release_reservation(acc, j->name);
-    if (j->job.status == 0 && accounts_add_user(acc, j->user_id, j->canon_name)) {
+    bool ok = j->job.status == 0 && !j->refused;
+
+    if (ok && accounts_add_user(acc, j->user_id, j->canon_name)) {
         log_error("accounts: out of memory recording account %s", j->canon_name);
-        j->job.status = -1;
+        ok = false;
     }
-    if (j->job.status == 0)
+    if (ok)
         acc->stats.registered++;
     else
         acc->stats.failures++;
     if (!s)
         return;
-    if (j->job.status == -EEXIST)
+    if (j->refused)
         session_reply_error(s, j->re, PROTO_E_NAME_TAKEN, NULL, "the name '%s' is registered",
                             j->name);
-    else if (j->job.status)
+    else if (!ok)
         session_reply_error(s, j->re, PROTO_E_INTERNAL, NULL, "the account could not be created");
     else
         sign_in(acc, s, j->re, j->user_id, j->canon_name);
@@ -233,7 +239,7 @@ static void finish_register(struct accounts *acc, struct auth_job *j, struct ses
 
 static void finish_login(struct accounts *acc, struct auth_job *j, struct session *s)
 {
-    if (j->job.status == -EACCES) {
+    if (j->job.status == 0 && j->refused) {
         acc->stats.failures++;
         if (s)
             session_reply_error(s, j->re, PROTO_E_BAD_CREDENTIALS, NULL, "wrong name or password");
@@ -312,6 +318,8 @@ static void enqueue(struct accounts *acc, struct session *s, const struct proto_
     }
     j->job.run = auth_job_run;
     j->job.done = auth_job_done;
+    j->job.failure = kind == AUTH_REGISTER ? "an account could not be created"
+                                           : "a password could not be checked";
     j->job.lane = POOL_LANE_CPU;
     j->kind = kind;
     j->session_id = s->id;

@@ -195,9 +195,6 @@ static void mod_done(struct pool_job *job, void *loop_arg)
 {
     struct mod_job *j = (struct mod_job *)job;
 
-    if (job->status)
-        oplog_add(&((struct server *)loop_arg)->oplog, LOG_ERROR,
-                  "could not store a moderation change for %s: %s", j->target, job->error);
     free(j);
 }
 
@@ -213,7 +210,9 @@ static void persist(struct server *srv, enum mod_op op, const char *kind, const 
             oplog_add(&srv->oplog, LOG_ERROR, "out of memory storing a moderation change");
         return;
     }
-    *j = (struct mod_job){.job = {.run = mod_run, .done = mod_done},
+    *j = (struct mod_job){.job = {.run = mod_run,
+                                  .done = mod_done,
+                                  .failure = "a moderation change could not be stored"},
                           .op = op,
                           .until = until,
                           .created = srv->wall_ms()};

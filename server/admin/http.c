@@ -170,6 +170,7 @@ struct import_job {
     size_t len;
     int added;
     struct qbank fresh; /* the new questions, built on the worker, appended on the loop */
+    bool refused;       /* the upload was refused: err says why */
     char err[256];
 };
 
@@ -181,11 +182,13 @@ static void import_run(struct pool_job *job, void *worker)
 
     if (!in) {
         snprintf(j->err, sizeof(j->err), "cannot read the upload");
+        snprintf(job->error, sizeof(job->error), "cannot read the upload");
         job->status = -1;
         return;
     }
-    job->status = questions_import_stream(w->db, in, "upload", j->pack, &j->added, &j->fresh,
-                                          j->err, sizeof(j->err));
+    /* a refused upload is the operator's to fix, not a failure of the server: status 0 */
+    j->refused = questions_import_stream(w->db, in, "upload", j->pack, &j->added, &j->fresh, j->err,
+                                         sizeof(j->err)) != 0;
     fclose(in);
 }
 
@@ -197,8 +200,8 @@ static void import_done(struct pool_job *job, void *loop_arg)
     json_t *reply = NULL;
     unsigned status = HTTP_STATUS_OK;
 
-    if (job->status) {
-        status = HTTP_STATUS_BAD_REQUEST;
+    if (job->status || j->refused) {
+        status = job->status ? HTTP_STATUS_INTERNAL_SERVER_ERROR : HTTP_STATUS_BAD_REQUEST;
         reply = json_pack("{s:s}", "error", j->err);
     } else if (srv->bank && qbank_take(srv->bank, &j->fresh)) {
         status = HTTP_STATUS_INTERNAL_SERVER_ERROR;
@@ -247,6 +250,7 @@ static int handle_import(struct lws *wsi, struct http_pss *pss, struct server *s
         return respond_error(wsi, pss, HTTP_STATUS_SERVICE_UNAVAILABLE, "out of memory");
     j->job.run = import_run;
     j->job.done = import_done;
+    j->job.failure = "the question import failed";
     j->request = pss->id;
     snprintf(j->pack, sizeof(j->pack), "%s", arg ? arg : "upload");
     j->body = pss->body; /* the job owns the upload now */

@@ -276,8 +276,11 @@ size_t pool_drain(struct pool *p, void *loop_arg)
     pthread_mutex_unlock(&p->lock);
 
     while ((job = list_pop(&done))) {
-        if (job->status)
+        if (job->status) {
             failed++;
+            if (p->cfg.failed)
+                p->cfg.failed(loop_arg, job);
+        }
         n++;
         job->done(job, loop_arg); /* may free the job */
     }

@@ -43,9 +43,13 @@ struct pool_job {
      * loop passed to pool_drain(): in parlor always the struct server, so a job carries no
      * pointer into loop-owned state, only values and ids (a session's id, never the session). */
     void (*done)(struct pool_job *job, void *loop_arg);
+    /* run: 0, or non-zero when the work failed (the database, the disk, memory). An expected
+     * outcome (a wrong password, a name that exists, a bad upload) is a result in the job's
+     * own fields, with status 0: status is what the operators are told about. */
     int status;
     char error[POOL_ERROR_MAX]; /* run: what failed, when status says so (or empty) */
-    enum pool_lane lane;        /* set before pool_submit; 0 is POOL_LANE_DB */
+    const char *failure; /* what operators read when it fails: "chat messages could not be saved" */
+    enum pool_lane lane; /* set before pool_submit; 0 is POOL_LANE_DB */
 
     /* owned by the pool */
     struct pool_job *next;
@@ -61,6 +65,9 @@ struct pool_cfg {
     void *(*worker_open)(void *open_arg, int index, char *err, size_t errlen);
     /* Worker thread, once at exit. May be NULL. */
     void (*worker_close)(void *open_arg, void *worker);
+    /* Loop thread, from pool_drain(), before the done callback of each job whose status is
+     * not 0: the one place failures of every job type are reported. May be NULL. */
+    void (*failed)(void *loop_arg, const struct pool_job *job);
     /* Any thread: make the loop call pool_drain() soon. */
     void (*wake)(void *wake_arg);
     void *open_arg;

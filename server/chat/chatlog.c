@@ -117,9 +117,7 @@ static void deliver_write(struct chatlog *cl, struct chatlog_op *op)
     struct server *srv = cl->srv;
 
     if (op->job.status) {
-        cl->stats.failures++;
-        oplog_add(&srv->oplog, LOG_ERROR, "a batch of %zu chat messages could not be saved: %s",
-                  op->n, op->job.error);
+        cl->stats.failures++; /* the pool's `failed` hook tells the operators */
     } else {
         cl->stats.batches++;
         cl->stats.rows += op->n;
@@ -150,9 +148,6 @@ static void deliver_delete(struct chatlog *cl, struct chatlog_op *op)
                                 .error = op->job.error,
                                 .found = op->found};
 
-    if (op->job.status)
-        oplog_add(&cl->srv->oplog, LOG_ERROR, "could not delete message %llu of %s: %s",
-                  (unsigned long long)op->before, op->room, op->job.error);
     if (op->deleted)
         op->deleted(cl->srv, &d);
 }
@@ -198,6 +193,9 @@ static struct chatlog_op *op_new(struct chatlog *cl, enum op_kind kind)
     op->kind = kind;
     op->job.run = op_run;
     op->job.done = op_done;
+    op->job.failure = kind == OP_WRITE     ? "a batch of chat messages could not be saved"
+                      : kind == OP_HISTORY ? "chat history could not be read"
+                                           : "a chat message could not be deleted";
     return op;
 }
 

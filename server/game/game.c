@@ -184,9 +184,6 @@ static void results_done(struct pool_job *job, void *loop_arg)
 {
     struct results_job *j = (struct results_job *)job;
 
-    if (job->status)
-        oplog_add(&((struct server *)loop_arg)->oplog, LOG_ERROR,
-                  "the results of a game in %s could not be saved: %s", j->room, job->error);
     free(j->results);
     free(j->names);
     free(j);
@@ -210,6 +207,7 @@ static void save_results(struct game *g, const int *order, const int *rank)
     }
     j->job.run = results_run;
     j->job.done = results_done;
+    j->job.failure = "a game's results could not be saved";
     memcpy(j->room, g->room->id, sizeof(j->room));
     j->started = q->started_ms;
     j->ended = g->srv->wall_ms();
@@ -441,7 +439,9 @@ void game_leaderboard(struct server *srv, struct session *s, const struct proto_
         session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "%s", "out of memory");
         return;
     }
-    *j = (struct board_job){.job = {.run = board_run, .done = board_done},
+    *j = (struct board_job){.job = {.run = board_run,
+                                    .done = board_done,
+                                    .failure = "the leaderboard could not be read"},
                             .session_id = s->id,
                             .re = req->re,
                             .limit = req->limit ? req->limit : 10,

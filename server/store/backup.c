@@ -59,6 +59,8 @@ static void fail(struct backup_job *j, const char *what, sqlite3 *db)
     job_close(j);
     unlink(j->partial);
     j->finished = -1;
+    j->job.status = -1;
+    snprintf(j->job.error, sizeof(j->job.error), "%.*s", POOL_ERROR_MAX - 1, j->error);
 }
 
 /* First step: both connections, the snapshot, the backup handle. */
@@ -112,7 +114,9 @@ static void step_run(struct pool_job *job, void *worker)
     job_close(j);
     if (rename(j->partial, j->final)) {
         snprintf(j->error, sizeof(j->error), "rename into place: %s", strerror(errno));
+        snprintf(j->job.error, sizeof(j->job.error), "%.*s", POOL_ERROR_MAX - 1, j->error);
         unlink(j->partial);
+        j->job.status = -1;
         j->finished = -1;
         return;
     }
@@ -141,8 +145,6 @@ static void step_done(struct pool_job *job, void *loop_arg)
     if (b->state == BACKUP_DONE)
         log_info("backup: %s written, %d pages in %lld ms", b->file, b->pages_total,
                  (long long)(b->finished_ms - b->started_ms));
-    else
-        log_error("backup to %s failed: %s", b->file, b->error);
     b->job = NULL;
     free(j);
 }
@@ -176,6 +178,7 @@ int backup_start(struct backup *b, char *err, size_t errlen)
     j->b = b;
     j->job.run = step_run;
     j->job.done = step_done;
+    j->job.failure = "the backup failed";
     j->pages_per_step = b->pages_per_step;
     snprintf(j->src_path, sizeof(j->src_path), "%s", b->db_path);
     snprintf(j->final, sizeof(j->final), "%s/parlor-%s.db", b->dir, stamp);

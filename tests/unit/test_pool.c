@@ -74,7 +74,8 @@ struct loop_ctx {
     pthread_t loop_thread;
     int done_order[256];
     int ndone;
-    int done_off_loop; /* done callbacks that ran on another thread */
+    int done_off_loop;     /* done callbacks that ran on another thread */
+    int failures_reported; /* calls of the pool's `failed` hook */
 };
 
 struct gate {
@@ -395,16 +396,32 @@ static void test_pool_destroy_finishes_queued_jobs_and_runs_their_done(void **st
     waker_destroy(&w);
 }
 
+/* The `failed` hook: on the loop, once per failed job, before that job's done callback. */
+static void report_failure(void *loop_arg, const struct pool_job *job)
+{
+    struct loop_ctx *lc = loop_arg;
+    const struct test_job *t = (const struct test_job *)job;
+
+    assert_true(pthread_equal(pthread_self(), lc->loop_thread));
+    assert_int_equal(t->dones, 0);
+    lc->failures_reported++;
+}
+
 static void test_pool_failed_jobs_are_counted_and_still_completed(void **state)
 {
     struct waker w;
     struct loop_ctx lc = {.loop_thread = pthread_self()};
     struct test_job jobs[6];
     struct pool_stats st;
+    char err[256] = "";
     struct pool *p;
 
     waker_init(&w);
-    p = make_pool(2, 10, &w, NULL);
+    p = pool_create(
+        &(struct pool_cfg){
+            .workers = 2, .queue_max = 10, .failed = report_failure, .wake = wake, .wake_arg = &w},
+        err, sizeof(err));
+    assert_non_null(p);
     jobs_init(jobs, 6);
     jobs[1].fail = jobs[4].fail = 1;
     for (int i = 0; i < 6; i++)
@@ -415,6 +432,7 @@ static void test_pool_failed_jobs_are_counted_and_still_completed(void **state)
     pool_get_stats(p, &st);
     assert_int_equal(st.completed, 6);
     assert_int_equal(st.failed, 2);
+    assert_int_equal(lc.failures_reported, 2);
     pool_destroy(p, &lc);
     waker_destroy(&w);
 }
