@@ -38,9 +38,9 @@ static json_t *member_names(const struct room *r, int limit)
     return names;
 }
 
-static void presence_tick(lws_sorted_usec_list_t *sul)
+static void presence_tick(loop_timer *sul)
 {
-    struct room *r = lws_container_of(sul, struct room, presence_sul);
+    struct room *r = timer_owner(sul, struct room, presence_sul);
     json_t *ev =
         json_pack("{s:s, s:s, s:i}", "type", "presence", "room", r->id, "members", r->nmembers);
 
@@ -593,9 +593,9 @@ void chat_session_closed(struct server *srv, struct session *s)
         leave_room(srv, s, s->rooms[s->nrooms - 1]);
 }
 
-static void grace_expired(lws_sorted_usec_list_t *sul)
+static void grace_expired(loop_timer *sul)
 {
-    struct session *s = lws_container_of(sul, struct session, grace_sul);
+    struct session *s = timer_owner(sul, struct session, grace_sul);
     struct server *srv = s->srv;
 
     log_debug("session %llu (%s): rejoin grace over", (unsigned long long)s->id, s->name);

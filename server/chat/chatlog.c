@@ -236,9 +236,9 @@ static void seal(struct chatlog *cl)
     }
 }
 
-static void retry_expired(lws_sorted_usec_list_t *sul)
+static void retry_expired(loop_timer *sul)
 {
-    kick(lws_container_of(sul, struct chatlog, retry_sul));
+    kick(timer_owner(sul, struct chatlog, retry_sul));
 }
 
 /* Starts the head operation when none is running. */
@@ -249,15 +249,15 @@ static void kick(struct chatlog *cl)
     if (pool_submit(cl->pool, &cl->head->job)) {
         /* the pool is full of other work; what was accepted must still be written */
         cl->srv->ops->schedule(cl->srv->transport, &cl->retry_sul, retry_expired,
-                               CHATLOG_RETRY_MS * LWS_US_PER_MS);
+                               CHATLOG_RETRY_MS * TIMER_US_PER_MS);
         return;
     }
     cl->busy = true;
 }
 
-static void flush_expired(lws_sorted_usec_list_t *sul)
+static void flush_expired(loop_timer *sul)
 {
-    struct chatlog *cl = lws_container_of(sul, struct chatlog, flush_sul);
+    struct chatlog *cl = timer_owner(sul, struct chatlog, flush_sul);
 
     cl->flush_scheduled = false;
     if (cl->busy) /* the running batch's completion takes what gathered meanwhile */
@@ -301,7 +301,7 @@ int chatlog_append(struct chatlog *cl, uint64_t session_id, struct proto_re re, 
          * same wake-up joins the batch */
         cl->flush_scheduled = true;
         cl->srv->ops->schedule(cl->srv->transport, &cl->flush_sul, flush_expired,
-                               (int64_t)cl->batch_ms * LWS_US_PER_MS);
+                               (int64_t)cl->batch_ms * TIMER_US_PER_MS);
     }
     return 0;
 }

@@ -21,9 +21,9 @@
 #include <stdint.h>
 
 #include <jansson.h>
-#include <libwebsockets.h>
 
 #include "proto.h"
+#include "timer.h"
 
 struct server;
 struct pool;
@@ -70,8 +70,8 @@ struct chatlog {
     bool busy;
     bool flush_scheduled;
     bool stopping;
-    lws_sorted_usec_list_t flush_sul;
-    lws_sorted_usec_list_t retry_sul; /* the pool was full: try again shortly */
+    loop_timer flush_sul;
+    loop_timer retry_sul; /* the pool was full: try again shortly */
     struct chatlog_stats stats;
 };
 

@@ -9,9 +9,9 @@
 #include <stdint.h>
 
 #include <jansson.h>
-#include <libwebsockets.h>
 
 #include "hmap.h"
+#include "timer.h"
 
 struct session;
 struct server;
@@ -49,7 +49,7 @@ struct room {
     /* A room above presence_max counts arrivals and departures instead of announcing each:
      * a change marks it dirty and a timer sends one `presence` event (chat.c). */
     bool presence_dirty;
-    lws_sorted_usec_list_t presence_sul;
+    loop_timer presence_sul;
     struct server *srv; /* for the timer callback */
 
     uint64_t last_seq; /* seq of the newest chat message */

@@ -10,8 +10,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <libwebsockets.h>
-
 #include "bans.h"
 #include "config.h"
 #include "hmap.h"
@@ -20,6 +18,7 @@
 #include "proto.h"
 #include "room.h"
 #include "stats.h"
+#include "timer.h"
 
 struct session;
 struct chatlog;
@@ -38,9 +37,8 @@ struct transport_ops {
     /* Stop reading the connection (`pause`), or read it again. */
     void (*pause_reading)(void *transport, void *conn, bool pause);
     /* Loop timers: run `cb` in `us` microseconds (rescheduling a pending one), or not at all. */
-    void (*schedule)(void *transport, lws_sorted_usec_list_t *sul,
-                     void (*cb)(lws_sorted_usec_list_t *), int64_t us);
-    void (*cancel)(void *transport, lws_sorted_usec_list_t *sul);
+    void (*schedule)(void *transport, loop_timer *sul, loop_timer_fn *cb, int64_t us);
+    void (*cancel)(void *transport, loop_timer *sul);
 };
 
 struct delivery_ops;

@@ -101,9 +101,9 @@ static bool over_soft_limit(const struct session *s)
            s->sendq.bytes > (size_t)c->sendq_soft_bytes;
 }
 
-static void soft_limit_expired(lws_sorted_usec_list_t *sul)
+static void soft_limit_expired(loop_timer *sul)
 {
-    struct session *s = lws_container_of(sul, struct session, soft_sul);
+    struct session *s = timer_owner(sul, struct session, soft_sul);
 
     s->srv->stats.sendq_overflows++;
     log_info("session %llu (%s): send queue over its soft limit for %d s (%zu messages, %zu "

@@ -16,6 +16,7 @@
 #include "proto.h"
 #include "ratelimit.h"
 #include "sendq.h"
+#include "timer.h"
 
 struct server;
 struct room;
@@ -47,19 +48,19 @@ struct session {
     json_t **replay;
     int replay_len, replay_next;
     size_t replay_after;
-    struct msgbuf *replay_out;       /* replay[replay_next], serialized for the writer */
-    bool over_soft;                  /* queue past a soft limit: soft_sul armed */
-    int reads_held;                  /* large replies on their way (session_hold_reading) */
-    bool not_read;                   /* the transport was told to stop reading */
-    lws_sorted_usec_list_t soft_sul; /* closes the session if it stays over for long */
+    struct msgbuf *replay_out; /* replay[replay_next], serialized for the writer */
+    bool over_soft;            /* queue past a soft limit: soft_sul armed */
+    int reads_held;            /* large replies on their way (session_hold_reading) */
+    bool not_read;             /* the transport was told to stop reading */
+    loop_timer soft_sul;       /* closes the session if it stays over for long */
     struct tbucket req_bucket, say_bucket;
     int64_t limited_since_ms; /* start of the current run of refusals, 0 when none */
     int64_t last_limited_ms;  /* the latest refusal */
 
-    bool closing;     /* close requested: nothing more is read or queued */
-    bool peer_closed; /* the client sent a close frame: it left on purpose */
-    bool detached;    /* the connection dropped; identity and seats kept for a rejoin */
-    lws_sorted_usec_list_t grace_sul; /* end of the rejoin grace period */
+    bool closing;         /* close requested: nothing more is read or queued */
+    bool peer_closed;     /* the client sent a close frame: it left on purpose */
+    bool detached;        /* the connection dropped; identity and seats kept for a rejoin */
+    loop_timer grace_sul; /* end of the rejoin grace period */
     int close_code;
     char close_reason[64];
 

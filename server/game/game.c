@@ -19,7 +19,7 @@
 #include "session.h"
 #include "store.h"
 
-static void on_timer(lws_sorted_usec_list_t *sul);
+static void on_timer(loop_timer *sul);
 
 struct game *game_new(struct server *srv, struct room *room, int rounds, int seconds)
 {
@@ -255,9 +255,9 @@ static void reveal(struct game *g)
 }
 
 /* The deadline of an open question, or the end of a reveal's pause. */
-static void on_timer(lws_sorted_usec_list_t *sul)
+static void on_timer(loop_timer *sul)
 {
-    struct game *g = lws_container_of(sul, struct game, timer);
+    struct game *g = timer_owner(sul, struct game, timer);
 
     if (g->quiz.phase == QUIZ_QUESTION) {
         reveal(g);

@@ -10,10 +10,10 @@
 #include <stdbool.h>
 
 #include <jansson.h>
-#include <libwebsockets.h>
 
 #include "quiz.h"
 #include "room.h"
+#include "timer.h"
 
 struct server;
 struct session;
@@ -29,7 +29,7 @@ struct game {
     struct room *room;
     int rounds, seconds; /* the room's settings for its next game */
     struct quiz quiz;    /* phase QUIZ_IDLE while the room waits */
-    lws_sorted_usec_list_t timer;
+    loop_timer timer;
     bool counted; /* counted in srv->games_running */
 };
 
