@@ -1,7 +1,7 @@
 /*
- * Dynamic HTTP endpoints (see http.h). Loop thread only. A request is answered from the
- * LWS_CALLBACK_HTTP callback (or, for a POST with a body, once the body has arrived): the
- * headers are written at once and the body when the socket is writable.
+ * Dynamic HTTP endpoints (see http.h). Loop thread, except import_run() on a worker. A request is
+ * answered from the LWS_CALLBACK_HTTP callback (or, for a POST with a body, once the body has
+ * arrived): the headers are written at once and the body when the socket is writable.
  */
 #include "http.h"
 

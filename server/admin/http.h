@@ -4,7 +4,7 @@
  * response is one small JSON document. Admin endpoints require `Authorization: Bearer
  * <--admin-token>`, compared in constant time; without --admin-token they answer 403. The
  * figures come from the server (server_read_counters()), not from the transport's internals.
- * Loop thread only.
+ * Loop thread, except the import's run(), which parses and stores the upload on a worker.
  */
 #ifndef PARLOR_HTTP_H
 #define PARLOR_HTTP_H

@@ -1,6 +1,7 @@
 /*
  * Flags and PARLOR_* variables (see config.h). One table describes every setting; parsing,
- * --help and the welcome limits all read it, so a new limit is one line here.
+ * --help and the welcome limits all read it, so a new limit is one line here. Main thread,
+ * at startup.
  */
 #include "config.h"
 

@@ -1,4 +1,4 @@
-/* Log-linear histogram (see histo.h). */
+/* Log-linear histogram (see histo.h). Any thread; the caller locks. */
 #include "histo.h"
 
 /* Values below HISTO_SUB get a bucket each; above, bucket = (exponent, top mantissa bits). */

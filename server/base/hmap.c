@@ -1,4 +1,4 @@
-/* Open-addressing hash map (see hmap.h). */
+/* Open-addressing hash map (see hmap.h). Any thread; one thread per map. */
 #include "hmap.h"
 
 #include <stdbool.h>

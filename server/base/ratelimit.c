@@ -1,4 +1,4 @@
-/* Token buckets (see ratelimit.h). */
+/* Token buckets (see ratelimit.h). Loop thread. */
 #include "ratelimit.h"
 
 void tbucket_init(struct tbucket *b, int burst, int64_t now_ms)

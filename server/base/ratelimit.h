@@ -1,6 +1,7 @@
 /*
  * Token bucket: holds up to `burst` tokens, refills at `per_sec` a second, a request takes one.
- * Pure arithmetic over a caller-supplied clock, so tests drive it with a fake one.
+ * Pure arithmetic over a caller-supplied clock, so tests drive it with a fake one. Loop
+ * thread (each session's buckets).
  */
 #ifndef PARLOR_RATELIMIT_H
 #define PARLOR_RATELIMIT_H

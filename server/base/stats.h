@@ -3,7 +3,7 @@
  * last ten minutes (for the admin console's charts), and the Prometheus text exposition of
  * the same figures for GET /metrics. Pure arithmetic over what the caller reads:
  * server_read_counters() (server.c) collects the counters, this module turns them into rates
- * and text.
+ * and text. Loop thread.
  */
 #ifndef PARLOR_STATS_H
 #define PARLOR_STATS_H

@@ -2,7 +2,8 @@
  * Quiz rooms: a room's game, driven by loop timers through the transport's schedule/cancel,
  * with the rules in quiz.c. Each phase change (question, reveal, next question, game over) is
  * one timer callback on the loop; there is no thread or OS timer per game. Results go to the
- * pool in one transaction at game over. Loop thread only.
+ * pool in one transaction at game over. Loop thread, except the results' and the
+ * leaderboard's run(), which call the store on a worker.
  */
 #ifndef PARLOR_GAME_H
 #define PARLOR_GAME_H

@@ -1,7 +1,7 @@
 /*
  * The quiz's rules as plain functions of (state, input, now): rounds, deadlines, answers,
  * scoring and ranking. No sockets, no timers, no SQL and no clock reads: game.c drives it from
- * loop timers, and the unit tests drive it with a fake clock.
+ * loop timers, and the unit tests drive it with a fake clock. Loop thread.
  */
 #ifndef PARLOR_QUIZ_H
 #define PARLOR_QUIZ_H
