@@ -1,13 +1,9 @@
 /*
- * Online backup of the database with SQLite's backup API, while the server keeps serving.
- * Each step copies a few pages as one pool job, so other jobs run between steps. The backup
- * holds its own read transaction on the source from the first step to the last: in WAL mode
- * writers go on, and the copy is one consistent snapshot (without it, every chat commit from
- * another connection would restart the backup).
- *
- * The copy goes to a ".partial" file renamed into place when complete, so a file named
- * parlor-*.db in the backup directory is always a whole backup. Loop thread only, except
- * the step itself, which runs on a worker.
+ * Online backups of the database while the server keeps serving: one at a time, each step of
+ * the copy (store/snapshot.h) one pool job, so other jobs run between steps; the copy is one
+ * consistent snapshot, written to parlor-<time>.db in --backup-dir. Operators start them from
+ * the console or POST /admin/backup and read their state from backup_status_json(). Loop
+ * thread only, except the step itself, which runs on a worker.
  */
 #ifndef PARLOR_BACKUP_H
 #define PARLOR_BACKUP_H
