@@ -25,12 +25,10 @@
 #include "chat.h"
 #include "chatlog.h"
 #include "config.h"
-#include "db.h"
 #include "log.h"
 #include "names.h"
 #include "pool.h"
 #include "qbank.h"
-#include "questions.h"
 #include "room.h"
 #include "server.h"
 #include "store.h"
@@ -227,14 +225,15 @@ static int add_ban(void *arg, const char *kind, const char *target, int64_t unti
     return rc;
 }
 
-static int load_saved_state(struct server *srv, sqlite3 *db, char *err, size_t errlen)
+static int load_saved_state(struct server *srv, struct store *db)
 {
     struct room *lobby = room_find(&srv->rooms, "lobby");
     json_t *events;
+    uint64_t rooms;
     size_t i;
     json_t *ev;
 
-    if (store_load_room(db, lobby->id, srv->cfg.history, &lobby->last_seq, &events, err, errlen))
+    if (store_load_room(db, lobby->id, srv->cfg.history, &lobby->last_seq, &events))
         return -1;
     json_array_foreach(events, i, ev) room_history_push(lobby, ev);
     /* older messages are in the database only: a resume replay reaching back past them is
@@ -243,12 +242,12 @@ static int load_saved_state(struct server *srv, sqlite3 *db, char *err, size_t e
     lobby->hist_lost =
         ev ? (uint64_t)json_integer_value(json_object_get(ev, "seq")) - 1 : lobby->last_seq;
     json_decref(events);
-    srv->rooms.next_id = store_load_max_room_number(db) + 1;
-    if (store_load_token_key(db, srv->accounts->key, AUTH_KEY_LEN, err, errlen))
+    if (store_load_max_room_number(db, &rooms))
         return -1;
-    if (store_load_users(db, add_user, srv->accounts, err, errlen))
-        return -1;
-    if (store_load_bans(db, srv->wall_ms(), add_ban, &srv->bans, err, errlen))
+    srv->rooms.next_id = rooms + 1;
+    if (store_load_token_key(db, srv->accounts->key, AUTH_KEY_LEN) ||
+        store_load_users(db, add_user, srv->accounts) ||
+        store_load_bans(db, srv->wall_ms(), add_ban, &srv->bans))
         return -1;
     log_info("lobby: %zu recent messages restored, next seq %llu", i,
              (unsigned long long)lobby->last_seq + 1);
@@ -265,14 +264,30 @@ static void pack_name(const char *path, char *out, size_t len)
         *strrchr(out, '.') = '\0';
 }
 
+/* Imports the pack in `path` as the pack named after the file. 0, or -1 with db->error. */
+static int import_file(struct store *db, const char *path, char *pack, size_t packlen, int *added)
+{
+    FILE *f = fopen(path, "r");
+    int rc;
+
+    *added = 0;
+    pack_name(path, pack, packlen);
+    if (!f) {
+        snprintf(db->error, sizeof(db->error), "%s: cannot open", path);
+        return -1;
+    }
+    rc = store_import_questions(db, f, path, pack, added, NULL);
+    fclose(f);
+    return rc;
+}
+
 /* First run: an empty bank gets the shipped pack, so a new server can play at once. */
-static int fill_question_bank(struct qbank *bank, sqlite3 *db, const char *pack_file, char *err,
-                              size_t errlen)
+static int fill_question_bank(struct qbank *bank, struct store *db, const char *pack_file)
 {
     char pack[128];
     int added;
 
-    if (questions_load(bank, db, err, errlen))
+    if (store_load_questions(db, bank))
         return -1;
     if (bank->n || !pack_file)
         return 0;
@@ -280,11 +295,10 @@ static int fill_question_bank(struct qbank *bank, sqlite3 *db, const char *pack_
         log_warn("no questions yet and no pack at %s: quiz games cannot start", pack_file);
         return 0;
     }
-    pack_name(pack_file, pack, sizeof(pack));
-    if (questions_import(db, pack_file, pack, &added, err, errlen))
+    if (import_file(db, pack_file, pack, sizeof(pack), &added))
         return -1;
     log_info("question bank: imported %d questions from %s", added, pack_file);
-    return questions_load(bank, db, err, errlen);
+    return store_load_questions(db, bank);
 }
 
 /* `parlor-server import FILE [--db PATH]`: loads a question pack offline and exits. */
@@ -293,7 +307,8 @@ static int import_command(int argc, char **argv)
     struct config cfg;
     char err[512], pack[128];
     const char *file;
-    sqlite3 *db;
+    struct store_cfg sc;
+    struct store *db;
     int added, rc;
 
     if (argc < 3 || argv[2][0] == '-') {
@@ -307,18 +322,17 @@ static int import_command(int argc, char **argv)
         return 2;
     }
     log_set_level(cfg.log_level);
-    db = db_prepare_file(cfg.db, err, sizeof(err));
-    if (!db) {
+    sc = (struct store_cfg){.target = cfg.db, .sync_full = true};
+    if (store_prepare(&sc, err, sizeof(err)) || !(db = store_open(&sc, -1, err, sizeof(err)))) {
         fprintf(stderr, "parlor-server: %s\n", err);
         return 1;
     }
-    pack_name(file, pack, sizeof(pack));
-    rc = questions_import(db, file, pack, &added, err, sizeof(err));
-    sqlite3_close(db);
-    if (rc) {
-        fprintf(stderr, "parlor-server: %s\n", err);
+    rc = import_file(db, file, pack, sizeof(pack), &added);
+    if (rc)
+        fprintf(stderr, "parlor-server: %s\n", db->error);
+    store_close(db);
+    if (rc)
         return 1;
-    }
     printf("imported %d new questions from %s into %s (pack '%s')\n", added, file, cfg.db, pack);
     return 0;
 }
@@ -342,8 +356,8 @@ int main(int argc, char **argv)
     struct accounts accounts = {0};
     struct backup backup;
     struct qbank bank;
-    struct db_cfg dbc;
-    sqlite3 *startup_db;
+    struct store_cfg dbc;
+    struct store *startup_db;
     char err[512], listen_addr[NI_MAXHOST];
     int rc = 1;
 
@@ -362,7 +376,7 @@ int main(int argc, char **argv)
     log_set_level(cfg.log_level);
     memset(&ws, 0, sizeof(ws));
     qbank_init(&bank);
-    dbc = (struct db_cfg){.path = cfg.db, .sync_full = cfg.db_sync == CONFIG_SYNC_FULL};
+    dbc = (struct store_cfg){.target = cfg.db, .sync_full = cfg.db_sync == CONFIG_SYNC_FULL};
     json_object_seed(0); /* jansson seeds its hash lazily: do it before any worker exists */
     if (install_signals()) {
         fprintf(stderr, "parlor-server: cannot install signal handlers: %s\n", strerror(errno));
@@ -393,13 +407,14 @@ int main(int argc, char **argv)
                                          .token_ttl_ms = (int64_t)cfg.token_days * 24 * 3600 * 1000,
                                          .signed_in = chat_signed_in,
                                          .signed_in_arg = &srv});
-    startup_db = db_prepare_file(cfg.db, err, sizeof(err));
-    if (!startup_db)
+    if (store_prepare(&dbc, err, sizeof(err)) ||
+        !(startup_db = store_open(&dbc, -1, err, sizeof(err))))
         goto out;
     srv.accounts = &accounts;
-    rc = load_saved_state(&srv, startup_db, err, sizeof(err)) ||
-         fill_question_bank(&bank, startup_db, cfg.questions, err, sizeof(err));
-    sqlite3_close(startup_db);
+    rc = load_saved_state(&srv, startup_db) || fill_question_bank(&bank, startup_db, cfg.questions);
+    if (rc)
+        snprintf(err, sizeof(err), "%s", startup_db->error);
+    store_close(startup_db);
     if (rc) {
         rc = 1;
         goto out;
@@ -412,8 +427,8 @@ int main(int argc, char **argv)
                                               cfg.auth_concurrency ? cfg.auth_concurrency
                                               : cfg.db_workers > 1 ? cfg.db_workers - 1
                                                                    : 1,
-                                          .worker_open = db_worker_open,
-                                          .worker_close = db_worker_close,
+                                          .worker_open = store_worker_open,
+                                          .worker_close = store_worker_close,
                                           .failed = job_failed,
                                           .wake = wake_loop,
                                           .open_arg = &dbc,

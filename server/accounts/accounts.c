@@ -12,7 +12,6 @@
 
 #include <openssl/crypto.h>
 
-#include "db.h"
 #include "directory.h"
 #include "log.h"
 #include "moderation.h"
@@ -183,13 +182,13 @@ static void auth_job_run(struct pool_job *job, void *worker)
         rc = store_create_user(worker, j->name, hash, sizeof(hash), salt, sizeof(salt), params,
                                j->now_ms, &j->user_id);
         j->refused = rc == -EEXIST;
-        db_job_result(job, worker, j->refused ? 0 : rc);
+        store_job_result(job, worker, j->refused ? 0 : rc);
         snprintf(j->canon_name, sizeof(j->canon_name), "%s", j->name);
         return;
     }
     found = store_find_user(worker, j->name, &u);
     if (found < 0) {
-        db_job_result(job, worker, -1);
+        store_job_result(job, worker, -1);
         return;
     }
     if (!found) {

@@ -18,7 +18,6 @@
 #include "bans.h"
 #include "chat.h"
 #include "chatlog.h"
-#include "db.h"
 #include "delivery.h"
 #include "directory.h"
 #include "game.h"
@@ -182,11 +181,12 @@ static void mod_run(struct pool_job *job, void *worker)
 
     switch (j->op) {
     case MOD_BAN_ADD:
-        db_job_result(job, worker,
-                      store_ban_add(worker, j->kind, j->target, j->until, j->reason, j->created));
+        store_job_result(
+            job, worker,
+            store_ban_add(worker, j->kind, j->target, j->until, j->reason, j->created));
         break;
     case MOD_BAN_REMOVE:
-        db_job_result(job, worker, store_ban_remove(worker, j->kind, j->target));
+        store_job_result(job, worker, store_ban_remove(worker, j->kind, j->target));
         break;
     }
 }

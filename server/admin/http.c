@@ -15,12 +15,11 @@
 
 #include "admin.h"
 #include "backup.h"
-#include "db.h"
 #include "log.h"
 #include "pool.h"
 #include "qbank.h"
-#include "questions.h"
 #include "server.h"
+#include "store.h"
 
 #define HTTP_BODY_MAX 4096 /* admin requests carry no more than this */
 #define HTTP_ACCEPTED 202  /* lws 4.1 names no 202 */
@@ -177,7 +176,7 @@ struct import_job {
 static void import_run(struct pool_job *job, void *worker)
 {
     struct import_job *j = (struct import_job *)job;
-    struct db_worker *w = worker;
+    struct store *db = worker;
     FILE *in = fmemopen(j->body, j->len, "r");
 
     if (!in) {
@@ -187,8 +186,10 @@ static void import_run(struct pool_job *job, void *worker)
         return;
     }
     /* a refused upload is the operator's to fix, not a failure of the server: status 0 */
-    j->refused = questions_import_stream(w->db, in, "upload", j->pack, &j->added, &j->fresh, j->err,
-                                         sizeof(j->err)) != 0;
+    j->refused = store_import_questions(db, in, "upload", j->pack, &j->added, &j->fresh) != 0;
+    if (j->refused)
+        snprintf(j->err, sizeof(j->err), "%s", db->error);
+    db->error[0] = '\0';
     fclose(in);
 }
 

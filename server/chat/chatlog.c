@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db.h"
 #include "log.h"
 #include "oplog.h"
 #include "pool.h"
@@ -95,14 +94,14 @@ static void op_run(struct pool_job *job, void *worker)
     struct chatlog_op *op = (struct chatlog_op *)job;
 
     if (op->kind == OP_WRITE) {
-        db_job_result(job, worker, store_insert_messages(worker, op->msgs, op->n));
+        store_job_result(job, worker, store_insert_messages(worker, op->msgs, op->n));
     } else if (op->kind == OP_DELETE) {
         int n = store_delete_message(worker, op->room, (int64_t)op->before);
         op->found = op->found || n > 0;
-        db_job_result(job, worker, n < 0 ? -1 : 0);
+        store_job_result(job, worker, n < 0 ? -1 : 0);
     } else {
         op->result = store_history(worker, op->room, op->before, op->limit);
-        db_job_result(job, worker, op->result ? 0 : -1);
+        store_job_result(job, worker, op->result ? 0 : -1);
     }
 }
 

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db.h"
 #include "delivery.h"
 #include "log.h"
 #include "oplog.h"
@@ -175,7 +174,7 @@ static void results_run(struct pool_job *job, void *worker)
 {
     struct results_job *j = (struct results_job *)job;
 
-    db_job_result(
+    store_job_result(
         job, worker,
         store_save_game(worker, j->room, j->started, j->ended, j->rounds, j->results, j->n));
 }

@@ -1,5 +1,5 @@
 /*
- * Per-worker SQLite connections (see db.h). WAL lets the workers read while one writes;
+ * The SQLite engine's connections (see db.h). WAL lets the workers read while one writes;
  * synchronous=FULL makes a committed transaction survive power loss, NORMAL only a crash of
  * the process (the last transactions may be lost if the machine loses power).
  */
@@ -58,63 +58,44 @@ static sqlite3 *open_connection(const char *path, const char *pragmas, char *err
     return NULL;
 }
 
-sqlite3 *db_prepare_file(const char *path, char *err, size_t errlen)
+int db_prepare(const struct store_cfg *cfg, char *err, size_t errlen)
 {
-    sqlite3 *db = open_connection(path, "PRAGMA journal_mode=WAL;", err, errlen);
+    sqlite3 *db = open_connection(cfg->target, "PRAGMA journal_mode=WAL;", err, errlen);
+    int rc;
 
-    if (db && schema_migrate(db, schema_latest(), err, errlen)) {
-        sqlite3_close(db);
-        return NULL;
-    }
-    return db;
+    if (!db)
+        return -1;
+    rc = schema_migrate(db, schema_latest(), err, errlen);
+    sqlite3_close(db);
+    return rc;
 }
 
-void *db_worker_open(void *arg, int index, char *err, size_t errlen)
+struct store *db_open(const struct store_cfg *cfg, int index, char *err, size_t errlen)
 {
-    const struct db_cfg *cfg = arg;
     struct db_worker *w = calloc(1, sizeof(*w));
 
     if (!w) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    w->index = index;
     w->db = open_connection(
-        cfg->path, cfg->sync_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;", err,
-        errlen);
+        cfg->target, cfg->sync_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;",
+        err, errlen);
     if (!w->db) {
         free(w);
         return NULL;
     }
-    return w;
+    return &w->base;
 }
 
-void db_worker_close(void *arg, void *worker)
+void db_close(struct store *s)
 {
-    struct db_worker *w = worker;
+    struct db_worker *w = (struct db_worker *)s;
 
     for (int i = 0; i < DB_NSTMT; i++)
         sqlite3_finalize(w->stmt[i]);
     sqlite3_close(w->db);
     free(w);
-}
-
-void db_error(struct db_worker *w, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(w->error, sizeof(w->error), fmt, ap);
-    va_end(ap);
-    log_error("worker %d: %s", w->index, w->error);
-}
-
-void db_job_result(struct pool_job *job, struct db_worker *w, int status)
-{
-    job->status = status;
-    if (status)
-        snprintf(job->error, sizeof(job->error), "%s", w->error[0] ? w->error : "failed");
-    w->error[0] = '\0';
 }
 
 sqlite3_stmt *db_stmt(struct db_worker *w, enum db_stmt which)

@@ -143,22 +143,6 @@ static int check_record(json_t *o, char *why, size_t wlen)
     return 0;
 }
 
-int questions_import(sqlite3 *db, const char *path, const char *pack, int *added, char *err,
-                     size_t errlen)
-{
-    FILE *f = fopen(path, "r");
-    int rc;
-
-    *added = 0;
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open", path);
-        return -1;
-    }
-    rc = questions_import_stream(db, f, path, pack, added, NULL, err, errlen);
-    fclose(f);
-    return rc;
-}
-
 int questions_import_stream(sqlite3 *db, FILE *f, const char *label, const char *pack, int *added,
                             struct qbank *added_to, char *err, size_t errlen)
 {

@@ -16,14 +16,11 @@
 
 /* Replaces the bank's contents with the `questions` table. 0 or -1 with err. */
 int questions_load(struct qbank *b, sqlite3 *db, char *err, size_t errlen);
-/* Imports a JSON-lines pack into `db` as pack `pack`, in one transaction: all or nothing.
- * Lines are {"category", "text", "choices": [4 distinct strings], "correct": 0-3} and may carry
- * "lang", a BCP 47 tag; questions already in the pack are skipped. 0 with *added set, or -1 with
- * err naming line and field. */
-int questions_import(sqlite3 *db, const char *path, const char *pack, int *added, char *err,
-                     size_t errlen);
-/* The same from an open stream named `label` in errors; the questions it adds are also
- * appended to `added_to` when that is not NULL. */
+/* Imports a JSON-lines pack read from `in` into `db` as pack `pack`, in one transaction: all
+ * or nothing. Lines are {"category", "text", "choices": [4 distinct strings], "correct": 0-3}
+ * and may carry "lang", a BCP 47 tag; questions already in the pack are skipped. 0 with *added
+ * set, or -1 with err naming `label`, line and field. The questions it adds are also appended
+ * to `added_to` when that is not NULL. */
 int questions_import_stream(sqlite3 *db, FILE *in, const char *label, const char *pack, int *added,
                             struct qbank *added_to, char *err, size_t errlen);
 

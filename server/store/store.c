@@ -1,427 +1,162 @@
-/* parlor's SQL (see store.h). Workers, and the main thread at startup. */
+/* The store's front (see store.h): picks the engine and passes each call to it. Whichever
+ * thread owns the connection: pool workers, or the main thread at startup. */
 #include "store.h"
 
-#include <errno.h>
 #include <stdarg.h>
-#include <stdio.h>
-#include <string.h>
-
-#include <openssl/rand.h>
+#include <stdlib.h>
 
 #include "log.h"
-#include "proto.h"
 
-int store_insert_messages(struct db_worker *w, const struct store_msg *msgs, size_t n)
+const struct store_engine *store_engine_for(const char *target)
 {
-    sqlite3_stmt *st;
+    return &store_sqlite_engine;
+}
 
-    if (db_exec(w, "BEGIN IMMEDIATE"))
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        st = db_stmt(w, DB_INSERT_MESSAGE);
-        if (!st)
-            goto fail;
-        sqlite3_bind_text(st, 1, msgs[i].room, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)msgs[i].seq);
-        sqlite3_bind_text(st, 3, msgs[i].sender, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, msgs[i].text, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 5, msgs[i].ts);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            db_error(w, "insert message %s/%llu: %s", msgs[i].room, (unsigned long long)msgs[i].seq,
-                     sqlite3_errmsg(w->db));
-            goto fail;
-        }
+int store_prepare(const struct store_cfg *cfg, char *err, size_t errlen)
+{
+    return store_engine_for(cfg->target)->prepare(cfg, err, errlen);
+}
+
+struct store *store_open(const struct store_cfg *cfg, int index, char *err, size_t errlen)
+{
+    const struct store_engine *e = store_engine_for(cfg->target);
+    struct store *s = e->open(cfg, index, err, errlen);
+
+    if (s) {
+        s->engine = e;
+        s->index = index;
+        s->error[0] = '\0';
     }
-    if (db_exec(w, "COMMIT"))
-        goto fail;
-    return 0;
-fail:
-    db_exec(w, "ROLLBACK");
-    return -1;
+    return s;
 }
 
-/* Rows come newest first; the protocol wants oldest first. */
-static json_t *history_from_rows(sqlite3_stmt *st, const char *room, json_t *events)
+void store_close(struct store *s)
 {
-    int rc;
-
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *ev =
-            proto_ev_chat(room, (const char *)sqlite3_column_text(st, 1),
-                          (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3),
-                          (uint64_t)sqlite3_column_int64(st, 0));
-        if (!ev || json_array_insert_new(events, 0, ev))
-            goto fail;
-    }
-    if (rc == SQLITE_DONE)
-        return events;
-fail:
-    json_decref(events);
-    return NULL;
+    if (s)
+        s->engine->close(s);
 }
 
-json_t *store_history(struct db_worker *w, const char *room, uint64_t before, int limit)
+void *store_worker_open(void *arg, int index, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(w, DB_SELECT_HISTORY);
-    json_t *events;
-
-    if (!st)
-        return NULL;
-    sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, before > INT64_MAX ? INT64_MAX : (sqlite3_int64)before);
-    sqlite3_bind_int(st, 3, limit);
-    events = history_from_rows(st, room, json_array());
-    if (!events)
-        db_error(w, "history of %s: %s", room, sqlite3_errmsg(w->db));
-    sqlite3_reset(st);
-    return events;
+    return store_open(arg, index, err, errlen);
 }
 
-int store_load_room(sqlite3 *db, const char *room, int limit, uint64_t *last_seq, json_t **events,
-                    char *err, size_t errlen)
+void store_worker_close(void *arg, void *worker)
 {
-    sqlite3_stmt *st = NULL;
-
-    *last_seq = 0;
-    *events = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT max(seq) FROM messages WHERE room = ?", -1, &st, NULL))
-        goto fail;
-    sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW)
-        goto fail;
-    *last_seq = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-
-    if (sqlite3_prepare_v2(db,
-                           "SELECT seq, sender, text, ts FROM messages WHERE room = ? "
-                           "ORDER BY seq DESC LIMIT ?",
-                           -1, &st, NULL))
-        goto fail;
-    sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, limit);
-    *events = history_from_rows(st, room, json_array());
-    if (!*events)
-        goto fail;
-    sqlite3_finalize(st);
-    return 0;
-fail:
-    snprintf(err, errlen, "loading room %s: %s", room, sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    return -1;
+    store_close(worker);
 }
 
-uint64_t store_load_max_room_number(sqlite3 *db)
+void store_fail(struct store *s, const char *fmt, ...)
 {
-    sqlite3_stmt *st;
-    uint64_t n = 0;
+    va_list ap;
 
-    /* DISTINCT room walks the primary key once per room, not once per message */
-    if (sqlite3_prepare_v2(db,
-                           "SELECT max(CAST(substr(room, 2) AS INTEGER)) FROM "
-                           "(SELECT DISTINCT room FROM messages) WHERE room GLOB 'r[0-9]*'",
-                           -1, &st, NULL))
-        return 0;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        n = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
+    va_start(ap, fmt);
+    vsnprintf(s->error, sizeof(s->error), fmt, ap);
+    va_end(ap);
+    if (s->index >= 0)
+        log_error("worker %d: %s", s->index, s->error);
 }
 
-int store_create_user(struct db_worker *w, const char *name, const uint8_t *hash, size_t hashlen,
+void store_job_result(struct pool_job *job, struct store *s, int status)
+{
+    job->status = status;
+    if (status)
+        snprintf(job->error, sizeof(job->error), "%s", s->error[0] ? s->error : "failed");
+    s->error[0] = '\0';
+}
+
+int store_insert_messages(struct store *s, const struct store_msg *msgs, size_t n)
+{
+    return s->engine->insert_messages(s, msgs, n);
+}
+
+json_t *store_history(struct store *s, const char *room, uint64_t before, int limit)
+{
+    return s->engine->history(s, room, before, limit);
+}
+
+int store_delete_message(struct store *s, const char *room, int64_t seq)
+{
+    return s->engine->delete_message(s, room, seq);
+}
+
+int store_create_user(struct store *s, const char *name, const uint8_t *hash, size_t hashlen,
                       const uint8_t *salt, size_t saltlen, const char *params, int64_t created,
                       int64_t *id)
 {
-    sqlite3_stmt *st = db_stmt(w, DB_INSERT_USER);
-    int rc;
-
-    if (!st)
-        return -1;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, hash, (int)hashlen, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 3, salt, (int)saltlen, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, params, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, created);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        *id = sqlite3_last_insert_rowid(w->db);
-        return 0;
-    }
-    if (sqlite3_extended_errcode(w->db) == SQLITE_CONSTRAINT_UNIQUE)
-        return -EEXIST;
-    db_error(w, "create user: %s", sqlite3_errmsg(w->db));
-    return -1;
+    return s->engine->create_user(s, name, hash, hashlen, salt, saltlen, params, created, id);
 }
 
-static void copy_blob(sqlite3_stmt *st, int col, uint8_t *out, size_t cap, size_t *len)
+int store_find_user(struct store *s, const char *name, struct store_user *u)
 {
-    size_t n = (size_t)sqlite3_column_bytes(st, col);
-
-    if (n > cap)
-        n = cap;
-    memcpy(out, sqlite3_column_blob(st, col), n);
-    *len = n;
+    return s->engine->find_user(s, name, u);
 }
 
-int store_find_user(struct db_worker *w, const char *name, struct store_user *u)
+int store_save_game(struct store *s, const char *room, int64_t started, int64_t ended, int rounds,
+                    const struct store_result *results, int n)
 {
-    sqlite3_stmt *st = db_stmt(w, DB_SELECT_USER);
-    int rc;
-
-    if (!st)
-        return -1;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        return 0;
-    if (rc != SQLITE_ROW) {
-        db_error(w, "find user: %s", sqlite3_errmsg(w->db));
-        return -1;
-    }
-    u->id = sqlite3_column_int64(st, 0);
-    snprintf(u->name, sizeof(u->name), "%s", (const char *)sqlite3_column_text(st, 1));
-    copy_blob(st, 2, u->hash, sizeof(u->hash), &u->hashlen);
-    copy_blob(st, 3, u->salt, sizeof(u->salt), &u->saltlen);
-    snprintf(u->params, sizeof(u->params), "%s", (const char *)sqlite3_column_text(st, 4));
-    u->banned_until = sqlite3_column_int64(st, 5); /* NULL reads as 0 */
-    sqlite3_reset(st);
-    return 1;
+    return s->engine->save_game(s, room, started, ended, rounds, results, n);
 }
 
-int store_load_users(sqlite3 *db, int (*fn)(void *arg, int64_t id, const char *name), void *arg,
-                     char *err, size_t errlen)
+json_t *store_leaderboard(struct store *s, int limit)
 {
-    sqlite3_stmt *st;
-    int rc;
-
-    if (sqlite3_prepare_v2(db, "SELECT id, name FROM users", -1, &st, NULL) != SQLITE_OK)
-        goto fail;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (fn(arg, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1)))
-            break;
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE)
-        return 0;
-fail:
-    snprintf(err, errlen, "loading accounts: %s", sqlite3_errmsg(db));
-    return -1;
+    return s->engine->leaderboard(s, limit);
 }
 
-int store_load_token_key(sqlite3 *db, uint8_t *key, size_t keylen, char *err, size_t errlen)
+json_t *store_rank(struct store *s, int64_t user_id)
 {
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    if (sqlite3_prepare_v2(db, "SELECT value FROM settings WHERE key = 'token_key'", -1, &st,
-                           NULL) != SQLITE_OK)
-        goto fail;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && (size_t)sqlite3_column_bytes(st, 0) == keylen) {
-        memcpy(key, sqlite3_column_blob(st, 0), keylen);
-        sqlite3_finalize(st);
-        return 0;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    /* first run: a fresh key; tokens signed with it stay valid across restarts */
-    if (RAND_bytes(key, (int)keylen) != 1) {
-        snprintf(err, errlen, "cannot generate the token key: no randomness");
-        return -1;
-    }
-    if (sqlite3_prepare_v2(db,
-                           "INSERT OR REPLACE INTO settings (key, value) VALUES ('token_key', ?)",
-                           -1, &st, NULL) != SQLITE_OK)
-        goto fail;
-    sqlite3_bind_blob(st, 1, key, (int)keylen, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        goto fail;
-    sqlite3_finalize(st);
-    return 0;
-fail:
-    snprintf(err, errlen, "token key: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    return -1;
+    return s->engine->rank(s, user_id);
 }
 
-int store_load_bans(sqlite3 *db, int64_t now_ms,
-                    int (*fn)(void *arg, const char *kind, const char *target, int64_t until),
-                    void *arg, char *err, size_t errlen)
-{
-    sqlite3_stmt *st;
-    int rc;
-
-    if (sqlite3_prepare_v2(db,
-                           "SELECT kind, target, coalesce(until, 0) FROM bans "
-                           "WHERE until IS NULL OR until > ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        goto fail;
-    sqlite3_bind_int64(st, 1, now_ms);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (fn(arg, (const char *)sqlite3_column_text(st, 0),
-               (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2)))
-            break;
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE)
-        return 0;
-fail:
-    snprintf(err, errlen, "loading bans: %s", sqlite3_errmsg(db));
-    return -1;
-}
-
-int store_save_game(struct db_worker *w, const char *room, int64_t started, int64_t ended,
-                    int rounds, const struct store_result *results, int n)
-{
-    sqlite3_stmt *st;
-    int64_t game_id;
-
-    if (db_exec(w, "BEGIN IMMEDIATE"))
-        return -1;
-    st = db_stmt(w, DB_INSERT_GAME);
-    if (!st)
-        goto fail;
-    sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, started);
-    sqlite3_bind_int64(st, 3, ended);
-    sqlite3_bind_int(st, 4, rounds);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        goto fail;
-    game_id = sqlite3_last_insert_rowid(w->db);
-    for (int i = 0; i < n; i++) {
-        st = db_stmt(w, DB_INSERT_RESULT);
-        if (!st)
-            goto fail;
-        sqlite3_bind_int64(st, 1, game_id);
-        sqlite3_bind_text(st, 2, results[i].name, -1, SQLITE_STATIC);
-        if (results[i].user_id)
-            sqlite3_bind_int64(st, 3, results[i].user_id);
-        sqlite3_bind_int(st, 4, results[i].score);
-        sqlite3_bind_int(st, 5, results[i].rank);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            goto fail;
-        if (!results[i].user_id)
-            continue;
-        st = db_stmt(w, DB_ADD_POINTS);
-        if (!st)
-            goto fail;
-        sqlite3_bind_int(st, 1, results[i].score);
-        sqlite3_bind_int(st, 2, results[i].rank == 1);
-        sqlite3_bind_int64(st, 3, results[i].user_id);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            goto fail;
-    }
-    if (db_exec(w, "COMMIT"))
-        goto fail;
-    return 0;
-fail:
-    db_error(w, "saving a game of %s: %s", room, sqlite3_errmsg(w->db));
-    db_exec(w, "ROLLBACK");
-    return -1;
-}
-
-json_t *store_leaderboard(struct db_worker *w, int limit)
-{
-    sqlite3_stmt *st = db_stmt(w, DB_SELECT_LEADERBOARD);
-    json_t *entries;
-    int rc;
-
-    if (!st)
-        return NULL;
-    sqlite3_bind_int(st, 1, limit);
-    entries = json_array();
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        json_array_append_new(entries, json_pack("{s:s, s:I, s:I, s:I}", "name",
-                                                 (const char *)sqlite3_column_text(st, 0), "points",
-                                                 (json_int_t)sqlite3_column_int64(st, 1), "games",
-                                                 (json_int_t)sqlite3_column_int64(st, 2), "wins",
-                                                 (json_int_t)sqlite3_column_int64(st, 3)));
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        db_error(w, "leaderboard: %s", sqlite3_errmsg(w->db));
-        json_decref(entries);
-        return NULL;
-    }
-    return entries;
-}
-
-json_t *store_rank(struct db_worker *w, int64_t user_id)
-{
-    sqlite3_stmt *st = db_stmt(w, DB_SELECT_RANK);
-    json_t *me;
-    int rc;
-
-    if (!st)
-        return NULL;
-    sqlite3_bind_int64(st, 1, user_id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        int64_t games = sqlite3_column_int64(st, 1);
-        me = json_pack("{s:o, s:I, s:I, s:I}", "rank",
-                       games > 0 ? json_integer(sqlite3_column_int64(st, 3) + 1) : json_null(),
-                       "points", (json_int_t)sqlite3_column_int64(st, 0), "games",
-                       (json_int_t)games, "wins", (json_int_t)sqlite3_column_int64(st, 2));
-    } else {
-        me = rc == SQLITE_DONE ? json_null() : NULL;
-    }
-    sqlite3_reset(st);
-    if (!me)
-        db_error(w, "rank: %s", sqlite3_errmsg(w->db));
-    return me;
-}
-
-/* Runs one statement with text/integer parameters: "t" binds a string, "i" an int64, "n" an
- * int64 or NULL when 0. */
-static int run_once(struct db_worker *w, const char *sql, const char *types, ...)
-{
-    sqlite3_stmt *st;
-    va_list ap;
-    int rc;
-
-    if (sqlite3_prepare_v2(w->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        db_error(w, "%s: %s", sql, sqlite3_errmsg(w->db));
-        return -1;
-    }
-    va_start(ap, types);
-    for (int i = 0; types[i]; i++) {
-        if (types[i] == 't') {
-            const char *v = va_arg(ap, const char *);
-            sqlite3_bind_text(st, i + 1, v, -1, SQLITE_STATIC);
-        } else {
-            int64_t v = va_arg(ap, int64_t);
-            if (types[i] == 'n' && !v)
-                sqlite3_bind_null(st, i + 1);
-            else
-                sqlite3_bind_int64(st, i + 1, v);
-        }
-    }
-    va_end(ap);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        db_error(w, "%s: %s", sql, sqlite3_errmsg(w->db));
-        return -1;
-    }
-    return 0;
-}
-
-int store_ban_add(struct db_worker *w, const char *kind, const char *target, int64_t until,
+int store_ban_add(struct store *s, const char *kind, const char *target, int64_t until,
                   const char *reason, int64_t created)
 {
-    /* a ban replaces the target's earlier one, as it does in memory: an older row left behind
-     * would come back at the next start, perhaps with a later end */
-    if (run_once(w, "DELETE FROM bans WHERE kind = ? AND target = ?", "tt", kind, target))
-        return -1;
-    return run_once(
-        w, "INSERT INTO bans (kind, target, until, reason, created) VALUES (?, ?, ?, ?, ?)",
-        "ttnti", kind, target, until, reason ? reason : "", created);
+    return s->engine->ban_add(s, kind, target, until, reason, created);
 }
 
-int store_ban_remove(struct db_worker *w, const char *kind, const char *target)
+int store_ban_remove(struct store *s, const char *kind, const char *target)
 {
-    return run_once(w, "DELETE FROM bans WHERE kind = ? AND target = ?", "tt", kind, target);
+    return s->engine->ban_remove(s, kind, target);
 }
 
-int store_delete_message(struct db_worker *w, const char *room, int64_t seq)
+int store_import_questions(struct store *s, FILE *in, const char *label, const char *pack,
+                           int *added, struct qbank *added_to)
 {
-    if (run_once(w, "DELETE FROM messages WHERE room = ? AND seq = ?", "ti", room, seq))
-        return -1;
-    return sqlite3_changes(w->db);
+    return s->engine->import_questions(s, in, label, pack, added, added_to);
+}
+
+int store_probe(struct store *s)
+{
+    return s->engine->probe(s);
+}
+
+int store_load_room(struct store *s, const char *room, int limit, uint64_t *last_seq,
+                    json_t **events)
+{
+    return s->engine->load_room(s, room, limit, last_seq, events);
+}
+
+int store_load_max_room_number(struct store *s, uint64_t *n)
+{
+    return s->engine->load_max_room_number(s, n);
+}
+
+int store_load_users(struct store *s, store_user_fn *fn, void *arg)
+{
+    return s->engine->load_users(s, fn, arg);
+}
+
+int store_load_bans(struct store *s, int64_t now_ms, store_ban_fn *fn, void *arg)
+{
+    return s->engine->load_bans(s, now_ms, fn, arg);
+}
+
+int store_load_token_key(struct store *s, uint8_t *key, size_t keylen)
+{
+    return s->engine->load_token_key(s, key, keylen);
+}
+
+int store_load_questions(struct store *s, struct qbank *b)
+{
+    return s->engine->load_questions(s, b);
 }

@@ -1,20 +1,45 @@
 /*
- * The SQL parlor runs: every statement that reads or writes application data. Functions taking
- * a struct db_worker run on pool workers inside the job that called them; the store_load_*
- * functions run once at startup on the main thread, before the loop serves anyone.
+ * The store: everything durable (accounts and the tokens' key, bans, chat history, game
+ * results and the leaderboard, question packs) behind one ops table, so an engine is one
+ * implementation of `struct store_engine`. Today's engine is SQLite (store_sqlite_engine,
+ * sqlite.c); `--db` picks it for a path.
+ *
+ * A `struct store` is one connection, owned for life by the thread that opened it: each pool
+ * worker opens its own when it starts (store_worker_open, the pool's worker_open), and the
+ * main thread opens one at startup to load what the loop keeps in memory. Nothing here runs
+ * on the loop thread. Each failing call returns -1 (or NULL) and leaves its reason in
+ * store->error, which store_job_result() hands to the job for the operators' log.
  */
 #ifndef PARLOR_STORE_H
 #define PARLOR_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
-#include "db.h"
+#include "pool.h"
+#include "qbank.h"
 
-/* One chat message as stored. The strings belong to the caller. */
+#define STORE_ERROR_MAX 200
+
+struct store_engine;
+
+/* Where the database is and how to write to it: what the pool's workers open. */
+struct store_cfg {
+    const char *target; /* --db: a file path for SQLite */
+    bool sync_full;     /* --db-sync full (commits survive power loss) or normal */
+};
+
+/* One connection. Engines embed it as the first member of their own connection struct. */
+struct store {
+    const struct store_engine *engine;
+    int index; /* the worker's, or -1 for the main thread's */
+    char error[STORE_ERROR_MAX];
+};
+
 struct store_msg {
     const char *room;
     uint64_t seq;
@@ -23,13 +48,6 @@ struct store_msg {
     int64_t ts;
 };
 
-/* Worker: inserts `n` messages in one transaction. 0, or -1 (rolled back, logged). */
-int store_insert_messages(struct db_worker *w, const struct store_msg *msgs, size_t n);
-/* Worker: up to `limit` chat events of `room` with seq < `before`, as a new array, oldest
- * first; NULL on failure (logged). */
-json_t *store_history(struct db_worker *w, const char *room, uint64_t before, int limit);
-
-/* A user's row, as login needs it. */
 struct store_user {
     int64_t id;
     char name[65];
@@ -39,57 +57,104 @@ struct store_user {
     int64_t banned_until; /* 0 when not banned */
 };
 
-/* Worker: creates an account. 0 with *id set, -EEXIST when the name is taken (in any case),
- * -1 on failure (logged). */
-int store_create_user(struct db_worker *w, const char *name, const uint8_t *hash, size_t hashlen,
-                      const uint8_t *salt, size_t saltlen, const char *params, int64_t created,
-                      int64_t *id);
-/* Worker: the account named `name` (case-insensitively). 1 found, 0 none, -1 failure. */
-int store_find_user(struct db_worker *w, const char *name, struct store_user *u);
-
-/* Startup: calls `fn` for every account. 0 or -1 with err. */
-int store_load_users(sqlite3 *db, int (*fn)(void *arg, int64_t id, const char *name), void *arg,
-                     char *err, size_t errlen);
-/* One player's result in a finished game. */
 struct store_result {
     const char *name;
     int64_t user_id; /* 0 for a guest */
     int score, rank;
 };
 
-/* Worker: stores a finished game and its results in one transaction, and adds registered
- * players' points, games and wins. 0 or -1 (rolled back, logged). */
-int store_save_game(struct db_worker *w, const char *room, int64_t started, int64_t ended,
-                    int rounds, const struct store_result *results, int n);
-/* Worker: the top `limit` registered players by points, as [{name, points, games, wins}];
- * NULL on failure (logged). */
-json_t *store_leaderboard(struct db_worker *w, int limit);
-/* Account `user_id`'s {rank, points, games, wins}: rank is its 1-based place in the
- * leaderboard's order, null before its first game. json null when the account is gone; NULL on
- * a database error. */
-json_t *store_rank(struct db_worker *w, int64_t user_id);
+typedef int store_user_fn(void *arg, int64_t id, const char *name);
+typedef int store_ban_fn(void *arg, const char *kind, const char *target, int64_t until);
 
-/* Worker: moderation writes (rare: prepared each time). 0 or -1 (logged). `until` 0 = for
- * ever. */
-int store_ban_add(struct db_worker *w, const char *kind, const char *target, int64_t until,
+struct store_engine {
+    const char *name;
+    /* Brings the database to the latest schema, creating it if needed; refuses one written by
+     * a newer parlor. Once, at startup, before any connection is opened. */
+    int (*prepare)(const struct store_cfg *cfg, char *err, size_t errlen);
+    struct store *(*open)(const struct store_cfg *cfg, int index, char *err, size_t errlen);
+    void (*close)(struct store *s);
+
+    /* chat: a batch in one transaction; a page of history before `before`, oldest first */
+    int (*insert_messages)(struct store *s, const struct store_msg *msgs, size_t n);
+    json_t *(*history)(struct store *s, const char *room, uint64_t before, int limit);
+    /* the number of rows deleted (0 or 1), or -1 */
+    int (*delete_message)(struct store *s, const char *room, int64_t seq);
+    /* accounts: -EEXIST when the name is registered; find: 1 found, 0 not, -1 failed */
+    int (*create_user)(struct store *s, const char *name, const uint8_t *hash, size_t hashlen,
+                       const uint8_t *salt, size_t saltlen, const char *params, int64_t created,
+                       int64_t *id);
+    int (*find_user)(struct store *s, const char *name, struct store_user *u);
+    /* games: results and points in one transaction; the top `limit`; one account's place */
+    int (*save_game)(struct store *s, const char *room, int64_t started, int64_t ended, int rounds,
+                     const struct store_result *results, int n);
+    json_t *(*leaderboard)(struct store *s, int limit);
+    json_t *(*rank)(struct store *s, int64_t user_id);
+    /* bans and mutes: a ban replaces the target's earlier one */
+    int (*ban_add)(struct store *s, const char *kind, const char *target, int64_t until,
+                   const char *reason, int64_t created);
+    int (*ban_remove)(struct store *s, const char *kind, const char *target);
+    /* question packs: one transaction, all or nothing; the new questions are appended to
+     * `added_to` too when it is not NULL */
+    int (*import_questions)(struct store *s, FILE *in, const char *label, const char *pack,
+                            int *added, struct qbank *added_to);
+    /* 0 when the database answers */
+    int (*probe)(struct store *s);
+
+    /* startup, on the main thread: what the loop keeps in memory */
+    int (*load_room)(struct store *s, const char *room, int limit, uint64_t *last_seq,
+                     json_t **events);
+    int (*load_max_room_number)(struct store *s, uint64_t *n);
+    int (*load_users)(struct store *s, store_user_fn *fn, void *arg);
+    int (*load_bans)(struct store *s, int64_t now_ms, store_ban_fn *fn, void *arg);
+    /* the tokens' MAC key, made and stored on first use */
+    int (*load_token_key)(struct store *s, uint8_t *key, size_t keylen);
+    int (*load_questions)(struct store *s, struct qbank *b);
+};
+
+extern const struct store_engine store_sqlite_engine;
+
+/* The engine for a --db value. */
+const struct store_engine *store_engine_for(const char *target);
+
+int store_prepare(const struct store_cfg *cfg, char *err, size_t errlen);
+/* A connection for the calling thread (index -1: the main thread's). NULL with err. */
+struct store *store_open(const struct store_cfg *cfg, int index, char *err, size_t errlen);
+void store_close(struct store *s);
+/* The pool's worker_open and worker_close: `arg` is the struct store_cfg. */
+void *store_worker_open(void *arg, int index, char *err, size_t errlen);
+void store_worker_close(void *arg, void *worker);
+
+/* Records why the current call failed, for store_job_result(), and logs it. */
+void store_fail(struct store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sets job->status, and job->error from the store's last failure when status is not 0. */
+void store_job_result(struct pool_job *job, struct store *s, int status);
+
+/* The operations, for jobs' run() on workers: see struct store_engine. */
+int store_insert_messages(struct store *s, const struct store_msg *msgs, size_t n);
+json_t *store_history(struct store *s, const char *room, uint64_t before, int limit);
+int store_delete_message(struct store *s, const char *room, int64_t seq);
+int store_create_user(struct store *s, const char *name, const uint8_t *hash, size_t hashlen,
+                      const uint8_t *salt, size_t saltlen, const char *params, int64_t created,
+                      int64_t *id);
+int store_find_user(struct store *s, const char *name, struct store_user *u);
+int store_save_game(struct store *s, const char *room, int64_t started, int64_t ended, int rounds,
+                    const struct store_result *results, int n);
+json_t *store_leaderboard(struct store *s, int limit);
+json_t *store_rank(struct store *s, int64_t user_id);
+int store_ban_add(struct store *s, const char *kind, const char *target, int64_t until,
                   const char *reason, int64_t created);
-int store_ban_remove(struct db_worker *w, const char *kind, const char *target);
-/* Worker: deletes one stored message. The rows deleted (0 or 1), or -1 (logged). */
-int store_delete_message(struct db_worker *w, const char *room, int64_t seq);
+int store_ban_remove(struct store *s, const char *kind, const char *target);
+int store_import_questions(struct store *s, FILE *in, const char *label, const char *pack,
+                           int *added, struct qbank *added_to);
+int store_probe(struct store *s);
 
-/* Startup: calls `fn` for every ban still in force at `now_ms` (kind "name", "address" or
- * "mute"; until = 0 for ever). 0 or -1 with err. */
-int store_load_bans(sqlite3 *db, int64_t now_ms,
-                    int (*fn)(void *arg, const char *kind, const char *target, int64_t until),
-                    void *arg, char *err, size_t errlen);
-/* Startup: the token MAC key, created at random on first run. 0 or -1 with err. */
-int store_load_token_key(sqlite3 *db, uint8_t *key, size_t keylen, char *err, size_t errlen);
-
-/* Startup: the room's newest seq and its last `limit` chat events (oldest first). */
-int store_load_room(sqlite3 *db, const char *room, int limit, uint64_t *last_seq, json_t **events,
-                    char *err, size_t errlen);
-/* Startup: the largest N of any room id "rN" that has stored messages, so new rooms never
- * reuse an id whose history is on disk. */
-uint64_t store_load_max_room_number(sqlite3 *db);
+/* Startup, on the main thread's connection. */
+int store_load_room(struct store *s, const char *room, int limit, uint64_t *last_seq,
+                    json_t **events);
+int store_load_max_room_number(struct store *s, uint64_t *n);
+int store_load_users(struct store *s, store_user_fn *fn, void *arg);
+int store_load_bans(struct store *s, int64_t now_ms, store_ban_fn *fn, void *arg);
+int store_load_token_key(struct store *s, uint8_t *key, size_t keylen);
+int store_load_questions(struct store *s, struct qbank *b);
 
 #endif

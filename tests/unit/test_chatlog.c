@@ -17,12 +17,14 @@
 #include <cmocka.h>
 #include <libwebsockets.h>
 
+#include <sqlite3.h>
+
 #include "chat.h"
 #include "chatlog.h"
-#include "db.h"
 #include "pool.h"
 #include "server.h"
 #include "session.h"
+#include "store.h"
 
 struct fake_conn {
     int want_writes;
@@ -63,7 +65,7 @@ struct fixture {
     char dir[64], path[96];
     struct config cfg;
     struct server srv;
-    struct db_cfg dbc;
+    struct store_cfg dbc;
     struct pool *pool;
     struct lws_context *ctx;
     struct chatlog cl;
@@ -104,15 +106,13 @@ static struct fixture *fixture_new(int batch_max, int pending_max)
     struct lws_context_creation_info info;
     char *argv[] = {"parlor-server", NULL};
     char err[256];
-    sqlite3 *db;
 
     assert_non_null(fx);
     snprintf(fx->dir, sizeof(fx->dir), "/tmp/parlor-chatlog-XXXXXX");
     assert_non_null(mkdtemp(fx->dir));
     snprintf(fx->path, sizeof(fx->path), "%s/t.db", fx->dir);
-    db = db_prepare_file(fx->path, err, sizeof(err));
-    assert_non_null(db);
-    sqlite3_close(db);
+    fx->dbc = (struct store_cfg){.target = fx->path, .sync_full = true};
+    assert_int_equal(store_prepare(&fx->dbc, err, sizeof(err)), 0);
 
     assert_int_equal(config_parse(&fx->cfg, 1, argv, err, sizeof(err)), CONFIG_OK);
     assert_int_equal(server_init(&fx->srv, &fx->cfg, &fake_ops, NULL), 0);
@@ -126,11 +126,10 @@ static struct fixture *fixture_new(int batch_max, int pending_max)
     assert_non_null(fx->ctx);
     fx->srv.transport = fx->ctx;
 
-    fx->dbc = (struct db_cfg){.path = fx->path, .sync_full = true};
     fx->pool = pool_create(&(struct pool_cfg){.workers = 2,
                                               .queue_max = 100,
-                                              .worker_open = db_worker_open,
-                                              .worker_close = db_worker_close,
+                                              .worker_open = store_worker_open,
+                                              .worker_close = store_worker_close,
                                               .wake = wake,
                                               .open_arg = &fx->dbc,
                                               .wake_arg = fx->ctx},
