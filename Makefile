@@ -19,7 +19,8 @@ build: deps
 
 run: build
 	@mkdir -p $(dir $(DB))
-	exec $(RELEASE_DIR)/parlor-server --port $(PORT) --db $(DB) --www www-static
+	exec $(RELEASE_DIR)/parlor-server --port $(PORT) --db $(DB) --www www-static \
+		--questions questions/parlor-core.jsonl
 
 # `build` too: the Release flags (-O2) enable warnings a Debug build does not see, and `make
 # run` must keep compiling
