@@ -7,7 +7,7 @@ PORT        ?= 8080
 DB          ?= data/parlor.db
 PREFIX      ?= /usr/local
 
-.PHONY: all deps build run test test-asan test-tsan format format-check clean bench install
+.PHONY: all deps build run test test-asan test-tsan format format-check clean bench install deb
 
 all: build
 
@@ -30,6 +30,10 @@ run: build
 # their settings file (cmake/Install.cmake) under PREFIX; DESTDIR stages them elsewhere.
 install: build
 	DESTDIR=$(DESTDIR) cmake --install $(RELEASE_DIR)
+
+# The Debian package (cmake/Package.cmake) in build/deb, built for prefix /usr; no root needed.
+deb: deps
+	@scripts/build-deb build/deb
 
 # `build` too: the Release flags (-O2) enable warnings a Debug build does not see, and `make
 # run` must keep compiling
