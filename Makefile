@@ -5,21 +5,35 @@ TSAN_DIR    := build/tsan
 JOBS        := $(shell nproc 2>/dev/null || echo 2)
 PORT        ?= 8080
 DB          ?= data/parlor.db
+PREFIX      ?= /usr/local
 
-.PHONY: all deps build run test test-asan test-tsan format format-check clean bench
+.PHONY: all deps build run test test-asan test-tsan format format-check clean bench install deb
 
 all: build
 
 deps:
 	@scripts/install-deps
 
+# PREFIX is where `make install` puts parlor; the server looks for its browser client and
+# question pack there (PREFIX/share/parlor) unless told otherwise, as `make run` does
 build: deps
-	@cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+	@cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
+		-DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	@cmake --build $(RELEASE_DIR) -j $(JOBS)
 
 run: build
 	@mkdir -p $(dir $(DB))
-	exec $(RELEASE_DIR)/parlor-server --port $(PORT) --db $(DB) --www www-static
+	exec $(RELEASE_DIR)/parlor-server --port $(PORT) --db $(DB) --www www-static \
+		--questions questions/parlor-core.jsonl
+
+# The binaries, the browser client, the question pack, the man page, the systemd units and
+# their settings file (cmake/Install.cmake) under PREFIX; DESTDIR stages them elsewhere.
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(RELEASE_DIR)
+
+# The Debian package (cmake/Package.cmake) in build/deb, built for prefix /usr; no root needed.
+deb: deps
+	@scripts/build-deb build/deb
 
 # `build` too: the Release flags (-O2) enable warnings a Debug build does not see, and `make
 # run` must keep compiling

@@ -30,6 +30,7 @@
 #include "pool.h"
 #include "qbank.h"
 #include "room.h"
+#include "sdnotify.h"
 #include "server.h"
 #include "store.h"
 #include "ws.h"
@@ -454,6 +455,8 @@ int main(int argc, char **argv)
     log_info("parlor/%s listening on %s port %d, serving %s, database %s, %d workers",
              PARLOR_VERSION, cfg.listen ? cfg.listen : "every interface", cfg.port, ws.www, cfg.db,
              cfg.db_workers);
+    snprintf(err, sizeof(err), "serving on port %d", cfg.port);
+    sdnotify_ready(ws.ctx, err); /* systemd starts what waits for parlor only now */
     ws_run(&ws, &signals);
     chat_end_detached(&srv); /* their timers live in the loop, which is about to go */
     chat_stop_timers(&srv);
@@ -467,6 +470,7 @@ out:
     pool_destroy(pool, &srv); /* ...which finishes every queued job before its threads exit */
     srv.pool = NULL;
     signal_ctx = NULL;
+    sdnotify_stop();
     ws_destroy(&ws); /* closes what is left; CLOSED callbacks still see the model */
     srv.chatlog = NULL;
     chatlog_destroy(&chatlog);

@@ -13,6 +13,11 @@
 
 #include "log.h"
 
+/* where `make install` and the package put the browser client and the question pack */
+#ifndef PARLOR_DATADIR
+#define PARLOR_DATADIR "/usr/local/share/parlor"
+#endif
+
 enum opt_kind { OPT_INT, OPT_STR, OPT_CHOICE, OPT_LIST, OPT_BOOL };
 
 struct opt {
@@ -147,7 +152,7 @@ static void set_defaults(struct config *cfg)
     *cfg = (struct config){
         .port = 8080,
         .db = "data/parlor.db",
-        .www = "www-static",
+        .www = PARLOR_DATADIR "/www",
         .log_level = LOG_INFO,
         .db_workers = 3,
         .db_queue = 10000,
@@ -163,7 +168,7 @@ static void set_defaults(struct config *cfg)
         .handshake_timeout = 10,
         .rejoin_seconds = 30,
         .drain_seconds = 30,
-        .questions = "questions/parlor-core.jsonl",
+        .questions = PARLOR_DATADIR "/questions/parlor-core.jsonl",
         .quiz_max_rounds = 50,
         .quiz_max_seconds = 120,
         .quiz_reveal_ms = 3000,
@@ -368,7 +373,7 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv, char 
 void config_usage(FILE *out)
 {
     struct config def;
-    char name[64], value[32];
+    char name[64], value[256]; /* a default path: the installed data directory */
 
     set_defaults(&def);
     fprintf(out, "usage: parlor-server [--flag VALUE]...\n"

@@ -1,6 +1,7 @@
 /*
  * Logging to stderr, one line per event, safe from any thread (stdio locks the stream).
- * libwebsockets' own log lines are routed here too.
+ * libwebsockets' own log lines are routed here too. A line is "<time> <level> <text>", or
+ * "<N><text>" with N the syslog level when stderr is the journal (systemd's JOURNAL_STREAM).
  */
 #ifndef PARLOR_LOG_H
 #define PARLOR_LOG_H
@@ -9,7 +10,8 @@ enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 /* Parses "error", "warn", "info" or "debug"; -1 when unknown. */
 int log_level_parse(const char *s);
-/* Sets the threshold for parlor's and lws's messages. Call before starting threads. */
+/* Sets the threshold for parlor's and lws's messages, and looks whether stderr is the journal.
+ * Call before starting threads. */
 void log_set_level(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

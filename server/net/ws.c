@@ -20,6 +20,7 @@
 #include "http.h"
 #include "log.h"
 #include "pool.h"
+#include "sdnotify.h"
 #include "session.h"
 
 #define WS_CLOSE_GRACE_SECS  5  /* a closing client that does not read is dropped after this */
@@ -637,6 +638,8 @@ void ws_run(struct ws *t, const struct ws_signals *sig)
             lws_sul_schedule(t->ctx, 0, &t->drain_sul, drain_deadline,
                              (lws_usec_t)WS_DRAIN_SECS * LWS_US_PER_SEC);
         }
+        if (t->srv->draining || t->draining)
+            sdnotify_stopping(); /* once: systemd waits up to TimeoutStopSec from here */
         /* CLOSED comes before lws sends the close frame: wait until the sockets are gone.
          * Detached sessions have no connection to wait for: chat_end_detached ends them. */
         if (t->draining && (!t->nsockets || server_mono_ms() >= deadline))

@@ -87,7 +87,8 @@ static void test_config_defaults(void **state)
     assert_int_equal(cfg.port, 8080);
     assert_null(cfg.listen); /* every interface */
     assert_string_equal(cfg.db, "data/parlor.db");
-    assert_string_equal(cfg.www, "www-static");
+    assert_string_equal(cfg.www, PARLOR_DATADIR "/www"); /* the installed client */
+    assert_string_equal(cfg.questions, PARLOR_DATADIR "/questions/parlor-core.jsonl");
     assert_int_equal(cfg.log_level, LOG_INFO);
     assert_int_equal(cfg.event_lib, CONFIG_EVENT_UV);
     assert_int_equal(cfg.db_workers, 3);
@@ -517,6 +518,8 @@ static void test_config_usage_lists_flags(void **state)
     assert_non_null(strstr(text, "PARLOR_ROOM_MAX_DEFAULT"));
     assert_non_null(strstr(text, "--db "));
     assert_non_null(strstr(text, "default data/parlor.db"));
+    /* a long default path whole: the man page is made from this text */
+    assert_non_null(strstr(text, "(default " PARLOR_DATADIR "/questions/parlor-core.jsonl;"));
     assert_non_null(strstr(text, "--log-level"));
     assert_non_null(strstr(text, "default info"));
     assert_non_null(strstr(text, "PARLOR_IDLE_TIMEOUT"));
