@@ -1,17 +1,12 @@
-// Helpers for the browser tests: start the real parlor server on a free port, launch Debian's
-// Chromium through playwright-core, and clean both up.
+// Helpers for the browser tests: the real parlor server through the integration harness
+// (tests/integration/lib/harness.mjs), Debian's Chromium through playwright-core, the page
+// steps every test repeats, and a TCP proxy that can fail like a network.
 
-import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { freePort, tcpProbe, trackServer } from '../integration/lib/harness.mjs';
+import { startServer as startParlor, stopAndCheck } from '../integration/lib/harness.mjs';
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { REPO } from '../integration/lib/harness.mjs';
 export const WAIT_MS = 10_000;
 
 export const CHROMIUM_ARGS = [
@@ -19,60 +14,26 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 /**
- * Starts PARLOR_BIN (default build/debug/parlor-server) with a fresh database in a temporary
- * directory, plus `extraArgs`. Resolves once 127.0.0.1:port accepts TCP connections.
+ * The integration harness's server (PARLOR_BIN, a fresh database in a temporary directory that
+ * is removed when the server exits, the caller's PARLOR_* variables kept out of its way), as the
+ * browser tests use it: `url` is the page's address (http://127.0.0.1:port/), `stderr` the
+ * server's log so far, `tmpdir` a directory for screenshots that goes with the server.
+ * `stop()` sends SIGTERM and fails (throws) unless the server exits with code 0 and no
+ * sanitizer report, as the integration tests' stopAndCheck does; calling it again is harmless.
+ * opts: the integration harness's startServer options (e.g. { port } for a restart).
  */
-export async function startServer(extraArgs = []) {
-  const bin = path.resolve(REPO, process.env.PARLOR_BIN || 'build/debug/parlor-server');
-  const www = path.resolve(REPO, process.env.PARLOR_WWW || 'www-static');
-  if (!existsSync(bin)) {
-    throw new Error(`server binary not found: ${bin} (build it first, or set PARLOR_BIN)`);
-  }
-  const tmpdir = await mkdtemp(path.join(os.tmpdir(), 'parlor-e2e-'));
-  const port = await freePort();
-  const args = ['--port', String(port), '--www', www, '--db', path.join(tmpdir, 'parlor.db'), '--log-level', 'warn', ...extraArgs];
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  trackServer(child); // a test that fails before stopping it must not leave node --test waiting
-  let stderr = '';
-  let stdout = '';
-  child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
-  child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
-  let exited = null;
-  const exitPromise = new Promise((resolve) => {
-    child.once('exit', (code, signal) => { exited = { code, signal }; resolve(exited); });
-    child.once('error', (err) => { exited = { code: null, signal: null, err }; resolve(exited); });
-  });
-
-  const server = {
-    port, tmpdir, child, url: `http://127.0.0.1:${port}/`,
-    get stderr() { return stderr; },
-    get stdout() { return stdout; },
-    async stop() {
-      if (exited) return exited;
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5000);
-      const result = await exitPromise;
-      clearTimeout(killer);
-      return result;
-    },
+export async function startServer(extraArgs = [], opts = {}) {
+  const s = await startParlor(extraArgs, opts);
+  return {
+    port: s.port,
+    url: `${s.httpUrl}/`,
+    wsUrl: s.url,
+    tmpdir: s.tmp,
+    proc: s.proc,
+    get stderr() { return s.stderr(); },
+    stop: () => stopAndCheck(s),
   };
-
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    if (exited) {
-      const how = exited.err ? exited.err.message : `code ${exited.code}, signal ${exited.signal}`;
-      throw new Error(`parlor server exited before listening (${how}): ${bin} ${args.join(' ')}\n--- stderr ---\n${stderr}`);
-    }
-    if (await tcpProbe(port)) return server;
-    if (Date.now() > deadline) {
-      await server.stop();
-      throw new Error(`parlor server did not listen on 127.0.0.1:${port} within ${WAIT_MS} ms: ${bin} ${args.join(' ')}\n--- stderr ---\n${stderr}`);
-    }
-    await sleep(50);
-  }
 }
 
 export function launchBrowser() {

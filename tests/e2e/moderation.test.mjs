@@ -7,9 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { existsSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import WebSocket from 'ws';
 import { startServer, launchBrowser, newPage, signIn, message, REPO } from './harness.mjs';
 
@@ -71,14 +69,6 @@ async function admin(srv = server) {
   const c = await socket(srv.port, '/admin/ws', 'parlor-admin.v1');
   await c.ok('auth', { token: TOKEN });
   return c;
-}
-
-/** The server again on `port` (as after a restart), with a fresh database; SIGTERM it after. */
-function restartOn(port, args) {
-  const bin = path.resolve(REPO, process.env.PARLOR_BIN || 'build/debug/parlor-server');
-  const www = path.resolve(REPO, process.env.PARLOR_WWW || 'www-static');
-  const db = path.join(mkdtempSync(path.join(os.tmpdir(), 'parlor-e2e-')), 'parlor.db');
-  return spawn(bin, ['--port', String(port), '--www', www, '--db', db, '--log-level', 'warn', ...args], { stdio: 'ignore' });
 }
 
 /** The page's socket stays closed for `ms`: no automatic reconnect. */
@@ -294,11 +284,11 @@ test('shutdown: a countdown while games finish, no "Play again", then a restart 
     // the game ends, the server closes cleanly and exits
     g.ws.send(JSON.stringify({ type: 'answer', id: 99, room: room.id, round: 1, choice: 0 }));
     await notice.getByText('The server is restarting. You will be reconnected when it is back.').waitFor();
-    assert.equal((await s.stop()).code, 0);
+    await s.stop(); // exits 0 with no sanitizer report, or the test fails
     await p.getByTestId('conn-status').getByText(/server restarting, trying again in \d+ s/).waitFor();
     assert.doesNotMatch(await p.getByTestId('conn-status').textContent(), /1006|connection lost/);
 
-    s2 = restartOn(s.port, args);
+    s2 = await startServer(args, { port: s.port }); // the restart: same address, fresh database
     await p.locator('[data-testid="conn-status"][data-state="connected"]').waitFor({ timeout: 20_000 });
     await notice.waitFor({ state: 'hidden' });
     // a reconnect attempt that finds the server still down is logged by Chromium itself,
@@ -308,11 +298,7 @@ test('shutdown: a countdown while games finish, no "Play again", then a restart 
     await p.context().close();
   } finally {
     await s.stop();
-    if (s2) {
-      const exited = new Promise((resolve) => s2.once('exit', resolve));
-      s2.kill('SIGTERM');
-      await exited;
-    }
+    if (s2) await s2.stop();
   }
 });
 

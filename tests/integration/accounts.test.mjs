@@ -7,16 +7,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, stopAndCheck, connect, signIn } from './lib/harness.mjs';
+import { startServer, stopAndCheck, fresh, signIn } from './lib/harness.mjs';
 
 // a cheap hash keeps the suite quick under ASan; one test below uses the real default cost
 const FAST = ['--scrypt-log2n', '12'];
 
-async function fresh(url) {
-  const c = await connect(url);
-  c.welcome = await c.nextEvent('welcome');
-  return c;
-}
 
 describe('accounts', () => {
   let dir;

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { startServer, stopAndCheck, connect, signIn } from './lib/harness.mjs';
+import { startServer, stopAndCheck, fresh, signIn } from './lib/harness.mjs';
 
 const FAST = ['--scrypt-log2n', '12'];
 
@@ -16,11 +16,6 @@ function sqlite(db, sql) {
   return execFileSync('sqlite3', [db, sql], { encoding: 'utf8' }).trim();
 }
 
-async function fresh(url) {
-  const c = await connect(url);
-  await c.nextEvent('welcome');
-  return c;
-}
 
 describe('bans survive restarts and are enforced', () => {
   let dir;

@@ -5,15 +5,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, stopAndCheck, connect, signIn } from './lib/harness.mjs';
+import { startServer, stopAndCheck, fresh, signIn } from './lib/harness.mjs';
 
 const FAST = ['--scrypt-log2n', '12'];
 
-async function fresh(url) {
-  const c = await connect(url);
-  c.welcome = await c.nextEvent('welcome');
-  return c;
-}
 
 describe('names in any script', () => {
   let dir;

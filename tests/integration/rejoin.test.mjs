@@ -3,13 +3,7 @@
 // running game's snapshot, so one path recovers both. After the grace period they leave.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopAndCheck, connect, signIn } from './lib/harness.mjs';
-
-async function fresh(url) {
-  const c = await connect(url);
-  await c.nextEvent('welcome');
-  return c;
-}
+import { startServer, stopAndCheck, fresh, signIn } from './lib/harness.mjs';
 
 describe('rejoin after a dropped connection', () => {
   let server;

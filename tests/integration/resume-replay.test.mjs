@@ -3,13 +3,7 @@
 // what is replayed (`replay {count, from, to, recovered}`), so the client can page the rest.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopAndCheck, connect, signIn, NO_RATE_LIMITS } from './lib/harness.mjs';
-
-async function fresh(url, label) {
-  const c = await connect(url, { label });
-  c.welcome = await c.nextEvent('welcome');
-  return c;
-}
+import { startServer, stopAndCheck, fresh, signIn, NO_RATE_LIMITS } from './lib/harness.mjs';
 
 // `writer` says `n` messages in `room`, `batch` in flight at once; returns the last seq.
 async function sayMany(writer, room, n, text, batch = 50) {
@@ -52,7 +46,7 @@ describe('resume in 16 rooms with 205 missed messages each (default limits)', ()
 
   it('replays 200 per room, reports recovered:false, keeps the session, and history pages the rest', async (t) => {
     const writer = await signIn(server.url, 'writer');
-    const bob = await fresh(server.url, 'bob');
+    const bob = await fresh(server.url, { label: 'bob' });
     const { token } = await bob.ok('hello', { name: 'bob' });
     const rooms = [];
     for (let i = 0; i < ROOMS; i++) {
@@ -64,7 +58,7 @@ describe('resume in 16 rooms with 205 missed messages each (default limits)', ()
     const last = {};
     for (const id of rooms) last[id] = await sayMany(writer, id, MISSED, 'missed');
 
-    const back = await fresh(server.url, 'bob again');
+    const back = await fresh(server.url, { label: 'bob again' });
     const seen = Object.fromEntries(rooms.map((id) => [id, 0]));
     const r = await back.ok('resume', { token, seen }, { timeout: 20000 });
     assert.equal(r.rejoined, true);
@@ -103,7 +97,7 @@ describe('resume replay is outside the byte limit (--sendq-max-bytes 65536)', ()
 
   it('5 rooms of 150 missed 1000-character messages (about 800 kB) come back whole', async () => {
     const writer = await signIn(server.url, 'bwriter');
-    const ann = await fresh(server.url, 'ann');
+    const ann = await fresh(server.url, { label: 'ann' });
     const { token } = await ann.ok('hello', { name: 'ann' });
     const rooms = [];
     for (let i = 0; i < 5; i++) {
@@ -117,7 +111,7 @@ describe('resume replay is outside the byte limit (--sendq-max-bytes 65536)', ()
     const text = 'я'.repeat(990);
     for (const id of rooms) await sayMany(writer, id, 150, text, 25);
 
-    const back = await fresh(server.url, 'ann again');
+    const back = await fresh(server.url, { label: 'ann again' });
     const r = await back.ok('resume', { token, seen: Object.fromEntries(rooms.map((id) => [id, id === rooms[0] ? seenSeq : 0])) });
     const by = await chatsByRoom(back, 5 * 150);
     for (const id of rooms) {
@@ -134,7 +128,7 @@ describe('resume replay is outside the byte limit (--sendq-max-bytes 65536)', ()
 
   it('a room with nothing missed reports count 0, recovered; a room not asked about has no entry', async () => {
     const writer = await signIn(server.url, 'cwriter');
-    const cat = await fresh(server.url, 'cat');
+    const cat = await fresh(server.url, { label: 'cat' });
     const { token } = await cat.ok('hello', { name: 'cat' });
     const { room: a } = await writer.ok('create', { name: 'quiet', max: 10 });
     const { room: b } = await writer.ok('create', { name: 'other', max: 10 });
@@ -143,7 +137,7 @@ describe('resume replay is outside the byte limit (--sendq-max-bytes 65536)', ()
     const s1 = await writer.ok('say', { room: a.id, text: 'one' });
     await cat.waitFor((m) => m.type === 'chat' && m.seq === s1.seq);
     await cat.terminate();
-    const back = await fresh(server.url, 'cat again');
+    const back = await fresh(server.url, { label: 'cat again' });
     const r = await back.ok('resume', { token, seen: { [a.id]: s1.seq, nowhere: 3 } });
     assert.deepEqual(r.replay, { [a.id]: { count: 0, recovered: true } });
     await back.sync();

@@ -1,21 +1,15 @@
 // PROTOCOL.md §3 and §4.1: hello, unauthorized, names, sign-in timeout.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopAndCheck, connect, signIn, assertKeys } from './lib/harness.mjs';
+import { startServer, stopAndCheck, connect, fresh, signIn, assertKeys } from './lib/harness.mjs';
 
 describe('sign-in', () => {
   let server;
   before(async () => { server = await startServer(); });
   after(async () => { await stopAndCheck(server); });
 
-  async function fresh(label = 'anon') {
-    const c = await connect(server.url, { label });
-    await c.nextEvent('welcome');
-    return c;
-  }
-
   it('hello ok carries re and name', async () => {
-    const c = await fresh();
+    const c = await fresh(server.url);
     c.send({ type: 'hello', id: 1, name: 'alice' });
     const r = await c.reply(1);
     assert.match(r.token, /^v1\.-\d+\./, 'a guest token names the session');
@@ -24,7 +18,7 @@ describe('sign-in', () => {
   });
 
   it('every request before hello → unauthorized (connection stays usable)', async () => {
-    const c = await fresh();
+    const c = await fresh(server.url);
     const reqs = [
       ['ping', {}],
       ['rooms', {}],
@@ -44,7 +38,7 @@ describe('sign-in', () => {
   });
 
   it('bad names → bad_request field name; the socket can still sign in afterwards', async () => {
-    const c = await fresh();
+    const c = await fresh(server.url);
     const bad = [
       { name: '' },
       { name: 'a'.repeat(25) },
@@ -68,7 +62,7 @@ describe('sign-in', () => {
   });
 
   it('a 24-character name with every allowed character class is accepted', async () => {
-    const c = await fresh();
+    const c = await fresh(server.url);
     const name = 'Az09_-'.repeat(4);
     assert.equal(name.length, 24);
     const r = await c.ok('hello', { name });
@@ -77,14 +71,14 @@ describe('sign-in', () => {
   });
 
   it('unknown fields in hello are ignored', async () => {
-    const c = await fresh();
+    const c = await fresh(server.url);
     await c.ok('hello', { name: 'extra_fields', colour: 'red', version: 2 });
     await c.close();
   });
 
   it('duplicate name, compared case-insensitively → name_taken', async () => {
     const a = await signIn(server.url, 'Dupe');
-    const b = await fresh('b');
+    const b = await fresh(server.url, { label: 'b' });
     await b.err('hello', { name: 'Dupe' }, 'name_taken');
     await b.err('hello', { name: 'dupe' }, 'name_taken');
     await b.err('hello', { name: 'DUPE' }, 'name_taken');
@@ -99,7 +93,7 @@ describe('sign-in', () => {
     await c.err('hello', { name: 'twice' }, 'not_allowed');
     await c.err('hello', { name: 'other_name' }, 'not_allowed');
     // other_name was not taken by the refused hello
-    const d = await fresh();
+    const d = await fresh(server.url);
     await d.ok('hello', { name: 'other_name' });
     await c.ok('ping');
     await Promise.all([c.close(), d.close()]);
@@ -113,7 +107,7 @@ describe('sign-in', () => {
     assert.equal(closed.code, 1000);
     // once the server has processed the close (others see left), the name is free
     assert.deepEqual(await watcher.nextEvent('left'), { type: 'left', room: 'lobby', name: 'Phoenix' });
-    const b = await fresh();
+    const b = await fresh(server.url);
     await b.ok('hello', { name: 'phoenix' });
     await Promise.all([b.close(), watcher.close()]);
   });
@@ -140,7 +134,7 @@ describe('sign-in', () => {
     await watcher.nextEvent('joined');
     await a.close();
     assert.deepEqual(await watcher.nextEvent('left'), { type: 'left', room: 'lobby', name: 'closer' });
-    const b = await fresh();
+    const b = await fresh(server.url);
     await b.ok('hello', { name: 'closer' });
     await Promise.all([b.close(), watcher.close()]);
   });

@@ -69,12 +69,17 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // resort when the process ends some other way (process.exit, a signal to the runner).
 const running = new Map(); // proc -> async () => kill and clean up
 
-after(async () => {
+// Root after() hooks run in the order they were registered, and this module is evaluated before
+// the test file's body: registered here, this hook would kill the servers that a file's own
+// top-level after() (the browser tests') is about to stop with SIGTERM and check. A microtask
+// queued now runs once the whole module graph, the test file's body included, has been
+// evaluated, and before any test runs: the hook goes after the file's own.
+queueMicrotask(() => after(async () => {
   if (!running.size) return;
   process.stderr.write(`harness: ${running.size} server(s) still running after the tests ` +
     `(pid ${[...running.keys()].map((p) => p.pid).join(', ')}); killing them\n`);
   await Promise.all([...running.values()].map((kill) => kill()));
-});
+}));
 
 process.on('exit', () => {
   for (const p of running.keys()) {
@@ -132,8 +137,11 @@ async function exists(p) {
 
 /**
  * Start the server binary on a free port with a fresh database.
- * opts: { bin, www, env, readyTimeout, probeHost (where readiness is probed: 127.0.0.1) }
- * Returns { port, url, httpUrl, proc, stderr(), stop(), sanitizerLines(), tmp }.
+ * opts: { bin, www, env, readyTimeout, probeHost (where readiness is probed: 127.0.0.1),
+ *         port (listen there rather than on a free port: a restart on the same address),
+ *         db (a database file that outlives this server; the caller removes it) }
+ * Returns { port, url, httpUrl, proc, stderr(), stop(), sanitizerLines(), tmp }; the temporary
+ * directory `tmp` is removed once the server has exited, however it ends.
  */
 export async function startServer(extraArgs = [], opts = {}) {
   const bin = opts.bin || BIN;
@@ -147,7 +155,7 @@ export async function startServer(extraArgs = [], opts = {}) {
   }
   // opts.db: a database that outlives this server (restart tests); the caller removes it
   const db = opts.db || path.join(tmp, 'parlor.db');
-  const port = await freePort();
+  const port = opts.port || await freePort();
   const args = ['--port', String(port), '--www', www, '--db', db, '--log-level', 'warn',
     '--questions', path.join(REPO, 'questions/parlor-core.jsonl'),
     ...extraArgs.map(String)];
@@ -431,10 +439,16 @@ export function connect(url, { protocol = 'parlor.v1', label = 'client', timeout
   });
 }
 
+/** Connect and read the welcome (kept as c.welcome), without signing in. opts as connect's. */
+export async function fresh(url, opts = {}) {
+  const c = await connect(url, opts);
+  c.welcome = await c.nextEvent('welcome');
+  return c;
+}
+
 /** Connect, read the welcome, sign in as name, and join the given rooms. */
 export async function signIn(url, name, { join = [], label = name, ...rest } = {}) {
-  const c = await connect(url, { label, ...rest });
-  c.welcome = await c.nextEvent('welcome');
+  const c = await fresh(url, { label, ...rest });
   const r = await c.request('hello', { name });
   assert.equal(r.type, 'ok', `hello ${name} → ${describeMsg(r)}`);
   for (const room of join) {
