@@ -48,8 +48,8 @@ export class ParlorClient extends Channel {
         }
         this.server = typeof msg.server === 'string' ? msg.server : null;
         this._setRates(this.limits);
+        this._ready(conn, msg); // first: a welcome listener may send requests at once
         this.emit('welcome', msg);
-        this._ready(conn, msg);
         return;
       case 'chat':
         this._chat(msg);

@@ -319,3 +319,16 @@ test('the admin client uses parlor-admin.v1, authenticates, and authenticates ag
   assert.equal((await users)[0].name, 'x');
   await a.close();
 });
+
+test('a welcome listener may send a request at once', async () => {
+  const c = newClient();
+  const hello = new Promise((resolve) => c.once('welcome', () => resolve(c.hello('ann'))));
+  c.connect();
+  await until(() => FakeSocket.all.length === 1, 'a socket');
+  const s = FakeSocket.last();
+  s.open();
+  s.welcome();
+  await until(() => s.sent.length === 1, 'hello');
+  s.ok(s.sent[0].id, { name: 'ann', token: 'v1.-1.x' });
+  assert.equal((await hello).name, 'ann');
+});
