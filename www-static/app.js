@@ -3,8 +3,9 @@
 // text nodes, never through innerHTML.
 
 import { t, has, bind, applyI18n, setLang, getLang, detectLang, onLangChange } from './i18n.js';
-
-const SUBPROTOCOL = 'parlor.v1';
+// the client library (clients/js), copied here by scripts/copy-frontend-libs
+import { ParlorClient, ParlorError, backoffDelay } from './lib/parlor-client/index.js';
+import { $, el, pad2, wsUrl } from './common/dom.js';
 const WHISPERS = '@whispers';           // view key of the whispers pane (not a room id)
 const NAME_KEY = 'parlor.name';
 const SESSION_KEY = 'parlor.session';   // {name, token, account, rooms, seenAt}: staying signed in
@@ -12,9 +13,7 @@ const SEEN_SAVE_MS = 5000;              // how often seenAt is refreshed while c
 const PASSWORD_MIN = 8, PASSWORD_MAX = 128; // bytes of UTF-8 (PROTOCOL.md 4.1a)
 const REQUEST_TIMEOUT_MS = 15000;
 const ROOMS_REFRESH_MS = 10000;
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_MAX_MS = 15000;
-const BACKOFF_JITTER = 0.3;
+const BACKOFF = { base: 500, max: 15000, jitter: 0.3 }; // PROTOCOL.md 4.1b
 const MAX_ITEMS = 1000;                 // kept per room view
 const TOAST_MS = 6000;
 const QUIZ_TICK_MS = 100;               // countdown refresh while a question is open
@@ -32,7 +31,7 @@ const DEFAULT_LIMITS = {
 // state
 
 const state = {
-  ws: null,
+  client: null,           // the ParlorClient of the current connection
   limits: { ...DEFAULT_LIMITS },
   active: false,          // the user wants to be signed in (from "Sign in" until "Sign out")
   sessionStarted: false,  // a sign-in succeeded since the user pressed "Sign in"
@@ -40,8 +39,6 @@ const state = {
   name: null,             // our name as the server confirmed it
   wantName: null,         // the name to sign in with
   token: null,            // newest sign-in token from the server; `resume` sends it after a drop
-  nextId: 1,
-  pending: new Map(),     // request id -> {resolve, reject, timer, type}
   rooms: new Map(),       // joined room id -> room
   order: [],              // joined room ids, in the order they were joined
   current: null,          // room id or WHISPERS
@@ -78,43 +75,18 @@ const state = {
   outbox: [],             // lines on their way: {n, room | to, text, raw, status, error}
   outboxTimer: null,
   outboxBusy: false,
-  sayBucket: null,        // our copy of the connection's token buckets
-  reqBucket: null,
 };
 
 // ---------------------------------------------------------------------------------------------
 // DOM helpers
 
-const $ = (id) => document.getElementById(id);
 const ui = {};
-
-/** Creates an element. Children that are strings become text nodes. */
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') node.className = v;
-    else if (k === 'dataset') Object.assign(node.dataset, v);
-    else if (k === 'text') node.textContent = v;
-    // CSSOM, not a style attribute: the page's Content-Security-Policy forbids inline styles
-    else if (k === 'css') for (const [prop, val] of Object.entries(v)) node.style.setProperty(prop, val);
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else if (v === true) node.setAttribute(k, '');
-    else node.setAttribute(k, String(v));
-  }
-  for (const c of children) {
-    if (c === null || c === undefined || c === false) continue;
-    node.append(typeof c === 'string' ? document.createTextNode(c) : c);
-  }
-  return node;
-}
 
 /** An element whose text is the translated `key`, kept translated on language change. */
 function tr(tag, key, args, props = {}) {
   return bind(el(tag, props), key, args);
 }
 
-const pad2 = (n) => String(n).padStart(2, '0');
 function hhmm(ts) {
   const d = new Date(ts);
   if (!Number.isFinite(d.getTime())) return '--:--';
@@ -162,15 +134,6 @@ function textProblem(text) {
 // ---------------------------------------------------------------------------------------------
 // errors and toasts
 
-class ParlorError extends Error {
-  constructor(code, message, field) {
-    super(message || code);
-    this.code = code;
-    this.serverMessage = message || '';
-    this.field = field;
-  }
-}
-
 /**
  * What a player reads for an error: a sentence per code (PROTOCOL.md 6), never the code or the
  * server's English message (that one goes in the toast's tooltip, for whoever debugs).
@@ -178,7 +141,7 @@ class ParlorError extends Error {
 function errorTexts(err) {
   const code = err && err.code ? err.code : 'internal';
   const title = has(`err.${code}`) ? t(`err.${code}`) : t('err.other');
-  return { title, detail: '', debug: err && err.serverMessage ? `${code}: ${err.serverMessage}` : code };
+  return { title, detail: '', debug: err && err.reply ? `${code}: ${err.message}` : code };
 }
 
 /** The i18n key of the sentence for a close (PROTOCOL.md 8), from its code and reason. */
@@ -249,100 +212,48 @@ function renderStatus() {
 // ---------------------------------------------------------------------------------------------
 // socket and requests
 
-function wsUrl() {
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${location.host}/ws`;
-}
+/** The page's handler of each event type (PROTOCOL.md 5); others are ignored (section 1). */
+const EVENTS = {
+  chat: (m) => onChat(m), joined: (m) => onJoined(m), left: (m) => onLeft(m),
+  presence: (m) => onPresence(m), whisper: (m) => onWhisperEvent(m), host: (m) => onHost(m),
+  game_started: (m) => onGameStarted(m), question: (m) => onQuestion(m), reveal: (m) => onReveal(m),
+  game_over: (m) => onGameOver(m), game: (m) => onGameEvent(m), announce: (m) => onAnnounce(m),
+  room_closed: (m) => onRoomClosed(m), chat_deleted: (m) => onChatDeleted(m),
+  shutdown: (m) => onShutdown(m), muted: (m) => onMuted(m), unmuted: () => onUnmuted(),
+  banned: (m) => { state.pendingBan = m; },
+  welcome: (m) => onWelcome(m),
+  // an error reply to no request (re null)
+  error: (err) => toastError(err),
+};
 
+/**
+ * Opens a connection through the client library, which matches replies to requests, keeps to
+ * the announced rates and, on `resume`, fills a gap in the replay from history. The page runs
+ * its own reconnect (below): when to come back depends on why it was closed (section 8).
+ */
 function connect() {
   clearReconnect();
-  if (state.ws) return;
+  if (state.client) return;
   setStatus('status.connecting', undefined, 'connecting');
-  let ws;
-  try {
-    ws = new WebSocket(wsUrl(), SUBPROTOCOL);
-  } catch (e) {
-    onSocketClosed(null, { code: 1006, reason: String(e && e.message || e) });
-    return;
-  }
-  state.ws = ws;
-  ws.addEventListener('message', (ev) => { if (state.ws === ws) onFrame(ev.data); });
-  ws.addEventListener('close', (ev) => { if (state.ws === ws) onSocketClosed(ws, ev); });
-  ws.addEventListener('error', () => { /* a close event follows */ });
+  const client = new ParlorClient({ url: wsUrl('/ws'), reconnect: false, requestTimeout: REQUEST_TIMEOUT_MS });
+  state.client = client;
+  for (const [type, fn] of Object.entries(EVENTS)) client.on(type, (m) => { if (state.client === client) fn(m); });
+  client.on('close', (ev) => { if (state.client === client) onSocketClosed(ev); });
+  client.connect().catch(() => { /* told through the close event */ });
 }
 
-function send(obj) {
-  const ws = state.ws;
-  if (!ws || ws.readyState !== WebSocket.OPEN) return false;
-  ws.send(JSON.stringify(obj));
-  return true;
+/** A request cut off by a close of ours reads like one cut off by the network. */
+function offline(err) {
+  if (err && err.code === 'closed') err.code = 'disconnected';
+  throw err;
 }
 
-/** Sends a request with a fresh id; resolves with the ok reply, rejects with a ParlorError. */
+/** Sends a request; resolves with the ok reply, rejects with a ParlorError. */
 function request(msg) {
-  const ws = state.ws;
-  if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.reject(new ParlorError('disconnected'));
-  const id = state.nextId++;
-  outboxCharge();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      state.pending.delete(id);
-      reject(new ParlorError('timeout'));
-    }, REQUEST_TIMEOUT_MS);
-    state.pending.set(id, { resolve, reject, timer, type: msg.type });
-    send({ ...msg, id });
-  });
-}
-
-function rejectAllPending() {
-  for (const [, p] of state.pending) {
-    clearTimeout(p.timer);
-    p.reject(new ParlorError('disconnected'));
-  }
-  state.pending.clear();
-}
-
-function onFrame(data) {
-  if (typeof data !== 'string') return;
-  let msg;
-  try { msg = JSON.parse(data); } catch { return; }
-  if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string') return;
-
-  if (msg.type === 'ok' || msg.type === 'error') {
-    const p = typeof msg.re === 'number' ? state.pending.get(msg.re) : undefined;
-    if (p) {
-      state.pending.delete(msg.re);
-      clearTimeout(p.timer);
-      if (msg.type === 'ok') p.resolve(msg);
-      else p.reject(Object.assign(new ParlorError(msg.code, msg.message, msg.field), { until: msg.until, reason: msg.reason }));
-    } else if (msg.type === 'error') {
-      toastError(new ParlorError(msg.code, msg.message, msg.field));
-    }
-    return;
-  }
-
-  switch (msg.type) {
-    case 'welcome': onWelcome(msg); break;
-    case 'chat': onChat(msg); break;
-    case 'joined': onJoined(msg); break;
-    case 'left': onLeft(msg); break;
-    case 'presence': onPresence(msg); break;
-    case 'whisper': onWhisperEvent(msg); break;
-    case 'host': onHost(msg); break;
-    case 'game_started': onGameStarted(msg); break;
-    case 'question': onQuestion(msg); break;
-    case 'reveal': onReveal(msg); break;
-    case 'game_over': onGameOver(msg); break;
-    case 'game': onGameEvent(msg); break;
-    case 'announce': onAnnounce(msg); break;
-    case 'room_closed': onRoomClosed(msg); break;
-    case 'chat_deleted': onChatDeleted(msg); break;
-    case 'shutdown': onShutdown(msg); break;
-    case 'muted': onMuted(msg); break;
-    case 'unmuted': onUnmuted(); break;
-    case 'banned': state.pendingBan = msg; break;
-    default: break; // unknown events are ignored (section 1)
-  }
+  const c = state.client;
+  if (!c || !c.connected) return Promise.reject(new ParlorError('disconnected'));
+  const { type, ...fields } = msg;
+  return c.request(type, fields).catch(offline);
 }
 
 function onWelcome(msg) {
@@ -352,15 +263,13 @@ function onWelcome(msg) {
     }
   }
   applyLimits();
-  outboxConnected();
   if (state.active && !state.signedIn) signIn();
 }
 
-function onSocketClosed(ws, ev) {
-  state.ws = null;
+function onSocketClosed(ev) {
+  state.client = null;
   if (state.signedIn) saveSession(); // the moment the connection was last seen alive
   state.signedIn = false;
-  rejectAllPending();
   stopRoomRefresh();
   const code = ev && ev.code ? ev.code : 1006;
   const reason = ev && typeof ev.reason === 'string' ? ev.reason : '';
@@ -387,15 +296,10 @@ function onSocketClosed(ws, ev) {
   scheduleReconnect();
 }
 
-function backoffDelay(attempt) {
-  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
-  const jitter = 1 + (Math.random() * 2 - 1) * BACKOFF_JITTER;
-  return Math.max(100, Math.round(base * jitter));
-}
 
 function scheduleReconnect() {
   clearReconnect();
-  const delay = backoffDelay(state.attempt);
+  const delay = Math.max(100, backoffDelay(state.attempt, BACKOFF));
   state.attempt += 1;
   state.reconnectAt = Date.now() + delay;
   const tick = () => {
@@ -417,13 +321,12 @@ function clearReconnect() {
 }
 
 function closeSocket(code = 1000) {
-  const ws = state.ws;
-  if (!ws) return;
-  state.ws = null;
+  const client = state.client;
+  if (!client) return;
+  state.client = null;
   state.signedIn = false;
-  rejectAllPending();
   stopRoomRefresh();
-  try { ws.close(code); } catch { /* already closing */ }
+  client.close(code); // requests still waiting reject (as disconnected, see offline())
 }
 
 /**
@@ -489,7 +392,7 @@ function onSigninSubmit(ev, mode = 'guest') {
   state.attempt = 0;
   state.lastClose = null;
   setSigninBusy(true);
-  if (state.ws) closeSocket();
+  if (state.client) closeSocket();
   connect();
 }
 
@@ -511,10 +414,12 @@ async function signIn() {
   const first = !state.sessionStarted;
   const mode = first && !state.restoring ? state.mode : (state.account ? 'login' : 'guest');
   try {
+    const c = state.client;
+    if (!c || !c.connected) throw new ParlorError('disconnected');
     if (mode === 'guest' || !state.password) {
-      reply = await request({ type: 'hello', name: state.wantName });
+      reply = await c.hello(state.wantName).catch(offline);
     } else {
-      reply = await request({ type: mode, name: state.wantName, password: state.password });
+      reply = await c[mode](state.wantName, state.password).catch(offline);
       state.account = true;
     }
   } catch (err) {
@@ -658,7 +563,11 @@ async function resumeSession() {
   }
   let reply;
   try {
-    reply = await request({ type: 'resume', token: state.token, seen });
+    // the library holds the replay of a room whose report says `recovered: false` and pages
+    // back through history first: each room's chat then arrives once and in order
+    const c = state.client;
+    if (!c || !c.connected) throw new ParlorError('disconnected');
+    reply = await c.resume(state.token, seen, { account: state.account }).catch(offline);
   } catch (err) {
     if (err.code === 'disconnected') return true; // the close handler takes over
     if (err.code === 'unauthorized' || err.code === 'bad_request') {
@@ -684,7 +593,6 @@ async function resumeSession() {
     // Same session as before the drop: we are still in our rooms. The missed chat (seq after
     // `seen`) and a `game` snapshot per running quiz follow this reply as events; `replay`
     // says per room whether that chat is all we missed.
-    const replay = reply.replay && typeof reply.replay === 'object' ? reply.replay : {};
     const infos = Array.isArray(reply.rooms) ? reply.rooms.filter((r) => r && typeof r.id === 'string') : [];
     const kept = new Set(infos.map((r) => r.id));
     for (const info of infos) {
@@ -696,8 +604,6 @@ async function resumeSession() {
         state.order.push(room.id);
       }
       applyRoomInfo(room, info);
-      // the newest of what we missed follows; older messages are only in `history`
-      if (replay[room.id]?.recovered === false) addItem(room, { kind: 'divider', key: 'historyGap' });
     }
     renderAll();
     // Refresh member lists (joined/left events were missed while away): a join of a room we
@@ -1647,8 +1553,6 @@ const COMMANDS = [
   { usage: '/help', key: 'cmd.help' },
   { usage: '//', key: 'cmd.slash' },
 ];
-// Send a little under the announced rates: the server measures them on its own clock.
-const RATE_MARGIN = 0.9;
 
 /**
  * What a line typed in the composer means: {kind: 'text', text} (chat, or a whisper to the
@@ -1666,40 +1570,6 @@ function parseLine(raw) {
   return { kind: 'unknown', cmd };
 }
 
-/** A token bucket of our own, mirroring the server's for this connection (PROTOCOL.md 7). */
-function bucketFull(burst) {
-  return { tokens: burst, at: Date.now() };
-}
-
-function bucketLevel(b, perSec, burst) {
-  const now = Date.now();
-  b.tokens = Math.min(burst, b.tokens + ((now - b.at) * perSec * RATE_MARGIN) / 1000);
-  b.at = now;
-  return b.tokens;
-}
-
-/** A new connection starts with full buckets on the server: so do ours. */
-function outboxConnected() {
-  state.sayBucket = bucketFull(state.limits.say_burst ?? 10);
-  state.reqBucket = bucketFull(state.limits.rate_burst ?? 40);
-}
-
-/** Every request takes a token from the connection's request bucket. */
-function outboxCharge() {
-  if (!state.reqBucket) return;
-  bucketLevel(state.reqBucket, state.limits.rate_per_sec ?? 20, state.limits.rate_burst ?? 40);
-  state.reqBucket.tokens -= 1;
-}
-
-/** Milliseconds until both buckets hold a token for one more say or whisper. */
-function outboxWait() {
-  const L = state.limits;
-  const say = bucketLevel(state.sayBucket, L.say_per_sec ?? 5, L.say_burst ?? 10);
-  const req = bucketLevel(state.reqBucket, L.rate_per_sec ?? 20, L.rate_burst ?? 40);
-  const need = (tokens, perSec) => (tokens >= 1 ? 0 : ((1 - tokens) * 1000) / (perSec * RATE_MARGIN));
-  return Math.ceil(Math.max(need(say, L.say_per_sec ?? 5), need(req, L.rate_per_sec ?? 20)));
-}
-
 let outboxSerial = 0;
 
 /** Queues a say (room) or whisper (to) and starts sending. */
@@ -1709,11 +1579,14 @@ function outboxAdd(item) {
   pumpOutbox();
 }
 
-/** Sends the oldest waiting line when the buckets allow; one at a time, so the order holds. */
+/**
+ * Sends the oldest waiting line, one at a time so the order holds; the client library's send
+ * queue holds it until the connection's rate buckets (welcome.limits) allow it.
+ */
 async function pumpOutbox() {
   clearTimeout(state.outboxTimer);
   state.outboxTimer = null;
-  if (state.outboxBusy || !state.signedIn || state.mute || !state.sayBucket) return;
+  if (state.outboxBusy || !state.signedIn || state.mute) return;
   const item = state.outbox.find((x) => x.status === 'waiting');
   if (!item) return;
   if (item.room && !state.rooms.has(item.room)) {
@@ -1721,13 +1594,7 @@ async function pumpOutbox() {
     pumpOutbox();
     return;
   }
-  const wait = outboxWait();
-  if (wait > 0) {
-    state.outboxTimer = setTimeout(pumpOutbox, wait);
-    return;
-  }
   state.outboxBusy = true;
-  state.sayBucket.tokens -= 1;
   item.status = 'sending';
   renderOutbox();
   try {
@@ -1744,9 +1611,10 @@ async function pumpOutbox() {
     state.outbox = state.outbox.filter((x) => x !== item);
   } catch (err) {
     if (err.code === 'rate_limited') {
-      // our buckets ran ahead of the server's: empty ours, so the line waits a full token
+      // refused again after the library's own retries: the line waits a second and goes again
       item.status = 'waiting';
-      state.sayBucket.tokens = 0;
+      state.outboxTimer = setTimeout(pumpOutbox, 1000);
+      return;
     } else if (err.code === 'disconnected' || err.code === 'timeout') {
       item.status = 'waiting'; // sent again once signed in on the next connection
     } else if (isRestriction(err)) {
@@ -2514,7 +2382,7 @@ function comeBack() {
   state.attempt = 0;
   state.lastClose = null;
   setOpsNotice(null);
-  if (!state.ws) connect();
+  if (!state.client) connect();
 }
 
 /** Signed in again: whatever stopped or restarted us is over. */
@@ -2588,7 +2456,7 @@ function init() {
   window.addEventListener('pagehide', () => { if (state.signedIn) saveSession(); });
   ui.nameInput.addEventListener('input', () => showSigninError(null));
   ui.signout.addEventListener('click', signOut);
-  ui.reconnectNow.addEventListener('click', () => { if (state.active && !state.ws) connect(); });
+  ui.reconnectNow.addEventListener('click', () => { if (state.active && !state.client) connect(); });
   ui.roomsRefresh.addEventListener('click', refreshRooms);
   ui.createForm.addEventListener('submit', createRoom);
   for (const r of ui.createForm.querySelectorAll('input[name="game"]')) r.addEventListener('change', onGameChoice);
@@ -2610,7 +2478,7 @@ function init() {
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') refreshRooms();
   });
-  window.addEventListener('online', () => { if (state.active && !state.ws && !state.stopped) connect(); });
+  window.addEventListener('online', () => { if (state.active && !state.client && !state.stopped) connect(); });
 
   applyLimits();
   onGameChoice();

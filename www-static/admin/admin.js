@@ -3,15 +3,13 @@
 // never through innerHTML. No inline styles (the CSP forbids them): dynamic values are CSS
 // custom properties set through the CSSOM.
 
-const SUBPROTOCOL = 'parlor-admin.v1';
+import { AdminClient, ParlorError } from '/lib/parlor-client/index.js';
+import { $, el, pad2, wsUrl, isOffline } from '/common/dom.js';
+
 const TOKEN_KEY = 'parlor.admin.token';     // sessionStorage only: gone when the tab closes
-const REQUEST_TIMEOUT_MS = 15000;
 const REFRESH_MS = 5000;                     // rooms and users tables
 const COUNT_REFRESH_MIN_MS = 1000;           // a change in the pushed counts refreshes at most this often
 const BACKUP_POLL_MS = 1000;
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_MAX_MS = 15000;
-const BACKOFF_JITTER = 0.3;
 const WINDOW_S = 600;                        // charts: the last ten minutes
 const LOG_MAX = 200;
 const SEARCH_DEBOUNCE_MS = 250;
@@ -21,17 +19,11 @@ const STATS_STALE_MS = 5000;                 // no `stats` for this long: say so
 // state
 
 const state = {
-  ws: null,
+  client: null,           // the AdminClient, from Connect until Sign out or giving up
   token: null,
-  active: false,          // the operator wants to be connected (from Connect until Sign out)
   authed: false,          // authenticated on the current socket
   everAuthed: false,      // authenticated at least once since Connect
-  nextId: 1,
-  pending: new Map(),     // id -> {resolve, reject, timer}
-  attempt: 0,
-  reconnectTimer: null,
-  countdownTimer: null,
-  reconnectAt: 0,
+  countdownTimer: null,   // the "retrying in n s" line
   refreshTimer: null,
   staleTimer: null,
   backupTimer: null,
@@ -51,28 +43,7 @@ const state = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// DOM helpers
-
-const $ = (id) => document.getElementById(id);
-
-/** Creates an element. Children that are strings become text nodes. */
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') node.className = v;
-    else if (k === 'dataset') Object.assign(node.dataset, v);
-    else if (k === 'text') node.textContent = v;
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else if (v === true) node.setAttribute(k, '');
-    else node.setAttribute(k, String(v));
-  }
-  for (const c of children) {
-    if (c === null || c === undefined || c === false) continue;
-    node.append(typeof c === 'string' ? document.createTextNode(c) : c);
-  }
-  return node;
-}
+// helpers
 
 const str = (v) => (v === null || v === undefined ? '' : String(v));
 const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -115,7 +86,6 @@ function fmtDuration(s) {
   return `${sec}s`;
 }
 
-const pad2 = (n) => String(n).padStart(2, '0');
 function fmtClock(ms) {
   if (num(ms) === null) return '';
   const d = new Date(ms);
@@ -176,127 +146,62 @@ function setSigninError(text) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// connection
+// connection: the client library's AdminClient (clients/js) keeps the socket, matches replies
+// to requests, and reconnects and authenticates again after a drop
 
-function wsUrl() {
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${location.host}/admin/ws`;
-}
-
-function send(obj) {
-  if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return false;
-  state.ws.send(JSON.stringify(obj));
-  return true;
-}
-
-/** Sends a request; resolves with the `ok` reply, rejects with the `error` (or a local one). */
 function request(type, fields = {}) {
-  return new Promise((resolve, reject) => {
-    if (!state.authed) {
-      reject({ code: 'offline', message: 'not connected to the server' });
-      return;
-    }
-    const id = state.nextId++;
-    const timer = setTimeout(() => {
-      state.pending.delete(id);
-      reject({ code: 'timeout', message: `no reply within ${REQUEST_TIMEOUT_MS / 1000} s` });
-    }, REQUEST_TIMEOUT_MS);
-    state.pending.set(id, { resolve, reject, timer });
-    if (!send({ type, id, ...fields })) {
-      clearTimeout(timer);
-      state.pending.delete(id);
-      reject({ code: 'offline', message: 'not connected to the server' });
-    }
-  });
-}
-
-function failPending(why) {
-  for (const [id, p] of state.pending) {
-    clearTimeout(p.timer);
-    p.reject({ code: 'offline', message: why });
-    state.pending.delete(id);
+  if (!state.client || !state.authed) {
+    return Promise.reject(new ParlorError('disconnected', 'not connected to the server'));
   }
+  return state.client.request(type, fields);
 }
 
 function connect() {
-  clearReconnect();
-  if (state.ws) {
-    const old = state.ws;
-    state.ws = null;
-    old.onopen = old.onmessage = old.onclose = old.onerror = null;
-    try { old.close(1000); } catch { /* already closed */ }
-  }
+  stopClient();
+  const client = new AdminClient({ url: wsUrl('/admin/ws') });
+  state.client = client;
+  client.on('connecting', () => {
+    if (state.client === client) setConn('connecting', state.everAuthed ? 'Reconnecting…' : 'Connecting…');
+  });
+  client.on('signedin', ({ reply }) => { if (state.client === client) onAuthed(reply); });
+  client.on('sessionlost', ({ error }) => {
+    // ADMIN.md closes the socket on a wrong token; an error reply is handled the same way
+    if (state.client === client) stopWithError(`The server refused the token: ${errorText(error)}`, true);
+  });
+  client.on('close', (ev) => { if (state.client === client) onClosed(client, ev); });
+  client.on('stats', onStats);
+  client.on('log', addLog);
+  // not in ADMIN.md, but the server sends the players' `shutdown` to consoles too
+  client.on('shutdown', () => setDraining(true));
+  client.start(state.token).catch(() => { /* told through the close event */ });
+}
+
+function onClosed(client, ev) {
   state.authed = false;
-  let ws;
-  try {
-    ws = new WebSocket(wsUrl(), SUBPROTOCOL);
-  } catch (e) {
-    setSigninError(`Cannot open a WebSocket: ${e.message}`);
+  stopTimers();
+  const reason = ev.reason || '';
+  if (ev.code === 1008 && /^bad token/i.test(reason)) {
+    stopWithError('Wrong admin token.', true);
     return;
   }
-  state.ws = ws;
-  const conn = { opened: false, authId: null };
-  setConn('connecting', state.everAuthed ? 'Reconnecting…' : 'Connecting…');
-
-  ws.onopen = () => {
-    if (state.ws !== ws) return;
-    conn.opened = true;
-    if (ws.protocol !== SUBPROTOCOL) {
-      ws.close(1002);
-      return;
-    }
-    conn.authId = state.nextId++;
-    setConn('connecting', 'Authenticating…');
-    send({ type: 'auth', id: conn.authId, token: state.token });
-  };
-
-  ws.onmessage = (ev) => {
-    if (state.ws !== ws) return;
-    let msg;
-    try { msg = JSON.parse(ev.data); } catch { return; }
-    if (!msg || typeof msg !== 'object') return;
-    if (!state.authed) {
-      if (msg.re === conn.authId && msg.type === 'ok') onAuthed(msg);
-      else if (msg.re === conn.authId && msg.type === 'error') {
-        // ADMIN.md closes the socket on a wrong token; an error reply is handled the same way
-        stopWithError(`The server refused the token: ${errorText(msg)}`, true);
+  if (ev.code === 1008 && /too many attempts/i.test(reason)) {
+    stopWithError('Too many attempts from this address: wait a while (up to 5 minutes) and try again.', false);
+    return;
+  }
+  if (!ev.reconnecting) {
+    stopWithError(`The connection closed (${ev.code}${reason ? `: ${reason}` : ''}).`, false);
+    return;
+  }
+  showRetry(client, ev);
+  if (!ev.opened) {
+    // The browser hides a refused handshake's status: ask the HTTP side whether the
+    // admin interface is enabled at all (403 without --admin-token, 401 otherwise).
+    probeDisabled().then((disabled) => {
+      if (disabled && state.client === client && !state.authed) {
+        stopWithError('The admin console is disabled on this server (403): start it with --admin-token or PARLOR_ADMIN_TOKEN.', false);
       }
-      return;
-    }
-    onMessage(msg);
-  };
-
-  ws.onclose = (ev) => {
-    if (state.ws !== ws) return;
-    state.ws = null;
-    state.authed = false;
-    failPending('the connection closed');
-    stopTimers();
-    if (!state.active) return;
-    const reason = ev.reason || '';
-    if (ev.code === 1008 && /^bad token/i.test(reason)) {
-      stopWithError('Wrong admin token.', true);
-      return;
-    }
-    if (ev.code === 1008 && /too many attempts/i.test(reason)) {
-      stopWithError('Too many attempts from this address: wait a while (up to 5 minutes) and try again.', false);
-      return;
-    }
-    if (!conn.opened) {
-      // The browser hides a refused handshake's status: ask the HTTP side whether the
-      // admin interface is enabled at all (403 without --admin-token, 401 otherwise).
-      probeDisabled().then((disabled) => {
-        if (!state.active || state.ws) return;
-        if (disabled) {
-          stopWithError('The admin console is disabled on this server (403): start it with --admin-token or PARLOR_ADMIN_TOKEN.', false);
-        } else {
-          scheduleReconnect({ code: ev.code, reason });
-        }
-      });
-      return;
-    }
-    scheduleReconnect({ code: ev.code, reason });
-  };
+    });
+  }
 }
 
 async function probeDisabled() {
@@ -308,21 +213,23 @@ async function probeDisabled() {
   }
 }
 
+/** Closes the connection, if any, without telling this page about it. */
+function stopClient() {
+  clearInterval(state.countdownTimer);
+  state.countdownTimer = null;
+  const client = state.client;
+  state.client = null;
+  state.authed = false;
+  if (client) client.close(1000);
+}
+
 /** Gives up on connecting (until the operator presses Connect again). */
 function stopWithError(text, forgetToken) {
-  state.active = false;
-  clearReconnect();
+  stopClient();
   if (forgetToken) {
     state.token = null;
     sessionStorage.removeItem(TOKEN_KEY);
   }
-  if (state.ws) {
-    const ws = state.ws;
-    state.ws = null;
-    ws.onclose = null;
-    try { ws.close(1000); } catch { /* closed */ }
-  }
-  state.authed = false;
   state.everAuthed = false;
   setConn('error', 'Not connected');
   showSignin();
@@ -331,35 +238,23 @@ function stopWithError(text, forgetToken) {
   $('token-input').focus();
 }
 
-function backoffDelay(attempt) {
-  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
-  const jitter = 1 + (Math.random() * 2 - 1) * BACKOFF_JITTER;
-  return Math.round(base * jitter);
-}
-
-function scheduleReconnect(close) {
-  clearReconnect();
-  const delay = backoffDelay(state.attempt);
-  state.attempt += 1;
-  state.reconnectAt = Date.now() + delay;
+/** The countdown to the library's next attempt. */
+function showRetry(client, close) {
+  clearInterval(state.countdownTimer);
   const why = close.code && close.code !== 1006 ? ` (closed ${close.code}${close.reason ? `: ${close.reason}` : ''})` : '';
   if (state.everAuthed) $('stale-banner').hidden = false;
   const tick = () => {
-    const left = Math.max(0, Math.ceil((state.reconnectAt - Date.now()) / 1000));
+    if (state.client !== client || client.state !== 'reconnecting') {
+      clearInterval(state.countdownTimer);
+      return;
+    }
+    const left = Math.max(0, Math.ceil((client.reconnectAt - Date.now()) / 1000));
     const text = `Offline${why}: retrying in ${left} s`;
     setConn('offline', text, { showReconnect: true });
     if (!state.everAuthed) setSigninError(`Cannot reach the admin interface${why}: retrying in ${left} s.`);
   };
   tick();
   state.countdownTimer = setInterval(tick, 1000);
-  state.reconnectTimer = setTimeout(() => { clearReconnect(); connect(); }, delay);
-}
-
-function clearReconnect() {
-  clearTimeout(state.reconnectTimer);
-  clearInterval(state.countdownTimer);
-  state.reconnectTimer = null;
-  state.countdownTimer = null;
 }
 
 function stopTimers() {
@@ -372,9 +267,9 @@ function stopTimers() {
 }
 
 function onAuthed(msg) {
+  clearInterval(state.countdownTimer);
   state.authed = true;
   state.everAuthed = true;
-  state.attempt = 0;
   sessionStorage.setItem(TOKEN_KEY, state.token);
   state.version = str(msg.version) || null;
   setSigninError('');
@@ -400,22 +295,6 @@ function onAuthed(msg) {
 
 function lastHistorySample(history) {
   return Array.isArray(history) && history.length ? history[history.length - 1] : null;
-}
-
-function onMessage(msg) {
-  if (msg.type === 'ok' || msg.type === 'error') {
-    const p = state.pending.get(msg.re);
-    if (!p) return;
-    state.pending.delete(msg.re);
-    clearTimeout(p.timer);
-    if (msg.type === 'ok') p.resolve(msg);
-    else p.reject(msg);
-    return;
-  }
-  if (msg.type === 'stats') onStats(msg);
-  else if (msg.type === 'log') addLog(msg);
-  // not in ADMIN.md, but the server sends the players' `shutdown` to consoles too
-  else if (msg.type === 'shutdown') setDraining(true);
 }
 
 function setDraining(on) {
@@ -679,7 +558,7 @@ async function refreshRooms({ announce = false } = {}) {
     renderRooms(Array.isArray(reply.rooms) ? reply.rooms : []);
     if (announce) showStatus(`Rooms refreshed: ${reply.rooms ? reply.rooms.length : 0}.`, 'ok');
   } catch (err) {
-    if (announce || err.code !== 'offline') showStatus(`Listing rooms failed: ${errorText(err)}`, 'error');
+    if (announce || !isOffline(err)) showStatus(`Listing rooms failed: ${errorText(err)}`, 'error');
   } finally {
     state.roomsInFlight = false;
     if (state.roomsAgain) { state.roomsAgain = false; refreshRooms(); }
@@ -749,7 +628,7 @@ async function refreshUsers({ announce = false } = {}) {
     if ((usersQuery().q || '') === (query.q || '')) renderUsers(Array.isArray(reply.users) ? reply.users : [], query.q);
     if (announce) showStatus(`Users refreshed: ${reply.users ? reply.users.length : 0}.`, 'ok');
   } catch (err) {
-    if (announce || err.code !== 'offline') showStatus(`Listing users failed: ${errorText(err)}`, 'error');
+    if (announce || !isOffline(err)) showStatus(`Listing users failed: ${errorText(err)}`, 'error');
   } finally {
     state.usersInFlight = false;
     if (state.usersAgain) { state.usersAgain = false; refreshUsers(); }
@@ -992,7 +871,7 @@ async function refreshBackup({ quiet }) {
     if (!quiet) showStatus(`Backup status: ${backupSummary(reply.backup)}`, 'ok');
   } catch (err) {
     if (!quiet) showStatus(`Backup status failed: ${errorText(err)}`, 'error');
-    else if (err.code !== 'offline') $('backup-status').textContent = `Status unavailable: ${errorText(err)}`;
+    else if (!isOffline(err)) $('backup-status').textContent = `Status unavailable: ${errorText(err)}`;
   }
 }
 
@@ -1158,32 +1037,19 @@ function start() {
     const token = $('token-input').value;
     if (!token) { setSigninError('Enter the admin token.'); $('token-input').focus(); return; }
     state.token = token;
-    state.active = true;
     state.everAuthed = false;
-    state.attempt = 0;
     setSigninError('');
     connect();
   });
   $('reconnect-now').addEventListener('click', () => {
-    if (!state.active) return;
-    state.attempt = 0;
-    connect();
+    if (state.client) state.client.reconnectNow();
   });
   $('signout').addEventListener('click', () => {
-    state.active = false;
-    clearReconnect();
+    stopClient();
     stopTimers();
     sessionStorage.removeItem(TOKEN_KEY);
     state.token = null;
-    if (state.ws) {
-      const ws = state.ws;
-      state.ws = null;
-      ws.onclose = null;
-      try { ws.close(1000); } catch { /* closed */ }
-    }
-    state.authed = false;
     state.everAuthed = false;
-    failPending('signed out');
     setConn('offline', 'Not connected');
     $('token-input').value = '';
     showSignin();
@@ -1193,7 +1059,6 @@ function start() {
   const saved = sessionStorage.getItem(TOKEN_KEY);
   if (saved) {
     state.token = saved;
-    state.active = true;
     connect();
   } else {
     $('token-input').focus();

@@ -1,0 +1,36 @@
+// DOM helpers shared by the players' page (app.js) and the operators' console (admin/admin.js).
+// Text always goes in as text nodes, never as markup; no inline styles (the pages'
+// Content-Security-Policy forbids them): dynamic values go through the CSSOM.
+
+export const $ = (id) => document.getElementById(id);
+
+/** Creates an element. Children that are strings become text nodes. */
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') node.className = v;
+    else if (k === 'dataset') Object.assign(node.dataset, v);
+    else if (k === 'text') node.textContent = v;
+    else if (k === 'css') for (const [prop, val] of Object.entries(v)) node.style.setProperty(prop, val);
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else if (v === true) node.setAttribute(k, '');
+    else node.setAttribute(k, String(v));
+  }
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    node.append(typeof c === 'string' ? document.createTextNode(c) : c);
+  }
+  return node;
+}
+
+export const pad2 = (n) => String(n).padStart(2, '0');
+
+/** The page's WebSocket URL for `path` on the same origin (wss: under https:). */
+export function wsUrl(path) {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.host}${path}`;
+}
+
+/** A request that failed because there was no connection (not the server's refusal). */
+export const isOffline = (err) => !!err && (err.code === 'disconnected' || err.code === 'closed');
