@@ -11,6 +11,11 @@ const struct delivery_ops delivery_local_ops = {
     .audience = delivery_local_audience,
 };
 
+static const struct delivery_ops *delivery_ops_of(const struct server *srv)
+{
+    return srv->delivery ? srv->delivery : &delivery_local_ops;
+}
+
 int delivery_room(struct server *srv, struct room *r, json_t *event, const struct session *skip)
 {
     struct msgbuf *m = msgbuf_from_json(event);
@@ -21,7 +26,7 @@ int delivery_room(struct server *srv, struct room *r, json_t *event, const struc
         log_error("delivery to room %s: out of memory", r->id);
         return 0;
     }
-    n = srv->delivery->room(srv, r, m, skip);
+    n = delivery_ops_of(srv)->room(srv, r, m, skip);
     msgbuf_unref(m);
     return n;
 }
@@ -36,7 +41,7 @@ int delivery_audience(struct server *srv, enum delivery_audience audience, json_
         log_error("delivery to everyone: out of memory");
         return 0;
     }
-    n = srv->delivery->audience(srv, audience, m);
+    n = delivery_ops_of(srv)->audience(srv, audience, m);
     msgbuf_unref(m);
     return n;
 }

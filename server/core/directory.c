@@ -6,34 +6,39 @@
 #include "server.h"
 #include "session.h"
 
+static const struct directory_ops *ops_of(const struct server *srv)
+{
+    return srv->directory ? srv->directory : &directory_local_ops;
+}
+
 int directory_new_room_id(struct server *srv, char out[ROOM_ID_LEN])
 {
-    return srv->directory->new_room_id(srv, out);
+    return ops_of(srv)->new_room_id(srv, out);
 }
 
 uint64_t directory_next_seq(struct server *srv, struct room *r)
 {
-    return srv->directory->next_seq(srv, r);
+    return ops_of(srv)->next_seq(srv, r);
 }
 
 int directory_claim_name(struct server *srv, struct session *s, const char *name)
 {
-    return srv->directory->claim_name(srv, s, name);
+    return ops_of(srv)->claim_name(srv, s, name);
 }
 
 void directory_take_name(struct server *srv, struct session *s, struct session *old)
 {
-    srv->directory->take_name(srv, s, old);
+    ops_of(srv)->take_name(srv, s, old);
 }
 
 struct session *directory_find_name(struct server *srv, const char *name)
 {
-    return srv->directory->find_name(srv, name);
+    return ops_of(srv)->find_name(srv, name);
 }
 
 bool directory_name_confusable(struct server *srv, const char *name)
 {
-    return srv->directory->name_confusable(srv, name);
+    return ops_of(srv)->name_confusable(srv, name);
 }
 
 /* ---- this process alone: ids and seqs count up in memory (the next room number is read

@@ -6,8 +6,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "delivery.h"
-#include "directory.h"
 #include "log.h"
 #include "pool.h"
 
@@ -44,8 +42,6 @@ int server_init(struct server *srv, const struct config *cfg, const struct trans
     };
     srv->rng = (uint64_t)server_wall_ms() * 6364136223846793005ULL + 1442695040888963407ULL;
     srv->ops = ops;
-    srv->delivery = &delivery_local_ops;
-    srv->directory = &directory_local_ops;
     srv->transport = transport;
     srv->wall_ms = server_wall_ms;
     srv->mono_ms = server_mono_ms;

@@ -58,7 +58,7 @@ struct server {
 
     const struct transport_ops *ops;
     void *transport; /* first argument of every ops call */
-    /* What a cluster replaces (delivery.h, directory.h); the local ones by default. */
+    /* What a cluster replaces (delivery.h, directory.h); NULL: this process alone. */
     const struct delivery_ops *delivery;
     const struct directory_ops *directory;
 

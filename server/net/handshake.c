@@ -10,8 +10,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bans.h"
 #include "log.h"
 #include "proto.h"
+#include "server.h"
 
 /* Why a WebSocket handshake is refused: an HTTP status and a one-line reason. */
 struct refusal {
@@ -43,7 +45,7 @@ static const char *status_phrase(unsigned status)
 /* Answers a refused handshake with a complete HTTP/1.1 response, then the connection closes.
  * Not lws_return_http_status(): during an upgrade it writes an HTTP/1.0 status line and an
  * HTML page, which some clients cannot read (Python's websockets 10 sees no status at all). */
-static int refuse(struct ws *t, struct lws *wsi, const struct refusal *r)
+static int refuse(const struct handshake_view *t, struct lws *wsi, const struct refusal *r)
 {
     unsigned char buf[LWS_PRE + 2048];
     char *start = (char *)buf + LWS_PRE, *p = start, *end = start + sizeof(buf) - LWS_PRE;
@@ -93,7 +95,8 @@ static bool origin_allowed(struct lws *wsi, const struct config_list *allowed)
 
 /* The checks that depend on the server's state rather than on the request's form; `admin` for
  * the console's protocol. True, with the reason in `r`, when the handshake is refused. */
-static bool state_refused(struct ws *t, struct lws *wsi, bool admin, struct refusal *r)
+static bool state_refused(const struct handshake_view *t, struct lws *wsi, bool admin,
+                          struct refusal *r)
 {
     const struct config *c = &t->srv->cfg;
     char addr[64] = "";
@@ -112,10 +115,10 @@ static bool state_refused(struct ws *t, struct lws *wsi, bool admin, struct refu
         log_info("refused a connection from banned address %s", addr);
         return refused(r, HTTP_STATUS_FORBIDDEN, "this address is banned");
     }
-    if (t->nconns >= c->max_connections)
+    if (t->connections >= c->max_connections)
         return refused(r, HTTP_STATUS_SERVICE_UNAVAILABLE, "too many connections");
     if (c->max_per_address &&
-        (int)(intptr_t)hmap_get(&t->per_addr, addr, strlen(addr)) >= c->max_per_address)
+        (int)(intptr_t)hmap_get(t->per_addr, addr, strlen(addr)) >= c->max_per_address)
         return refused(r, HTTP_STATUS_SERVICE_UNAVAILABLE,
                        "too many connections from your address");
     return false;
@@ -159,7 +162,7 @@ static bool connection_upgrade(struct lws *wsi)
 /* Every check of a WebSocket upgrade, while it is still an HTTP request that can be answered:
  * path, form, subprotocol, then the server's state. lws would otherwise close the connection
  * without a response for an unknown subprotocol, and answer in HTTP/1.0 from the filter. */
-static bool upgrade_refused(struct ws *t, struct lws *wsi, struct refusal *r)
+static bool upgrade_refused(const struct handshake_view *t, struct lws *wsi, struct refusal *r)
 {
     const struct lws_protocols *p;
     char uri[32];
@@ -183,7 +186,7 @@ static bool upgrade_refused(struct ws *t, struct lws *wsi, struct refusal *r)
 /* The same checks once lws has bound the protocol. Over HTTP/1.1 they passed a moment ago in
  * upgrade_refused(); this is the gate for upgrades that come another way (a WebSocket over
  * HTTP/2), which get no HTTP response of ours. */
-int handshake_filter(struct ws *t, struct lws *wsi, bool admin)
+int handshake_filter(const struct handshake_view *t, struct lws *wsi, bool admin)
 {
     struct refusal r;
     char uri[32];
@@ -197,7 +200,7 @@ int handshake_filter(struct ws *t, struct lws *wsi, bool admin)
     return 1;
 }
 
-int handshake_confirm(struct ws *t, struct lws *wsi)
+int handshake_confirm(const struct handshake_view *t, struct lws *wsi)
 {
     struct refusal r;
 

@@ -76,6 +76,28 @@ static struct ws *ws_of(struct lws *wsi)
     return lws_context_user(lws_get_context(wsi));
 }
 
+/* What handshake.c may read of the transport. */
+static struct handshake_view view_of(struct lws *wsi)
+{
+    struct ws *t = ws_of(wsi);
+
+    return (struct handshake_view){t->srv, t->nconns, &t->per_addr, t->headers};
+}
+
+static int filter_handshake(struct lws *wsi)
+{
+    struct handshake_view v = view_of(wsi);
+
+    return handshake_filter(&v, wsi, is_admin(wsi));
+}
+
+static int confirm_handshake(struct lws *wsi)
+{
+    struct handshake_view v = view_of(wsi);
+
+    return handshake_confirm(&v, wsi);
+}
+
 static void want_write(void *transport, void *conn)
 {
     struct ws *t = transport;
@@ -350,7 +372,7 @@ static int cb_parlor(struct lws *wsi, enum lws_callback_reasons reason, void *us
 
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        return handshake_filter(ws_of(wsi), wsi, is_admin(wsi));
+        return filter_handshake(wsi);
 
     case LWS_CALLBACK_ESTABLISHED:
         t = ws_of(wsi);
@@ -440,7 +462,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 {
     /* every upgrade asks here first, on the protocol of the HTTP request */
     if (reason == LWS_CALLBACK_HTTP_CONFIRM_UPGRADE && in && !strcasecmp(in, "websocket"))
-        return handshake_confirm(ws_of(wsi), wsi);
+        return confirm_handshake(wsi);
     if (reason == LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION) { /* bound to "http": never ours */
         log_debug("refused a WebSocket handshake for subprotocol 'http'");
         return 1;
