@@ -92,6 +92,19 @@ static size_t queued_total(const struct pool *p)
     return n;
 }
 
+/* Under lock: true when the lane holds as many jobs waiting for one of its slots as it may.
+ * Jobs that a free slot will take at once do not count: whether a worker has picked up the
+ * last one yet must not decide whether the next is refused. */
+static bool lane_full(const struct pool *p, enum pool_lane l)
+{
+    const struct pool_lane_cfg *c = &p->cfg.lanes[l];
+    size_t slots = c->max_running > 0 ? (size_t)c->max_running : (size_t)p->cfg.workers;
+    size_t free_slots = slots > p->lane_running[l] ? slots - p->lane_running[l] : 0;
+    size_t max = c->queue_max ? c->queue_max : p->cfg.queue_max;
+
+    return p->jobs[l].count >= max + free_slots;
+}
+
 /* Under lock: the oldest job of the next lane that may start one, or NULL. */
 static struct pool_job *take_runnable(struct pool *p)
 {
@@ -244,10 +257,7 @@ int pool_submit(struct pool *p, struct pool_job *job)
     pthread_mutex_lock(&p->lock);
     if (p->stopping) {
         rc = -ESHUTDOWN;
-    } else if ((unsigned)job->lane >= POOL_LANES ||
-               p->jobs[job->lane].count >= (p->cfg.lanes[job->lane].queue_max
-                                                ? p->cfg.lanes[job->lane].queue_max
-                                                : p->cfg.queue_max)) {
+    } else if ((unsigned)job->lane >= POOL_LANES || lane_full(p, job->lane)) {
         rc = -EAGAIN;
     } else {
         job->status = 0;

@@ -32,7 +32,8 @@ enum pool_lane {
 
 struct pool_lane_cfg {
     int max_running;  /* 0: as many as there are workers */
-    size_t queue_max; /* 0: the pool's queue_max */
+    size_t queue_max; /* jobs waiting for a slot, beyond those a free slot takes at once;
+                         0: the pool's queue_max */
 };
 
 struct pool_job {

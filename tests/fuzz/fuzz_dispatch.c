@@ -1,8 +1,8 @@
 /*
  * libFuzzer target over the protocol decoder and the request dispatcher: a frame's bytes go
- * in through chat_handle, the replies come out of the sessions' send queues, with a fake
- * transport, fake loop timers, a fake clock and no sockets (the approach of
- * tests/unit/test_chat.c). Each input builds a fresh server (no chatlog, no accounts, no pool;
+ * in through chat_handle, the replies come out of the sessions' send queues, with the unit
+ * tests' fake transport, fake loop timers and fake clock (tests/unit/support/fake_transport.h)
+ * and no sockets. Each input builds a fresh server (no chatlog, no accounts, no pool;
  * a small question bank so that quiz games run) and tears it down, so a leak of any input is
  * caught.
  *
@@ -55,20 +55,15 @@
 #include "server.h"
 #include "session.h"
 
+#include "fake_transport.h"
+
 #define CLIENTS       2
-#define TIMERS        1024 /* pending loop timers: quiz rooms and dropped sessions' grace */
-#define FRAME_STEP_MS 10   /* the clock's advance per frame */
+#define FRAME_STEP_MS 10               /* the clock's advance per frame */
 #define WAIT_MAX_MS   (86400LL * 1000) /* the longest #wait */
 #define START_MS      1795400000000LL
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* What the fake transport was asked to do for one connection. */
-struct fake_conn {
-    int want_writes;
-    int close_requests;
-};
 
 struct client {
     struct session *s; /* NULL while not connected */
@@ -85,18 +80,8 @@ struct run {
     int cur; /* index of the sender */
 };
 
-/* A pending loop timer. */
-struct fake_timer {
-    lws_sorted_usec_list_t *sul;
-    void (*cb)(lws_sorted_usec_list_t *);
-    int64_t due_ms;
-};
-
 static struct config fuzz_cfg;
 static const uint8_t fuzz_key[AUTH_KEY_LEN] = {1, 2, 3, 4, 5, 6, 7, 8}; /* tokens' MAC key */
-static int64_t fake_now_ms;
-static struct fake_timer timers[TIMERS];
-static int ntimers;
 static bool trace;
 
 /* The question bank: five questions (so a game of more rounds is refused), one not ASCII. */
@@ -110,85 +95,6 @@ static const char *const fake_questions_sql =
     "  (4, 'c', 'q3?', '[\"a\",\"b\",\"c\",\"d\"]', 3, NULL),"
     "  (5, '\u0447', '\u0432\u043e\u043f\u0440\u043e\u0441?',"
     "   '[\"\u0434\u0430\",\"\u043d\u0435\u0442\",\"?\",\"!\"]', 1, 'ru');";
-
-static void fake_want_write(void *transport, void *conn)
-{
-    ((struct fake_conn *)conn)->want_writes++;
-}
-
-static void fake_close(void *transport, void *conn)
-{
-    ((struct fake_conn *)conn)->close_requests++;
-}
-
-static int find_timer(const lws_sorted_usec_list_t *sul)
-{
-    for (int i = 0; i < ntimers; i++)
-        if (timers[i].sul == sul)
-            return i;
-    return -1;
-}
-
-static void fake_cancel(void *transport, lws_sorted_usec_list_t *sul)
-{
-    int i = find_timer(sul);
-
-    if (i >= 0)
-        timers[i] = timers[--ntimers];
-}
-
-/* As lws_sul_schedule: a timer that is pending is moved. */
-static void fake_schedule(void *transport, lws_sorted_usec_list_t *sul,
-                          void (*cb)(lws_sorted_usec_list_t *), int64_t us)
-{
-    int i = find_timer(sul);
-
-    if (i < 0) {
-        if (ntimers == TIMERS) {
-            fprintf(stderr, "fuzz_dispatch: more than %d timers pending\n", TIMERS);
-            abort();
-        }
-        i = ntimers++;
-    }
-    timers[i] = (struct fake_timer){.sul = sul, .cb = cb, .due_ms = fake_now_ms + us / 1000};
-}
-
-static void fake_pause_reading(void *transport, void *conn, bool pause)
-{
-}
-
-static const struct transport_ops fake_ops = {.want_write = fake_want_write,
-                                              .close = fake_close,
-                                              .pause_reading = fake_pause_reading,
-                                              .schedule = fake_schedule,
-                                              .cancel = fake_cancel};
-
-/* Moves the clock to `to_ms`, running the timers that fall due on the way, earliest first, at
- * their due time; a callback may schedule or cancel others. */
-static void advance_clock(int64_t to_ms)
-{
-    for (;;) {
-        int next = -1;
-        struct fake_timer t;
-
-        for (int i = 0; i < ntimers; i++)
-            if (timers[i].due_ms <= to_ms && (next < 0 || timers[i].due_ms < timers[next].due_ms))
-                next = i;
-        if (next < 0)
-            break;
-        t = timers[next];
-        timers[next] = timers[--ntimers];
-        if (t.due_ms > fake_now_ms)
-            fake_now_ms = t.due_ms;
-        t.cb(t.sul);
-    }
-    fake_now_ms = to_ms;
-}
-
-static int64_t fake_clock(void)
-{
-    return fake_now_ms;
-}
 
 /* Reports a broken promise of the protocol; libFuzzer saves the input. */
 static void fail(const char *what, struct msgbuf *m)
@@ -303,7 +209,7 @@ static void send_frame(struct run *r, const char *buf, size_t len)
         disconnect(r, c);
     if (!c->s && !connect_client(r, c))
         return;
-    advance_clock(fake_now_ms + FRAME_STEP_MS);
+    fake_clock_advance(FRAME_STEP_MS);
     if (len > (size_t)r->srv.cfg.max_message) {
         /* ws.c closes with 1009 by itself: to the chat service the connection just ends */
         end_connection(r, c, true);
@@ -358,7 +264,7 @@ static bool directive(struct run *r, const char *line, size_t len)
         ms = strtoll(num, &end, 10);
         if (*end || ms < 0 || ms > WAIT_MAX_MS)
             return false;
-        advance_clock(fake_now_ms + ms);
+        fake_clock_advance(ms);
     } else {
         return false;
     }
@@ -423,8 +329,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *p = (const char *)data, *end = p + size;
 
     memset(&r, 0, sizeof(r));
-    ntimers = 0;
-    if (server_init(&r.srv, &fuzz_cfg, &fake_ops, NULL) || admin_init(&r.srv))
+    fake_transport_reset(START_MS, NULL);
+    if (server_init(&r.srv, &fuzz_cfg, &fake_transport_ops, NULL) || admin_init(&r.srv))
         abort();
     accounts_init(&r.acc, &r.srv, NULL,
                   &(struct accounts_cfg){.key = fuzz_key,
@@ -433,9 +339,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                          .signed_in = chat_signed_in,
                                          .signed_in_arg = &r.srv});
     r.srv.accounts = &r.acc;
-    fake_now_ms = START_MS;
-    r.srv.wall_ms = fake_clock;
-    r.srv.mono_ms = fake_clock;
+    r.srv.wall_ms = fake_clock_ms;
+    r.srv.mono_ms = fake_clock_ms;
     r.srv.bank = &fake_bank;
     r.srv.rng = 1; /* the same questions in every run of an input */
 
@@ -453,7 +358,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         disconnect(&r, &r.clients[i]);
     chat_end_detached(&r.srv);
     chat_stop_timers(&r.srv);
-    if (ntimers)
+    if (fake_timers_pending())
         fail("a timer is still pending after the server stopped", NULL);
     admin_destroy(&r.srv);
     server_destroy(&r.srv);

@@ -22,56 +22,7 @@
 #include "server.h"
 #include "session.h"
 
-/* The fake transport remembers what it was asked to do. */
-struct fake_conn {
-    int want_writes;
-    int close_requests;
-    bool paused; /* not read: the send queue is over a soft limit */
-};
-
-static void fake_want_write(void *transport, void *conn)
-{
-    ((struct fake_conn *)conn)->want_writes++;
-}
-
-static void fake_close(void *transport, void *conn)
-{
-    ((struct fake_conn *)conn)->close_requests++;
-}
-
-/* Fake loop timers: one pending callback at a time is all a quiz room uses. */
-static struct {
-    lws_sorted_usec_list_t *sul;
-    void (*cb)(lws_sorted_usec_list_t *);
-    int64_t us;
-} fake_timer;
-
-static void fake_schedule(void *transport, lws_sorted_usec_list_t *sul,
-                          void (*cb)(lws_sorted_usec_list_t *), int64_t us)
-{
-    fake_timer.sul = sul;
-    fake_timer.cb = cb;
-    fake_timer.us = us;
-}
-
-static void fake_cancel(void *transport, lws_sorted_usec_list_t *sul)
-{
-    if (fake_timer.sul == sul)
-        fake_timer.sul = NULL;
-}
-
-static void fake_pause_reading(void *transport, void *conn, bool pause)
-{
-    ((struct fake_conn *)conn)->paused = pause;
-}
-
-static const struct transport_ops fake_ops = {.want_write = fake_want_write,
-                                              .close = fake_close,
-                                              .pause_reading = fake_pause_reading,
-                                              .schedule = fake_schedule,
-                                              .cancel = fake_cancel};
-
-static int64_t fake_now_ms;
+#include "fake_transport.h"
 
 /* Three questions whose right answers are 0, 1 and 2. */
 static struct quiz_question fake_questions[] = {
@@ -82,11 +33,6 @@ static struct quiz_question fake_questions[] = {
 static struct quiz_question *fake_question_ptrs[] = {&fake_questions[0], &fake_questions[1],
                                                      &fake_questions[2]};
 static struct qbank fake_bank = {.qs = fake_question_ptrs, .n = 3, .cap = 3};
-
-static int64_t fake_clock(void)
-{
-    return fake_now_ms;
-}
 
 struct fixture {
     struct server srv;
@@ -109,12 +55,11 @@ static struct fixture *fixture_new(const struct config *cfg)
     struct fixture *fx = calloc(1, sizeof(*fx));
 
     fx->cfg = *cfg;
-    assert_int_equal(server_init(&fx->srv, &fx->cfg, &fake_ops, NULL), 0);
-    fake_now_ms = 1000000;
-    fx->srv.wall_ms = fake_clock;
-    fx->srv.mono_ms = fake_clock;
+    fake_transport_reset(1000000, NULL);
+    assert_int_equal(server_init(&fx->srv, &fx->cfg, &fake_transport_ops, NULL), 0);
+    fx->srv.wall_ms = fake_clock_ms;
+    fx->srv.mono_ms = fake_clock_ms;
     fx->srv.bank = &fake_bank;
-    fake_timer.sul = NULL;
     return fx;
 }
 
@@ -385,7 +330,7 @@ static void test_chat_say_reaches_every_member_in_seq_order_and_acks_the_seq(voi
             snprintf(text, sizeof(text), "m%d <b>", i);
             assert_string_equal(str(ev, "text"), text);
             assert_int_equal(num(ev, "seq"), i);
-            assert_int_equal(num(ev, "ts"), fake_now_ms);
+            assert_int_equal(num(ev, "ts"), fake_clock_ms());
             json_decref(ev);
         }
         ok = next_msg(a);
@@ -393,7 +338,7 @@ static void test_chat_say_reaches_every_member_in_seq_order_and_acks_the_seq(voi
         assert_int_equal(num(ok, "re"), 10 + i);
         assert_int_equal(num(ok, "seq"), i);
         json_decref(ok);
-        fake_now_ms += 1000; /* stay clear of the say rate limit */
+        fake_clock_advance(1000); /* stay clear of the say rate limit */
     }
     expect_empty(b);
     expect_empty(c);
@@ -506,7 +451,7 @@ static void test_chat_whisper(void **state)
     assert_string_equal(str(ev, "type"), "whisper");
     assert_string_equal(str(ev, "from"), "alice");
     assert_string_equal(str(ev, "text"), "psst");
-    assert_int_equal(num(ev, "ts"), fake_now_ms);
+    assert_int_equal(num(ev, "ts"), fake_clock_ms());
     json_decref(ev);
     expect_empty(a);
 
@@ -524,7 +469,7 @@ static void test_chat_ping_reports_server_time(void **state)
     struct session *a = signed_in(fx, "alice");
     json_t *r = expect_ok(fx, a, 9, "{\"type\":\"ping\",\"id\":9}");
 
-    assert_int_equal(num(r, "time"), fake_now_ms);
+    assert_int_equal(num(r, "time"), fake_clock_ms());
     json_decref(r);
 }
 
@@ -603,25 +548,25 @@ static void test_chat_rate_limit_refuses_then_recovers_then_closes(void **state)
 
     json_decref(expect_ok(fx, a, 1, "{\"type\":\"hello\",\"id\":1,\"name\":\"alice\"}"));
     json_decref(expect_ok(fx, a, 2, "{\"type\":\"ping\",\"id\":2}"));
-    first_refusal = fake_now_ms;
+    first_refusal = fake_clock_ms();
     expect_error(fx, a, 3, "{\"type\":\"ping\",\"id\":3}", "rate_limited");
     expect_error(fx, a, -1, "{broken", "rate_limited"); /* malformed input is not free */
     assert_int_equal(fx->srv.stats.rate_limited, 2);
 
-    fake_now_ms += 500; /* one token back at 2/s */
+    fake_clock_advance(500); /* one token back at 2/s */
     json_decref(expect_ok(fx, a, 4, "{\"type\":\"ping\",\"id\":4}"));
     expect_error(fx, a, 5, "{\"type\":\"ping\",\"id\":5}", "rate_limited");
 
     /* a client at 2.5x the rate gets some requests through, but is refused every second:
      * after rate_close_after (3) seconds of that it is closed with 1008 */
     for (int step = 0; step < 20 && !a->closing; step++) {
-        fake_now_ms += 400;
+        fake_clock_advance(400);
         for (int k = 0; k < 2 && !a->closing; k++) {
             send_text(fx, a, "{\"type\":\"ping\"}");
             while (a->sendq.count)
                 json_decref(next_msg(a));
         }
-        if (fake_now_ms < first_refusal + 3000)
+        if (fake_clock_ms() < first_refusal + 3000)
             assert_false(a->closing);
     }
     assert_true(a->closing);
@@ -721,15 +666,17 @@ static void test_chat_close_all_closes_every_session(void **state)
     assert_string_equal(b->close_reason, "server shutting down");
 }
 
-/* Advances the fake clock to the pending timer and fires it. */
+/* Advances the fake clock to the pending timer that falls due first and fires it. */
 static void fire_timer(void)
 {
-    lws_sorted_usec_list_t *sul = fake_timer.sul;
+    assert_int_equal(fake_timers_fire_next(), 0);
+}
 
-    assert_non_null(sul);
-    fake_now_ms += fake_timer.us / 1000;
-    fake_timer.sul = NULL;
-    fake_timer.cb(sul);
+/* The delay the one pending loop timer was scheduled with. */
+static int64_t only_timer_us(void)
+{
+    assert_int_equal(fake_timers_pending(), 1);
+    return fake_timers_next()->us;
 }
 
 /* The next message of `s` must be an event of `type`; returns it. */
@@ -796,11 +743,11 @@ static void test_chat_quiz_plays_a_whole_game_on_timers(void **state)
     ev = expect_event(bob, "question");
     assert_int_equal(num(ev, "round"), 1);
     assert_int_equal(num(ev, "of"), 2);
-    assert_int_equal(num(ev, "deadline"), fake_now_ms + 10000);
+    assert_int_equal(num(ev, "deadline"), fake_clock_ms() + 10000);
     assert_int_equal(json_array_size(json_object_get(ev, "choices")), 4);
     json_decref(ev);
     drain(ann);
-    assert_int_equal(fake_timer.us, 10000000); /* the deadline, as a loop timer */
+    assert_int_equal(only_timer_us(), 10000000); /* the deadline, as a loop timer */
     expect_error(fx, ann, 4, "{\"type\":\"start\",\"id\":4,\"room\":\"r1\"}", "game_state");
 
     /* round 1: the deadline passes with one answer */
@@ -809,7 +756,7 @@ static void test_chat_quiz_plays_a_whole_game_on_timers(void **state)
         if (((struct game *)ann->srv->rooms.last->game)->quiz.questions[0] == &fake_questions[i])
             correct1 = fake_questions[i].correct;
     char req[128];
-    fake_now_ms += 5000;
+    fake_clock_advance(5000);
     snprintf(req, sizeof(req),
              "{\"type\":\"answer\",\"id\":5,\"room\":\"r1\",\"round\":1,\"choice\":%d}", correct1);
     json_decref(expect_ok(fx, ann, 5, req));
@@ -822,7 +769,7 @@ static void test_chat_quiz_plays_a_whole_game_on_timers(void **state)
     assert_int_equal(num(json_array_get(scores, 1), "delta"), 0);
     json_decref(ev);
     drain(ann);
-    assert_int_equal(fake_timer.us, 3000000); /* the reveal pause */
+    assert_int_equal(only_timer_us(), 3000000); /* the reveal pause */
 
     /* round 2 opens after the pause; both answer, so it reveals at once */
     fire_timer();
@@ -845,7 +792,7 @@ static void test_chat_quiz_plays_a_whole_game_on_timers(void **state)
     assert_int_equal(num(json_array_get(json_object_get(ev, "ranking"), 0), "rank"), 1);
     json_decref(ev);
     drain(ann);
-    assert_null(fake_timer.sul);
+    assert_int_equal(fake_timers_pending(), 0);
     assert_int_equal(games_gauge(fx), 0);
     ev = expect_ok(fx, ann, 9, "{\"type\":\"rooms\",\"id\":9}");
     assert_string_equal(str(json_array_get(json_object_get(ev, "rooms"), 1), "state"), "waiting");
@@ -967,12 +914,12 @@ static void test_chat_quiz_room_emptying_stops_the_game(void **state)
 
     quiz_table(fx, &ann, &bob);
     json_decref(expect_ok(fx, ann, 3, "{\"type\":\"start\",\"id\":3,\"room\":\"r1\"}"));
-    assert_non_null(fake_timer.sul);
+    assert_int_equal(fake_timers_pending(), 1);
     assert_int_equal(games_gauge(fx), 1);
     disconnect(fx, bob);
-    assert_non_null(fake_timer.sul); /* ann still plays */
+    assert_int_equal(fake_timers_pending(), 1); /* ann still plays */
     disconnect(fx, ann);
-    assert_null(fake_timer.sul); /* timer cancelled with the game */
+    assert_int_equal(fake_timers_pending(), 0); /* timer cancelled with the game */
     assert_int_equal(games_gauge(fx), 0);
     assert_null(room_find(&fx->srv.rooms, "r1"));
 }
@@ -1010,7 +957,7 @@ static void test_chat_dropped_session_waits_out_its_grace_then_leaves(void **sta
     assert_true(chat_session_dropped(&fx->srv, b)); /* no close frame: kept */
     assert_true(b->detached);
     assert_null(b->conn);
-    assert_int_equal(fake_timer.us, 30 * 1000000);
+    assert_int_equal(only_timer_us(), 30 * 1000000);
     expect_empty(a); /* nobody is told yet */
     /* the seat and the name are held */
     assert_ptr_equal(session_by_name(&fx->srv, "bob"), b);
@@ -1039,7 +986,7 @@ static void test_chat_clean_close_and_guests_without_grace_leave_at_once(void **
     assert_false(chat_session_dropped(&fx->srv, c)); /* never signed in */
     fx->srv.cfg.rejoin_seconds = 0;
     assert_false(chat_session_dropped(&fx->srv, a));
-    assert_null(fake_timer.sul);
+    assert_int_equal(fake_timers_pending(), 0);
 }
 
 /* Above presence_max, arrivals and departures are summed up in one `presence` event a second
@@ -1061,7 +1008,7 @@ static void test_chat_big_rooms_count_presence_instead_of_announcing(void **stat
     join(fx, a, "lobby");
     join(fx, b, "lobby");
     json_decref(expect_event(a, "joined")); /* two members: still announced */
-    assert_null(fake_timer.sul);
+    assert_int_equal(fake_timers_pending(), 0);
 
     /* the third member: nobody is told at once, and the reply lists the first two only */
     r = expect_ok(fx, c, 7, "{\"type\":\"join\",\"id\":7,\"room\":\"lobby\"}");
@@ -1071,8 +1018,8 @@ static void test_chat_big_rooms_count_presence_instead_of_announcing(void **stat
     json_decref(r);
     expect_empty(a);
     expect_empty(b);
-    assert_non_null(fake_timer.sul);
-    assert_int_equal(fake_timer.us, 1000000);
+    assert_int_equal(fake_timers_pending(), 1);
+    assert_int_equal(only_timer_us(), 1000000);
 
     /* more changes within the second ride on the same timer */
     join(fx, d, "lobby");
@@ -1087,7 +1034,7 @@ static void test_chat_big_rooms_count_presence_instead_of_announcing(void **stat
         json_decref(ev);
     }
     json_decref(expect_event(b, "presence"));
-    assert_null(fake_timer.sul);
+    assert_int_equal(fake_timers_pending(), 0);
 
     /* back down to two: one presence with the full list, then joined/left again */
     disconnect(fx, d);
@@ -1104,7 +1051,7 @@ static void test_chat_big_rooms_count_presence_instead_of_announcing(void **stat
     ev = expect_event(a, "left");
     assert_string_equal(str(ev, "name"), "bob");
     json_decref(ev);
-    assert_null(fake_timer.sul);
+    assert_int_equal(fake_timers_pending(), 0);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1134,20 +1081,19 @@ static void test_chat_soft_limit_pauses_reading_then_closes(void **state)
     for (int i = 0; i < 3; i++)
         send_text(fx, a, "{\"type\":\"ping\"}");
     assert_false(conn->paused); /* at the limit, not over it */
-    assert_null(fake_timer.sul);
+    assert_int_equal(fake_timers_pending(), 0);
     send_text(fx, a, "{\"type\":\"ping\"}");
     assert_true(conn->paused);
-    assert_ptr_equal(fake_timer.sul, &a->soft_sul);
-    assert_int_equal(fake_timer.us, 2000000);
+    assert_int_equal(only_timer_us(), 2000000);
+    assert_non_null(fake_timers_find(&a->soft_sul));
     json_decref(next_msg(a)); /* read one: back at the limit */
     assert_false(conn->paused);
-    assert_null(fake_timer.sul);
+    assert_int_equal(fake_timers_pending(), 0);
     assert_false(a->closing);
 
     send_text(fx, a, "{\"type\":\"ping\"}");
     assert_true(conn->paused);
-    fake_timer.sul = NULL;
-    fake_timer.cb(&a->soft_sul); /* two seconds later, still over */
+    assert_int_equal(fake_timers_fire(&a->soft_sul), 0); /* two seconds later, still over */
     assert_true(a->closing);
     assert_int_equal(a->close_code, 1008);
     assert_string_equal(a->close_reason, "too slow");

@@ -26,40 +26,7 @@
 #include "session.h"
 #include "store.h"
 
-struct fake_conn {
-    int want_writes;
-};
-
-static void fake_want_write(void *transport, void *conn)
-{
-    ((struct fake_conn *)conn)->want_writes++;
-}
-
-static void fake_close(void *transport, void *conn)
-{
-}
-
-static void fake_pause_reading(void *transport, void *conn, bool pause)
-{
-}
-
-/* The chat log's batch timers run on the test's own lws context (the transport argument). */
-static void fake_schedule(void *transport, lws_sorted_usec_list_t *sul,
-                          void (*cb)(lws_sorted_usec_list_t *), int64_t us)
-{
-    lws_sul_schedule(transport, 0, sul, cb, (lws_usec_t)us);
-}
-
-static void fake_cancel(void *transport, lws_sorted_usec_list_t *sul)
-{
-    lws_sul_cancel(sul);
-}
-
-static const struct transport_ops fake_ops = {.want_write = fake_want_write,
-                                              .close = fake_close,
-                                              .pause_reading = fake_pause_reading,
-                                              .schedule = fake_schedule,
-                                              .cancel = fake_cancel};
+#include "fake_transport.h"
 
 struct fixture {
     char dir[64], path[96];
@@ -115,7 +82,7 @@ static struct fixture *fixture_new(int batch_max, int pending_max)
     assert_int_equal(store_prepare(&fx->dbc, err, sizeof(err)), 0);
 
     assert_int_equal(config_parse(&fx->cfg, 1, argv, err, sizeof(err)), CONFIG_OK);
-    assert_int_equal(server_init(&fx->srv, &fx->cfg, &fake_ops, NULL), 0);
+    assert_int_equal(server_init(&fx->srv, &fx->cfg, &fake_transport_ops, NULL), 0);
 
     memset(&info, 0, sizeof(info));
     info.port = CONTEXT_PORT_NO_LISTEN;
@@ -124,7 +91,8 @@ static struct fixture *fixture_new(int batch_max, int pending_max)
     lws_set_log_level(LLL_ERR, NULL);
     fx->ctx = lws_create_context(&info);
     assert_non_null(fx->ctx);
-    fx->srv.transport = fx->ctx;
+    /* the chat log's batch timers run on this context, which the pool wakes */
+    fake_transport_reset(0, fx->ctx);
 
     fx->pool = pool_create(&(struct pool_cfg){.workers = 2,
                                               .queue_max = 100,
