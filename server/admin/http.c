@@ -267,14 +267,21 @@ static int handle_import(struct lws *wsi, struct http_pss *pss, struct server *s
 
 /* 200 while serving, 503 while draining: what a load balancer asks before sending players.
  * Both counts are read now, not from the last one-second sample, so they agree. */
+/* 503 only while draining: a failing store leaves live chat and games working, so a load
+ * balancer keeps the node; "store" says whether saving works. */
 static int handle_health(struct lws *wsi, struct http_pss *pss, struct server *srv)
 {
+    struct pool_stats ps = {0};
+
+    if (srv->pool)
+        pool_get_stats(srv->pool, &ps);
     return respond(
         wsi, pss, srv->draining ? HTTP_STATUS_SERVICE_UNAVAILABLE : HTTP_STATUS_OK,
-        json_pack("{s:s, s:s, s:I, s:i, s:i}", "status", srv->draining ? "draining" : "ok",
-                  "version", PARLOR_VERSION, "uptime_s",
+        json_pack("{s:s, s:s, s:I, s:i, s:i, s:s, s:I}", "status",
+                  srv->draining ? "draining" : "ok", "version", PARLOR_VERSION, "uptime_s",
                   (json_int_t)((srv->wall_ms() - srv->figures.started_ms) / 1000), "connections",
-                  srv->connections, "users", (int)srv->sessions_by_name.count));
+                  srv->connections, "users", (int)srv->sessions_by_name.count, "store",
+                  ps.failing ? "degraded" : "ok", "store_failing", (json_int_t)ps.failing));
 }
 
 static int handle_metrics(struct lws *wsi, struct http_pss *pss, struct server *srv)

@@ -276,7 +276,8 @@ size_t pool_drain(struct pool *p, void *loop_arg)
 {
     struct job_list done;
     struct pool_job *job;
-    size_t n = 0, failed = 0;
+    size_t n = 0, failed = 0, trailing = 0; /* failures after this batch's last success */
+    bool succeeded = false;
 
     /* take the whole list under the lock, run the callbacks without it */
     pthread_mutex_lock(&p->lock);
@@ -288,8 +289,12 @@ size_t pool_drain(struct pool *p, void *loop_arg)
     while ((job = list_pop(&done))) {
         if (job->status) {
             failed++;
+            trailing++;
             if (p->cfg.failed)
                 p->cfg.failed(loop_arg, job);
+        } else {
+            succeeded = true;
+            trailing = 0;
         }
         n++;
         job->done(job, loop_arg); /* may free the job */
@@ -298,6 +303,8 @@ size_t pool_drain(struct pool *p, void *loop_arg)
         pthread_mutex_lock(&p->lock);
         p->stats.completed += n;
         p->stats.failed += failed;
+        /* a success ends a run of failures; failures after it start a new one */
+        p->stats.failing = (succeeded ? 0 : p->stats.failing) + trailing;
         pthread_mutex_unlock(&p->lock);
     }
     return n;

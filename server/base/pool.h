@@ -79,12 +79,13 @@ struct pool_cfg {
 };
 
 struct pool_stats {
-    size_t queued;                               /* waiting for a worker */
-    size_t running;                              /* on a worker now */
-    uint64_t submitted;                          /* accepted by pool_submit */
-    uint64_t refused;                            /* refused by pool_submit (full or stopping) */
-    uint64_t completed;                          /* done callbacks run */
-    uint64_t failed;                             /* of those, with status != 0 */
+    size_t queued;      /* waiting for a worker */
+    size_t running;     /* on a worker now */
+    uint64_t submitted; /* accepted by pool_submit */
+    uint64_t refused;   /* refused by pool_submit (full or stopping) */
+    uint64_t completed; /* done callbacks run */
+    uint64_t failed;    /* of those, with status != 0 */
+    uint64_t failing;   /* failures since the last success: the store is degraded while > 0 */
     uint64_t run_p50_us, run_p99_us, run_max_us; /* time in run(), over the pool's life */
     uint64_t wait_p99_us, wait_max_us;           /* time queued before a worker took it */
 };

@@ -152,6 +152,9 @@ char *stats_prometheus(const struct stats *st, const struct stats_counters *c,
     rc |= metric(&t, "parlor_db_job_failures_total", "counter", "Worker pool jobs that failed.",
                  (double)c->db_failures);
     rc |= metric(&t, "parlor_db_queue_depth", "gauge", "Jobs waiting for a worker.", c->db_queue);
+    rc |= metric(&t, "parlor_store_failing", "gauge",
+                 "Worker pool jobs failed since the last success (0: the store answers).",
+                 c->db_failing);
     rc |= metric(&t, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
                  (double)c->rss_bytes);
     rc |= metric(&t, "process_cpu_seconds_total", "counter", "User and system CPU time.",

@@ -25,8 +25,9 @@ struct stats_counters {
     uint64_t cpu_ms;                               /* counter: user + system CPU time */
     uint32_t connections, users, rooms, games;     /* gauges */
     uint32_t db_queue;                             /* gauge */
-    uint64_t db_p50_us, db_p99_us;                 /* gauges, over the pool's life */
-    uint64_t rss_bytes;                            /* gauge */
+    uint32_t db_failing; /* gauge: job failures since the last success (0: the store is fine) */
+    uint64_t db_p50_us, db_p99_us; /* gauges, over the pool's life */
+    uint64_t rss_bytes;            /* gauge */
 };
 
 /* One second, as the console draws it. */

@@ -123,6 +123,7 @@ void server_read_counters(const struct server *srv, struct stats_counters *c)
         c->db_jobs = ps.completed;
         c->db_failures = ps.failed;
         c->db_queue = (uint32_t)ps.queued;
+        c->db_failing = (uint32_t)ps.failing;
         c->db_p50_us = ps.run_p50_us;
         c->db_p99_us = ps.run_p99_us;
     }

@@ -229,7 +229,7 @@ describe('admin console protocol', () => {
     }
   });
 
-  it("a worker's database failure reaches the console's log with SQLite's words", async () => {
+  it("a worker's database failure reaches the console's log with SQLite's words, and /healthz", async () => {
     const d = await mkdtemp(path.join(os.tmpdir(), 'parlor-admin-fail-'));
     const file = path.join(d, 'parlor.db');
     const s2 = await startServer(['--admin-token', TOKEN], { db: file });
@@ -245,6 +245,21 @@ describe('admin console protocol', () => {
       const log = await c.waitFor((m) => m.type === 'log' && /could not be saved/.test(m.text));
       assert.equal(log.level, 'error');
       assert.match(log.text, /the disk says no/);
+      // /healthz says saving fails, while the node still serves (200); /metrics counts it
+      const health = async () => (await fetch(`${s2.httpUrl}/healthz`)).json();
+      let h = await health();
+      assert.equal(h.status, 'ok');
+      assert.equal(h.store, 'degraded');
+      assert.equal(h.store_failing, 1);
+      const metrics = await (await fetch(`${s2.httpUrl}/metrics`, {
+        headers: { authorization: `Bearer ${TOKEN}` } })).text();
+      assert.match(metrics, /^parlor_store_failing 1$/m);
+      // the next save that works ends it
+      execFileSync('sqlite3', [file, 'DROP TRIGGER no_more']);
+      assert.equal(typeof (await p.ok('say', { room: 'lobby', text: 'saved again' })).seq, 'number');
+      h = await health();
+      assert.equal(h.store, 'ok');
+      assert.equal(h.store_failing, 0);
       await Promise.all([p.close(), c.close()]);
     } finally {
       await stopAndCheck(s2);
