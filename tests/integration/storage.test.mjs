@@ -112,6 +112,28 @@ describe('storage: chat survives restarts', () => {
   });
 });
 
+describe('storage: hot backups', () => {
+  it('SQLite backs up; PostgreSQL answers 501 and points to pg_dump', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-bk-'));
+    const server = await startServer(['--admin-token', 'tok-123', '--backup-dir', dir]);
+    try {
+      const r = await fetch(`${server.httpUrl}/admin/backup`, {
+        method: 'POST', headers: { authorization: 'Bearer tok-123' },
+      });
+      const body = await r.json();
+      if (DB_ENGINE === 'sqlite') {
+        assert.equal(r.status, 202, JSON.stringify(body));
+      } else {
+        assert.equal(r.status, 501, JSON.stringify(body));
+        assert.match(body.error, /pg_dump or pg_basebackup/);
+      }
+      await stopAndCheck(server);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('storage: a PostgreSQL URI', () => {
   // Needs no PostgreSQL: the server must fail to connect and say so without the password.
   it('an unreachable server stops parlor with a reason that hides the password', async () => {
