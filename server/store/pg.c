@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/rand.h>
 
@@ -77,11 +78,18 @@ static const char *const stmt_sql[PG_NSTMT] = {
                            "RETURNING id",
 };
 
+/* A broken connection is reset at most this often: a worker whose server is gone fails its
+ * jobs quickly instead of spending each one on a reconnect. */
+#define PG_RESET_INTERVAL_MS 1000
+
 /* A PostgreSQL connection: the engine's struct store. */
 struct pg_conn {
     struct store base; /* first: the store hands it around */
     PGconn *conn;
-    bool prepared[PG_NSTMT];
+    bool sync_full;
+    bool prepared[PG_NSTMT]; /* on this session of the server: cleared by a reset */
+    bool in_tx;              /* between BEGIN and COMMIT or ROLLBACK */
+    int64_t next_reset_ms;   /* monotonic: the earliest time for the next reset */
 };
 
 #define PG_PARAMS_MAX 6
@@ -141,6 +149,62 @@ const char *pg_message(PGconn *conn, const PGresult *r)
     return buf;
 }
 
+static int set_sync(PGconn *conn, bool full, char *err, size_t errlen)
+{
+    PGresult *r =
+        PQexec(conn, full ? "SET synchronous_commit = on" : "SET synchronous_commit = off");
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+    if (!ok)
+        snprintf(err, errlen, "synchronous_commit: %s", pg_message(conn, r));
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 0 when the connection can run a statement. A connection that broke (PostgreSQL restarted,
+ * the network failed) is reset here, at most every PG_RESET_INTERVAL_MS, and never inside a
+ * transaction: the statements before the break would be lost, and the rest would commit
+ * alone. Until it is back each call fails with the reason. */
+static int usable(struct pg_conn *c)
+{
+    char err[STORE_ERROR_MAX];
+    int64_t now;
+
+    if (PQstatus(c->conn) == CONNECTION_OK)
+        return 0;
+    if (c->in_tx) {
+        store_fail(&c->base, "the connection to PostgreSQL broke during a transaction");
+        return -1;
+    }
+    now = monotonic_ms();
+    if (now < c->next_reset_ms) {
+        store_fail(&c->base, "no connection to PostgreSQL (reconnecting at most every %d ms)",
+                   PG_RESET_INTERVAL_MS);
+        return -1;
+    }
+    c->next_reset_ms = now + PG_RESET_INTERVAL_MS;
+    PQreset(c->conn);
+    if (PQstatus(c->conn) != CONNECTION_OK) {
+        store_fail(&c->base, "reconnecting to PostgreSQL: %s", pg_message(c->conn, NULL));
+        return -1;
+    }
+    if (set_sync(c->conn, c->sync_full, err, sizeof(err))) {
+        store_fail(&c->base, "reconnecting to PostgreSQL: %s", err);
+        return -1;
+    }
+    memset(c->prepared, 0, sizeof(c->prepared)); /* a new session has none */
+    log_warn("worker %d: reconnected to PostgreSQL", c->base.index);
+    return 0;
+}
+
 /* Runs prepared statement `which` (preparing it on this connection the first time) and
  * returns its result whatever its status; NULL with the reason logged when it cannot be
  * prepared. */
@@ -150,6 +214,8 @@ static PGresult *exec_prepared(struct pg_conn *c, enum pg_stmt which, const stru
     char name[8];
     PGresult *r;
 
+    if (usable(c))
+        return NULL;
     snprintf(name, sizeof(name), "p%d", (int)which);
     if (!c->prepared[which]) {
         r = PQprepare(c->conn, name, stmt_sql[which], 0, NULL);
@@ -188,9 +254,12 @@ static PGresult *run(struct pg_conn *c, enum pg_stmt which, const struct pg_para
 static PGresult *run_sql(struct pg_conn *c, const char *sql, const struct pg_params *p,
                          const char *what)
 {
-    PGresult *r = PQexecParams(c->conn, sql, p ? p->n : 0, NULL, p ? p->values : NULL,
-                               p ? p->lengths : NULL, p ? p->formats : NULL, 0);
+    PGresult *r;
 
+    if (usable(c))
+        return NULL;
+    r = PQexecParams(c->conn, sql, p ? p->n : 0, NULL, p ? p->values : NULL, p ? p->lengths : NULL,
+                     p ? p->formats : NULL, 0);
     if (succeeded(r))
         return r;
     store_fail(&c->base, "%s: %s", what, pg_message(c->conn, r));
@@ -203,13 +272,19 @@ static int exec_cmd(struct pg_conn *c, const char *sql)
 {
     PGresult *r = run_sql(c, sql, NULL, sql);
 
+    if (!strcmp(sql, "BEGIN"))
+        c->in_tx = r != NULL;
+    else if (!strcmp(sql, "COMMIT"))
+        c->in_tx = false;
     PQclear(r);
     return r ? 0 : -1;
 }
 
 static void rollback(struct pg_conn *c)
 {
-    PQclear(PQexec(c->conn, "ROLLBACK"));
+    if (PQstatus(c->conn) == CONNECTION_OK)
+        PQclear(PQexec(c->conn, "ROLLBACK"));
+    c->in_tx = false;
 }
 
 static int64_t get_int(const PGresult *r, int row, int col)
@@ -251,27 +326,22 @@ static int pg_prepare(const struct store_cfg *cfg, char *err, size_t errlen)
 static struct store *pg_open(const struct store_cfg *cfg, int index, char *err, size_t errlen)
 {
     struct pg_conn *c = calloc(1, sizeof(*c));
-    PGresult *r;
 
     if (!c) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    c->sync_full = cfg->sync_full;
     c->conn = connect_to(cfg->target, err, errlen);
     if (!c->conn) {
         free(c);
         return NULL;
     }
-    r = PQexec(c->conn,
-               cfg->sync_full ? "SET synchronous_commit = on" : "SET synchronous_commit = off");
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        snprintf(err, errlen, "synchronous_commit: %s", pg_message(c->conn, r));
-        PQclear(r);
+    if (set_sync(c->conn, c->sync_full, err, errlen)) {
         PQfinish(c->conn);
         free(c);
         return NULL;
     }
-    PQclear(r);
     return &c->base;
 }
 
@@ -776,13 +846,12 @@ static json_t *pg_rank(struct store *s, int64_t user_id)
 static int import_begin(void *arg, char *why, size_t wlen)
 {
     struct pg_conn *c = arg;
-    PGresult *r = PQexec(c->conn, "BEGIN");
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 
-    if (!ok)
-        snprintf(why, wlen, "%s", pg_message(c->conn, r));
-    PQclear(r);
-    return ok ? 0 : -1;
+    if (exec_cmd(c, "BEGIN")) {
+        snprintf(why, wlen, "%s", c->base.error);
+        return -1;
+    }
+    return 0;
 }
 
 static int import_insert(void *arg, const struct question_row *q, int64_t *id, char *why,
@@ -815,13 +884,12 @@ static int import_insert(void *arg, const struct question_row *q, int64_t *id, c
 static int import_commit(void *arg, char *why, size_t wlen)
 {
     struct pg_conn *c = arg;
-    PGresult *r = PQexec(c->conn, "COMMIT");
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 
-    if (!ok)
-        snprintf(why, wlen, "%s", pg_message(c->conn, r));
-    PQclear(r);
-    return ok ? 0 : -1;
+    if (exec_cmd(c, "COMMIT")) {
+        snprintf(why, wlen, "%s", c->base.error);
+        return -1;
+    }
+    return 0;
 }
 
 static void import_rollback(void *arg)
