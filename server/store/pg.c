@@ -175,7 +175,7 @@ static int64_t monotonic_ms(void)
  * alone. Until it is back each call fails with the reason. */
 static int usable(struct pg_conn *c)
 {
-    char err[STORE_ERROR_MAX];
+    char err[STORE_ERROR_MAX + 64]; /* "synchronous_commit: " and the message */
     int64_t now;
 
     if (PQstatus(c->conn) == CONNECTION_OK)
