@@ -302,7 +302,7 @@ static int fill_question_bank(struct qbank *bank, struct store *db, const char *
     return store_load_questions(db, bank);
 }
 
-/* `parlor-server import FILE [--db PATH]`: loads a question pack offline and exits. */
+/* `parlor-server import FILE [--db PATH|URI]`: loads a question pack offline and exits. */
 static int import_command(int argc, char **argv)
 {
     struct config cfg;
@@ -313,7 +313,7 @@ static int import_command(int argc, char **argv)
     int added, rc;
 
     if (argc < 3 || argv[2][0] == '-') {
-        fprintf(stderr, "usage: parlor-server import FILE [--db PATH]\n");
+        fprintf(stderr, "usage: parlor-server import FILE [--db PATH|URI]\n");
         return 2;
     }
     file = argv[2];
@@ -334,7 +334,8 @@ static int import_command(int argc, char **argv)
     store_close(db);
     if (rc)
         return 1;
-    printf("imported %d new questions from %s into %s (pack '%s')\n", added, file, cfg.db, pack);
+    store_target_shown(cfg.db, err, sizeof(err)); /* a URI's password stays out of the output */
+    printf("imported %d new questions from %s into %s (pack '%s')\n", added, file, err, pack);
     return 0;
 }
 
@@ -452,8 +453,9 @@ int main(int argc, char **argv)
     srv.backup = &backup;
     srv.chatlog = &chatlog;
 
+    store_target_shown(cfg.db, err, sizeof(err)); /* a URI's password stays out of the log */
     log_info("parlor/%s listening on %s port %d, serving %s, database %s, %d workers",
-             PARLOR_VERSION, cfg.listen ? cfg.listen : "every interface", cfg.port, ws.www, cfg.db,
+             PARLOR_VERSION, cfg.listen ? cfg.listen : "every interface", cfg.port, ws.www, err,
              cfg.db_workers);
     snprintf(err, sizeof(err), "serving on port %d", cfg.port);
     sdnotify_ready(ws.ctx, err); /* systemd starts what waits for parlor only now */

@@ -15,6 +15,7 @@
 #include "pool.h"
 #include "server.h"
 #include "snapshot.h"
+#include "store.h"
 
 struct backup_job {
     struct pool_job job; /* first: the pool hands it back */
@@ -80,6 +81,12 @@ int backup_start(struct backup *b, char *err, size_t errlen)
     time_t now;
     struct tm tm;
 
+    if (store_engine_for(b->db_path) != &store_sqlite_engine) {
+        snprintf(err, errlen,
+                 "parlor backs up only SQLite databases: back up PostgreSQL with pg_dump or "
+                 "pg_basebackup");
+        return -ENOTSUP;
+    }
     if (!b->dir) {
         snprintf(err, errlen, "backups are disabled: start the server with --backup-dir");
         return -ENOENT;

@@ -35,8 +35,9 @@ struct backup {
 
 void backup_init(struct backup *b, struct pool *pool, const char *db_path, const char *dir,
                  int pages_per_step, int64_t (*wall_ms)(void));
-/* Starts a backup. 0; -EBUSY when one is running; -ENOENT when no directory is configured;
- * -EAGAIN when the pool refused the first step; with a reason in err. */
+/* Starts a backup. 0; -ENOTSUP when the database is not SQLite (PostgreSQL has its own tools);
+ * -EBUSY when one is running; -ENOENT when no directory is configured; -EAGAIN when the pool
+ * refused the first step; with a reason in err. */
 int backup_start(struct backup *b, char *err, size_t errlen);
 /* The state as JSON: {state, file, started, finished, pages_total, pages_done, error}. */
 json_t *backup_status_json(const struct backup *b);

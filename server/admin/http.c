@@ -153,9 +153,10 @@ static int handle_backup(struct lws *wsi, struct http_pss *pss, struct server *s
     if (rc == 0)
         return respond(wsi, pss, HTTP_ACCEPTED, backup_status_json(srv->backup));
     return respond_error(wsi, pss,
-                         rc == -EBUSY    ? HTTP_STATUS_CONFLICT
-                         : rc == -ENOENT ? HTTP_STATUS_NOT_FOUND
-                                         : HTTP_STATUS_SERVICE_UNAVAILABLE,
+                         rc == -EBUSY     ? HTTP_STATUS_CONFLICT
+                         : rc == -ENOENT  ? HTTP_STATUS_NOT_FOUND
+                         : rc == -ENOTSUP ? HTTP_STATUS_NOT_IMPLEMENTED
+                                          : HTTP_STATUS_SERVICE_UNAVAILABLE,
                          err);
 }
 

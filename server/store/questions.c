@@ -1,9 +1,11 @@
-/* The question bank's SQL: loading the `questions` table and importing packs (see
- * questions.h). Runs at startup on the main thread, from the `import` command, or on a worker
- * (an upload to /admin/import), always with the caller's own connection. */
+/* Question packs for every engine (see questions.h): parsing and checking a JSON-lines pack
+ * and the all-or-nothing rules of an import; the engine only runs its transaction and its
+ * insert. Runs at startup on the main thread, from the `import` command, or on a worker (an
+ * upload to /admin/import), always with the caller's own connection. */
 #include "questions.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,36 +19,18 @@
 #define QB_CHOICE_MAX   100 /* characters */
 #define QB_LANG_MAX     35  /* characters of a BCP 47 tag */
 
-int questions_load(struct qbank *b, sqlite3 *db, char *err, size_t errlen)
+int questions_add_stored(struct qbank *b, int64_t id, const char *category, const char *text,
+                         const char *choices, int correct, const char *lang, char *err,
+                         size_t errlen)
 {
-    sqlite3_stmt *st;
-    int rc;
+    json_t *c = choices ? json_loads(choices, 0, NULL) : NULL;
+    int bad = !json_is_array(c) || json_array_size(c) != QUIZ_CHOICES ||
+              qbank_add(b, id, category, text, c, correct, lang);
 
-    qbank_destroy(b);
-    if (sqlite3_prepare_v2(db, "SELECT id, category, text, choices, correct, lang FROM questions",
-                           -1, &st, NULL) != SQLITE_OK)
-        goto fail;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *choices = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
-        int bad =
-            !json_is_array(choices) || json_array_size(choices) != QUIZ_CHOICES ||
-            qbank_add(b, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
-                      (const char *)sqlite3_column_text(st, 2), choices, sqlite3_column_int(st, 4),
-                      (const char *)sqlite3_column_text(st, 5));
-        json_decref(choices);
-        if (bad) {
-            snprintf(err, errlen, "question %lld is damaged or out of memory",
-                     (long long)sqlite3_column_int64(st, 0));
-            sqlite3_finalize(st);
-            return -1;
-        }
-    }
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE)
-        return 0;
-fail:
-    snprintf(err, errlen, "loading questions: %s", sqlite3_errmsg(db));
-    return -1;
+    json_decref(c);
+    if (bad)
+        snprintf(err, errlen, "question %lld is damaged or out of memory", (long long)id);
+    return bad ? -1 : 0;
 }
 
 /* A string field of 1..max characters, or an error naming it. */
@@ -143,30 +127,25 @@ static int check_record(json_t *o, char *why, size_t wlen)
     return 0;
 }
 
-int questions_import_stream(sqlite3 *db, FILE *f, const char *label, const char *pack, int *added,
-                            struct qbank *added_to, char *err, size_t errlen)
+int questions_import(const struct questions_sink *sink, void *arg, FILE *f, const char *label,
+                     const char *pack, int *added, struct qbank *added_to, char *err, size_t errlen)
 {
     struct qbank fresh = {0};
-    sqlite3_stmt *st = NULL;
     char *line = NULL, why[160];
     size_t cap = 0;
     long lineno = 0;
     ssize_t len;
 
     *added = 0;
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db,
-                           "INSERT INTO questions (pack, category, text, choices, correct, lang) "
-                           "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (pack, text) DO NOTHING",
-                           -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", label, sqlite3_errmsg(db));
+    if (sink->begin(arg, why, sizeof(why))) {
+        snprintf(err, errlen, "%s: %s", label, why);
         goto fail;
     }
     while ((len = getline(&line, &cap, f)) >= 0) {
         json_error_t jerr;
         json_t *o;
-        const char *lang;
-        char *choices;
+        struct question_row q;
+        int64_t id;
         int rc;
 
         lineno++;
@@ -184,42 +163,34 @@ int questions_import_stream(sqlite3 *db, FILE *f, const char *label, const char 
             json_decref(o);
             goto fail;
         }
-        lang = json_string_value(json_object_get(o, "lang")); /* NULL when absent */
-        choices = json_dumps(json_object_get(o, "choices"), JSON_COMPACT);
-        sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, pack, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, json_string_value(json_object_get(o, "category")), -1,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 3, json_string_value(json_object_get(o, "text")), -1,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 4, choices, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(st, 5, (int)json_integer_value(json_object_get(o, "correct")));
-        if (lang)
-            sqlite3_bind_text(st, 6, lang, -1, SQLITE_TRANSIENT);
-        else
-            sqlite3_bind_null(st, 6);
-        rc = sqlite3_step(st);
-        free(choices);
-        if (rc == SQLITE_DONE && sqlite3_changes(db)) {
+        q = (struct question_row){
+            .pack = pack,
+            .category = json_string_value(json_object_get(o, "category")),
+            .text = json_string_value(json_object_get(o, "text")),
+            .choices = json_dumps(json_object_get(o, "choices"), JSON_COMPACT),
+            .correct = (int)json_integer_value(json_object_get(o, "correct")),
+            .lang = json_string_value(json_object_get(o, "lang")), /* NULL when absent */
+        };
+        rc = q.choices ? sink->insert(arg, &q, &id, why, sizeof(why)) : -1;
+        if (!q.choices)
+            snprintf(why, sizeof(why), "out of memory");
+        if (rc == 1) {
             (*added)++;
-            if (added_to && qbank_add(&fresh, sqlite3_last_insert_rowid(db),
-                                      json_string_value(json_object_get(o, "category")),
-                                      json_string_value(json_object_get(o, "text")),
-                                      json_object_get(o, "choices"),
-                                      (int)json_integer_value(json_object_get(o, "correct")), lang))
-                rc = SQLITE_NOMEM;
+            if (added_to && qbank_add(&fresh, id, q.category, q.text, json_object_get(o, "choices"),
+                                      q.correct, q.lang)) {
+                snprintf(why, sizeof(why), "out of memory");
+                rc = -1;
+            }
         }
+        free((char *)q.choices);
         json_decref(o);
-        if (rc != SQLITE_DONE) {
-            snprintf(err, errlen, "%s line %ld: %s", label, lineno,
-                     rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
+        if (rc < 0) {
+            snprintf(err, errlen, "%s line %ld: %s", label, lineno, why);
             goto fail;
         }
     }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: commit: %s", label, sqlite3_errmsg(db));
+    if (sink->commit(arg, why, sizeof(why))) {
+        snprintf(err, errlen, "%s: commit: %s", label, why);
         goto fail;
     }
     free(line);
@@ -230,12 +201,9 @@ int questions_import_stream(sqlite3 *db, FILE *f, const char *label, const char 
     }
     return 0;
 fail:
-    sqlite3_finalize(st);
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sink->rollback(arg);
     free(line);
     qbank_destroy(&fresh);
     *added = 0;
     return -1;
 }
-
-/* xorshift64*: the draw needs spread, not secrecy */

@@ -444,20 +444,118 @@ static int sqlite_delete_message(struct store *s, const char *room, int64_t seq)
     return sqlite3_changes(w->db);
 }
 
+/* An import's transaction: questions.c parses, this inserts. */
+struct sqlite_import {
+    sqlite3 *db;
+    sqlite3_stmt *st;
+};
+
+static int import_begin(void *arg, char *why, size_t wlen)
+{
+    struct sqlite_import *im = arg;
+
+    if (sqlite3_exec(im->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(im->db,
+                           "INSERT INTO questions (pack, category, text, choices, correct, lang) "
+                           "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (pack, text) DO NOTHING",
+                           -1, &im->st, NULL) != SQLITE_OK) {
+        snprintf(why, wlen, "%s", sqlite3_errmsg(im->db));
+        return -1;
+    }
+    return 0;
+}
+
+static int import_insert(void *arg, const struct question_row *q, int64_t *id, char *why,
+                         size_t wlen)
+{
+    struct sqlite_import *im = arg;
+    sqlite3_stmt *st = im->st;
+
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, q->pack, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, q->category, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, q->text, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, q->choices, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, q->correct);
+    if (q->lang)
+        sqlite3_bind_text(st, 6, q->lang, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 6);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        snprintf(why, wlen, "%s", sqlite3_errmsg(im->db));
+        return -1;
+    }
+    sqlite3_reset(st); /* the bound strings are the caller's until the next call */
+    if (!sqlite3_changes(im->db))
+        return 0;
+    *id = sqlite3_last_insert_rowid(im->db);
+    return 1;
+}
+
+static int import_commit(void *arg, char *why, size_t wlen)
+{
+    struct sqlite_import *im = arg;
+
+    sqlite3_finalize(im->st);
+    im->st = NULL;
+    if (sqlite3_exec(im->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(why, wlen, "%s", sqlite3_errmsg(im->db));
+        return -1;
+    }
+    return 0;
+}
+
+static void import_rollback(void *arg)
+{
+    struct sqlite_import *im = arg;
+
+    sqlite3_finalize(im->st);
+    im->st = NULL;
+    sqlite3_exec(im->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static const struct questions_sink sqlite_import_sink = {
+    .begin = import_begin,
+    .insert = import_insert,
+    .commit = import_commit,
+    .rollback = import_rollback,
+};
+
 static int sqlite_import_questions(struct store *s, FILE *in, const char *label, const char *pack,
                                    int *added, struct qbank *added_to)
 {
-    struct db_worker *w = (struct db_worker *)s;
+    struct sqlite_import im = {.db = ((struct db_worker *)s)->db};
 
-    return questions_import_stream(w->db, in, label, pack, added, added_to, s->error,
-                                   sizeof(s->error));
+    return questions_import(&sqlite_import_sink, &im, in, label, pack, added, added_to, s->error,
+                            sizeof(s->error));
 }
 
 static int sqlite_load_questions(struct store *s, struct qbank *b)
 {
-    struct db_worker *w = (struct db_worker *)s;
+    sqlite3 *db = ((struct db_worker *)s)->db;
+    sqlite3_stmt *st;
+    int rc;
 
-    return questions_load(b, w->db, s->error, sizeof(s->error));
+    qbank_destroy(b);
+    if (sqlite3_prepare_v2(db, "SELECT id, category, text, choices, correct, lang FROM questions",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (questions_add_stored(
+                b, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+                (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+                sqlite3_column_int(st, 4), (const char *)sqlite3_column_text(st, 5), s->error,
+                sizeof(s->error))) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+fail:
+    snprintf(s->error, sizeof(s->error), "loading questions: %s", sqlite3_errmsg(db));
+    return -1;
 }
 
 static int sqlite_probe(struct store *s)

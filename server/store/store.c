@@ -3,13 +3,69 @@
 #include "store.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 
+static bool is_pg_uri(const char *target)
+{
+    return !strncmp(target, "postgresql://", 13) || !strncmp(target, "postgres://", 11);
+}
+
 const struct store_engine *store_engine_for(const char *target)
 {
-    return &store_sqlite_engine;
+    return is_pg_uri(target) ? &store_pg_engine : &store_sqlite_engine;
+}
+
+/* Appends n bytes of `s` to out (len bytes in all, *at used), truncating. */
+static void put(char *out, size_t len, size_t *at, const char *s, size_t n)
+{
+    while (n-- && *at + 1 < len)
+        out[(*at)++] = *s++;
+    out[*at] = '\0';
+}
+
+void store_target_shown(const char *target, char *out, size_t len)
+{
+    const char *rest, *end, *at = NULL, *colon, *p;
+    size_t used = 0;
+
+    if (!len)
+        return;
+    out[0] = '\0';
+    if (!is_pg_uri(target)) {
+        put(out, len, &used, target, strlen(target));
+        return;
+    }
+    rest = strstr(target, "://") + 3;
+    end = rest + strcspn(rest, "/?"); /* the authority: [user[:password]@]host... */
+    for (p = rest; p < end; p++)
+        if (*p == '@')
+            at = p;
+    put(out, len, &used, target, (size_t)(rest - target));
+    if (at) {
+        colon = memchr(rest, ':', (size_t)(at - rest));
+        put(out, len, &used, rest, (size_t)((colon ? colon : at) - rest));
+        if (colon)
+            put(out, len, &used, ":***", 4);
+        rest = at;
+    }
+    /* the rest, with any password=VALUE parameter hidden */
+    for (p = rest; *p;) {
+        size_t n = strcspn(p, "?&");
+        put(out, len, &used, p, n);
+        p += n;
+        if (!*p)
+            break;
+        put(out, len, &used, p, 1); /* the ? or & */
+        p++;
+        if (!strncmp(p, "password=", 9)) {
+            put(out, len, &used, "password=***", 12);
+            p += 9 + strcspn(p + 9, "&");
+        }
+    }
 }
 
 int store_prepare(const struct store_cfg *cfg, char *err, size_t errlen)

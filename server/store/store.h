@@ -1,8 +1,9 @@
 /*
  * The store: everything durable (accounts and the tokens' key, bans, chat history, game
  * results and the leaderboard, question packs) behind one ops table, so an engine is one
- * implementation of `struct store_engine`. Today's engine is SQLite (store_sqlite_engine,
- * sqlite.c); `--db` picks it for a path.
+ * implementation of `struct store_engine`. Two engines: SQLite (store_sqlite_engine, sqlite.c),
+ * which `--db` picks for a path, and PostgreSQL (store_pg_engine, pg.c), which it picks for a
+ * postgresql:// or postgres:// URI.
  *
  * A `struct store` is one connection, owned for life by the thread that opened it: each pool
  * worker opens its own when it starts (store_worker_open, the pool's worker_open), and the
@@ -24,12 +25,14 @@
 #include "qbank.h"
 
 #define STORE_ERROR_MAX 200
+/* store_target_shown()'s output, at most */
+#define STORE_TARGET_SHOWN_MAX 512
 
 struct store_engine;
 
 /* Where the database is and how to write to it: what the pool's workers open. */
 struct store_cfg {
-    const char *target; /* --db: a file path for SQLite */
+    const char *target; /* --db: a file path for SQLite, a URI for PostgreSQL */
     bool sync_full;     /* --db-sync full (commits survive power loss) or normal */
 };
 
@@ -112,9 +115,13 @@ struct store_engine {
 };
 
 extern const struct store_engine store_sqlite_engine;
+extern const struct store_engine store_pg_engine;
 
-/* The engine for a --db value. */
+/* The engine for a --db value: PostgreSQL for a postgresql:// or postgres:// URI, else SQLite. */
 const struct store_engine *store_engine_for(const char *target);
+/* `target` as it may be shown in a log or a reply: a URI's password (user:PASSWORD@ or
+ * password=) replaced by "***". Truncated to `len`. */
+void store_target_shown(const char *target, char *out, size_t len);
 
 int store_prepare(const struct store_cfg *cfg, char *err, size_t errlen);
 /* A connection for the calling thread (index -1: the main thread's). NULL with err. */

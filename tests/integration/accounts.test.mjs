@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, stopAndCheck, fresh, signIn } from './lib/harness.mjs';
+import { startServer, stopAndCheck, connect, fresh, signIn, freshDb } from './lib/harness.mjs';
 
 // a cheap hash keeps the suite quick under ASan; one test below uses the real default cost
 const FAST = ['--scrypt-log2n', '12'];
@@ -19,7 +19,7 @@ describe('accounts', () => {
   let server;
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-acct-'));
-    db = path.join(dir, 'parlor.db');
+    db = freshDb(dir);
     server = await startServer(FAST, { db });
   });
   after(async () => {

@@ -3,18 +3,15 @@
 // a muted user cannot say or whisper, and an expired ban is no ban.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { startServer, stopAndCheck, fresh, signIn } from './lib/harness.mjs';
+import { startServer, stopAndCheck, connect, fresh, signIn, dbQuery, freshDb } from './lib/harness.mjs';
 
 const FAST = ['--scrypt-log2n', '12'];
 
-function sqlite(db, sql) {
-  return execFileSync('sqlite3', [db, sql], { encoding: 'utf8' }).trim();
-}
+const sqlite = dbQuery; // SQLite or PostgreSQL, whichever the suite runs on
 
 
 describe('bans survive restarts and are enforced', () => {
@@ -23,7 +20,7 @@ describe('bans survive restarts and are enforced', () => {
   let server;
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-bans-'));
-    db = path.join(dir, 'parlor.db');
+    db = freshDb(dir);
     server = await startServer(FAST, { db });
     const a = await fresh(server.url);
     await a.ok('register', { name: 'Outlaw', password: 'outlaw-pass' });

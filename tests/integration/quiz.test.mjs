@@ -4,17 +4,15 @@
 // bad record fails the whole import with its line and field.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, stopAndCheck, connect, signIn, BIN, REPO } from './lib/harness.mjs';
+import { startServer, stopAndCheck, connect, signIn, BIN, REPO, dbQuery, freshDb } from './lib/harness.mjs';
 
 const FLAGS = ['--scrypt-log2n', '12', '--quiz-reveal-ms', '200'];
 
-function sqlite(db, sql) {
-  return execFileSync('sqlite3', [db, sql], { encoding: 'utf8' }).trim();
-}
+const sqlite = dbQuery; // SQLite or PostgreSQL, whichever the suite runs on
 
 async function account(url, name) {
   const c = await connect(url);
@@ -29,7 +27,7 @@ describe('a whole quiz game', () => {
   let server;
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-quiz-'));
-    db = path.join(dir, 'parlor.db');
+    db = freshDb(dir);
     server = await startServer(FLAGS, { db });
   });
   after(async () => {
@@ -116,7 +114,7 @@ describe('a whole quiz game', () => {
     assert.equal(sqlite(db, 'SELECT count(*) FROM games'), '1');
     assert.equal(sqlite(db, "SELECT score || '/' || rank FROM results WHERE name = 'guest'"),
       `${scoreOf.guest}/${over.ranking.find((r) => r.name === 'guest').rank}`);
-    assert.equal(sqlite(db, "SELECT user_id IS NULL FROM results WHERE name = 'guest'"), '1');
+    assert.equal(sqlite(db, "SELECT CASE WHEN user_id IS NULL THEN 1 ELSE 0 END FROM results WHERE name = 'guest'"), '1');
     await Promise.all(players.map((p) => p.close()));
 
     // the leaderboard survives a restart
@@ -134,7 +132,7 @@ describe('parlor-server import', () => {
   it('loads a pack offline; a bad record fails the whole import, naming line and field', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-import-'));
     try {
-      const db = path.join(dir, 'p.db');
+      const db = freshDb(dir, 'p.db');
       const good = path.join(dir, 'extra.jsonl');
       const q = (text, correct = 1) => JSON.stringify({ category: 'Test', text, choices: ['a', 'b', 'c', 'd'], correct });
       await writeFile(good, `${q('First?')}\n${q('Second?', 3)}\n`);

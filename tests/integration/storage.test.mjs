@@ -1,25 +1,24 @@
 // Persistence of chat (issue "storage"): acknowledged messages survive a restart and a
 // kill -9, the lobby's history and seq continue, new rooms never reuse an id whose history is
 // stored, `history` pages back through the database, and the file passes integrity_check.
+// Runs on SQLite and again on PostgreSQL (integration_pg_storage: PARLOR_TEST_PG).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, stopAndCheck, signIn, NO_RATE_LIMITS } from './lib/harness.mjs';
+import { startServer, stopAndCheck, signIn, NO_RATE_LIMITS, dbQuery, freshDb, DB_ENGINE } from './lib/harness.mjs';
 
-function sqlite(db, sql) {
-  return execFileSync('sqlite3', [db, sql], { encoding: 'utf8' }).trim();
-}
+const sqlite = dbQuery; // SQLite or PostgreSQL, whichever the suite runs on
 
 describe('storage: chat survives restarts', () => {
   let dir;
   let db;
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-store-'));
-    db = path.join(dir, 'parlor.db');
+    db = freshDb(dir);
   });
   after(async () => { await rm(dir, { recursive: true, force: true }); });
 
@@ -51,7 +50,7 @@ describe('storage: chat survives restarts', () => {
     assert.deepEqual(h.messages, []);
     await b.close();
     await stopAndCheck(server);
-    assert.equal(sqlite(db, 'PRAGMA integrity_check'), 'ok');
+    if (DB_ENGINE === 'sqlite') assert.equal(sqlite(db, 'PRAGMA integrity_check'), 'ok');
   });
 
   it('history pages back through the database, oldest first', async () => {
@@ -101,7 +100,7 @@ describe('storage: chat survives restarts', () => {
     const missing = acked.filter((seq) => !stored.has(seq));
     assert.deepEqual(missing, [], 'acknowledged messages missing after kill -9');
     assert.equal(stored.size, 300);
-    assert.equal(sqlite(db, 'PRAGMA integrity_check'), 'ok');
+    if (DB_ENGINE === 'sqlite') assert.equal(sqlite(db, 'PRAGMA integrity_check'), 'ok');
 
     // and the server starts again on that file
     const again = await startServer(NO_RATE_LIMITS, { db });
@@ -113,7 +112,44 @@ describe('storage: chat survives restarts', () => {
   });
 });
 
-describe('storage: bad database path', () => {
+describe('storage: hot backups', () => {
+  it('SQLite backs up; PostgreSQL answers 501 and points to pg_dump', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-bk-'));
+    const server = await startServer(['--admin-token', 'tok-123', '--backup-dir', dir]);
+    try {
+      const r = await fetch(`${server.httpUrl}/admin/backup`, {
+        method: 'POST', headers: { authorization: 'Bearer tok-123' },
+      });
+      const body = await r.json();
+      if (DB_ENGINE === 'sqlite') {
+        assert.equal(r.status, 202, JSON.stringify(body));
+      } else {
+        assert.equal(r.status, 501, JSON.stringify(body));
+        assert.match(body.error, /pg_dump or pg_basebackup/);
+      }
+      await stopAndCheck(server);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('storage: a PostgreSQL URI', () => {
+  // Needs no PostgreSQL: the server must fail to connect and say so without the password.
+  it('an unreachable server stops parlor with a reason that hides the password', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-nopg-'));
+    try {
+      await assert.rejects(
+        startServer([], { db: `postgresql://parlor:s3cret-pw@/parlor?host=${dir}&password=other-pw` }),
+        (e) => /parlor-server: database 'postgresql:\/\/parlor:\*\*\*@\/parlor\?host=.*&password=\*\*\*'/.test(e.message) &&
+          !/s3cret-pw|other-pw/.test(e.message.replace(/\(--port.*?\)/, '')));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('storage: bad database path', { skip: DB_ENGINE !== 'sqlite' && 'SQLite files only' }, () => {
   // The database opens before the port does: the harness never sees a server that listens and
   // then dies, however slow its startup (valgrind).
   it('a database that cannot be opened stops the server with a one-line reason', async () => {
@@ -127,7 +163,7 @@ describe('storage: bad database path', () => {
     // and gives up. All that time it must not listen, or a client (or a load balancer) would
     // find a server that then dies.
     const dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-lock-'));
-    const db = path.join(dir, 'parlor.db');
+    const db = freshDb(dir);
     const holder = spawn('sqlite3', [db], { stdio: ['pipe', 'pipe', 'inherit'] });
     try {
       holder.stdout.setEncoding('utf8');

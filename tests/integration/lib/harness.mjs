@@ -1,7 +1,7 @@
 // Integration-test harness: start/stop the real parlor server and drive it with real
 // WebSocket clients (the `ws` package). Used by tests/integration/*.test.mjs.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -61,6 +61,37 @@ export const NO_RATE_LIMITS = [
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// The store the servers use: SQLite files, or, when PARLOR_TEST_PG names the test cluster's
+// database (tests/CMakeLists.txt runs some suites a second time so), a fresh PostgreSQL
+// database per server, made in that cluster and dropped after the file's tests.
+export const PG_URI = process.env.PARLOR_TEST_PG || '';
+export const DB_ENGINE = PG_URI ? 'pg' : 'sqlite';
+const pgDatabases = [];
+let pgSeq = 0;
+
+function psql(uri, sql) {
+  return execFileSync('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-d', uri, '-c', sql],
+    { encoding: 'utf8' }).trim();
+}
+
+/**
+ * A database no server has used yet: `dir/name` for SQLite, or a new PostgreSQL database's URI.
+ * Pass it as startServer's opts.db to keep it across restarts.
+ */
+export function freshDb(dir, name = 'parlor.db') {
+  if (DB_ENGINE === 'sqlite') return path.join(dir, name);
+  const db = `t_${process.pid}_${++pgSeq}`;
+  psql(PG_URI, `CREATE DATABASE ${db}`);
+  pgDatabases.push(db);
+  return PG_URI.replace(/^(postgres(?:ql)?:\/\/[^/?]*\/)[^?]*/, `$1${db}`);
+}
+
+/** Runs SQL on a database of either engine; one row a line, columns split by '|'. */
+export function dbQuery(db, sql) {
+  if (/^postgres(ql)?:\/\//.test(db)) return psql(db, sql);
+  return execFileSync('sqlite3', [db, sql], { encoding: 'utf8' }).trim();
+}
+
 // Every server process this file started that has not exited yet, with what kills it and
 // removes its files. A test that fails (or times out) before it stops its server would
 // otherwise leave a child process whose pipe keeps node's event loop alive, and `node --test`
@@ -73,12 +104,15 @@ const running = new Map(); // proc -> async () => kill and clean up
 // the test file's body: registered here, this hook would kill the servers that a file's own
 // top-level after() (the browser tests') is about to stop with SIGTERM and check. A microtask
 // queued now runs once the whole module graph, the test file's body included, has been
-// evaluated, and before any test runs: the hook goes after the file's own.
+// evaluated, and before any test runs: the hook goes after the file's own. It also drops the
+// PostgreSQL databases the file's servers used.
 queueMicrotask(() => after(async () => {
-  if (!running.size) return;
-  process.stderr.write(`harness: ${running.size} server(s) still running after the tests ` +
-    `(pid ${[...running.keys()].map((p) => p.pid).join(', ')}); killing them\n`);
-  await Promise.all([...running.values()].map((kill) => kill()));
+  if (running.size) {
+    process.stderr.write(`harness: ${running.size} server(s) still running after the tests ` +
+      `(pid ${[...running.keys()].map((p) => p.pid).join(', ')}); killing them\n`);
+    await Promise.all([...running.values()].map((kill) => kill()));
+  }
+  for (const db of pgDatabases.splice(0)) psql(PG_URI, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
 }));
 
 process.on('exit', () => {
@@ -154,7 +188,7 @@ export async function startServer(extraArgs = [], opts = {}) {
     throw new Error(`www directory not found: ${www} (set PARLOR_WWW)`);
   }
   // opts.db: a database that outlives this server (restart tests); the caller removes it
-  const db = opts.db || path.join(tmp, 'parlor.db');
+  const db = opts.db || freshDb(tmp);
   const port = opts.port || await freePort();
   const args = ['--port', String(port), '--www', www, '--db', db, '--log-level', 'warn',
     '--questions', path.join(REPO, 'questions/parlor-core.jsonl'),

@@ -1,0 +1,520 @@
+/*
+ * The store's conformance suite: every operation of struct store_engine, with the same
+ * assertions, against both engines: SQLite in a temporary file and PostgreSQL in the database
+ * PARLOR_TEST_PG names (a postgresql:// URI; ctest starts a throwaway cluster for it, see
+ * scripts/pg-test-cluster). Without PARLOR_TEST_PG the PostgreSQL half fails: it never skips.
+ * Each test starts from an empty database.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+#include "pg.h"
+#include "qbank.h"
+#include "schema.h"
+#include "store.h"
+
+struct fixture {
+    const struct store_engine *engine;
+    char target[512];
+    struct store_cfg cfg;
+    struct store *s;
+};
+
+/* Runs raw SQL on the fixture's database, behind the store's back. */
+static void raw_exec(struct fixture *f, const char *sql)
+{
+    if (f->engine == &store_sqlite_engine) {
+        sqlite3 *db;
+        assert_int_equal(sqlite3_open(f->target, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+    } else {
+        PGconn *c = PQconnectdb(f->target);
+        PGresult *r;
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        r = PQexec(c, sql);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+            fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+        PQclear(r);
+        PQfinish(c);
+    }
+}
+
+static int open_store(struct fixture *f)
+{
+    char err[256];
+
+    f->cfg = (struct store_cfg){.target = f->target, .sync_full = true};
+    if (store_prepare(&f->cfg, err, sizeof(err))) {
+        fprintf(stderr, "store_prepare: %s\n", err);
+        return -1;
+    }
+    f->s = store_open(&f->cfg, -1, err, sizeof(err));
+    if (!f->s)
+        fprintf(stderr, "store_open: %s\n", err);
+    return f->s ? 0 : -1;
+}
+
+static int setup_sqlite(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    int fd;
+
+    f->engine = &store_sqlite_engine;
+    snprintf(f->target, sizeof(f->target), "/tmp/parlor-conformance-XXXXXX");
+    fd = mkstemp(f->target);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    *state = f;
+    return open_store(f);
+}
+
+static int setup_pg(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    const char *uri = getenv("PARLOR_TEST_PG");
+
+    *state = f;
+    f->engine = &store_pg_engine;
+    if (!uri || !*uri) {
+        fprintf(stderr, "PARLOR_TEST_PG is not set: it names the PostgreSQL database these tests "
+                        "use (ctest sets it; see scripts/pg-test-cluster)\n");
+        return -1;
+    }
+    snprintf(f->target, sizeof(f->target), "%s", uri);
+    raw_exec(f,
+             "SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+    return open_store(f);
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    store_close(f->s);
+    if (f->engine == &store_sqlite_engine) {
+        char side[600];
+        unlink(f->target);
+        snprintf(side, sizeof(side), "%s-wal", f->target);
+        unlink(side);
+        snprintf(side, sizeof(side), "%s-shm", f->target);
+        unlink(side);
+    }
+    free(f);
+    return 0;
+}
+
+static struct store_msg msg(const char *room, uint64_t seq, const char *sender, const char *text)
+{
+    return (struct store_msg){
+        .room = room, .seq = seq, .sender = sender, .text = text, .ts = 1000 + (int64_t)seq};
+}
+
+static void assert_event(json_t *ev, const char *room, uint64_t seq, const char *from,
+                         const char *text)
+{
+    assert_string_equal(json_string_value(json_object_get(ev, "type")), "chat");
+    assert_string_equal(json_string_value(json_object_get(ev, "room")), room);
+    assert_int_equal(json_integer_value(json_object_get(ev, "seq")), seq);
+    assert_string_equal(json_string_value(json_object_get(ev, "from")), from);
+    assert_string_equal(json_string_value(json_object_get(ev, "text")), text);
+    assert_int_equal(json_integer_value(json_object_get(ev, "ts")), 1000 + seq);
+}
+
+/* ---- schema ---- */
+
+static void test_store_schema_is_latest_and_newer_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+
+    /* the two dialects keep one history */
+    assert_int_equal(pg_schema_latest(), schema_latest());
+    /* preparing again changes nothing */
+    assert_int_equal(store_prepare(&f->cfg, err, sizeof(err)), 0);
+    raw_exec(f, f->engine == &store_sqlite_engine ? "PRAGMA user_version = 99"
+                                                  : "UPDATE parlor_schema SET version = 99");
+    assert_int_equal(store_prepare(&f->cfg, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "the database has schema version 99, newer than this"));
+}
+
+/* ---- chat ---- */
+
+static void test_store_messages_round_trip_and_page_by_seq(void **state)
+{
+    struct fixture *f = *state;
+    /* what an array literal or a quoted string could get wrong */
+    const char *odd = "a \"quoted\", {brace}, \\back\\slash, NULL, 'single', é ✓";
+    struct store_msg batch[] = {
+        msg("lobby", 1, "ann", "one"),       msg("lobby", 2, "bob", odd),
+        msg("r7", 1, "ann", "side"),         msg("lobby", 3, "ann", "NULL"),
+        msg("lobby", 4, "cy", "four"),       msg("r12", 1, "bob", "twelve"),
+        msg("rx", 1, "bob", "not a number"),
+    };
+    json_t *h, *events;
+    uint64_t last, rooms;
+
+    assert_int_equal(store_insert_messages(f->s, batch, 7), 0);
+    assert_int_equal(store_insert_messages(f->s, batch, 0), 0);
+
+    /* the newest `limit` before `before`, oldest first */
+    h = store_history(f->s, "lobby", 4, 2);
+    assert_non_null(h);
+    assert_int_equal(json_array_size(h), 2);
+    assert_event(json_array_get(h, 0), "lobby", 2, "bob", odd);
+    assert_event(json_array_get(h, 1), "lobby", 3, "ann", "NULL");
+    json_decref(h);
+    h = store_history(f->s, "lobby", UINT64_MAX, 50);
+    assert_int_equal(json_array_size(h), 4);
+    assert_event(json_array_get(h, 3), "lobby", 4, "cy", "four");
+    json_decref(h);
+    h = store_history(f->s, "nowhere", 10, 50);
+    assert_non_null(h);
+    assert_int_equal(json_array_size(h), 0);
+    json_decref(h);
+
+    /* startup: the last seq and the newest events; the highest rN */
+    assert_int_equal(store_load_room(f->s, "lobby", 3, &last, &events), 0);
+    assert_int_equal(last, 4);
+    assert_int_equal(json_array_size(events), 3);
+    assert_event(json_array_get(events, 0), "lobby", 2, "bob", odd);
+    json_decref(events);
+    assert_int_equal(store_load_room(f->s, "empty", 3, &last, &events), 0);
+    assert_int_equal(last, 0);
+    assert_int_equal(json_array_size(events), 0);
+    json_decref(events);
+    assert_int_equal(store_load_max_room_number(f->s, &rooms), 0);
+    assert_int_equal(rooms, 12);
+
+    /* delete: the count of rows */
+    assert_int_equal(store_delete_message(f->s, "lobby", 2), 1);
+    assert_int_equal(store_delete_message(f->s, "lobby", 2), 0);
+    h = store_history(f->s, "lobby", UINT64_MAX, 50);
+    assert_int_equal(json_array_size(h), 3);
+    json_decref(h);
+}
+
+static void test_store_a_failing_batch_saves_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct store_msg first[] = {msg("lobby", 1, "ann", "kept")};
+    /* seq 1 again: the whole batch is one transaction */
+    struct store_msg batch[] = {msg("lobby", 2, "ann", "lost"), msg("lobby", 1, "ann", "dup")};
+    json_t *h;
+
+    assert_int_equal(store_insert_messages(f->s, first, 1), 0);
+    assert_int_equal(store_insert_messages(f->s, batch, 2), -1);
+    assert_true(f->s->error[0] != '\0');
+    h = store_history(f->s, "lobby", UINT64_MAX, 50);
+    assert_int_equal(json_array_size(h), 1);
+    assert_event(json_array_get(h, 0), "lobby", 1, "ann", "kept");
+    json_decref(h);
+    /* and the connection works on */
+    assert_int_equal(store_insert_messages(f->s, batch, 1), 0);
+    assert_int_equal(store_probe(f->s), 0);
+}
+
+/* ---- accounts ---- */
+
+static int collect_user(void *arg, int64_t id, const char *name)
+{
+    char *out = arg;
+    size_t n = strlen(out);
+
+    snprintf(out + n, 256 - n, "%lld:%s ", (long long)id, name);
+    return 0;
+}
+
+static void test_store_users_unique_without_case_and_found_with_bytes(void **state)
+{
+    struct fixture *f = *state;
+    const uint8_t hash[] = {0, 1, 2, 0xff, 0, 0x80, '\\', '\''};
+    const uint8_t salt[] = {0xde, 0xad, 0, 0xbe, 0xef};
+    struct store_user u;
+    int64_t id1 = 0, id2 = 0, id3 = 0;
+    char names[256] = "", expect[256];
+
+    assert_int_equal(store_create_user(f->s, "Alice", hash, sizeof(hash), salt, sizeof(salt),
+                                       "scrypt:N=4096,r=8,p=1", 5, &id1),
+                     0);
+    assert_int_equal(
+        store_create_user(f->s, "bob", salt, sizeof(salt), hash, sizeof(hash), "p", 6, &id2), 0);
+    assert_true(id1 > 0);
+    assert_true(id2 > id1);
+    /* ASCII case does not make a new name */
+    assert_int_equal(
+        store_create_user(f->s, "ALICE", hash, sizeof(hash), salt, sizeof(salt), "p", 7, &id3),
+        -EEXIST);
+    assert_int_equal(
+        store_create_user(f->s, "bOB", hash, sizeof(hash), salt, sizeof(salt), "p", 7, &id3),
+        -EEXIST);
+
+    memset(&u, 0, sizeof(u));
+    assert_int_equal(store_find_user(f->s, "aLiCe", &u), 1);
+    assert_int_equal(u.id, id1);
+    assert_string_equal(u.name, "Alice");
+    assert_int_equal(u.hashlen, sizeof(hash));
+    assert_memory_equal(u.hash, hash, sizeof(hash));
+    assert_int_equal(u.saltlen, sizeof(salt));
+    assert_memory_equal(u.salt, salt, sizeof(salt));
+    assert_string_equal(u.params, "scrypt:N=4096,r=8,p=1");
+    assert_int_equal(u.banned_until, 0);
+    assert_int_equal(store_find_user(f->s, "carol", &u), 0);
+
+    assert_int_equal(store_load_users(f->s, collect_user, names), 0);
+    snprintf(expect, sizeof(expect), "%lld:Alice %lld:bob ", (long long)id1, (long long)id2);
+    assert_string_equal(names, expect);
+}
+
+static void test_store_token_key_is_made_once(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t k1[32], k2[32];
+    struct store *other;
+    char err[256];
+
+    assert_int_equal(store_load_token_key(f->s, k1, sizeof(k1)), 0);
+    other = store_open(&f->cfg, -1, err, sizeof(err));
+    assert_non_null(other);
+    assert_int_equal(store_load_token_key(other, k2, sizeof(k2)), 0);
+    assert_memory_equal(k1, k2, sizeof(k1));
+    store_close(other);
+}
+
+/* ---- games ---- */
+
+static int64_t user(struct fixture *f, const char *name)
+{
+    const uint8_t b[] = {1};
+    int64_t id = 0;
+
+    assert_int_equal(store_create_user(f->s, name, b, 1, b, 1, "p", 1, &id), 0);
+    return id;
+}
+
+static void assert_entry(json_t *e, const char *name, int points, int games, int wins)
+{
+    assert_string_equal(json_string_value(json_object_get(e, "name")), name);
+    assert_int_equal(json_integer_value(json_object_get(e, "points")), points);
+    assert_int_equal(json_integer_value(json_object_get(e, "games")), games);
+    assert_int_equal(json_integer_value(json_object_get(e, "wins")), wins);
+}
+
+static void test_store_games_make_the_leaderboard_and_ranks(void **state)
+{
+    struct fixture *f = *state;
+    int64_t bob = user(f, "Bob"), alice = user(f, "alice"), cy = user(f, "cy"),
+            idle = user(f, "idle");
+    /* Bob and alice tie on points and wins: names decide, without case (alice first) */
+    struct store_result g1[] = {{"cy", cy, 30, 1}, {"Bob", bob, 20, 2}, {"guest", 0, 5, 3}};
+    struct store_result g2[] = {{"alice", alice, 20, 2}, {"cy", cy, 10, 1}};
+    json_t *lb, *me;
+
+    assert_int_equal(store_save_game(f->s, "r1", 100, 200, 3, g1, 3), 0);
+    assert_int_equal(store_save_game(f->s, "r1", 300, 400, 2, g2, 2), 0);
+    /* a failing save saves nothing: the same player twice in one game */
+    struct store_result bad[] = {{"cy", cy, 99, 1}, {"cy", cy, 99, 1}};
+    assert_int_equal(store_save_game(f->s, "r2", 500, 600, 1, bad, 2), -1);
+
+    lb = store_leaderboard(f->s, 10);
+    assert_non_null(lb);
+    assert_int_equal(json_array_size(lb), 3);
+    assert_entry(json_array_get(lb, 0), "cy", 40, 2, 2);
+    assert_entry(json_array_get(lb, 1), "alice", 20, 1, 0);
+    assert_entry(json_array_get(lb, 2), "Bob", 20, 1, 0);
+    json_decref(lb);
+    lb = store_leaderboard(f->s, 1);
+    assert_int_equal(json_array_size(lb), 1);
+    json_decref(lb);
+
+    me = store_rank(f->s, bob);
+    assert_int_equal(json_integer_value(json_object_get(me, "rank")), 3);
+    assert_int_equal(json_integer_value(json_object_get(me, "points")), 20);
+    json_decref(me);
+    me = store_rank(f->s, cy);
+    assert_int_equal(json_integer_value(json_object_get(me, "rank")), 1);
+    json_decref(me);
+    me = store_rank(f->s, idle); /* no games: no place */
+    assert_true(json_is_null(json_object_get(me, "rank")));
+    assert_int_equal(json_integer_value(json_object_get(me, "games")), 0);
+    json_decref(me);
+    me = store_rank(f->s, 999999);
+    assert_non_null(me);
+    assert_true(json_is_null(me));
+}
+
+/* ---- bans ---- */
+
+static int collect_ban(void *arg, const char *kind, const char *target, int64_t until)
+{
+    char *out = arg;
+    size_t n = strlen(out);
+
+    snprintf(out + n, 256 - n, "%s:%s:%lld ", kind, target, (long long)until);
+    return 0;
+}
+
+static void test_store_bans_replace_expire_and_lift(void **state)
+{
+    struct fixture *f = *state;
+    char bans[256] = "";
+
+    assert_int_equal(store_ban_add(f->s, "name", "Mallory", 5000, "spam", 1), 0);
+    /* a ban replaces the target's earlier one, whatever its case */
+    assert_int_equal(store_ban_add(f->s, "name", "mallory", 0, NULL, 2), 0);
+    assert_int_equal(store_ban_add(f->s, "mute", "mallory", 9000, "loud", 3), 0);
+    assert_int_equal(store_ban_add(f->s, "address", "192.0.2.1", 1500, "", 4), 0); /* expired */
+    assert_int_equal(store_load_bans(f->s, 2000, collect_ban, bans), 0);
+    assert_string_equal(bans, "name:mallory:0 mute:mallory:9000 ");
+
+    assert_int_equal(store_ban_remove(f->s, "mute", "MALLORY"), 0);
+    assert_int_equal(store_ban_remove(f->s, "mute", "nobody"), 0);
+    bans[0] = '\0';
+    assert_int_equal(store_load_bans(f->s, 2000, collect_ban, bans), 0);
+    assert_string_equal(bans, "name:mallory:0 ");
+    /* a kind the schema does not know */
+    assert_int_equal(store_ban_add(f->s, "exile", "x", 0, NULL, 5), -1);
+}
+
+/* ---- question packs ---- */
+
+#define Q(text, correct, extra)                                                                    \
+    "{\"category\": \"c\", \"text\": \"" text "\", \"choices\": [\"a\", \"b\", \"c\", \"d\"], "    \
+    "\"correct\": " #correct extra "}\n"
+
+static int import_text(struct fixture *f, const char *text, const char *pack, int *added,
+                       struct qbank *to)
+{
+    FILE *in = fmemopen((void *)text, strlen(text), "r");
+    int rc;
+
+    assert_non_null(in);
+    rc = store_import_questions(f->s, in, "pack.jsonl", pack, added, to);
+    fclose(in);
+    return rc;
+}
+
+static void test_store_questions_import_all_or_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct qbank fresh = {0}, all = {0};
+    int added = -1;
+
+    assert_int_equal(import_text(f, Q("one", 0, "") "\n" Q("two", 3, ", \"lang\": \"pt-BR\""), "p1",
+                                 &added, &fresh),
+                     0);
+    assert_int_equal(added, 2);
+    assert_int_equal(fresh.n, 2);
+    assert_string_equal(fresh.qs[1]->text, "two");
+    assert_string_equal(fresh.qs[1]->lang, "pt-BR");
+    assert_true(fresh.qs[1]->id > fresh.qs[0]->id);
+
+    /* again: nothing new; another pack may hold the same text */
+    assert_int_equal(import_text(f, Q("one", 0, ""), "p1", &added, NULL), 0);
+    assert_int_equal(added, 0);
+    assert_int_equal(import_text(f, Q("one", 1, ""), "p2", &added, NULL), 0);
+    assert_int_equal(added, 1);
+
+    /* one bad line: nothing of the pack is stored, and the error names line and field */
+    assert_int_equal(import_text(f, Q("three", 0, "") Q("four", 4, ""), "p3", &added, &fresh), -1);
+    assert_int_equal(added, 0);
+    assert_string_equal(f->s->error,
+                        "pack.jsonl line 2: field 'correct' must be an integer from 0 to 3");
+    assert_int_equal(import_text(f, Q("five", 0, "") "{not json\n", "p3", &added, NULL), -1);
+    assert_non_null(strstr(f->s->error, "pack.jsonl line 2: invalid JSON: "));
+
+    assert_int_equal(store_load_questions(f->s, &all), 0);
+    assert_int_equal(all.n, 3);
+    assert_int_equal(all.qs[0]->id, fresh.qs[0]->id);
+    assert_string_equal(all.qs[0]->choices[3], "d");
+    assert_null(all.qs[0]->lang);
+    assert_string_equal(all.qs[1]->lang, "pt-BR");
+    assert_int_equal(all.qs[1]->correct, 3);
+    assert_int_equal(all.qs[2]->correct, 1);
+    qbank_destroy(&fresh);
+    qbank_destroy(&all);
+}
+
+static void test_store_probe_answers(void **state)
+{
+    struct fixture *f = *state;
+
+    assert_int_equal(store_probe(f->s), 0);
+    assert_string_equal(f->s->engine->name,
+                        f->engine == &store_sqlite_engine ? "sqlite" : "postgresql");
+}
+
+/* ---- the engine's choice and the password ---- */
+
+static void test_store_engine_for_and_target_shown(void **state)
+{
+    char out[STORE_TARGET_SHOWN_MAX];
+
+    (void)state;
+    assert_ptr_equal(store_engine_for("data/parlor.db"), &store_sqlite_engine);
+    assert_ptr_equal(store_engine_for("postgresql:///parlor"), &store_pg_engine);
+    assert_ptr_equal(store_engine_for("postgres://u@h/db"), &store_pg_engine);
+    assert_ptr_equal(store_engine_for("postgresql.db"), &store_sqlite_engine);
+
+    store_target_shown("postgresql://parlor:s3cr%40t@db.example:5432/club?sslmode=verify-full", out,
+                       sizeof(out));
+    assert_string_equal(out, "postgresql://parlor:***@db.example:5432/club?sslmode=verify-full");
+    store_target_shown("postgres://u@h/db?sslmode=require&password=hunter2&connect_timeout=5", out,
+                       sizeof(out));
+    assert_string_equal(out, "postgres://u@h/db?sslmode=require&password=***&connect_timeout=5");
+    store_target_shown("postgresql://a:b@h1,h2/db?password=x", out, sizeof(out));
+    assert_string_equal(out, "postgresql://a:***@h1,h2/db?password=***");
+    store_target_shown("postgresql:///parlor?host=/tmp/x", out, sizeof(out));
+    assert_string_equal(out, "postgresql:///parlor?host=/tmp/x");
+    store_target_shown("data/pass:word@x.db", out, sizeof(out));
+    assert_string_equal(out, "data/pass:word@x.db"); /* a path is a path */
+    store_target_shown("postgresql://a:secret@h/db", out, 16);
+    assert_string_equal(out, "postgresql://a:"); /* truncated, never the password */
+}
+
+#define ENGINE_TESTS(setup)                                                                        \
+    {                                                                                              \
+        cmocka_unit_test_setup_teardown(test_store_schema_is_latest_and_newer_is_refused, setup,   \
+                                        teardown),                                                 \
+            cmocka_unit_test_setup_teardown(test_store_messages_round_trip_and_page_by_seq, setup, \
+                                            teardown),                                             \
+            cmocka_unit_test_setup_teardown(test_store_a_failing_batch_saves_nothing, setup,       \
+                                            teardown),                                             \
+            cmocka_unit_test_setup_teardown(                                                       \
+                test_store_users_unique_without_case_and_found_with_bytes, setup, teardown),       \
+            cmocka_unit_test_setup_teardown(test_store_token_key_is_made_once, setup, teardown),   \
+            cmocka_unit_test_setup_teardown(test_store_games_make_the_leaderboard_and_ranks,       \
+                                            setup, teardown),                                      \
+            cmocka_unit_test_setup_teardown(test_store_bans_replace_expire_and_lift, setup,        \
+                                            teardown),                                             \
+            cmocka_unit_test_setup_teardown(test_store_questions_import_all_or_nothing, setup,     \
+                                            teardown),                                             \
+            cmocka_unit_test_setup_teardown(test_store_probe_answers, setup, teardown),            \
+    }
+
+int main(void)
+{
+    const struct CMUnitTest common[] = {
+        cmocka_unit_test(test_store_engine_for_and_target_shown),
+    };
+    const struct CMUnitTest sqlite_tests[] = ENGINE_TESTS(setup_sqlite);
+    const struct CMUnitTest pg_tests[] = ENGINE_TESTS(setup_pg);
+    int failed = 0;
+
+    failed += cmocka_run_group_tests_name("store", common, NULL, NULL);
+    failed += cmocka_run_group_tests_name("sqlite", sqlite_tests, NULL, NULL);
+    failed += cmocka_run_group_tests_name("postgresql", pg_tests, NULL, NULL);
+    return failed;
+}
