@@ -4,7 +4,7 @@
 
 import { t, has, bind, applyI18n, setLang, getLang, detectLang, onLangChange } from './i18n.js';
 // the client library (clients/js), copied here by scripts/copy-frontend-libs
-import { ParlorClient, ParlorError, backoffDelay } from './lib/parlor-client/index.js';
+import { ParlorClient, ParlorError } from './lib/parlor-client/index.js';
 import { $, el, pad2, wsUrl } from './common/dom.js';
 const WHISPERS = '@whispers';           // view key of the whispers pane (not a room id)
 const NAME_KEY = 'parlor.name';
@@ -13,7 +13,6 @@ const SEEN_SAVE_MS = 5000;              // how often seenAt is refreshed while c
 const PASSWORD_MIN = 8, PASSWORD_MAX = 128; // bytes of UTF-8 (PROTOCOL.md 4.1a)
 const REQUEST_TIMEOUT_MS = 15000;
 const ROOMS_REFRESH_MS = 10000;
-const BACKOFF = { base: 500, max: 15000, jitter: 0.3 }; // PROTOCOL.md 4.1b
 const MAX_ITEMS = 1000;                 // kept per room view
 const TOAST_MS = 6000;
 const QUIZ_TICK_MS = 100;               // countdown refresh while a question is open
@@ -31,11 +30,11 @@ const DEFAULT_LIMITS = {
 // state
 
 const state = {
-  client: null,           // the ParlorClient of the current connection
+  client: null,           // the ParlorClient, from "Sign in" until signing out or giving up
   limits: { ...DEFAULT_LIMITS },
   active: false,          // the user wants to be signed in (from "Sign in" until "Sign out")
   sessionStarted: false,  // a sign-in succeeded since the user pressed "Sign in"
-  signedIn: false,        // signed in on the current socket
+  signedIn: false,        // signed in on the current connection
   name: null,             // our name as the server confirmed it
   wantName: null,         // the name to sign in with
   token: null,            // newest sign-in token from the server; `resume` sends it after a drop
@@ -46,10 +45,7 @@ const state = {
   whispers: [],           // whisper items
   whisperUnread: 0,
   whisperPeer: null,      // default target for plain text typed in the whispers pane
-  attempt: 0,             // reconnect attempts since the last successful sign-in
-  reconnectTimer: null,
-  countdownTimer: null,
-  reconnectAt: 0,
+  countdownTimer: null,   // the "trying again in n s" line while the library waits to reconnect
   refreshTimer: null,
   lastClose: null,        // {code, reason} of the last close, shown in the status line
   clockOffset: 0,         // server clock minus ours, in ms (from a ping, see syncClock)
@@ -60,6 +56,7 @@ const state = {
   password: null,         // held from the form until that sign-in is answered, then dropped
   account: false,         // signed in with an account (its token resumes it for days)
   restoring: false,       // signing back in with the stored token after a reload
+  restoreRooms: null,     // the rooms a reload was in, joined again after a fresh sign-in
   seenTimer: null,
   status: { key: 'status.offline', args: undefined, kind: 'offline' },
   // what operators did (see "what operators do")
@@ -228,18 +225,38 @@ const EVENTS = {
 
 /**
  * Opens a connection through the client library, which matches replies to requests, keeps to
- * the announced rates and, on `resume`, fills a gap in the replay from history. The page runs
- * its own reconnect (below): when to come back depends on why it was closed (section 8).
+ * the announced rates, and after a drop reconnects with backoff and takes the session back
+ * (resume, or a guest's hello by name, then its rooms again). The page follows its events:
+ * `close` says whether and when it comes back, `signedin` (automatic) that it is back,
+ * `sessionlost` that it cannot be; a close the server meant is never retried (see
+ * stopsForGood), and the player comes back with reopen().
  */
-function connect() {
-  clearReconnect();
-  if (state.client) return;
+function newClient() {
+  clearCountdown();
   setStatus('status.connecting', undefined, 'connecting');
-  const client = new ParlorClient({ url: wsUrl('/ws'), reconnect: false, requestTimeout: REQUEST_TIMEOUT_MS });
+  const client = new ParlorClient({
+    url: wsUrl('/ws'), requestTimeout: REQUEST_TIMEOUT_MS, shouldReconnect: (c) => !stopsForGood(c.code, c.reason),
+  });
   state.client = client;
-  for (const [type, fn] of Object.entries(EVENTS)) client.on(type, (m) => { if (state.client === client) fn(m); });
-  client.on('close', (ev) => { if (state.client === client) onSocketClosed(ev); });
-  client.connect().catch(() => { /* told through the close event */ });
+  const mine = (fn) => (ev) => { if (state.client === client) fn(ev); };
+  for (const [type, fn] of Object.entries(EVENTS)) client.on(type, mine(fn));
+  client.on('connecting', mine(() => {
+    clearCountdown();
+    setStatus('status.connecting', undefined, 'connecting');
+  }));
+  client.on('close', mine((ev) => onSocketClosed(client, ev)));
+  client.on('signedin', mine((ev) => { if (ev.automatic) onSignedInAgain(ev.reply); }));
+  client.on('sessionlost', mine((ev) => onSessionLost(ev.error)));
+  client.on('rejoined', mine((ev) => onRejoined(ev.reply)));
+  client.on('roomlost', mine((ev) => onRoomLost(ev.room, ev.error)));
+  client.on('gap', mine((ev) => onGap(ev.room)));
+  return client;
+}
+
+/** Connects for a first sign-in: the form's (welcome starts it, see onWelcome). */
+function connect() {
+  if (state.client) return;
+  newClient().connect().catch(() => { /* told through the close event */ });
 }
 
 /** A request cut off by a close of ours reads like one cut off by the network. */
@@ -256,6 +273,13 @@ function request(msg) {
   return c.request(type, fields).catch(offline);
 }
 
+/** Calls the library's `method` (join, leave, create: it keeps track of our rooms). */
+function call(method, ...args) {
+  const c = state.client;
+  if (!c || !c.connected) return Promise.reject(new ParlorError('disconnected'));
+  return c[method](...args).catch(offline);
+}
+
 function onWelcome(msg) {
   if (msg.limits && typeof msg.limits === 'object') {
     for (const [k, v] of Object.entries(msg.limits)) {
@@ -263,64 +287,85 @@ function onWelcome(msg) {
     }
   }
   applyLimits();
-  if (state.active && !state.signedIn) signIn();
+  if (!state.active || state.signedIn) return;
+  // after a drop or a reload the library signs back in by itself
+  if (state.sessionStarted || state.restoring) setStatus('status.signingIn', undefined, 'connecting');
+  else signIn();
 }
 
-function onSocketClosed(ev) {
-  state.client = null;
+/** A sign-in refused on a reload that another try may get through (the old connection still counts). */
+const restoreMayRetry = (err) => err.request === 'resume' && ['name_taken', 'rate_limited', 'server_busy'].includes(err.code);
+
+function onSocketClosed(client, ev) {
+  clearCountdown();
   if (state.signedIn) saveSession(); // the moment the connection was last seen alive
   state.signedIn = false;
   stopRoomRefresh();
   const code = ev && ev.code ? ev.code : 1006;
   const reason = ev && typeof ev.reason === 'string' ? ev.reason : '';
-  state.lastClose = code === 1000 && !state.active ? null : { code, reason };
+  // a connection the library ended itself keeps the status line on the close before it
+  if (!ev.error) state.lastClose = code === 1000 && !state.active ? null : { code, reason };
   updateComposer();
 
   if (!state.active) {
     setStatus('status.offline', undefined, 'offline');
     return;
   }
-  if (state.sessionStarted && opsOnClose(code, reason)) return;
+  if (ev.error) {
+    // the automatic sign-in on that connection was refused; for good: sessionlost said so
+    if (!ev.reconnecting) return;
+    if (!state.sessionStarted && !restoreMayRetry(ev.error)) {
+      signinFailed(ev.error); // after a reload: the form says why (a name still held, say)
+      return;
+    }
+    // name_taken while resuming: the server has not yet noticed our previous connection is gone
+    if (!(ev.error.code === 'name_taken' && ev.error.request === 'resume')) toastError(ev.error);
+    showCountdown(client);
+    return;
+  }
+  if (state.sessionStarted && opsOnClose(code, reason)) {
+    if (ev.reconnecting) showCountdown(client);
+    return;
+  }
   if (code !== 1006 && code !== 1000 && code !== 1001) {
     // The server closed us for a reason worth showing (1008 policy, 1009 too big, ...).
     toastKey(closeKey(code, reason), undefined, 'error');
   }
   if (!state.sessionStarted) {
-    // The first sign-in never completed: back to the form instead of retrying forever.
+    // The first sign-in (or a reload's) never completed: back to the form instead of retrying forever.
+    closeSocket();
     state.active = false;
+    state.restoring = false;
     setStatus('status.offline', undefined, 'offline');
     showSigninError(tr('span', 'signin.noConnection'));
     setSigninBusy(false);
     return;
   }
-  scheduleReconnect();
+  if (ev.reconnecting) showCountdown(client);
 }
 
-
-function scheduleReconnect() {
-  clearReconnect();
-  const delay = Math.max(100, backoffDelay(state.attempt, BACKOFF));
-  state.attempt += 1;
-  state.reconnectAt = Date.now() + delay;
+/** "Trying again in n s" until the library's next attempt (client.reconnectAt). */
+function showCountdown(client) {
+  clearCountdown();
   const tick = () => {
-    const n = Math.max(1, Math.ceil((state.reconnectAt - Date.now()) / 1000));
+    if (state.client !== client || client.state !== 'reconnecting') return;
+    const n = Math.max(1, Math.ceil((client.reconnectAt - Date.now()) / 1000));
     if (state.status.kind !== 'reconnecting' || state.status.args?.n !== n) {
       setStatus(state.restarting ? 'status.restartingIn' : 'status.reconnecting', { n }, 'reconnecting');
     }
   };
   tick();
   state.countdownTimer = setInterval(tick, 250);
-  state.reconnectTimer = setTimeout(connect, delay);
 }
 
-function clearReconnect() {
-  clearTimeout(state.reconnectTimer);
+function clearCountdown() {
   clearInterval(state.countdownTimer);
-  state.reconnectTimer = null;
   state.countdownTimer = null;
 }
 
+/** Ends the connection and the library's reconnecting; this page hears nothing more from it. */
 function closeSocket(code = 1000) {
+  clearCountdown();
   const client = state.client;
   if (!client) return;
   state.client = null;
@@ -389,30 +434,17 @@ function onSigninSubmit(ev, mode = 'guest') {
   state.active = true;
   state.sessionStarted = false;
   state.token = null;
-  state.attempt = 0;
   state.lastClose = null;
   setSigninBusy(true);
   if (state.client) closeSocket();
   connect();
 }
 
+/** The first sign-in after "Sign in", "Log in" or "Sign up" (later ones are the library's). */
 async function signIn() {
   setStatus('status.signingIn', undefined, 'connecting');
-  // After a drop: ask the server for the session it may still be keeping for us (same name,
-  // rooms and seats, PROTOCOL.md "resume"); fall back to hello when it has none.
-  // After a reload, the stored token does the same.
-  if ((state.sessionStarted || state.restoring) && state.token) {
-    const done = await resumeSession();
-    if (done) return;
-  }
-  if (state.account) {
-    // the account's token is no good any more (expired, account gone): log in again
-    signinFailed(null, 'auth.expired');
-    return;
-  }
   let reply;
-  const first = !state.sessionStarted;
-  const mode = first && !state.restoring ? state.mode : (state.account ? 'login' : 'guest');
+  const mode = state.mode;
   try {
     const c = state.client;
     if (!c || !c.connected) throw new ParlorError('disconnected');
@@ -424,32 +456,13 @@ async function signIn() {
     }
   } catch (err) {
     if (err.code === 'disconnected') return; // the close handler takes over
-    if (state.sessionStarted && isRestriction(err)) {
-      closeSocket();
-      showBanned(err);
-      return;
-    }
-    if (!state.sessionStarted || err.code === 'bad_request') {
-      signinFailed(err);
-      return;
-    }
-    // Re-sign-in after a drop failed, most likely name_taken because the server has not yet
-    // noticed that our previous connection is gone: try again later with the same name.
-    toastError(err);
-    closeSocket();
-    scheduleReconnect();
+    signinFailed(err);
     return;
   }
 
   state.password = null; // kept no longer than the sign-in it was for
   signedIn(reply);
-  if (first) {
-    await afterFreshSignIn();
-    return;
-  }
-  await rejoinRooms([...state.order]);
-  refreshRooms();
-  startRoomRefresh();
+  await afterFreshSignIn();
 }
 
 /** The page's words for a refused sign-in, as [i18n key, args], or null for the generic text. */
@@ -532,7 +545,7 @@ function heldSeconds(name) {
   return left > 0 ? Math.ceil(left / 1000) : 0;
 }
 
-/** After a reload: sign back in with the stored token (PROTOCOL.md 4.1b, 4.1a). */
+/** After a reload: the library signs back in with the stored token (PROTOCOL.md 4.1b, 4.1a). */
 function restoreSession() {
   const saved = loadSession();
   if (!saved) return false;
@@ -546,59 +559,25 @@ function restoreSession() {
   state.sessionStarted = false;
   ui.nameInput.value = saved.name;
   setSigninBusy(true);
-  connect();
+  newClient().restore({ token: saved.token, name: saved.name, account: state.account });
   return true;
 }
 
 /**
- * Sends `resume` with the newest token and the last seq we have of each joined room. Returns
- * true when it dealt with the sign-in (signed in, or gave up on this socket), false when the
- * server no longer knows the token and a plain hello should follow on the same socket.
+ * The library took the session back by itself: after a drop (resume, or a guest's hello by
+ * name), after "Come back", or after a reload. With `rejoined` the server kept us in our rooms:
+ * their missed chat came as events (the library pages back through history when the replay
+ * left some out); otherwise the library joined them again (`rejoined` / `roomlost` events).
  */
-async function resumeSession() {
-  const seen = {};
-  for (const id of state.order) {
-    const room = state.rooms.get(id);
-    if (room) seen[id] = room.lastSeq;
-  }
-  let reply;
-  try {
-    // the library holds the replay of a room whose report says `recovered: false` and pages
-    // back through history first: each room's chat then arrives once and in order
-    const c = state.client;
-    if (!c || !c.connected) throw new ParlorError('disconnected');
-    reply = await c.resume(state.token, seen, { account: state.account }).catch(offline);
-  } catch (err) {
-    if (err.code === 'disconnected') return true; // the close handler takes over
-    if (err.code === 'unauthorized' || err.code === 'bad_request') {
-      // The kept guest session is gone (grace over, server restarted) or the token is no
-      // good any more: sign in again by name and re-join the rooms.
-      state.token = null;
-      return false;
-    }
-    if (state.restoring && err.code !== 'name_taken' && err.code !== 'rate_limited' && err.code !== 'server_busy') {
-      signinFailed(err);
-      return true;
-    }
-    // name_taken: the server still counts our previous connection as connected; anything
-    // else (rate_limited, server_busy, ...) is worth another try too. Retry with backoff.
-    if (err.code !== 'name_taken') toastError(err);
-    closeSocket();
-    scheduleReconnect();
-    return true;
-  }
-
+async function onSignedInAgain(reply) {
   signedIn(reply);
   if (reply.rejoined === true) {
-    // Same session as before the drop: we are still in our rooms. The missed chat (seq after
-    // `seen`) and a `game` snapshot per running quiz follow this reply as events; `replay`
-    // says per room whether that chat is all we missed.
     const infos = Array.isArray(reply.rooms) ? reply.rooms.filter((r) => r && typeof r.id === 'string') : [];
     const kept = new Set(infos.map((r) => r.id));
     for (const info of infos) {
       let room = state.rooms.get(info.id);
       if (!room) {
-        // joined just before the drop and never saw the reply
+        // joined just before the drop and never saw the reply, or a reload
         room = newRoom(info);
         state.rooms.set(room.id, room);
         state.order.push(room.id);
@@ -607,20 +586,47 @@ async function resumeSession() {
     }
     renderAll();
     // Refresh member lists (joined/left events were missed while away): a join of a room we
-    // are in replies with its current state and tells nobody. Rooms the server no longer has
-    // us in are joined again, as after a plain reconnect.
-    await Promise.all([...state.order].map((id) => joinRoom(id, kept.has(id) ? { refresh: true } : { rejoin: true })));
+    // are in replies with its current state and tells nobody.
+    await Promise.all([...state.order].filter((id) => kept.has(id)).map((id) => joinRoom(id, { refresh: true })));
   } else if (state.order.length === 0) {
     // a reload: the page had no rooms yet; back into the ones it was in, or the lobby
     await afterFreshSignIn();
-    return true;
-  } else {
-    // Signed in, but the session was not kept (grace over or server restarted).
-    await rejoinRooms([...state.order]);
+    return;
   }
   refreshRooms();
   startRoomRefresh();
-  return true;
+}
+
+/** The library could not take the session back (a token no longer good, a ban): say so. */
+function onSessionLost(err) {
+  if (state.sessionStarted && isRestriction(err)) {
+    showBanned(err);
+    return;
+  }
+  // an account's token is no good any more (expired, account gone): log in again
+  if (state.account && (err.code === 'unauthorized' || err.code === 'bad_request')) signinFailed(null, 'auth.expired');
+  else signinFailed(err);
+}
+
+/** The library joined a room again after the server had ended our session. */
+function onRejoined(reply) {
+  applyJoinReply(reply, false); // the missed chat came as events already
+  if (!state.current) selectView(reply.room.id);
+  else renderAll();
+}
+
+/** A room we were in could not be joined again: gone, full, or too many rooms. */
+function onRoomLost(id, err) {
+  const room = state.rooms.get(id);
+  if (!room) return;
+  toastError(err, tr('strong', 'roomGone', { room: roomLabel(room) }));
+  dropRoom(id);
+}
+
+/** Missed chat the library could not fetch: mark where it is missing. */
+function onGap(id) {
+  const room = state.rooms.get(id);
+  if (room) addItem(room, { kind: 'divider', key: 'historyGap' });
 }
 
 /** A new session on a page with no rooms: the lobby, then the rooms it was in before a reload
@@ -636,9 +642,9 @@ async function afterFreshSignIn() {
 
 /** The state and view once the server accepted a hello or resume `reply`. */
 function signedIn(reply) {
+  clearCountdown();
   state.signedIn = true;
   state.sessionStarted = true;
-  state.attempt = 0;
   state.lastClose = null;
   if (typeof reply.token === 'string' && reply.token) state.token = reply.token; // always the newest
   state.name = typeof reply.name === 'string' ? reply.name : state.wantName;
@@ -661,10 +667,6 @@ function signedIn(reply) {
   syncClock();
 }
 
-function rejoinRooms(ids) {
-  return Promise.all(ids.map((id) => joinRoom(id, { rejoin: true })));
-}
-
 function signOut() {
   state.active = false;
   state.sessionStarted = false;
@@ -672,7 +674,6 @@ function signOut() {
   state.account = false;
   state.leaderboardMe = null;
   forgetSession();        // and a reload does not sign back in
-  clearReconnect();
   closeSocket(1000);      // a close frame: the server lets us leave our rooms at once
   state.lastClose = null;
   state.name = null;
@@ -753,28 +754,19 @@ function stopRoomRefresh() {
 }
 
 /**
- * Joins room `id`. `rejoin`: a room we were in before a reconnect (merge its history, drop it if
- * it is gone). `refresh`: a room the server kept us in across a resume; the join only fetches
- * its current members, and a failure leaves the room as it is.
+ * Joins room `id`. `refresh`: a room the server kept us in across a resume (or one a reload was
+ * in); the join only fetches its current members, and a failure leaves the room as it is.
  */
-async function joinRoom(id, { select = false, rejoin = false, refresh = false } = {}) {
+async function joinRoom(id, { select = false, refresh = false } = {}) {
   let reply;
   try {
-    reply = await request({ type: 'join', room: id });
+    reply = await call('join', id);
   } catch (err) {
     if (err.code === 'disconnected' || refresh) return;
-    if (rejoin) {
-      // The room is gone (removed when its last member left, or the server restarted),
-      // full, or we may no longer be in that many rooms.
-      const room = state.rooms.get(id);
-      toastError(err, tr('strong', 'roomGone', { room: room ? roomLabel(room) : id }));
-      dropRoom(id);
-    } else {
-      toastError(err);
-    }
+    toastError(err);
     return;
   }
-  applyJoinReply(reply, rejoin || refresh);
+  applyJoinReply(reply, refresh);
   if (select || !state.current) selectView(reply.room.id);
   else renderAll();
 }
@@ -837,7 +829,7 @@ async function leaveRoom(id) {
   const room = state.rooms.get(id);
   if (!room) return;
   try {
-    await request({ type: 'leave', room: id });
+    await call('leave', id);
   } catch (err) {
     if (err.code !== 'no_such_room' && err.code !== 'not_in_room') {
       toastError(err);
@@ -858,7 +850,7 @@ async function createRoom(ev) {
     ui.createName.focus();
     return;
   }
-  const msg = { type: 'create', name };
+  const msg = { name };
   const quiz = selectedGame() === 'quiz';
   if (quiz) {
     msg.game = 'quiz';
@@ -889,7 +881,7 @@ async function createRoom(ev) {
   }
   ui.createButton.disabled = true;
   try {
-    const reply = await request(msg);
+    const reply = await call('create', msg);
     ui.createName.value = '';
     ui.createMax.value = '';
     ui.createRounds.value = '';
@@ -2314,7 +2306,7 @@ function bannedText(err) {
 
 /** Stops for good (until the player says otherwise): no automatic reconnect. */
 function stopWith(notice) {
-  clearReconnect();
+  clearCountdown();
   state.stopped = true;
   document.body.dataset.opsStopped = 'true'; // the chat shown is stale now
   setStatus('status.stopped', undefined, 'offline');
@@ -2340,6 +2332,11 @@ function showBanned(info) {
   }
 }
 
+/** The closes the server means as "stay away" (PROTOCOL.md 8): the library does not reconnect. */
+function stopsForGood(code, reason) {
+  return code === 1008 && (reason === 'banned' || /^kicked(?:: |$)/.test(reason) || reason === 'rate limit' || reason === 'too slow');
+}
+
 /**
  * A close the server meant (PROTOCOL.md 8) is never retried by itself; 1001 is a restart,
  * retried quietly. Returns true when it dealt with the close.
@@ -2350,8 +2347,7 @@ function opsOnClose(code, reason) {
     state.draining = null;
     setOpsNotice({ kind: 'drain', key: 'ops.restarting' });
     for (const id of state.order) quizChanged(state.rooms.get(id));
-    scheduleReconnect();
-    return true;
+    return true; // the library reconnects (a restart is not one of stopsForGood)
   }
   if (code !== 1008) return false;
   if (reason === 'banned') {
@@ -2379,10 +2375,11 @@ function opsOnClose(code, reason) {
 function comeBack() {
   state.stopped = false;
   delete document.body.dataset.opsStopped;
-  state.attempt = 0;
   state.lastClose = null;
   setOpsNotice(null);
-  if (!state.client) connect();
+  // the library takes the session back as after a drop: resume, or hello by name, then the rooms
+  if (state.client) state.client.reopen();
+  else if (state.token) newClient().restore({ token: state.token, name: state.name, account: state.account });
 }
 
 /** Signed in again: whatever stopped or restarted us is over. */
@@ -2456,7 +2453,7 @@ function init() {
   window.addEventListener('pagehide', () => { if (state.signedIn) saveSession(); });
   ui.nameInput.addEventListener('input', () => showSigninError(null));
   ui.signout.addEventListener('click', signOut);
-  ui.reconnectNow.addEventListener('click', () => { if (state.active && !state.client) connect(); });
+  ui.reconnectNow.addEventListener('click', () => { if (state.active && state.client) state.client.reconnectNow(); });
   ui.roomsRefresh.addEventListener('click', refreshRooms);
   ui.createForm.addEventListener('submit', createRoom);
   for (const r of ui.createForm.querySelectorAll('input[name="game"]')) r.addEventListener('change', onGameChoice);
@@ -2478,7 +2475,7 @@ function init() {
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') refreshRooms();
   });
-  window.addEventListener('online', () => { if (state.active && !state.client && !state.stopped) connect(); });
+  window.addEventListener('online', () => { if (state.active && state.client && !state.stopped) state.client.reconnectNow(); });
 
   applyLimits();
   onGameChoice();
