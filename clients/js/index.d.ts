@@ -34,6 +34,8 @@ export class ParlorError extends Error {
   readonly reason?: string;
   /** The error reply, null for a local error. */
   readonly reply: ErrorReply | null;
+  /** The type of the request this error answers (`resume`, `say`, …), when it answers one. */
+  readonly request?: string;
   /** connect() failures: how the socket closed, and whether it had opened. */
   closeCode?: number;
   closeReason?: string;
@@ -124,6 +126,12 @@ export interface CloseEvent {
   reconnecting: boolean;
   delay?: number;
   attempt: number;
+  /**
+   * The client ended this connection itself because its automatic sign-in was refused: the
+   * refusal (`request` says whether `resume` or the guest's `hello`). A reconnect follows when it
+   * is worth another try (name_taken, rate_limited, server_busy, …); else `sessionlost` came first.
+   */
+  error?: ParlorError;
 }
 
 export interface Ok {
@@ -268,6 +276,11 @@ declare class Channel<Events extends ChannelEvents> extends Emitter<Events> {
   request<R extends Ok = Ok>(type: string, fields?: Record<string, unknown>, opts?: { timeout?: number }): Promise<R>;
   /** While waiting to reconnect: try now. */
   reconnectNow(): void;
+  /**
+   * After a close that did not reconnect by itself (a kick, a ban that is over): connect again
+   * and take the session back as a reconnect does. Nothing without a session.
+   */
+  reopen(): void;
   /** Closes with a close frame (1000) and stops reconnecting. */
   close(code?: number, reason?: string): Promise<void>;
 }
@@ -288,6 +301,12 @@ export class ParlorClient extends Channel<PlayerEvents> {
   register(name: string, password: string): Promise<SignInReply>;
   login(name: string, password: string): Promise<SignInReply>;
   resume(token: string, seen?: { [room: string]: number }, opts?: { account?: boolean }): Promise<ResumeReply>;
+  /**
+   * Takes back a stored session (a token kept across a page reload) the way a reconnect does:
+   * `resume`, a guest's `hello` as `name` when its session ended, retries with backoff; then
+   * `signedin` (automatic) or `sessionlost`. `account` defaults to what the token's shape says.
+   */
+  restore(session: { token: string; name?: string; account?: boolean }): void;
 
   listRooms(): Promise<RoomInfo[]>;
   create(opts: CreateOptions): Promise<CreateReply>;

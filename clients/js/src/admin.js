@@ -44,6 +44,10 @@ export class AdminClient extends Channel {
     });
   }
 
+  _canRecover() {
+    return typeof this._token === 'string';
+  }
+
   async _recover() {
     return this._enqueue('auth', { token: this._token }, { barrier: true });
   }

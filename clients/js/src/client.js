@@ -118,6 +118,26 @@ export class ParlorClient extends Channel {
     return reply;
   }
 
+  /**
+   * Takes back a session this client did not sign in itself (a token kept across a page
+   * reload): connects and recovers as after a drop: `resume` with `token`, a guest whose session
+   * ended signs in again as `name`, and retries with backoff while the server still counts the
+   * old connection or is busy (the `close` event's `error` says why). `signedin` (automatic)
+   * says it is back, `sessionlost` that the token no longer works.
+   */
+  restore({ token, name, account }) {
+    if (this._conn || this.state === 'reconnecting') return;
+    this.token = token;
+    this.name = typeof name === 'string' ? name : null;
+    // unless told, the token's shape says (PROTOCOL.md: a guest's is "v1.-<n>...")
+    this.account = typeof account === 'boolean' ? account : !/^v1\.-/.test(token);
+    this.reopen();
+  }
+
+  _canRecover() {
+    return typeof this.token === 'string' && this.token !== '';
+  }
+
   async _signIn(type, fields, account) {
     const reply = await this.request(type, fields);
     this._signedIn(reply, account);

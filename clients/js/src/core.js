@@ -27,7 +27,15 @@ export class ParlorError extends Error {
     if (reply && 'until' in reply) this.until = reply.until;
     if (reply && typeof reply.reason === 'string') this.reason = reply.reason;
     this.reply = reply || null;
+    this.request = undefined; // the type of the request this refuses, when it answers one
   }
+}
+
+/** A ParlorError about the request `item` (its type in `request`). */
+function requestError(item, code, message, reply) {
+  const err = new ParlorError(code, message, reply);
+  err.request = item.msg.type;
+  return err;
 }
 
 /** Listeners by event name. A throwing listener does not break the client: it is rethrown later. */
@@ -234,6 +242,7 @@ export class Channel extends Emitter {
           this.emit('sessionlost', { error: err });
         }
         conn.intent = again ? 'retry' : 'stop';
+        conn.error = err; // the close event says why the client ended this connection itself
         if (conn.ws) conn.ws.close(1000);
       });
     }
@@ -278,7 +287,7 @@ export class Channel extends Emitter {
       if (item.onOk) item.onOk(msg);
       item.resolve(msg);
     } else {
-      item.reject(new ParlorError(msg.code, msg.message, msg));
+      item.reject(requestError(item, msg.code, msg.message, msg));
     }
     this._pump();
   }
@@ -312,7 +321,9 @@ export class Channel extends Emitter {
     } else {
       this._live = false;
     }
-    this.emit('close', { code, reason, opened: conn.opened, reconnecting: again, delay, attempt: again ? this._attempt : 0 });
+    const ev = { code, reason, opened: conn.opened, reconnecting: again, delay, attempt: again ? this._attempt : 0 };
+    if (conn.error) ev.error = conn.error;
+    this.emit('close', ev);
   }
 
   /** Whether a close the client did not ask for is worth a reconnect. */
@@ -335,6 +346,22 @@ export class Channel extends Emitter {
   /** While waiting to reconnect: try now instead of at the end of the delay. */
   reconnectNow() {
     if (this.state === 'reconnecting') this._reconnect();
+  }
+
+  /**
+   * After a close that did not reconnect by itself (a kick, a ban that is over, a session the
+   * client gave up on): connects again at once and takes the session back the way a reconnect
+   * does, retrying with backoff from then on. `signedin` (automatic) says it is back. Does
+   * nothing while connected or reconnecting, or when there is no session (never signed in, or
+   * close() was called).
+   */
+  reopen() {
+    if (this._conn || this.state === 'reconnecting' || !this._canRecover()) return;
+    this._live = true;
+    this._stopped = false;
+    this._attempt = 0;
+    this.state = 'reconnecting';
+    this._reconnect();
   }
 
   /**
@@ -391,7 +418,7 @@ export class Channel extends Emitter {
         if (this._pending.get(id) !== item) return;
         this._pending.delete(id);
         if (this._barrier === id) this._barrier = null;
-        item.reject(new ParlorError('timeout', `no reply to ${item.msg.type} within ${item.timeout} ms`));
+        item.reject(requestError(item, 'timeout', `no reply to ${item.msg.type} within ${item.timeout} ms`));
         this._pump();
       }, item.timeout);
       const { type, ...rest } = item.msg;
@@ -442,5 +469,8 @@ export class Channel extends Emitter {
   }
   async _recover() {
     return null;
+  }
+  _canRecover() {
+    return false;
   }
 }

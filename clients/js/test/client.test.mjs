@@ -332,3 +332,79 @@ test('a welcome listener may send a request at once', async () => {
   s.ok(s.sent[0].id, { name: 'ann', token: 'v1.-1.x' });
   assert.equal((await hello).name, 'ann');
 });
+
+test('a refused automatic sign-in that is worth another try is in the close event, with the request it answered', async () => {
+  const { c, s } = await signedIn();
+  const closes = [];
+  c.on('close', (e) => closes.push(e));
+  s.drop();
+  await until(() => FakeSocket.all.length === 2, 'a second socket');
+  const s2 = FakeSocket.last();
+  s2.open();
+  s2.welcome();
+  await until(() => s2.sent.length === 1, 'resume');
+  s2.error(s2.sent[0].id, 'name_taken');
+  await until(() => closes.length === 2, 'the second close');
+  assert.equal(closes[0].error, undefined, 'a drop carries no error');
+  assert.equal(closes[1].code, 1000);
+  assert.equal(closes[1].reconnecting, true);
+  assert.ok(closes[1].error instanceof ParlorError);
+  assert.equal(closes[1].error.code, 'name_taken');
+  assert.equal(closes[1].error.request, 'resume');
+  await until(() => FakeSocket.all.length === 3, 'a third socket');
+  await c.close();
+});
+
+test('after a kick, reopen() connects again and takes the session back', async () => {
+  const { c, s } = await signedIn();
+  const j = c.join('lobby');
+  await until(() => s.sent.length === 2, 'join');
+  s.ok(s.sent[1].id, { room: { id: 'lobby' }, members: ['ann'], history: [{ type: 'chat', room: 'lobby', seq: 3, from: 'x', text: '3', ts: 1 }] });
+  await j;
+  s.serverClose(1008, 'kicked: spam');
+  await tick(20);
+  assert.equal(c.state, 'closed');
+  assert.equal(FakeSocket.all.length, 1, 'a kick does not reconnect by itself');
+  const back = new Promise((r) => c.once('signedin', r));
+  c.reopen();
+  await until(() => FakeSocket.all.length === 2, 'a second socket');
+  const s2 = FakeSocket.last();
+  s2.open();
+  s2.welcome();
+  await until(() => s2.sent.length === 1, 'resume');
+  assert.deepEqual({ type: s2.sent[0].type, token: s2.sent[0].token, seen: s2.sent[0].seen }, { type: 'resume', token: 'v1.-1.abc', seen: { lobby: 3 } });
+  s2.ok(s2.sent[0].id, { name: 'ann', token: 'v1.-1.new', rejoined: true, rooms: [{ id: 'lobby' }], replay: { lobby: { count: 0, recovered: true } } });
+  assert.equal((await back).automatic, true);
+  assert.equal(c.state, 'ready');
+  await c.close();
+  c.reopen(); // closed by the application: no session to take back
+  await tick(20);
+  assert.equal(FakeSocket.all.length, 2);
+  assert.equal(c.state, 'closed');
+});
+
+test('restore() takes back a stored session: resume, then hello by name when the guest session ended', async () => {
+  const c = newClient();
+  const signed = new Promise((r) => c.once('signedin', r));
+  c.reopen(); // nothing to take back yet
+  await tick(10);
+  assert.equal(FakeSocket.all.length, 0);
+  c.restore({ token: 'v1.-5.old', name: 'Ann' });
+  assert.equal(c.account, false, 'a guest token');
+  await until(() => FakeSocket.all.length === 1, 'a socket');
+  const s = FakeSocket.last();
+  s.open();
+  s.welcome();
+  await until(() => s.sent.length === 1, 'resume');
+  assert.deepEqual({ type: s.sent[0].type, token: s.sent[0].token }, { type: 'resume', token: 'v1.-5.old' });
+  s.error(s.sent[0].id, 'unauthorized');
+  await until(() => s.sent.length === 2, 'hello');
+  assert.deepEqual({ type: s.sent[1].type, name: s.sent[1].name }, { type: 'hello', name: 'Ann' });
+  s.ok(s.sent[1].id, { name: 'Ann', token: 'v1.-6.new' });
+  const ev = await signed;
+  assert.equal(ev.automatic, true);
+  assert.equal(ev.reply.token, 'v1.-6.new');
+  assert.equal(c.token, 'v1.-6.new');
+  assert.equal(c.state, 'ready');
+  await c.close();
+});

@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   client.on('question', (q) => console.log(q.round, q.of, q.choices[0], q.deadline - Date.now()));
   client.on('reveal', (r) => console.log(r.correct, r.scores.map((s) => s.score)));
   client.on('game_over', (g) => console.log(g.ranking[0]?.rank));
-  client.on('close', (c) => console.log(c.code, c.reconnecting, c.delay));
+  client.on('close', (c) => console.log(c.code, c.reconnecting, c.delay, c.error?.request));
   const welcome = await client.connect();
   const n: number = welcome.limits.text_max;
   const me = await client.hello('ann');
@@ -36,6 +36,10 @@ async function main(): Promise<void> {
   const resumed = await client.resume(token, { lobby: seq });
   console.log(resumed.replay?.lobby?.recovered);
   await client.close();
+  const again = new ParlorClient({ url: 'ws://127.0.0.1:8080/ws' });
+  again.restore({ token, name: 'ann' });
+  again.on('sessionlost', ({ error }) => console.log(error.code));
+  again.reopen();
 
   const admin = new AdminClient({ url: 'ws://127.0.0.1:8080/admin/ws' });
   admin.on('stats', (s) => console.log(s.connections));
