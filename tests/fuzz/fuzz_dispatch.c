@@ -50,7 +50,6 @@
 #include "log.h"
 #include "msgbuf.h"
 #include "qbank.h"
-#include "questions.h"
 #include "sendq.h"
 #include "server.h"
 #include "session.h"
@@ -86,15 +85,18 @@ static bool trace;
 
 /* The question bank: five questions (so a game of more rounds is refused), one not ASCII. */
 static struct qbank fake_bank;
-static const char *const fake_questions_sql =
-    "CREATE TABLE questions (id INTEGER PRIMARY KEY, category TEXT, text TEXT, choices TEXT,"
-    "                        correct INTEGER, lang TEXT);"
-    "INSERT INTO questions VALUES (1, 'c', 'q0?', '[\"a\",\"b\",\"c\",\"d\"]', 0, 'en'),"
-    "  (2, 'c', 'q1?', '[\"a\",\"b\",\"c\",\"d\"]', 1, NULL),"
-    "  (3, 'c', 'q2?', '[\"a\",\"b\",\"c\",\"d\"]', 2, 'en'),"
-    "  (4, 'c', 'q3?', '[\"a\",\"b\",\"c\",\"d\"]', 3, NULL),"
-    "  (5, '\u0447', '\u0432\u043e\u043f\u0440\u043e\u0441?',"
-    "   '[\"\u0434\u0430\",\"\u043d\u0435\u0442\",\"?\",\"!\"]', 1, 'ru');";
+/* The bank the games draw from: a few questions, one of them in Cyrillic. */
+static const struct {
+    const char *category, *text, *choices, *lang;
+    int correct;
+} fake_questions[] = {
+    {"c", "q0?", "[\"a\",\"b\",\"c\",\"d\"]", "en", 0},
+    {"c", "q1?", "[\"a\",\"b\",\"c\",\"d\"]", NULL, 1},
+    {"c", "q2?", "[\"a\",\"b\",\"c\",\"d\"]", "en", 2},
+    {"c", "q3?", "[\"a\",\"b\",\"c\",\"d\"]", NULL, 3},
+    {"\u0447", "\u0432\u043e\u043f\u0440\u043e\u0441?",
+     "[\"\u0434\u0430\",\"\u043d\u0435\u0442\",\"?\",\"!\"]", "ru", 1},
+};
 
 /* Reports a broken promise of the protocol; libFuzzer saves the input. */
 static void fail(const char *what, struct msgbuf *m)
@@ -302,21 +304,24 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                     "fuzz-token",
                     NULL};
     char err[256];
-    sqlite3 *db;
 
     if (config_parse(&fuzz_cfg, (int)(sizeof(args) / sizeof(args[0])) - 1, args, err,
                      sizeof(err)) != CONFIG_OK) {
         fprintf(stderr, "fuzz_dispatch: %s\n", err);
         abort();
     }
-    /* the bank is loaded the way the server loads it: from a questions table */
-    if (sqlite3_open(":memory:", &db) != SQLITE_OK ||
-        sqlite3_exec(db, fake_questions_sql, NULL, NULL, NULL) != SQLITE_OK ||
-        questions_load(&fake_bank, db, err, sizeof(err))) {
-        fprintf(stderr, "fuzz_dispatch: cannot build the question bank: %s\n", sqlite3_errmsg(db));
-        abort();
+    for (size_t i = 0; i < sizeof(fake_questions) / sizeof(fake_questions[0]); i++) {
+        json_t *choices = json_loads(fake_questions[i].choices, 0, NULL);
+        int rc = qbank_add(&fake_bank, (int64_t)i + 1, fake_questions[i].category,
+                           fake_questions[i].text, choices, fake_questions[i].correct,
+                           fake_questions[i].lang);
+
+        json_decref(choices);
+        if (rc) {
+            fprintf(stderr, "fuzz_dispatch: cannot build the question bank\n");
+            abort();
+        }
     }
-    sqlite3_close(db);
     log_set_level(LOG_ERROR);
     trace = getenv("FUZZ_DISPATCH_TRACE") != NULL;
     json_object_seed(1); /* the same key order in every run, for reproducible inputs */
