@@ -3,8 +3,8 @@
 // never through innerHTML. No inline styles (the CSP forbids them): dynamic values are CSS
 // custom properties set through the CSSOM.
 
-import { AdminClient, ParlorError } from '/lib/parlor-client/index.js';
-import { $, el, pad2, wsUrl, isOffline } from '/common/dom.js';
+import { AdminClient } from '/lib/parlor-client/index.js';
+import { $, el, pad2, clockText, wsUrl, isOffline, sendRequest, reconnectCountdown } from '/common/dom.js';
 
 const TOKEN_KEY = 'parlor.admin.token';     // sessionStorage only: gone when the tab closes
 const REFRESH_MS = 5000;                     // rooms and users tables
@@ -23,7 +23,7 @@ const state = {
   token: null,
   authed: false,          // authenticated on the current socket
   everAuthed: false,      // authenticated at least once since Connect
-  countdownTimer: null,   // the "retrying in n s" line
+  stopCountdown: null,    // stops the "retrying in n s" line
   refreshTimer: null,
   staleTimer: null,
   backupTimer: null,
@@ -89,13 +89,12 @@ function fmtDuration(s) {
 function fmtClock(ms) {
   if (num(ms) === null) return '';
   const d = new Date(ms);
-  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+  return clockText(d, true);
 }
 /** An x-axis label (seconds since the epoch): HH:MM, with seconds when the ticks are closer than a minute. */
 function fmtAxisTime(v, incr) {
   const d = new Date(v * 1000);
-  const hm = `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
-  return incr < 60 ? `${hm}:${pad2(d.getSeconds())}` : hm;
+  return clockText(d, incr < 60);
 }
 function fmtDateTime(ms) {
   if (num(ms) === null) return '';
@@ -150,10 +149,7 @@ function setSigninError(text) {
 // to requests, and reconnects and authenticates again after a drop
 
 function request(type, fields = {}) {
-  if (!state.client || !state.authed) {
-    return Promise.reject(new ParlorError('disconnected', 'not connected to the server'));
-  }
-  return state.client.request(type, fields);
+  return sendRequest(state.client, state.authed, type, fields);
 }
 
 function connect() {
@@ -215,8 +211,7 @@ async function probeDisabled() {
 
 /** Closes the connection, if any, without telling this page about it. */
 function stopClient() {
-  clearInterval(state.countdownTimer);
-  state.countdownTimer = null;
+  clearCountdown();
   const client = state.client;
   state.client = null;
   state.authed = false;
@@ -240,21 +235,19 @@ function stopWithError(text, forgetToken) {
 
 /** The countdown to the library's next attempt. */
 function showRetry(client, close) {
-  clearInterval(state.countdownTimer);
+  clearCountdown();
   const why = close.code && close.code !== 1006 ? ` (closed ${close.code}${close.reason ? `: ${close.reason}` : ''})` : '';
   if (state.everAuthed) $('stale-banner').hidden = false;
-  const tick = () => {
-    if (state.client !== client || client.state !== 'reconnecting') {
-      clearInterval(state.countdownTimer);
-      return;
-    }
-    const left = Math.max(0, Math.ceil((client.reconnectAt - Date.now()) / 1000));
-    const text = `Offline${why}: retrying in ${left} s`;
-    setConn('offline', text, { showReconnect: true });
+  state.stopCountdown = reconnectCountdown(client, (left) => {
+    if (state.client !== client) return;
+    setConn('offline', `Offline${why}: retrying in ${left} s`, { showReconnect: true });
     if (!state.everAuthed) setSigninError(`Cannot reach the admin interface${why}: retrying in ${left} s.`);
-  };
-  tick();
-  state.countdownTimer = setInterval(tick, 1000);
+  }, 1000);
+}
+
+function clearCountdown() {
+  if (state.stopCountdown) state.stopCountdown();
+  state.stopCountdown = null;
 }
 
 function stopTimers() {
@@ -267,7 +260,7 @@ function stopTimers() {
 }
 
 function onAuthed(msg) {
-  clearInterval(state.countdownTimer);
+  clearCountdown();
   state.authed = true;
   state.everAuthed = true;
   sessionStorage.setItem(TOKEN_KEY, state.token);

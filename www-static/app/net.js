@@ -4,7 +4,7 @@
 // and when it comes back, or why it does not.
 
 import { ParlorClient, ParlorError } from '../lib/parlor-client/index.js';
-import { wsUrl } from '../common/dom.js';
+import { wsUrl, sendRequest, reconnectCountdown } from '../common/dom.js';
 import { onAnnounce, onChatDeleted, onMuted, onRoomClosed, onShutdown, onUnmuted, opsOnClose, stopsForGood } from './ops.js';
 import { onGameEvent, onGameOver, onGameStarted, onHost, onQuestion, onReveal, updateCountdown } from './quiz.js';
 import { applyLimits, updateComposer } from './render.js';
@@ -32,7 +32,7 @@ const EVENTS = {
 };
 
 /**
- * Opens a connection through the client library, which matches replies to requests, keeps to
+ * Creates the page's connection through the client library, which matches replies to requests, keeps to
  * the announced rates, and after a drop reconnects with backoff and takes the session back
  * (resume, or a guest's hello by name, then its rooms again). The page follows its events:
  * `close` says whether and when it comes back, `signedin` (automatic) that it is back,
@@ -76,15 +76,14 @@ export function offline(err) {
 /** Sends a request; resolves with the ok reply, rejects with a ParlorError. */
 export function request(msg) {
   const c = state.client;
-  if (!c || !c.connected) return Promise.reject(new ParlorError('disconnected'));
   const { type, ...fields } = msg;
-  return c.request(type, fields).catch(offline);
+  return sendRequest(c, !!c && c.connected, type, fields).catch(offline);
 }
 
 /** Calls the library's `method` (join, leave, create: it keeps track of our rooms). */
 export function call(method, ...args) {
   const c = state.client;
-  if (!c || !c.connected) return Promise.reject(new ParlorError('disconnected'));
+  if (!c || !c.connected) return Promise.reject(new ParlorError('disconnected', 'not connected to the server'));
   return c[method](...args).catch(offline);
 }
 
@@ -154,20 +153,18 @@ function onSocketClosed(client, ev) {
 /** "Trying again in n s" until the library's next attempt (client.reconnectAt). */
 function showCountdown(client) {
   clearCountdown();
-  const tick = () => {
-    if (state.client !== client || client.state !== 'reconnecting') return;
-    const n = Math.max(1, Math.ceil((client.reconnectAt - Date.now()) / 1000));
+  state.stopCountdown = reconnectCountdown(client, (left) => {
+    if (state.client !== client) return;
+    const n = Math.max(1, left);
     if (state.status.kind !== 'reconnecting' || state.status.args?.n !== n) {
       setStatus(state.restarting ? 'status.restartingIn' : 'status.reconnecting', { n }, 'reconnecting');
     }
-  };
-  tick();
-  state.countdownTimer = setInterval(tick, 250);
+  }, 250);
 }
 
 export function clearCountdown() {
-  clearInterval(state.countdownTimer);
-  state.countdownTimer = null;
+  if (state.stopCountdown) state.stopCountdown();
+  state.stopCountdown = null;
 }
 
 /** Ends the connection and the library's reconnecting; this page hears nothing more from it. */

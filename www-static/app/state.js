@@ -42,7 +42,7 @@ export const state = {
   whispers: [],           // whisper items
   whisperUnread: 0,
   whisperPeer: null,      // default target for plain text typed in the whispers pane
-  countdownTimer: null,   // the "trying again in n s" line while the library waits to reconnect
+  stopCountdown: null,    // stops the "trying again in n s" line while the library waits to reconnect
   refreshTimer: null,
   lastClose: null,        // {code, reason} of the last close, shown in the status line
   clockOffset: 0,         // server clock minus ours, in ms (from a ping, see syncClock)

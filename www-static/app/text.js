@@ -3,7 +3,7 @@
 // PROTOCOL.md section 4 makes, so the form can say what is wrong before the server does.
 
 import { t, bind, getLang } from '../i18n.js';
-import { el, pad2 } from '../common/dom.js';
+import { el, clockText } from '../common/dom.js';
 import { DEFAULT_LIMITS, codePoints, state } from './state.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -17,7 +17,7 @@ export function tr(tag, key, args, props = {}) {
 export function hhmm(ts) {
   const d = new Date(ts);
   if (!Number.isFinite(d.getTime())) return '--:--';
-  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+  return clockText(d);
 }
 
 export function fullTime(ts) {

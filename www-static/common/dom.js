@@ -1,6 +1,8 @@
-// DOM helpers shared by the players' page (app.js) and the operators' console (admin/admin.js).
-// Text always goes in as text nodes, never as markup; no inline styles (the pages'
-// Content-Security-Policy forbids them): dynamic values go through the CSSOM.
+// DOM and connection helpers shared by the players' page (app.js and app/) and the operators'
+// console (admin/admin.js). Text always goes in as text nodes, never as markup; no inline
+// styles (the pages' Content-Security-Policy forbids them): dynamic values go through the CSSOM.
+
+import { ParlorError } from '../lib/parlor-client/index.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -26,6 +28,12 @@ export function el(tag, props = {}, ...children) {
 
 export const pad2 = (n) => String(n).padStart(2, '0');
 
+/** "14:05" (or "14:05:09" with `seconds`) in local time for a Date. */
+export function clockText(d, seconds = false) {
+  const hm = `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+  return seconds ? `${hm}:${pad2(d.getSeconds())}` : hm;
+}
+
 /** The page's WebSocket URL for `path` on the same origin (wss: under https:). */
 export function wsUrl(path) {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -34,3 +42,36 @@ export function wsUrl(path) {
 
 /** A request that failed because there was no connection (not the server's refusal). */
 export const isOffline = (err) => !!err && (err.code === 'disconnected' || err.code === 'closed');
+
+/**
+ * Sends a request through a parlor-client connection when `ready` says the page may (connected,
+ * or signed in); otherwise rejects at once with `disconnected` instead of queueing it for a
+ * connection that may never come.
+ */
+export function sendRequest(client, ready, type, fields = {}) {
+  if (!client || !ready) return Promise.reject(new ParlorError('disconnected', 'not connected to the server'));
+  return client.request(type, fields);
+}
+
+/**
+ * While `client` waits to reconnect, calls `fn(n)` every `everyMs` with the whole seconds until
+ * its next attempt (client.reconnectAt); stops by itself once it no longer waits. Returns a
+ * function that stops it.
+ */
+export function reconnectCountdown(client, fn, everyMs) {
+  let timer = null;
+  const stop = () => {
+    clearInterval(timer);
+    timer = null;
+  };
+  const tick = () => {
+    if (client.state !== 'reconnecting') {
+      stop();
+      return;
+    }
+    fn(Math.max(0, Math.ceil((client.reconnectAt - Date.now()) / 1000)));
+  };
+  tick();
+  if (client.state === 'reconnecting') timer = setInterval(tick, everyMs);
+  return stop;
+}
