@@ -299,6 +299,20 @@ static struct room *find_room(struct server *srv, struct session *s, const struc
     return r;
 }
 
+/* The room named by req->room, which the session must be in; NULL after replying an error. */
+static struct room *find_member_room(struct server *srv, struct session *s,
+                                     const struct proto_req *req)
+{
+    struct room *r = find_room(srv, s, req);
+
+    if (r && !session_in_room(s, r)) {
+        session_reply_error(s, req->re, PROTO_E_NOT_IN_ROOM, NULL, "you are not in room '%s'",
+                            r->id);
+        return NULL;
+    }
+    return r;
+}
+
 static void handle_join(struct server *srv, struct session *s, const struct proto_req *req)
 {
     struct room *r = find_room(srv, s, req);
@@ -325,33 +339,23 @@ static void handle_join(struct server *srv, struct session *s, const struct prot
 
 static void handle_leave(struct server *srv, struct session *s, const struct proto_req *req)
 {
-    struct room *r = find_room(srv, s, req);
+    struct room *r = find_member_room(srv, s, req);
 
     if (!r)
         return;
-    if (!session_in_room(s, r)) {
-        session_reply_error(s, req->re, PROTO_E_NOT_IN_ROOM, NULL, "you are not in room '%s'",
-                            r->id);
-        return;
-    }
     leave_room(srv, s, r);
     reply_ok(s, proto_ok(req));
 }
 
 static void handle_say(struct server *srv, struct session *s, const struct proto_req *req)
 {
-    struct room *r = find_room(srv, s, req);
+    struct room *r = find_member_room(srv, s, req);
     json_t *ev, *ok;
     uint64_t seq;
     int64_t ts;
 
     if (!r)
         return;
-    if (!session_in_room(s, r)) {
-        session_reply_error(s, req->re, PROTO_E_NOT_IN_ROOM, NULL, "you are not in room '%s'",
-                            r->id);
-        return;
-    }
     if (refuse_banned(srv, s, req, BAN_MUTE, s->name))
         return;
     if (srv->chatlog && chatlog_full(srv->chatlog)) {
@@ -387,15 +391,10 @@ static void handle_say(struct server *srv, struct session *s, const struct proto
 static struct room *find_game_room(struct server *srv, struct session *s,
                                    const struct proto_req *req)
 {
-    struct room *r = find_room(srv, s, req);
+    struct room *r = find_member_room(srv, s, req);
 
     if (!r)
         return NULL;
-    if (!session_in_room(s, r)) {
-        session_reply_error(s, req->re, PROTO_E_NOT_IN_ROOM, NULL, "you are not in room '%s'",
-                            r->id);
-        return NULL;
-    }
     if (!r->kind) {
         session_reply_error(s, req->re, PROTO_E_GAME_STATE, NULL, "room '%s' is a chat room",
                             r->id);
@@ -420,18 +419,13 @@ static void handle_leaderboard(struct server *srv, struct session *s, const stru
 
 static void handle_history(struct server *srv, struct session *s, const struct proto_req *req)
 {
-    struct room *r = find_room(srv, s, req);
+    struct room *r = find_member_room(srv, s, req);
     uint64_t before;
     int limit = req->limit ? req->limit : HISTORY_DEFAULT_LIMIT;
     json_t *ok, *page, *all;
 
     if (!r)
         return;
-    if (!session_in_room(s, r)) {
-        session_reply_error(s, req->re, PROTO_E_NOT_IN_ROOM, NULL, "you are not in room '%s'",
-                            r->id);
-        return;
-    }
     before = req->has_before ? (uint64_t)req->before : r->last_seq + 1;
     if (srv->chatlog) {
         /* a page can be most of the queue's byte limit: read no more requests until it is
