@@ -6,7 +6,9 @@
  * threading model needs: clients closed (1001), queued jobs finished and workers joined, then
  * the lws context destroyed.
  */
+#define _DEFAULT_SOURCE /* SO_REUSEPORT */
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +26,7 @@
 #include "backup.h"
 #include "chat.h"
 #include "chatlog.h"
+#include "cluster.h"
 #include "config.h"
 #include "log.h"
 #include "names.h"
@@ -155,7 +158,7 @@ static int resolve_listen(const char *listen, char *numeric, size_t len, char *e
 
 /* Binds what lws will bind (`addr`, or every interface when NULL) to name the usual causes;
  * lws itself only says that it failed. */
-static int probe_port(const char *addr, int port, char *err, size_t errlen)
+static int probe_port(const char *addr, int port, bool reuse_port, char *err, size_t errlen)
 {
     struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
     struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
@@ -180,19 +183,27 @@ static int probe_port(const char *addr, int port, char *err, size_t errlen)
     if (fd >= 0) { /* dual stack, as lws binds */
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (reuse_port) /* a sibling listening with SO_REUSEPORT is no conflict */
+            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
         rc = bind(fd, (struct sockaddr *)&a6, sizeof(a6));
     } else {
         fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
             return 0; /* let lws report it */
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (reuse_port)
+            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
         rc = bind(fd, (struct sockaddr *)&a4, sizeof(a4));
     }
     e = errno;
     close(fd);
     if (!rc)
         return 0;
-    if (e == EADDRINUSE)
+    if (e == EADDRINUSE && reuse_port)
+        snprintf(err, errlen,
+                 "port %d%s is in use by a program that did not ask to share it (--reuse-port)",
+                 port, where);
+    else if (e == EADDRINUSE)
         snprintf(err, errlen, "port %d%s is already in use by another program", port, where);
     else if (e == EACCES)
         snprintf(err, errlen, "port %d needs privileges (choose one above 1023)", port);
@@ -355,6 +366,7 @@ int main(int argc, char **argv)
     struct ws ws;
     struct pool *pool = NULL;
     struct chatlog chatlog = {0};
+    struct cluster cluster = {0};
     struct accounts accounts = {0};
     struct backup backup;
     struct qbank bank;
@@ -391,7 +403,12 @@ int main(int argc, char **argv)
         }
         cfg.listen = listen_addr;
     }
-    if (raise_fd_limit(err, sizeof(err)) || probe_port(cfg.listen, cfg.port, err, sizeof(err)) ||
+    if (cfg.cluster && cfg.event_lib != CONFIG_EVENT_UV) {
+        fprintf(stderr, "parlor-server: --cluster needs --event-lib uv (Redis shares its loop)\n");
+        return 1;
+    }
+    if (raise_fd_limit(err, sizeof(err)) ||
+        probe_port(cfg.listen, cfg.port, cfg.reuse_port, err, sizeof(err)) ||
         check_www(cfg.www, err, sizeof(err))) {
         fprintf(stderr, "parlor-server: %s\n", err);
         return 1;
@@ -452,6 +469,8 @@ int main(int argc, char **argv)
     backup_init(&backup, pool, cfg.db, cfg.backup_dir, BACKUP_PAGES_PER_STEP, server_wall_ms);
     srv.backup = &backup;
     srv.chatlog = &chatlog;
+    if (cfg.cluster && cluster_start(&cluster, &srv, &ws.uv_loop, err, sizeof(err)))
+        goto out;
 
     store_target_shown(cfg.db, err, sizeof(err)); /* a URI's password stays out of the log */
     log_info("parlor/%s listening on %s port %d, serving %s, database %s, %d workers",
@@ -460,6 +479,7 @@ int main(int argc, char **argv)
     snprintf(err, sizeof(err), "serving on port %d", cfg.port);
     sdnotify_ready(ws.ctx, err); /* systemd starts what waits for parlor only now */
     ws_run(&ws, &signals);
+    cluster_stop(&cluster);  /* before the loop goes: its connections live there */
     chat_end_detached(&srv); /* their timers live in the loop, which is about to go */
     chat_stop_timers(&srv);
     log_info("stopped; finishing database work");
@@ -473,6 +493,7 @@ out:
     srv.pool = NULL;
     signal_ctx = NULL;
     sdnotify_stop();
+    cluster_stop(&cluster);
     ws_destroy(&ws); /* closes what is left; CLOSED callbacks still see the model */
     srv.chatlog = NULL;
     chatlog_destroy(&chatlog);

@@ -273,16 +273,65 @@ static int handle_import(struct lws *wsi, struct http_pss *pss, struct server *s
 static int handle_health(struct lws *wsi, struct http_pss *pss, struct server *srv)
 {
     struct pool_stats ps = {0};
+    json_t *body;
 
     if (srv->pool)
         pool_get_stats(srv->pool, &ps);
-    return respond(
-        wsi, pss, srv->draining ? HTTP_STATUS_SERVICE_UNAVAILABLE : HTTP_STATUS_OK,
-        json_pack("{s:s, s:s, s:I, s:i, s:i, s:s, s:I}", "status",
-                  srv->draining ? "draining" : "ok", "version", PARLOR_VERSION, "uptime_s",
-                  (json_int_t)((srv->wall_ms() - srv->figures.started_ms) / 1000), "connections",
-                  srv->connections, "users", (int)srv->sessions_by_name.count, "store",
-                  ps.failing ? "degraded" : "ok", "store_failing", (json_int_t)ps.failing));
+    body = json_pack("{s:s, s:s, s:I, s:i, s:i, s:s, s:I}", "status",
+                     srv->draining ? "draining" : "ok", "version", PARLOR_VERSION, "uptime_s",
+                     (json_int_t)((srv->wall_ms() - srv->figures.started_ms) / 1000), "connections",
+                     srv->connections, "users", (int)srv->sessions_by_name.count, "store",
+                     ps.failing ? "degraded" : "ok", "store_failing", (json_int_t)ps.failing);
+    if (body && srv->cluster.node_id) {
+        /* a node without its Redis link serves its own players but cannot chat with the others:
+         * still 200, so a balancer keeps its connections (README, "Running a cluster") */
+        json_object_set_new(body, "node", json_string(srv->cluster.node_id));
+        json_object_set_new(body, "cluster", json_string(srv->cluster.link_up ? "ok" : "degraded"));
+    }
+    return respond(wsi, pss, srv->draining ? HTTP_STATUS_SERVICE_UNAVAILABLE : HTTP_STATUS_OK,
+                   body);
+}
+
+/* The cluster's figures after the server's, for a node of a cluster. */
+static char *append_cluster_metrics(char *text, const struct server *srv)
+{
+    const struct cluster_figures *f = &srv->cluster;
+    char block[1536];
+    size_t tl = strlen(text);
+    int bl;
+    char *out;
+
+    if (!f->node_id)
+        return text;
+    bl = snprintf(block, sizeof(block),
+                  "# HELP parlor_cluster_info This node's name in the cluster.\n"
+                  "# TYPE parlor_cluster_info gauge\nparlor_cluster_info{node=\"%s\"} 1\n"
+                  "# HELP parlor_cluster_link_up 1 while the link to Redis works.\n"
+                  "# TYPE parlor_cluster_link_up gauge\nparlor_cluster_link_up %d\n"
+                  "# HELP parlor_cluster_link_drops_total Times the link to Redis went down.\n"
+                  "# TYPE parlor_cluster_link_drops_total counter\n"
+                  "parlor_cluster_link_drops_total %llu\n"
+                  "# HELP parlor_cluster_chat_refused_total Chat refused: Redis unreachable.\n"
+                  "# TYPE parlor_cluster_chat_refused_total counter\n"
+                  "parlor_cluster_chat_refused_total %llu\n"
+                  "# HELP parlor_cluster_gap_repaired_total Chat fetched from a room stream to "
+                  "fill a gap.\n"
+                  "# TYPE parlor_cluster_gap_repaired_total counter\n"
+                  "parlor_cluster_gap_repaired_total %llu\n"
+                  "# HELP parlor_cluster_chat_unrecoverable_total Chat skipped: gone from the "
+                  "room stream.\n"
+                  "# TYPE parlor_cluster_chat_unrecoverable_total counter\n"
+                  "parlor_cluster_chat_unrecoverable_total %llu\n",
+                  f->node_id, f->link_up ? 1 : 0, (unsigned long long)f->link_drops,
+                  (unsigned long long)f->chat_refused, (unsigned long long)f->gaps_repaired,
+                  (unsigned long long)f->chat_unrecoverable);
+    out = bl > 0 && (size_t)bl < sizeof(block) ? realloc(text, tl + (size_t)bl + 1) : NULL;
+    if (!out) {
+        free(text);
+        return NULL;
+    }
+    memcpy(out + tl, block, (size_t)bl + 1);
+    return out;
 }
 
 static int handle_metrics(struct lws *wsi, struct http_pss *pss, struct server *srv)
@@ -298,6 +347,8 @@ static int handle_metrics(struct lws *wsi, struct http_pss *pss, struct server *
     if (srv->pool)
         pool_get_run_histo(srv->pool, &db);
     text = stats_prometheus(&srv->figures, &c, &db, srv->wall_ms());
+    if (text)
+        text = append_cluster_metrics(text, srv);
     if (!text)
         return respond_error(wsi, pss, HTTP_STATUS_SERVICE_UNAVAILABLE, "out of memory");
     rc = respond_text(wsi, pss, HTTP_STATUS_OK, "text/plain; version=0.0.4", text);

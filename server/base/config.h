@@ -45,12 +45,17 @@ struct config {
     struct config_list allowed_origins; /* empty: any Origin may open a WebSocket */
     const char *tls_cert;               /* PEM files; both set: HTTPS and WSS only */
     const char *tls_key;
-    int max_connections;   /* WebSocket connections at once */
-    int max_per_address;   /* WebSocket connections from one address; 0 = no limit */
-    int drain_seconds;     /* SIGTERM: how long running games may take to finish */
-    int metrics_public;    /* GET /metrics without the admin token */
-    int rejoin_seconds;    /* a dropped player keeps identity and seats this long; 0: never */
-    int handshake_timeout; /* seconds to finish an HTTP request or WebSocket upgrade */
+    int max_connections;    /* WebSocket connections at once */
+    int max_per_address;    /* WebSocket connections from one address; 0 = no limit */
+    int drain_seconds;      /* SIGTERM: how long running games may take to finish */
+    int metrics_public;     /* GET /metrics without the admin token */
+    int rejoin_seconds;     /* a dropped player keeps identity and seats this long; 0: never */
+    int handshake_timeout;  /* seconds to finish an HTTP request or WebSocket upgrade */
+    int reuse_port;         /* SO_REUSEPORT: several processes share the port */
+    const char *cluster;    /* redis://HOST:PORT or unix:///PATH; NULL: one process alone */
+    const char *node_id;    /* this node's name in a cluster; NULL: host name and port */
+    int cluster_stream;     /* chat messages each room's Redis stream keeps for repair, resume */
+    int cluster_timeout_ms; /* silence from Redis after which the link is dropped and redialled */
 
     /* limits, announced to clients in welcome.limits */
     int max_message;

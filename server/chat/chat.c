@@ -81,6 +81,7 @@ static void destroy_room(struct server *srv, struct room *r)
         r->kind->free(r->game);
     r->kind = NULL;
     r->game = NULL;
+    delivery_room_freed(srv, r);
     room_destroy(&srv->rooms, r);
 }
 
@@ -91,6 +92,7 @@ static void leave_room(struct server *srv, struct session *s, struct room *r)
 
     room_remove_member(r, s);
     session_remove_room(s, r);
+    delivery_members_changed(srv, r);
     if (r->nmembers) {
         announce_member(srv, r, "left", s, r->nmembers + 1);
         if (r->kind)
@@ -115,6 +117,7 @@ void chat_close_room(struct server *srv, struct room *r)
         room_remove_member(r, s);
         session_remove_room(s, r);
     }
+    delivery_members_changed(srv, r);
     destroy_room(srv, r);
 }
 
@@ -128,7 +131,7 @@ static json_t *room_obj(const struct room *r)
     return o;
 }
 
-static int join_room(struct session *s, struct room *r)
+static int join_room(struct server *srv, struct session *s, struct room *r)
 {
     if (room_add_member(r, s))
         return -1;
@@ -136,6 +139,7 @@ static int join_room(struct session *s, struct room *r)
         room_remove_member(r, s);
         return -1;
     }
+    delivery_members_changed(srv, r);
     return 0;
 }
 
@@ -276,7 +280,7 @@ static void handle_create(struct server *srv, struct session *s, const struct pr
     if (!r ||
         (req->game && game_attach(srv, r, req->rounds ? req->rounds : GAME_DEFAULT_ROUNDS,
                                   req->seconds ? req->seconds : GAME_DEFAULT_SECONDS)) ||
-        join_room(s, r)) {
+        join_room(srv, s, r)) {
         if (r)
             destroy_room(srv, r);
         session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "cannot create the room");
@@ -329,7 +333,7 @@ static void handle_join(struct server *srv, struct session *s, const struct prot
         session_reply_error(s, req->re, PROTO_E_ROOM_FULL, NULL, "room '%s' is full", r->id);
         return;
     }
-    if (join_room(s, r)) {
+    if (join_room(srv, s, r)) {
         session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "cannot join room '%s'", r->id);
         return;
     }
@@ -347,12 +351,44 @@ static void handle_leave(struct server *srv, struct session *s, const struct pro
     reply_ok(s, proto_ok(req));
 }
 
+static struct session *live_session(struct server *srv, uint64_t id);
+
+/* delivery_chat's answer: the message has its seq and was delivered; save it, then say ok */
+static void said(struct server *srv, struct delivery_chat *c, uint64_t seq, const char *error)
+{
+    struct proto_req req = {.re = c->re};
+    struct session *s = live_session(srv, c->session_id);
+    json_t *ok;
+
+    if (error) {
+        if (s) /* nobody received it: the sender may try again */
+            session_reply_error(s, c->re, PROTO_E_SERVER_BUSY, NULL, "%s", error);
+        return;
+    }
+    if (srv->chatlog) {
+        /* the ok {seq} follows when the batch holding this message has committed; a sender
+         * gone meanwhile still has the message saved */
+        if (chatlog_append(srv->chatlog, c->session_id, c->re,
+                           json_string_value(json_object_get(c->event, "room")), seq,
+                           json_string_value(json_object_get(c->event, "from")),
+                           json_string_value(json_object_get(c->event, "text")),
+                           json_integer_value(json_object_get(c->event, "ts"))) &&
+            s)
+            session_reply_error(s, c->re, PROTO_E_INTERNAL, NULL, "the message could not be saved");
+        return;
+    }
+    if (!s)
+        return;
+    ok = proto_ok(&req);
+    json_object_set_new(ok, "seq", json_integer((json_int_t)seq));
+    reply_ok(s, ok);
+}
+
 static void handle_say(struct server *srv, struct session *s, const struct proto_req *req)
 {
     struct room *r = find_member_room(srv, s, req);
-    json_t *ev, *ok;
-    uint64_t seq;
-    int64_t ts;
+    struct delivery_chat *c;
+    json_t *ev;
 
     if (!r)
         return;
@@ -364,26 +400,16 @@ static void handle_say(struct server *srv, struct session *s, const struct proto
                             "too many messages waiting to be saved");
         return;
     }
-    seq = directory_next_seq(srv, r);
-    ts = srv->wall_ms();
-    s->messages_sent++;
-    ev = proto_ev_chat(r->id, s->name, req->text, ts, seq);
+    c = calloc(1, sizeof(*c));
+    ev = c ? proto_ev_chat(r->id, s->name, req->text, srv->wall_ms(), 0) : NULL;
     if (!ev) {
+        free(c);
         session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "out of memory");
         return;
     }
-    room_history_push(r, ev);
-    delivery_room(srv, r, ev, NULL);
-    if (srv->chatlog) {
-        /* the ok {seq} follows when the batch holding this message has committed */
-        if (chatlog_append(srv->chatlog, s->id, req->re, r->id, seq, s->name, req->text, ts))
-            session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL,
-                                "the message could not be saved");
-        return;
-    }
-    ok = proto_ok(req);
-    json_object_set_new(ok, "seq", json_integer((json_int_t)seq));
-    reply_ok(s, ok);
+    s->messages_sent++;
+    *c = (struct delivery_chat){.session_id = s->id, .re = req->re, .event = ev, .done = said};
+    delivery_chat(srv, r, c);
 }
 
 /* The game room named by req->room, which the session is in; NULL after replying

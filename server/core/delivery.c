@@ -1,14 +1,27 @@
 /* The one delivery path (see delivery.h). Loop thread only. */
 #include "delivery.h"
 
+#include <stdlib.h>
+
+#include "directory.h"
 #include "log.h"
 #include "room.h"
 #include "server.h"
 #include "session.h"
 
+static void local_chat(struct server *srv, struct room *r, struct delivery_chat *c)
+{
+    uint64_t seq = directory_next_seq(srv, r);
+
+    json_object_set_new(c->event, "seq", json_integer((json_int_t)seq));
+    delivery_local_chat(srv, r, c->event);
+    delivery_chat_published(srv, c, seq, NULL);
+}
+
 const struct delivery_ops delivery_local_ops = {
     .room = delivery_local_room,
     .audience = delivery_local_audience,
+    .chat = local_chat,
 };
 
 static const struct delivery_ops *delivery_ops_of(const struct server *srv)
@@ -44,6 +57,49 @@ int delivery_audience(struct server *srv, enum delivery_audience audience, json_
     n = delivery_ops_of(srv)->audience(srv, audience, m);
     msgbuf_unref(m);
     return n;
+}
+
+void delivery_chat(struct server *srv, struct room *r, struct delivery_chat *c)
+{
+    delivery_ops_of(srv)->chat(srv, r, c);
+}
+
+void delivery_chat_published(struct server *srv, struct delivery_chat *c, uint64_t seq,
+                             const char *error)
+{
+    c->done(srv, c, seq, error);
+    json_decref(c->event);
+    free(c);
+}
+
+void delivery_members_changed(struct server *srv, struct room *r)
+{
+    const struct delivery_ops *ops = delivery_ops_of(srv);
+
+    if (ops->members_changed)
+        ops->members_changed(srv, r);
+}
+
+void delivery_room_freed(struct server *srv, struct room *r)
+{
+    const struct delivery_ops *ops = delivery_ops_of(srv);
+
+    if (ops->room_freed)
+        ops->room_freed(srv, r);
+}
+
+void delivery_local_chat(struct server *srv, struct room *r, json_t *event)
+{
+    struct msgbuf *m;
+
+    room_history_push(r, event); /* the ring takes its own reference */
+    m = msgbuf_from_json(event);
+    if (!m) {
+        log_error("delivery to room %s: out of memory", r->id);
+        return;
+    }
+    delivery_local_room(srv, r, m, NULL);
+    msgbuf_unref(m);
 }
 
 int delivery_local_room(struct server *srv, struct room *r, struct msgbuf *m,

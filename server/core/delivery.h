@@ -9,9 +9,12 @@
 #ifndef PARLOR_DELIVERY_H
 #define PARLOR_DELIVERY_H
 
+#include <stdint.h>
+
 #include <jansson.h>
 
 #include "msgbuf.h"
+#include "proto.h"
 
 struct server;
 struct session;
@@ -24,11 +27,35 @@ enum delivery_audience {
     DELIVER_CONSOLES,    /* every authenticated operator console */
 };
 
+struct delivery_chat;
+
+/* What happens once a chat message has its seq (or could not get one: `error` says why, and
+ * nobody received it): the chat service saves it and replies. */
+typedef void delivery_chat_done_fn(struct server *srv, struct delivery_chat *c, uint64_t seq,
+                                   const char *error);
+
+/* A chat message on its way: it needs the room's next seq, which only the delivery knows how
+ * to get (this process's counter, or a cluster's shared one), before it is delivered, saved
+ * and acknowledged. */
+struct delivery_chat {
+    uint64_t session_id; /* who said it: the reply goes there if it is still connected */
+    struct proto_re re;
+    json_t *event; /* the chat event; its `seq` is set when the message is published */
+    delivery_chat_done_fn *done;
+};
+
 struct delivery_ops {
     /* Queues `m` to every member of `r` but `skip` (NULL: none). Returns how many got it. */
     int (*room)(struct server *srv, struct room *r, struct msgbuf *m, const struct session *skip);
     /* Queues `m` to everyone in `audience`. Returns how many got it. */
     int (*audience)(struct server *srv, enum delivery_audience audience, struct msgbuf *m);
+    /* Gives c->event the room's next seq, keeps it in the room's history and delivers it to
+     * every member, then calls delivery_chat_published(); at once, or later. */
+    void (*chat)(struct server *srv, struct room *r, struct delivery_chat *c);
+    /* The members of `r` connected here changed (r->nmembers is the new count). Optional. */
+    void (*members_changed)(struct server *srv, struct room *r);
+    /* `r` is about to be freed. Optional. */
+    void (*room_freed)(struct server *srv, struct room *r);
 };
 
 /* Delivers `event` (stolen) to the members of `r` but `skip`. Returns how many got it. */
@@ -36,11 +63,23 @@ int delivery_room(struct server *srv, struct room *r, json_t *event, const struc
 /* Delivers `event` (stolen) to everyone in `audience`. Returns how many got it. */
 int delivery_audience(struct server *srv, enum delivery_audience audience, json_t *event);
 
-/* This process's sessions: the only implementation today, and what a cluster's ops call for
- * the part of an audience that is connected here. */
+/* Publishes a chat message (c and its event are the delivery's from here on): see
+ * delivery_ops.chat. */
+void delivery_chat(struct server *srv, struct room *r, struct delivery_chat *c);
+/* The delivery's answer for `c`, which it frees afterwards. */
+void delivery_chat_published(struct server *srv, struct delivery_chat *c, uint64_t seq,
+                             const char *error);
+void delivery_members_changed(struct server *srv, struct room *r);
+void delivery_room_freed(struct server *srv, struct room *r);
+
+/* This process's sessions: the only implementation without a cluster, and what a cluster's ops call
+ * for the part of an audience that is connected here. */
 extern const struct delivery_ops delivery_local_ops;
 int delivery_local_room(struct server *srv, struct room *r, struct msgbuf *m,
                         const struct session *skip);
 int delivery_local_audience(struct server *srv, enum delivery_audience audience, struct msgbuf *m);
+/* Keeps a chat event that has its seq in the room's history and queues it to the members here:
+ * what every delivery does with a published message. */
+void delivery_local_chat(struct server *srv, struct room *r, json_t *event);
 
 #endif

@@ -52,6 +52,17 @@ struct server_stats {
     uint64_t bytes_out;       /* payload bytes written to clients */
 };
 
+/* A cluster node's figures for /healthz and /metrics, kept by the cluster (server/cluster);
+ * node_id is NULL when the process runs alone. */
+struct cluster_figures {
+    const char *node_id;
+    bool link_up;
+    uint64_t link_drops;         /* times the link to Redis went down */
+    uint64_t chat_refused;       /* says refused because the link was down or Redis failed */
+    uint64_t gaps_repaired;      /* chat messages fetched from a room's stream to fill a gap */
+    uint64_t chat_unrecoverable; /* chat messages skipped: no longer in the room's stream */
+};
+
 struct server {
     struct config cfg;
     struct proto_limits lim;
@@ -88,7 +99,8 @@ struct server {
     struct stats figures; /* sampled each second for operators */
     struct oplog oplog;   /* events for operators; admin.c pushes them to consoles */
     struct admin *admin;  /* the console's state (admin_init), or NULL */
-    bool draining;        /* shutting down: no new sign-ins or games */
+    struct cluster_figures cluster;
+    bool draining; /* shutting down: no new sign-ins or games */
     int64_t drain_deadline_ms;
 };
 

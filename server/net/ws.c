@@ -556,6 +556,16 @@ int ws_start(struct ws *t, struct server *srv, char *err, size_t errlen)
      * interface: an IPv4 address gets an IPv4 socket */
     if (srv->cfg.listen && inet_pton(AF_INET, srv->cfg.listen, &(struct in_addr){0}) == 1)
         info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (srv->cfg.reuse_port) {
+        /* one process per core, the kernel spreading connections: the port is bound here */
+        if (srv->cfg.event_lib != CONFIG_EVENT_UV) {
+            snprintf(err, errlen, "--reuse-port needs --event-lib uv");
+            return -1;
+        }
+        if (listener_open(&t->listener, srv->cfg.listen, srv->cfg.port, err, errlen))
+            return -1;
+        info.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* a server vhost (TLS too), no listener */
+    }
     if (srv->cfg.tls_cert) {
         /* TLS 1.2 and up, forward-secret AEAD suites only */
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
@@ -592,6 +602,13 @@ int ws_start(struct ws *t, struct server *srv, char *err, size_t errlen)
             snprintf(err, errlen, "cannot listen on %s port %d (in use, or not permitted)",
                      srv->cfg.listen ? srv->cfg.listen : "every interface", srv->cfg.port);
         }
+        listener_close(&t->listener);
+        return -1;
+    }
+    if (t->listener.open &&
+        listener_start(&t->listener, &t->uv_loop, lws_get_vhost_by_name(t->ctx, "parlor"),
+                       srv->cfg.tls_cert != NULL)) {
+        snprintf(err, errlen, "--reuse-port: cannot watch the listening socket");
         return -1;
     }
     return 0;
@@ -672,6 +689,7 @@ void ws_run(struct ws *t, const struct ws_signals *sig)
 void ws_destroy(struct ws *t)
 {
     hmap_destroy(&t->per_addr);
+    listener_close(&t->listener);
     if (t->ctx) {
         lws_sul_cancel(&t->stats_sul);
         lws_sul_cancel(&t->ka_sul);

@@ -17,6 +17,7 @@
 #include "hmap.h"
 #include "http.h"
 #include "keepalive.h"
+#include "listener.h"
 #include "server.h"
 
 struct pool;
@@ -50,6 +51,8 @@ struct ws {
     bool uv;
     uv_loop_t uv_loop;
     void *foreign_loops[1];
+    /* --reuse-port: the port is ours, not lws's (listener.h) */
+    struct listener listener;
 };
 
 extern const struct transport_ops ws_transport_ops;

@@ -173,7 +173,9 @@ async function exists(p) {
  * Start the server binary on a free port with a fresh database.
  * opts: { bin, www, env, readyTimeout, probeHost (where readiness is probed: 127.0.0.1),
  *         port (listen there rather than on a free port: a restart on the same address),
- *         db (a database file that outlives this server; the caller removes it) }
+ *         db (a database file that outlives this server; the caller removes it),
+ *         readyLog (a RegExp: ready when stderr matches it, for a port another process already
+ *         listens on with --reuse-port; pass --log-level info with it) }
  * Returns { port, url, httpUrl, proc, stderr(), stop(), sanitizerLines(), tmp }; the temporary
  * directory `tmp` is removed once the server has exited, however it ends.
  */
@@ -190,7 +192,8 @@ export async function startServer(extraArgs = [], opts = {}) {
   // opts.db: a database that outlives this server (restart tests); the caller removes it
   const db = opts.db || freshDb(tmp);
   const port = opts.port || await freePort();
-  const args = ['--port', String(port), '--www', www, '--db', db, '--log-level', 'warn',
+  const args = ['--port', String(port), '--www', www, '--db', db,
+    '--log-level', opts.readyLog ? 'info' : 'warn',
     '--questions', path.join(REPO, 'questions/parlor-core.jsonl'),
     ...extraArgs.map(String)];
   // The server also reads PARLOR_* variables; keep the caller's out of its way, except the
@@ -234,7 +237,7 @@ export async function startServer(extraArgs = [], opts = {}) {
       await rm(tmp, { recursive: true, force: true });
       throw new Error(`server died during startup (${args.join(' ')}): ${describeDeath()}`);
     }
-    if (await tcpProbe(port, opts.probeHost)) break;
+    if (opts.readyLog ? opts.readyLog.test(err) : await tcpProbe(port, opts.probeHost)) break;
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');
       await exited;

@@ -1,0 +1,593 @@
+/* A cluster node (see cluster.h). Loop thread only. */
+#include "cluster.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/sha.h>
+
+#include "delivery.h"
+#include "directory.h"
+#include "log.h"
+#include "room.h"
+#include "server.h"
+
+#define ROOM_CHANNEL_PREFIX "parlor:room:"
+#define ROOM_IDS_KEY        "parlor:room-ids"
+#define ROOM_IDS_BLOCK      64
+/* messages of a gap a node fetches at once from a room's stream; a longer gap (a node that
+ * was away from the room for long) keeps only the newest of it, as a join's history would */
+#define REPAIR_MAX 1000
+
+/* KEYS: the room's counter, stream and channel. ARGV: the publisher's newest seq (so a Redis
+ * that lost its data never hands out a seq the database has), the event's JSON without its
+ * closing brace, the stream's length. The seq, the stream entry and the publication are one
+ * atomic step: no node can see seq N+1 before N is in the stream. */
+static const char publish_script[] =
+    "local seq = redis.call('INCR', KEYS[1])\n"
+    "local floor = tonumber(ARGV[1])\n"
+    "if seq <= floor then seq = floor + 1; redis.call('SET', KEYS[1], seq) end\n"
+    "local msg = ARGV[2] .. ',\"seq\":' .. seq .. '}'\n"
+    "redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '0-' .. seq, 'm', msg)\n"
+    "redis.call('PUBLISH', KEYS[3], 'c ' .. seq .. ' ' .. msg)\n"
+    "return seq\n";
+
+/* A block of room numbers above every number this node has seen (ARGV[1]). */
+static const char ids_script[] =
+    "local hi = redis.call('INCRBY', KEYS[1], ARGV[2])\n"
+    "local floor = tonumber(ARGV[1]) + tonumber(ARGV[2])\n"
+    "if hi < floor then hi = floor; redis.call('SET', KEYS[1], hi) end\n"
+    "return hi\n";
+
+enum sub_state { UNSUBSCRIBED, SUBSCRIBING, SUBSCRIBED, UNSUBSCRIBING };
+
+struct pending {
+    uint64_t seq;
+    json_t *event;
+};
+
+/* What the cluster knows of a room; lives while the room is subscribed or a request about it
+ * is in flight, independently of the struct room (which may go first). */
+struct cluster_room {
+    struct cluster *c;
+    char id[ROOM_ID_LEN];
+    char channel[ROOM_ID_LEN + sizeof(ROOM_CHANNEL_PREFIX)];
+    enum sub_state state;
+    bool wanted;             /* members of the room are connected here */
+    bool repairing;          /* an XRANGE is in flight; messages wait in `pending` */
+    struct pending *pending; /* in seq order */
+    size_t npending, cap;
+};
+
+/* The directory's ops: the local ones, but room ids from the cluster's blocks. Filled at start. */
+static struct directory_ops cluster_directory_ops;
+static struct cluster *the_cluster; /* the ops tables have no context argument of their own */
+
+static void reconcile(struct cluster_room *cr);
+
+static void clear_pending(struct cluster_room *cr)
+{
+    for (size_t i = 0; i < cr->npending; i++)
+        json_decref(cr->pending[i].event);
+    cr->npending = 0;
+}
+
+static struct cluster_room *room_state(struct cluster *c, const char *id, bool create)
+{
+    struct cluster_room *cr = hmap_get(&c->rooms, id, strlen(id));
+
+    if (cr || !create)
+        return cr;
+    cr = calloc(1, sizeof(*cr));
+    if (!cr)
+        return NULL;
+    cr->c = c;
+    snprintf(cr->id, sizeof(cr->id), "%s", id);
+    snprintf(cr->channel, sizeof(cr->channel), ROOM_CHANNEL_PREFIX "%s", id);
+    if (hmap_put(&c->rooms, cr->id, strlen(cr->id), cr)) {
+        free(cr);
+        return NULL;
+    }
+    return cr;
+}
+
+/* Forgets a room nobody here needs and no request is waiting for. */
+static void maybe_forget(struct cluster_room *cr)
+{
+    if (cr->wanted || cr->repairing || cr->state != UNSUBSCRIBED)
+        return;
+    hmap_del(&cr->c->rooms, cr->id, strlen(cr->id));
+    clear_pending(cr);
+    free(cr->pending);
+    free(cr);
+}
+
+static void deliver(struct cluster *c, struct room *r, uint64_t seq, json_t *event)
+{
+    if (seq > r->last_seq + 1) {
+        /* the stream no longer holds what came between: a resume must not claim it complete */
+        c->srv->cluster.chat_unrecoverable += seq - r->last_seq - 1;
+        if (r->hist_lost < seq - 1)
+            r->hist_lost = seq - 1;
+        log_warn("cluster: room %s skips chat %llu..%llu, gone from its stream", r->id,
+                 (unsigned long long)r->last_seq + 1, (unsigned long long)seq - 1);
+    }
+    r->last_seq = seq;
+    delivery_local_chat(c->srv, r, event);
+}
+
+/* Delivers what waits, in order, now that nothing before it can still arrive. */
+static void flush_pending(struct cluster_room *cr, struct room *r)
+{
+    for (size_t i = 0; i < cr->npending; i++)
+        if (cr->pending[i].seq > r->last_seq)
+            deliver(cr->c, r, cr->pending[i].seq, cr->pending[i].event);
+    clear_pending(cr);
+}
+
+static int add_pending(struct cluster_room *cr, uint64_t seq, json_t *event)
+{
+    size_t i;
+
+    if (cr->npending == cr->cap) {
+        size_t cap = cr->cap ? cr->cap * 2 : 16;
+        struct pending *p = realloc(cr->pending, cap * sizeof(*p));
+        if (!p)
+            return -1;
+        cr->pending = p;
+        cr->cap = cap;
+    }
+    /* pub/sub keeps order: this is nearly always the end */
+    for (i = cr->npending; i > 0 && cr->pending[i - 1].seq > seq; i--)
+        ;
+    if (i > 0 && cr->pending[i - 1].seq == seq)
+        return -1; /* already waiting */
+    memmove(&cr->pending[i + 1], &cr->pending[i], (cr->npending - i) * sizeof(*cr->pending));
+    cr->pending[i] = (struct pending){seq, json_incref(event)};
+    cr->npending++;
+    return 0;
+}
+
+static uint64_t entry_seq(const redisReply *entry)
+{
+    /* stream ids are 0-<seq> */
+    const char *id = entry->element[0]->str;
+    const char *dash = strchr(id, '-');
+
+    return dash ? strtoull(dash + 1, NULL, 10) : 0;
+}
+
+static void on_repair(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct cluster_room *cr = privdata;
+    struct cluster *c = cr->c;
+    redisReply *rep = reply;
+    struct room *r = room_find(&c->srv->rooms, cr->id);
+
+    (void)ac;
+    cr->repairing = false;
+    if (rep && rep->type == REDIS_REPLY_ARRAY && r) {
+        /* XREVRANGE: newest first */
+        for (size_t i = rep->elements; i-- > 0;) {
+            redisReply *e = rep->element[i];
+            uint64_t seq;
+            json_t *ev;
+            if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+                e->element[1]->type != REDIS_REPLY_ARRAY || e->element[1]->elements != 2)
+                continue;
+            seq = entry_seq(e);
+            if (seq <= r->last_seq)
+                continue;
+            ev =
+                json_loadb(e->element[1]->element[1]->str, e->element[1]->element[1]->len, 0, NULL);
+            if (!ev)
+                continue;
+            c->srv->cluster.gaps_repaired++;
+            deliver(c, r, seq, ev);
+            json_decref(ev);
+        }
+    }
+    if (r && rep)
+        flush_pending(cr, r);
+    else
+        clear_pending(cr); /* the link failed: it repairs again when it is back */
+    maybe_forget(cr);
+}
+
+/* Fetches the messages after the room's newest delivered one, up to `to` (0: the newest). */
+static void repair(struct cluster_room *cr, struct room *r, uint64_t to)
+{
+    struct cluster *c = cr->c;
+    char key[sizeof(cr->channel) + 16], lo[32], hi[32], count[16];
+    const char *argv[6] = {"XREVRANGE", key, hi, lo, "COUNT", count};
+
+    snprintf(key, sizeof(key), "%s:stream", cr->channel);
+    snprintf(lo, sizeof(lo), "0-%llu", (unsigned long long)r->last_seq + 1);
+    if (to)
+        snprintf(hi, sizeof(hi), "0-%llu", (unsigned long long)to);
+    else
+        snprintf(hi, sizeof(hi), "+");
+    snprintf(count, sizeof(count), "%d", REPAIR_MAX);
+    if (link_command(&c->link, on_repair, cr, 6, argv, NULL) == 0)
+        cr->repairing = true;
+}
+
+static void on_chat_message(struct cluster_room *cr, const char *msg, size_t len)
+{
+    struct cluster *c = cr->c;
+    struct room *r = room_find(&c->srv->rooms, cr->id);
+    char *end;
+    uint64_t seq = strtoull(msg + 2, &end, 10);
+    json_t *ev;
+
+    if (!r || *end != ' ' || seq <= r->last_seq)
+        return;
+    ev = json_loadb(end + 1, len - (size_t)(end + 1 - msg), 0, NULL);
+    if (!ev) {
+        log_warn("cluster: room %s: a chat message that is not JSON", cr->id);
+        return;
+    }
+    if (!cr->repairing && !cr->npending && seq == r->last_seq + 1) {
+        deliver(c, r, seq, ev);
+    } else {
+        add_pending(cr, seq, ev);
+        if (!cr->repairing)
+            repair(cr, r, seq - 1);
+    }
+    json_decref(ev);
+}
+
+/* "e NODE JSON": an event another node delivered to its own members first. */
+static void on_room_event(struct cluster_room *cr, const char *msg, size_t len)
+{
+    struct cluster *c = cr->c;
+    struct room *r = room_find(&c->srv->rooms, cr->id);
+    const char *node = msg + 2, *sp = memchr(node, ' ', len - 2), *json;
+    struct msgbuf *m;
+
+    if (!r || !sp)
+        return;
+    if ((size_t)(sp - node) == strlen(c->node_id) && !memcmp(node, c->node_id, (size_t)(sp - node)))
+        return; /* ours: delivered when it was sent */
+    json = sp + 1;
+    m = msgbuf_from_bytes(json, len - (size_t)(json - msg));
+    if (m) {
+        delivery_local_room(c->srv, r, m, NULL);
+        msgbuf_unref(m);
+    }
+}
+
+static void on_room_channel(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct cluster_room *cr = privdata;
+    redisReply *rep = reply;
+    const char *kind;
+
+    (void)ac;
+    if (!rep) /* the link failed: cluster_down() resets the room */
+        return;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 3)
+        return;
+    kind = rep->element[0]->str;
+    if (!strcmp(kind, "subscribe")) {
+        struct room *r = room_find(&cr->c->srv->rooms, cr->id);
+        cr->state = SUBSCRIBED;
+        if (r && !cr->repairing)
+            repair(cr, r, 0); /* what was said here while this node was not listening */
+        reconcile(cr);
+    } else if (!strcmp(kind, "unsubscribe")) {
+        cr->state = UNSUBSCRIBED;
+        clear_pending(cr);
+        reconcile(cr);
+        maybe_forget(cr);
+    } else if (!strcmp(kind, "message") && rep->element[2]->type == REDIS_REPLY_STRING &&
+               rep->element[2]->len > 2 && cr->state == SUBSCRIBED) {
+        const char *msg = rep->element[2]->str;
+        if (msg[0] == 'c' && msg[1] == ' ')
+            on_chat_message(cr, msg, rep->element[2]->len);
+        else if (msg[0] == 'e' && msg[1] == ' ')
+            on_room_event(cr, msg, rep->element[2]->len);
+    }
+}
+
+/* Subscribes while members are here, unsubscribes when none are; one request at a time. */
+static void reconcile(struct cluster_room *cr)
+{
+    struct link *l = &cr->c->link;
+
+    if (!l->up)
+        return;
+    if (cr->wanted && cr->state == UNSUBSCRIBED) {
+        if (link_subscribe(l, cr->channel, on_room_channel, cr) == 0)
+            cr->state = SUBSCRIBING;
+    } else if (!cr->wanted && cr->state == SUBSCRIBED) {
+        if (link_unsubscribe(l, cr->channel) == 0)
+            cr->state = UNSUBSCRIBING;
+    }
+}
+
+/* ---- delivery_ops */
+
+static int cluster_room_delivery(struct server *srv, struct room *r, struct msgbuf *m,
+                                 const struct session *skip)
+{
+    struct cluster *c = the_cluster;
+    int n = delivery_local_room(srv, r, m, skip);
+    char head[128], channel[ROOM_ID_LEN + sizeof(ROOM_CHANNEL_PREFIX)];
+    const char *argv[3] = {"PUBLISH", channel, NULL};
+    size_t lens[3], hl;
+    char *body;
+
+    if (!c->link.up)
+        return n; /* presence and game events are not chat: the others miss this one */
+    hl = (size_t)snprintf(head, sizeof(head), "e %s ", c->node_id);
+    body = malloc(hl + m->len);
+    if (!body)
+        return n;
+    memcpy(body, head, hl);
+    memcpy(body + hl, msgbuf_payload(m), m->len);
+    snprintf(channel, sizeof(channel), ROOM_CHANNEL_PREFIX "%s", r->id);
+    argv[2] = body;
+    lens[0] = 7;
+    lens[1] = strlen(channel);
+    lens[2] = hl + m->len;
+    link_command(&c->link, NULL, NULL, 3, argv, lens);
+    free(body);
+    return n;
+}
+
+static int cluster_audience(struct server *srv, enum delivery_audience audience, struct msgbuf *m)
+{
+    /* announcements and the consoles' feed stay on this node for now (see README) */
+    return delivery_local_audience(srv, audience, m);
+}
+
+static void on_published(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct delivery_chat *dc = privdata;
+    struct cluster *c = the_cluster;
+    redisReply *rep = reply;
+
+    (void)ac;
+    if (!rep || rep->type != REDIS_REPLY_INTEGER) {
+        if (rep && rep->type == REDIS_REPLY_ERROR)
+            log_warn("cluster: publishing a chat message failed: %s", rep->str);
+        c->srv->cluster.chat_refused++;
+        delivery_chat_published(c->srv, dc, 0,
+                                "the message could not reach the other nodes; "
+                                "try again");
+        return;
+    }
+    json_object_set_new(dc->event, "seq", json_integer(rep->integer));
+    delivery_chat_published(c->srv, dc, (uint64_t)rep->integer, NULL);
+}
+
+static void cluster_chat(struct server *srv, struct room *r, struct delivery_chat *dc)
+{
+    struct cluster *c = the_cluster;
+    char seqkey[ROOM_ID_LEN + 32], streamkey[ROOM_ID_LEN + 32], channel[ROOM_ID_LEN + 32];
+    char floor[24], maxlen[16];
+    const char *argv[9];
+    size_t lens[9];
+    char *json;
+    size_t jl;
+
+    json_object_del(dc->event, "seq");
+    json = c->link.up ? json_dumps(dc->event, JSON_COMPACT) : NULL;
+    if (!json) {
+        srv->cluster.chat_refused++;
+        delivery_chat_published(srv, dc, 0,
+                                "the link to the other nodes is down; try again shortly");
+        return;
+    }
+    jl = strlen(json) - 1; /* the script appends the seq and the closing brace */
+    snprintf(seqkey, sizeof(seqkey), ROOM_CHANNEL_PREFIX "%s:seq", r->id);
+    snprintf(streamkey, sizeof(streamkey), ROOM_CHANNEL_PREFIX "%s:stream", r->id);
+    snprintf(channel, sizeof(channel), ROOM_CHANNEL_PREFIX "%s", r->id);
+    snprintf(floor, sizeof(floor), "%llu", (unsigned long long)r->last_seq);
+    snprintf(maxlen, sizeof(maxlen), "%d", c->stream_max);
+    argv[0] = "EVALSHA";
+    argv[1] = c->script_sha;
+    argv[2] = "3";
+    argv[3] = seqkey;
+    argv[4] = streamkey;
+    argv[5] = channel;
+    argv[6] = floor;
+    argv[7] = json;
+    argv[8] = maxlen;
+    for (int i = 0; i < 9; i++)
+        lens[i] = strlen(argv[i]);
+    lens[7] = jl;
+    if (link_command(&c->link, on_published, dc, 9, argv, lens)) {
+        srv->cluster.chat_refused++;
+        delivery_chat_published(srv, dc, 0, "the link to the other nodes is down; try again");
+    }
+    free(json);
+}
+
+static void cluster_members_changed(struct server *srv, struct room *r)
+{
+    struct cluster_room *cr = room_state(the_cluster, r->id, r->nmembers > 0);
+
+    (void)srv;
+    if (!cr)
+        return;
+    cr->wanted = r->nmembers > 0;
+    reconcile(cr);
+    maybe_forget(cr);
+}
+
+static void cluster_room_freed(struct server *srv, struct room *r)
+{
+    struct cluster_room *cr = room_state(the_cluster, r->id, false);
+
+    (void)srv;
+    if (!cr)
+        return;
+    cr->wanted = false;
+    reconcile(cr);
+    maybe_forget(cr);
+}
+
+static const struct delivery_ops cluster_delivery_ops = {
+    .room = cluster_room_delivery,
+    .audience = cluster_audience,
+    .chat = cluster_chat,
+    .members_changed = cluster_members_changed,
+    .room_freed = cluster_room_freed,
+};
+
+/* ---- directory: room ids */
+
+static void on_ids(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct cluster *c = privdata;
+    redisReply *rep = reply;
+
+    (void)ac;
+    c->ids_pending = false;
+    if (!rep || rep->type != REDIS_REPLY_INTEGER || rep->integer < ROOM_IDS_BLOCK)
+        return;
+    c->ids_next = (uint64_t)rep->integer - ROOM_IDS_BLOCK + 1;
+    c->ids_end = (uint64_t)rep->integer + 1;
+    if (c->srv->rooms.next_id < c->ids_end)
+        c->srv->rooms.next_id = c->ids_end; /* ids seen here stay above every block */
+}
+
+static void reserve_ids(struct cluster *c)
+{
+    char floor[24], block[16];
+    const char *argv[6] = {"EVAL", ids_script, "1", ROOM_IDS_KEY, floor, block};
+
+    if (c->ids_pending)
+        return;
+    snprintf(floor, sizeof(floor), "%llu", (unsigned long long)c->srv->rooms.next_id);
+    snprintf(block, sizeof(block), "%d", ROOM_IDS_BLOCK);
+    if (link_command(&c->link, on_ids, c, 6, argv, NULL) == 0)
+        c->ids_pending = true;
+}
+
+static int cluster_new_room_id(struct server *srv, char out[ROOM_ID_LEN])
+{
+    struct cluster *c = the_cluster;
+
+    (void)srv;
+    if (c->ids_next + ROOM_IDS_BLOCK / 4 >= c->ids_end)
+        reserve_ids(c); /* refill early, so a burst of creates rarely finds the block empty */
+    if (c->ids_next >= c->ids_end)
+        return -1;
+    snprintf(out, ROOM_ID_LEN, "r%llu", (unsigned long long)c->ids_next++);
+    return 0;
+}
+
+/* ---- the link's events */
+
+static void cluster_up(void *arg)
+{
+    struct cluster *c = arg;
+    const char *argv[3] = {"SCRIPT", "LOAD", publish_script};
+    struct hmap *m = &c->rooms;
+
+    c->srv->cluster.link_up = true;
+    /* on the same connection as, and so before, any EVALSHA */
+    link_command(&c->link, NULL, NULL, 3, argv, NULL);
+    reserve_ids(c);
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slots[i].key)
+            reconcile(m->slots[i].val);
+}
+
+static void cluster_down(void *arg)
+{
+    struct cluster *c = arg;
+    struct hmap *m = &c->rooms;
+
+    c->srv->cluster.link_up = false;
+    c->srv->cluster.link_drops = c->link.drops;
+    c->ids_pending = false;
+    /* every subscription is gone with the connection; forgetting changes the map, so the
+     * scan starts again after each one */
+    for (size_t i = 0; i < m->cap;) {
+        struct cluster_room *cr = m->slots[i].key ? m->slots[i].val : NULL;
+        if (cr && (cr->state != UNSUBSCRIBED || cr->repairing || cr->npending || !cr->wanted)) {
+            cr->state = UNSUBSCRIBED;
+            cr->repairing = false;
+            clear_pending(cr);
+            if (!cr->wanted) {
+                maybe_forget(cr);
+                i = 0;
+                continue;
+            }
+        }
+        i++;
+    }
+}
+
+int cluster_start(struct cluster *c, struct server *srv, uv_loop_t *loop, char *err, size_t errlen)
+{
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    char host[48];
+
+    *c = (struct cluster){.srv = srv, .stream_max = srv->cfg.cluster_stream};
+    hmap_init(&c->rooms);
+    if (srv->cfg.node_id) {
+        snprintf(c->node_id, sizeof(c->node_id), "%s", srv->cfg.node_id);
+    } else {
+        if (gethostname(host, sizeof(host)))
+            snprintf(host, sizeof(host), "node");
+        host[sizeof(host) - 1] = '\0';
+        snprintf(c->node_id, sizeof(c->node_id), "%s:%d", host, srv->cfg.port);
+    }
+    for (const char *p = c->node_id; *p; p++)
+        if (*p == ' ' || (unsigned char)*p < 0x21) {
+            snprintf(err, errlen, "--node-id '%s': no spaces or control characters", c->node_id);
+            return -1;
+        }
+    SHA1((const unsigned char *)publish_script, strlen(publish_script), digest);
+    for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
+        snprintf(c->script_sha + 2 * i, 3, "%02x", digest[i]);
+    the_cluster = c;
+    cluster_directory_ops = directory_local_ops;
+    cluster_directory_ops.new_room_id = cluster_new_room_id;
+    if (link_start(&c->link,
+                   &(struct link_cfg){.url = srv->cfg.cluster,
+                                      .node_id = c->node_id,
+                                      .timeout_ms = srv->cfg.cluster_timeout_ms,
+                                      .srv = srv,
+                                      .up = cluster_up,
+                                      .down = cluster_down,
+                                      .arg = c},
+                   loop, err, errlen)) {
+        the_cluster = NULL;
+        return -1;
+    }
+    srv->cluster.node_id = c->node_id;
+    srv->delivery = &cluster_delivery_ops;
+    srv->directory = &cluster_directory_ops;
+    return 0;
+}
+
+void cluster_stop(struct cluster *c)
+{
+    struct hmap *m = &c->rooms;
+
+    if (!c->srv)
+        return;
+    link_stop(&c->link);
+    for (size_t i = 0; i < m->cap; i++) {
+        struct cluster_room *cr = m->slots[i].key ? m->slots[i].val : NULL;
+        if (cr) {
+            clear_pending(cr);
+            free(cr->pending);
+            free(cr);
+        }
+    }
+    hmap_destroy(m);
+    c->srv->delivery = NULL;
+    c->srv->directory = NULL;
+    c->srv->cluster.link_up = false;
+    the_cluster = NULL;
+    c->srv = NULL;
+}

@@ -1,0 +1,49 @@
+/*
+ * A cluster node: several parlor processes, on one machine or many, share rooms' chat through
+ * Redis. It plugs into the two seams of the core: its delivery_ops publish what leaves a room
+ * to the other nodes, and its directory_ops hand out room ids unique across the cluster.
+ *
+ * Chat order: a room's seq is assigned in Redis by one Lua script that increments the room's
+ * counter, appends the message to a capped per-room stream and publishes it, so every node
+ * sees one order. Every node, the sender's included, delivers a room's chat from its
+ * subscription, in seq order; a node that sees a gap (after subscribing, or after the link came
+ * back) fetches the missing messages from the stream first, and when the stream no longer has
+ * them it delivers what follows and marks the room's history as incomplete (room.hist_lost),
+ * which a resume reports. A node subscribes to a room's channel only while members of the room
+ * are connected to it. Other room events (presence, games) go to the local members at once and
+ * are published to the others, in no global order.
+ *
+ * When the link to Redis is down, a `say` is refused (server_busy): nothing is acknowledged that
+ * the other nodes could not see. Loop thread only.
+ */
+#ifndef PARLOR_CLUSTER_H
+#define PARLOR_CLUSTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "hmap.h"
+#include "link.h"
+
+struct server;
+
+struct cluster {
+    struct server *srv;
+    struct link link;
+    char node_id[64];
+    int stream_max;
+    char script_sha[41];        /* of the publish script, loaded again on every link */
+    struct hmap rooms;          /* room id -> struct cluster_room * */
+    uint64_t ids_next, ids_end; /* the block of room numbers this node may hand out */
+    bool ids_pending;
+};
+
+/* Joins the cluster: sets srv->delivery and srv->directory and starts dialling Redis (the node
+ * serves while the link is down, see above). 0, or -1 with `err` for a bad URL. */
+int cluster_start(struct cluster *c, struct server *srv, uv_loop_t *loop, char *err, size_t errlen);
+/* Leaves: closes the link; the server goes back to local delivery. */
+void cluster_stop(struct cluster *c);
+
+#endif

@@ -1,0 +1,87 @@
+// Cluster tests' helpers: a Redis of their own (scripts/redis-test-server: Debian's redis-server
+// on a Unix socket in a temporary directory, stopped after the file's tests however they end),
+// and nodes started with --cluster. Never the system's Redis.
+
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import http from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+import { after } from 'node:test';
+import { REPO, startServer, sleep } from './harness.mjs';
+
+const SCRIPT = path.join(REPO, 'scripts/redis-test-server');
+
+// Registered here, at the top level of the file's module graph: an after() called inside a
+// before() hook would run when that hook ends.
+const started = new Set();
+after(async () => {
+  for (const r of [...started]) await r.stop();
+});
+
+/** Starts a Redis for this file: { url, dir, cli(...args), restart(seconds), stop() }. */
+export async function startRedis() {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-redis-'));
+  const url = execFileSync(SCRIPT, ['start', dir], { encoding: 'utf8' }).trim();
+  let stopped = false;
+  const redis = {
+    url,
+    dir,
+    cli: (...args) => execFileSync('redis-cli', ['-s', path.join(dir, 'redis.sock'), ...args],
+      { encoding: 'utf8' }).trim(),
+    /** Kills Redis, waits `seconds` and starts it again, empty; resolves when it is back. */
+    restart: (seconds = 0) => promisify(execFile)(SCRIPT, ['restart', dir, String(seconds)]),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      started.delete(redis);
+      execFileSync(SCRIPT, ['stop', dir]);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  started.add(redis);
+  return redis;
+}
+
+/**
+ * Starts a node of a cluster: startServer with --cluster and --node-id, waiting until its link
+ * to Redis is up (/healthz says cluster "ok"). opts as startServer's, plus `id`.
+ */
+export async function startNode(redis, id, extraArgs = [], opts = {}) {
+  const node = await startServer(['--cluster', redis.url, '--node-id', id, ...extraArgs], opts);
+  node.id = id;
+  await waitLinked(node.httpUrl, id);
+  return node;
+}
+
+/** GET `url` on a new TCP connection (so --reuse-port may hand it to any of the processes). */
+export function getFresh(url) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error(`GET ${url}: no answer in 5 s`)));
+  });
+}
+
+/** /healthz of whichever node answers at `httpUrl` (with --reuse-port: any of them). */
+export async function health(httpUrl) {
+  return JSON.parse((await getFresh(`${httpUrl}/healthz`)).body);
+}
+
+/** Waits until node `id`, reached through `httpUrl`, reports its Redis link up. */
+export async function waitLinked(httpUrl, id, timeout = 10000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const h = await health(httpUrl).catch(() => ({}));
+    if (h.node === id && h.cluster === 'ok') return h;
+    assert.ok(Date.now() < deadline, `node ${id} did not link to Redis within ${timeout} ms`);
+    await sleep(50);
+  }
+}
