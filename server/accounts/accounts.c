@@ -156,6 +156,8 @@ static void sign_in(struct accounts *acc, struct session *s, struct proto_re re,
         return;
     }
     s->user_id = user_id;
+    /* the password proved the name: it is this session's on every node */
+    directory_confirm_name(acc->srv, s->id, name, true, NULL, re);
     keepalive_signed_in(&s->ka);
     ok = json_pack("{s:s, s:o, s:s, s:s}", "type", "ok", "re", proto_re_json(re), "name", name,
                    "token", token);

@@ -167,10 +167,40 @@ static bool refuse_banned(struct server *srv, struct session *s, const struct pr
     return true;
 }
 
-static void handle_hello(struct server *srv, struct session *s, const struct proto_req *req)
+static struct session *live_session(struct server *srv, uint64_t id);
+
+/* The end of a guest's hello, once the name is known to be free across the club. */
+static void hello_confirmed(struct server *srv, uint64_t session_id, struct proto_re re, int result)
 {
+    struct proto_req req = {.re = re};
+    struct session *s = live_session(srv, session_id);
     char token[AUTH_TOKEN_MAX];
     json_t *ok;
+
+    if (!s)
+        return;
+    s->auth_pending = false;
+    if (result) {
+        session_reply_error(s, re, result == -1 ? PROTO_E_NAME_TAKEN : PROTO_E_SERVER_BUSY, NULL,
+                            result == -1 ? "the name '%s' is in use, or one that looks like it"
+                                         : "cannot check the name '%s' now; try again",
+                            s->name);
+        session_clear_name(s);
+        return;
+    }
+    keepalive_signed_in(&s->ka);
+    log_debug("session %llu signed in as %s", (unsigned long long)s->id, s->name);
+    ok = proto_ok(&req);
+    json_object_set_new(ok, "name", json_string(s->name));
+    /* a guest's token resumes this session after a dropped connection */
+    if (srv->accounts && !accounts_token(srv->accounts, -(int64_t)s->id, token))
+        json_object_set_new(ok, "token", json_string(token));
+    reply_ok(s, ok);
+    moderation_tell_muted(srv, s);
+}
+
+static void handle_hello(struct server *srv, struct session *s, const struct proto_req *req)
+{
 
     if (s->auth_pending) { /* no name yet: the account sign-in has not been answered */
         session_reply_error(s, req->re, PROTO_E_NOT_ALLOWED, NULL, "a sign-in is in progress");
@@ -193,15 +223,8 @@ static void handle_hello(struct server *srv, struct session *s, const struct pro
                             "the name '%s' is in use, or one that looks like it", req->name);
         return;
     }
-    keepalive_signed_in(&s->ka);
-    log_debug("session %llu signed in as %s", (unsigned long long)s->id, s->name);
-    ok = proto_ok(req);
-    json_object_set_new(ok, "name", json_string(s->name));
-    /* a guest's token resumes this session after a dropped connection */
-    if (srv->accounts && !accounts_token(srv->accounts, -(int64_t)s->id, token))
-        json_object_set_new(ok, "token", json_string(token));
-    reply_ok(s, ok);
-    moderation_tell_muted(srv, s);
+    s->auth_pending = true; /* until the other nodes, if any, agree the name is free */
+    directory_confirm_name(srv, s->id, s->name, false, hello_confirmed, req->re);
 }
 
 /* register, login and resume need the accounts service */
@@ -351,8 +374,6 @@ static void handle_leave(struct server *srv, struct session *s, const struct pro
     reply_ok(s, proto_ok(req));
 }
 
-static struct session *live_session(struct server *srv, uint64_t id);
-
 /* delivery_chat's answer: the message has its seq and was delivered; save it, then say ok */
 static void said(struct server *srv, struct delivery_chat *c, uint64_t seq, const char *error)
 {
@@ -478,18 +499,55 @@ static void handle_history(struct server *srv, struct session *s, const struct p
     reply_ok(s, ok);
 }
 
+/* delivery_to_name's answer for a whisper to another node */
+static void whispered(struct server *srv, struct delivery_named *d, const char *to)
+{
+    struct proto_req req = {.re = d->re};
+    struct session *s = live_session(srv, d->session_id);
+    json_t *ok;
+
+    if (!s)
+        return;
+    if (!to) {
+        session_reply_error(s, d->re, PROTO_E_NO_SUCH_USER, NULL, "nobody called '%.*s' is online",
+                            proto_clip(d->name, 64), d->name);
+        return;
+    }
+    s->messages_sent++;
+    ok = proto_ok(&req);
+    json_object_set_new(ok, "to", json_string(to));
+    reply_ok(s, ok);
+}
+
 static void handle_whisper(struct server *srv, struct session *s, const struct proto_req *req)
 {
     struct session *to = NULL;
+    struct delivery_named *d;
     json_t *ok;
 
     if (refuse_banned(srv, s, req, BAN_MUTE, s->name))
         return;
-    if (proto_valid_name(req->to, srv->cfg.name_max))
-        to = directory_find_name(srv, req->to);
-    if (!to) {
+    if (!proto_valid_name(req->to, srv->cfg.name_max)) {
         session_reply_error(s, req->re, PROTO_E_NO_SUCH_USER, NULL,
                             "nobody called '%.*s' is online", proto_clip(req->to, 64), req->to);
+        return;
+    }
+    to = directory_find_name(srv, req->to);
+    if (!to) { /* perhaps on another node */
+        d = calloc(1, sizeof(*d));
+        if (d)
+            *d = (struct delivery_named){.session_id = s->id,
+                                         .re = req->re,
+                                         .event =
+                                             proto_ev_whisper(s->name, req->text, srv->wall_ms()),
+                                         .done = whispered};
+        if (!d || !d->event) {
+            free(d);
+            session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "out of memory");
+            return;
+        }
+        snprintf(d->name, sizeof(d->name), "%s", req->to);
+        delivery_to_name(srv, d);
         return;
     }
     if (to == s) {

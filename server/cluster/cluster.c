@@ -6,13 +6,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "delivery.h"
 #include "directory.h"
 #include "log.h"
+#include "names.h"
 #include "room.h"
 #include "server.h"
+#include "session.h"
 
 #define ROOM_CHANNEL_PREFIX "parlor:room:"
 #define ROOM_IDS_KEY        "parlor:room-ids"
@@ -40,6 +43,42 @@ static const char ids_script[] =
     "local floor = tonumber(ARGV[1]) + tonumber(ARGV[2])\n"
     "if hi < floor then hi = floor; redis.call('SET', KEYS[1], hi) end\n"
     "return hi\n";
+
+/* Names. Each name held on a node has keys parlor:name:<names_key> and parlor:skel:<skeleton>
+ * (its two confusable skeletons) whose value is "NODE BOOT NAME": the node, the process's boot
+ * id and the name as its owner spells it. A key counts only while its node is alive with that
+ * boot id (parlor:alive:NODE, refreshed every second with a short TTL), so the names of a node
+ * that died, or restarted, free themselves without anyone deleting them, and a node refreshes
+ * one key, not one per name. */
+static const char claim_script[] =
+    "if ARGV[2] ~= '1' then\n"
+    "  for _, k in ipairs(KEYS) do\n"
+    "    local v = redis.call('GET', k)\n"
+    "    if v and v ~= ARGV[1] then\n"
+    "      local node, boot = string.match(v, '^(%S+) (%S+) ')\n"
+    "      if node and redis.call('GET', 'parlor:alive:' .. node) == boot then return 0 end\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "for _, k in ipairs(KEYS) do redis.call('SET', k, ARGV[1]) end\n"
+    "return 1\n";
+
+static const char release_script[] =
+    "for _, k in ipairs(KEYS) do\n"
+    "  if redis.call('GET', k) == ARGV[1] then redis.call('DEL', k) end\n"
+    "end\n"
+    "return 1\n";
+
+/* A whisper: finds the holder's node and publishes the event there; the holder's name, or nil. */
+static const char whisper_script[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if not v then return false end\n"
+    "local node, boot, name = string.match(v, '^(%S+) (%S+) (%S+)$')\n"
+    "if not node or redis.call('GET', 'parlor:alive:' .. node) ~= boot then return false end\n"
+    "redis.call('PUBLISH', 'parlor:node:' .. node, 'w ' .. name .. ' ' .. ARGV[1])\n"
+    "return name\n";
+
+#define ALIVE_TICK_MS 1000
 
 enum sub_state { UNSUBSCRIBED, SUBSCRIBING, SUBSCRIBED, UNSUBSCRIBING };
 
@@ -431,12 +470,15 @@ static void cluster_room_freed(struct server *srv, struct room *r)
     maybe_forget(cr);
 }
 
+static void cluster_to_name(struct server *srv, struct delivery_named *d);
+
 static const struct delivery_ops cluster_delivery_ops = {
     .room = cluster_room_delivery,
     .audience = cluster_audience,
     .chat = cluster_chat,
     .members_changed = cluster_members_changed,
     .room_freed = cluster_room_freed,
+    .to_name = cluster_to_name,
 };
 
 /* ---- directory: room ids */
@@ -482,6 +524,191 @@ static int cluster_new_room_id(struct server *srv, char out[ROOM_ID_LEN])
     return 0;
 }
 
+/* ---- directory: names */
+
+#define NAME_KEYS    (1 + NAMES_SKELETONS)
+#define NAME_KEY_MAX (NAMES_KEY_MAX + 16)
+#define ALIVE_TTL_MS 5000
+
+/* The keys of `name` (see claim_script). 0, or -1 for a name that has none. */
+static int name_keys(const char *name, char keys[NAME_KEYS][NAME_KEY_MAX])
+{
+    char k[NAMES_KEY_MAX];
+
+    if (names_key(name, k))
+        return -1;
+    snprintf(keys[0], NAME_KEY_MAX, "parlor:name:%s", k);
+    for (int w = 0; w < NAMES_SKELETONS; w++) {
+        if (names_skeleton(name, w, k))
+            return -1;
+        snprintf(keys[1 + w], NAME_KEY_MAX, "parlor:skel:%s", k);
+    }
+    return 0;
+}
+
+struct name_claim {
+    uint64_t session_id;
+    struct proto_re re;
+    directory_confirmed_fn *done;
+};
+
+static void on_claimed(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct name_claim *nc = privdata;
+    redisReply *rep = reply;
+    int result = !rep || rep->type != REDIS_REPLY_INTEGER ? -2 : rep->integer == 1 ? 0 : -1;
+
+    (void)ac;
+    if (nc->done)
+        nc->done(the_cluster->srv, nc->session_id, nc->re, result);
+    free(nc);
+}
+
+/* Runs one of the name scripts over the keys of `name`; `fn` gets the reply. 0, or -1. */
+static int name_script(struct cluster *c, const char *script, const char *name, const char *arg,
+                       redisCallbackFn *fn, void *privdata)
+{
+    char keys[NAME_KEYS][NAME_KEY_MAX], value[SESSION_NAME_MAX + 128], nkeys[8];
+    const char *argv[3 + NAME_KEYS + 2];
+    int argc = 0;
+
+    if (name_keys(name, keys))
+        return -1;
+    snprintf(value, sizeof(value), "%s %s %s", c->node_id, c->boot, name);
+    snprintf(nkeys, sizeof(nkeys), "%d", NAME_KEYS);
+    argv[argc++] = "EVAL";
+    argv[argc++] = script;
+    argv[argc++] = nkeys;
+    for (int i = 0; i < NAME_KEYS; i++)
+        argv[argc++] = keys[i];
+    argv[argc++] = value;
+    argv[argc++] = arg;
+    return link_command(&c->link, fn, privdata, argc, argv, NULL);
+}
+
+static void cluster_confirm_name(struct server *srv, uint64_t session_id, const char *name,
+                                 bool forced, directory_confirmed_fn *done, struct proto_re re)
+{
+    struct cluster *c = the_cluster;
+    struct name_claim *nc = malloc(sizeof(*nc));
+
+    if (!nc) {
+        if (done)
+            done(srv, session_id, re, -2);
+        return;
+    }
+    *nc = (struct name_claim){session_id, re, done};
+    if (name_script(c, claim_script, name, forced ? "1" : "0", on_claimed, nc)) {
+        /* the link is down: a guest waits for it; an account's name is announced when it is
+         * back (cluster_up) */
+        if (done)
+            done(srv, session_id, re, forced ? 0 : -2);
+        free(nc);
+    }
+}
+
+static void name_released(struct server *srv, const char *name)
+{
+    struct cluster *c = the_cluster;
+    char **more;
+
+    (void)srv;
+    if (!name_script(c, release_script, name, "", NULL, NULL))
+        return;
+    /* told when the link is back: until then the name still looks held */
+    more = realloc(c->unreleased, (c->nunreleased + 1) * sizeof(*more));
+    if (!more)
+        return;
+    c->unreleased = more;
+    if ((c->unreleased[c->nunreleased] = strdup(name)))
+        c->nunreleased++;
+}
+
+/* After a link came back (or Redis restarted empty): the names held here, in Redis again. */
+static void announce_names(struct cluster *c)
+{
+    struct hmap *m = &c->srv->sessions_by_name;
+
+    for (size_t i = 0; i < c->nunreleased; i++) {
+        if (!session_by_name(c->srv, c->unreleased[i]))
+            name_script(c, release_script, c->unreleased[i], "", NULL, NULL);
+        free(c->unreleased[i]);
+    }
+    c->nunreleased = 0;
+    for (size_t i = 0; i < m->cap; i++) {
+        struct session *s = m->slots[i].key ? m->slots[i].val : NULL;
+        if (s) /* a guest's name another node took meanwhile stays theirs (see README) */
+            name_script(c, claim_script, s->name, s->user_id ? "1" : "0", NULL, NULL);
+    }
+}
+
+static void alive_tick(loop_timer *t)
+{
+    struct cluster *c = timer_owner(t, struct cluster, alive_timer);
+    char key[96], ttl[16];
+    const char *argv[5] = {"SET", key, c->boot, "PX", ttl};
+
+    snprintf(key, sizeof(key), "parlor:alive:%s", c->node_id);
+    snprintf(ttl, sizeof(ttl), "%d", ALIVE_TTL_MS);
+    link_command(&c->link, NULL, NULL, 5, argv, NULL);
+    c->srv->ops->schedule(c->srv->transport, &c->alive_timer, alive_tick,
+                          ALIVE_TICK_MS * TIMER_US_PER_MS);
+}
+
+/* ---- delivery: whispers to other nodes */
+
+static void on_whispered(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct delivery_named *d = privdata;
+    redisReply *rep = reply;
+
+    (void)ac;
+    delivery_named_sent(the_cluster->srv, d,
+                        rep && rep->type == REDIS_REPLY_STRING ? rep->str : NULL);
+}
+
+static void cluster_to_name(struct server *srv, struct delivery_named *d)
+{
+    struct cluster *c = the_cluster;
+    char keys[NAME_KEYS][NAME_KEY_MAX];
+    char *json = NULL;
+    const char *argv[5];
+
+    if (name_keys(d->name, keys) || !(json = json_dumps(d->event, JSON_COMPACT))) {
+        delivery_named_sent(srv, d, NULL);
+        return;
+    }
+    argv[0] = "EVAL";
+    argv[1] = whisper_script;
+    argv[2] = "1";
+    argv[3] = keys[0];
+    argv[4] = json;
+    if (link_command(&c->link, on_whispered, d, 5, argv, NULL))
+        delivery_named_sent(srv, d, NULL); /* nobody can be reached: as good as offline */
+    free(json);
+}
+
+/* "w NAME JSON" on this node's channel: a whisper for a player here. */
+static void on_node_message(void *arg, const char *msg, size_t len)
+{
+    struct cluster *c = arg;
+    const char *name = msg + 2, *sp;
+    char who[SESSION_NAME_MAX + 1];
+    struct session *s;
+    struct msgbuf *m;
+
+    if (len < 4 || msg[0] != 'w' || msg[1] != ' ' || !(sp = memchr(name, ' ', len - 2)) ||
+        (size_t)(sp - name) >= sizeof(who))
+        return;
+    memcpy(who, name, (size_t)(sp - name));
+    who[sp - name] = '\0';
+    s = session_by_name(c->srv, who);
+    if (!s || !(m = msgbuf_from_bytes(sp + 1, len - (size_t)(sp + 1 - msg))))
+        return;
+    session_send(s, m);
+    msgbuf_unref(m);
+}
+
 /* ---- the link's events */
 
 static void cluster_up(void *arg)
@@ -493,6 +720,8 @@ static void cluster_up(void *arg)
     c->srv->cluster.link_up = true;
     /* on the same connection as, and so before, any EVALSHA */
     link_command(&c->link, NULL, NULL, 3, argv, NULL);
+    alive_tick(&c->alive_timer); /* before the names: they count only while we are alive */
+    announce_names(c);
     reserve_ids(c);
     for (size_t i = 0; i < m->cap; i++)
         if (m->slots[i].key)
@@ -551,6 +780,16 @@ int cluster_start(struct cluster *c, struct server *srv, uv_loop_t *loop, char *
     the_cluster = c;
     cluster_directory_ops = directory_local_ops;
     cluster_directory_ops.new_room_id = cluster_new_room_id;
+    cluster_directory_ops.confirm_name = cluster_confirm_name;
+    {
+        unsigned char rnd[8];
+        if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+            snprintf(err, errlen, "no random bytes for the node's boot id");
+            return -1;
+        }
+        for (int i = 0; i < 8; i++)
+            snprintf(c->boot + 2 * i, 3, "%02x", rnd[i]);
+    }
     if (link_start(&c->link,
                    &(struct link_cfg){.url = srv->cfg.cluster,
                                       .node_id = c->node_id,
@@ -558,12 +797,14 @@ int cluster_start(struct cluster *c, struct server *srv, uv_loop_t *loop, char *
                                       .srv = srv,
                                       .up = cluster_up,
                                       .down = cluster_down,
+                                      .node_message = on_node_message,
                                       .arg = c},
                    loop, err, errlen)) {
         the_cluster = NULL;
         return -1;
     }
     srv->cluster.node_id = c->node_id;
+    srv->name_released = name_released;
     srv->delivery = &cluster_delivery_ops;
     srv->directory = &cluster_directory_ops;
     return 0;
@@ -576,6 +817,11 @@ void cluster_stop(struct cluster *c)
     if (!c->srv)
         return;
     link_stop(&c->link);
+    c->srv->ops->cancel(c->srv->transport, &c->alive_timer);
+    for (size_t i = 0; i < c->nunreleased; i++)
+        free(c->unreleased[i]);
+    free(c->unreleased);
+    c->srv->name_released = NULL;
     for (size_t i = 0; i < m->cap; i++) {
         struct cluster_room *cr = m->slots[i].key ? m->slots[i].val : NULL;
         if (cr) {

@@ -38,6 +38,10 @@ struct cluster {
     struct hmap rooms;          /* room id -> struct cluster_room * */
     uint64_t ids_next, ids_end; /* the block of room numbers this node may hand out */
     bool ids_pending;
+    char boot[24];          /* this process's id among the node's lives (names' owners) */
+    loop_timer alive_timer; /* refreshes parlor:alive:<node> */
+    char **unreleased;      /* names let go while the link was down: freed when it is back */
+    size_t nunreleased;
 };
 
 /* Joins the cluster: sets srv->delivery and srv->directory and starts dialling Redis (the node

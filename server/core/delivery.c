@@ -72,6 +72,23 @@ void delivery_chat_published(struct server *srv, struct delivery_chat *c, uint64
     free(c);
 }
 
+void delivery_to_name(struct server *srv, struct delivery_named *d)
+{
+    const struct delivery_ops *ops = delivery_ops_of(srv);
+
+    if (ops->to_name)
+        ops->to_name(srv, d);
+    else
+        delivery_named_sent(srv, d, NULL);
+}
+
+void delivery_named_sent(struct server *srv, struct delivery_named *d, const char *to)
+{
+    d->done(srv, d, to);
+    json_decref(d->event);
+    free(d);
+}
+
 void delivery_members_changed(struct server *srv, struct room *r)
 {
     const struct delivery_ops *ops = delivery_ops_of(srv);

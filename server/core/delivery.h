@@ -15,6 +15,7 @@
 
 #include "msgbuf.h"
 #include "proto.h"
+#include "session.h"
 
 struct server;
 struct session;
@@ -44,6 +45,21 @@ struct delivery_chat {
     delivery_chat_done_fn *done;
 };
 
+struct delivery_named;
+
+/* What became of a message for a name not connected here: `to` is the name as its owner
+ * spells it, or NULL when nobody of that name is online anywhere. */
+typedef void delivery_named_done_fn(struct server *srv, struct delivery_named *d, const char *to);
+
+/* A message (a whisper) for whoever holds a name on another node. */
+struct delivery_named {
+    uint64_t session_id; /* the sender, for the reply */
+    struct proto_re re;
+    char name[SESSION_NAME_MAX + 1];
+    json_t *event;
+    delivery_named_done_fn *done;
+};
+
 struct delivery_ops {
     /* Queues `m` to every member of `r` but `skip` (NULL: none). Returns how many got it. */
     int (*room)(struct server *srv, struct room *r, struct msgbuf *m, const struct session *skip);
@@ -56,6 +72,9 @@ struct delivery_ops {
     void (*members_changed)(struct server *srv, struct room *r);
     /* `r` is about to be freed. Optional. */
     void (*room_freed)(struct server *srv, struct room *r);
+    /* Sends d->event to the holder of d->name on another node, then calls
+     * delivery_named_sent(). Optional: alone, nobody is online under a name not found here. */
+    void (*to_name)(struct server *srv, struct delivery_named *d);
 };
 
 /* Delivers `event` (stolen) to the members of `r` but `skip`. Returns how many got it. */
@@ -69,6 +88,10 @@ void delivery_chat(struct server *srv, struct room *r, struct delivery_chat *c);
 /* The delivery's answer for `c`, which it frees afterwards. */
 void delivery_chat_published(struct server *srv, struct delivery_chat *c, uint64_t seq,
                              const char *error);
+/* Sends a message to a name held on another node (d and its event are the delivery's). */
+void delivery_to_name(struct server *srv, struct delivery_named *d);
+/* The delivery's answer for `d`, which it frees afterwards. */
+void delivery_named_sent(struct server *srv, struct delivery_named *d, const char *to);
 void delivery_members_changed(struct server *srv, struct room *r);
 void delivery_room_freed(struct server *srv, struct room *r);
 

@@ -41,6 +41,17 @@ bool directory_name_confusable(struct server *srv, const char *name)
     return ops_of(srv)->name_confusable(srv, name);
 }
 
+void directory_confirm_name(struct server *srv, uint64_t session_id, const char *name, bool forced,
+                            directory_confirmed_fn *done, struct proto_re re)
+{
+    const struct directory_ops *ops = ops_of(srv);
+
+    if (ops->confirm_name)
+        ops->confirm_name(srv, session_id, name, forced, done, re);
+    else if (done)
+        done(srv, session_id, re, 0);
+}
+
 /* ---- this process alone: ids and seqs count up in memory (the next room number is read
  * from the database at startup), names live in the sessions' maps ---- */
 

@@ -12,10 +12,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "proto.h"
 #include "room.h"
 
 struct server;
 struct session;
+
+/* confirm_name's answer: 0, the name is this session's across the club; -1, another node
+ * holds it or one confusable with it; -2, the club cannot be asked now. */
+typedef void directory_confirmed_fn(struct server *srv, uint64_t session_id, struct proto_re re,
+                                    int result);
 
 struct directory_ops {
     /* A new room id, never handed out before: "r" and a number. 0, or -1. */
@@ -30,6 +36,12 @@ struct directory_ops {
     struct session *(*find_name)(struct server *srv, const char *name);
     /* True when `name`, or a name confusable with it, is held by a signed-in session. */
     bool (*name_confusable)(struct server *srv, const char *name);
+    /* A name claimed here (claim_name) must also be free on the other nodes: asks them and
+     * calls `done` (NULL: no answer wanted), at once or later. `forced`: an account that proved
+     * the name is its own, which takes it whoever held it. Optional: alone, the claim here is
+     * the whole answer. */
+    void (*confirm_name)(struct server *srv, uint64_t session_id, const char *name, bool forced,
+                         directory_confirmed_fn *done, struct proto_re re);
 };
 
 extern const struct directory_ops directory_local_ops;
@@ -41,5 +53,7 @@ int directory_claim_name(struct server *srv, struct session *s, const char *name
 void directory_take_name(struct server *srv, struct session *s, struct session *old);
 struct session *directory_find_name(struct server *srv, const char *name);
 bool directory_name_confusable(struct server *srv, const char *name);
+void directory_confirm_name(struct server *srv, uint64_t session_id, const char *name, bool forced,
+                            directory_confirmed_fn *done, struct proto_re re);
 
 #endif

@@ -72,6 +72,9 @@ struct server {
     /* What a cluster replaces (delivery.h, directory.h); NULL: this process alone. */
     const struct delivery_ops *delivery;
     const struct directory_ops *directory;
+    /* Told when a signed-in session's name is let go (session_free, session_clear_name), so
+     * a cluster can free it on the other nodes too. NULL: nobody to tell. */
+    void (*name_released)(struct server *srv, const char *name);
 
     struct hmap sessions_by_id;    /* uint64_t id -> struct session * */
     struct hmap sessions_by_name;  /* folded name -> signed-in struct session * */

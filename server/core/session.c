@@ -32,6 +32,19 @@ struct session *session_new(struct server *srv, void *conn)
     return s;
 }
 
+void session_clear_name(struct session *s)
+{
+    struct server *srv = s->srv;
+
+    if (s->signed_in && hmap_get(&srv->sessions_by_name, s->name_key, strlen(s->name_key)) == s) {
+        hmap_del(&srv->sessions_by_name, s->name_key, strlen(s->name_key));
+        skeletons_count(&srv->names_by_skeleton, s->name, -1);
+        if (srv->name_released)
+            srv->name_released(srv, s->name);
+    }
+    s->signed_in = false;
+}
+
 void session_free(struct session *s)
 {
     struct server *srv;
@@ -39,10 +52,7 @@ void session_free(struct session *s)
     if (!s)
         return;
     srv = s->srv;
-    if (s->signed_in && hmap_get(&srv->sessions_by_name, s->name_key, strlen(s->name_key)) == s) {
-        hmap_del(&srv->sessions_by_name, s->name_key, strlen(s->name_key));
-        skeletons_count(&srv->names_by_skeleton, s->name, -1);
-    }
+    session_clear_name(s);
     hmap_del(&srv->sessions_by_id, &s->id, sizeof(s->id));
     session_drop_output(s);
     free(s->rooms);

@@ -84,6 +84,8 @@ struct session *session_by_name(struct server *srv, const char *name);
 bool session_name_confusable(struct server *srv, const char *name);
 /* Claims a name: 0, or -1 when another session holds it (or out of memory). */
 int session_set_name(struct session *s, const char *name);
+/* Lets the session's name go (an unconfirmed claim, or the end of the session). */
+void session_clear_name(struct session *s);
 /* A rejoin: `s` takes over `old`'s name, which now finds `s`. */
 void session_take_name(struct session *s, struct session *old);
 
