@@ -437,6 +437,12 @@ int main(int argc, char **argv)
     switch (config_parse(&cfg, argc, argv, err, sizeof(err))) {
     case CONFIG_HELP:
         config_usage(stdout);
+        printf("\nCommands (each runs once and exits):\n"
+               "  parlor-server import FILE [--db PATH|URI]\n"
+               "      load a question pack (JSON lines) into the database\n"
+               "  parlor-server migrate --from SOURCE --to TARGET [--replace]\n"
+               "      copy everything stored from one database to another, e.g. a SQLite file\n"
+               "      to a postgresql:// URI, in one transaction (parlor-server migrate --help)\n");
         return 0;
     case CONFIG_ERROR:
         fprintf(stderr, "parlor-server: %s\n", err);

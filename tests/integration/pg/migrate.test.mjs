@@ -128,6 +128,7 @@ describe('migrate: a SQLite club moves to PostgreSQL', () => {
   });
 
   it('usage and bad arguments', () => {
+    assert.match(parlor('--help').stdout, /\n  parlor-server migrate --from SOURCE --to TARGET \[--replace\]\n/);
     const help = parlor('migrate', '--help');
     assert.equal(help.status, 0);
     assert.match(help.stdout, /^usage: parlor-server migrate --from SOURCE --to TARGET \[--replace\]/);
