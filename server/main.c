@@ -401,8 +401,9 @@ static int migrate_command(int argc, char **argv)
            (long long)r.rows[STORE_T_RESULTS]);
     printf("  questions       %lld in %lld packs\n", (long long)r.rows[STORE_T_QUESTIONS],
            (long long)r.packs);
-    printf("  settings        %lld (the tokens' key: issued tokens stay valid)\n",
-           (long long)r.rows[STORE_T_SETTINGS]);
+    printf("  settings        %lld (%s)\n", (long long)r.rows[STORE_T_SETTINGS],
+           r.rows[STORE_T_SETTINGS] ? "the tokens' key: issued tokens stay valid"
+                                    : "no tokens' key yet: no server has run on the source");
     return 0;
 }
 
