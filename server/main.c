@@ -29,6 +29,7 @@
 #include "cluster.h"
 #include "config.h"
 #include "log.h"
+#include "migrate.h"
 #include "names.h"
 #include "pool.h"
 #include "qbank.h"
@@ -350,6 +351,73 @@ static int import_command(int argc, char **argv)
     return 0;
 }
 
+static void migrate_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: parlor-server migrate --from SOURCE --to TARGET [--replace]\n"
+            "Copies everything parlor stores (accounts, bans and mutes, chat history, games and\n"
+            "the leaderboard, question packs, the tokens' key) from SOURCE to TARGET, each a\n"
+            "SQLite file or a postgresql:// URI, in one transaction: all or nothing. Both are\n"
+            "brought to this parlor's schema first. Stop the server first: what it writes after\n"
+            "the copy's snapshot is not copied.\n"
+            "  --from SOURCE  the database to read (a SQLite file must exist)\n"
+            "  --to TARGET    the database to fill; refused if it holds any row\n"
+            "  --replace      empty TARGET first (in the same transaction), then copy\n");
+}
+
+/* `parlor-server migrate --from SOURCE --to TARGET [--replace]`: copies a club's store. */
+static int migrate_command(int argc, char **argv)
+{
+    const char *from = NULL, *to = NULL;
+    struct migrate_report r;
+    char err[1024], shown[STORE_TARGET_SHOWN_MAX];
+    bool replace = false;
+
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char **value = !strcmp(a, "--from") ? &from : !strcmp(a, "--to") ? &to : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            migrate_usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--replace")) {
+            replace = true;
+        } else if (value && i + 1 < argc) {
+            *value = argv[++i];
+        } else {
+            fprintf(stderr, "parlor-server migrate: %s '%s' (--help lists the flags)\n",
+                    value ? "a value is missing after" : "unknown argument", a);
+            return 2;
+        }
+    }
+    if (!from || !to) {
+        fprintf(stderr, "parlor-server migrate: --from and --to are both needed\n");
+        migrate_usage(stderr);
+        return 2;
+    }
+    if (migrate_run(from, to, replace, &r, err, sizeof(err))) {
+        fprintf(stderr, "parlor-server migrate: %s\n", err);
+        return 1;
+    }
+    /* a URI's password stays out of the output */
+    store_target_shown(from, shown, sizeof(shown));
+    printf("copied %s\n", shown);
+    store_target_shown(to, shown, sizeof(shown));
+    printf("  into %s%s:\n", shown, replace ? " (emptied first)" : "");
+    printf("  accounts        %lld\n", (long long)r.rows[STORE_T_USERS]);
+    printf("  bans and mutes  %lld\n", (long long)r.rows[STORE_T_BANS]);
+    printf("  messages        %lld in %lld rooms\n", (long long)r.rows[STORE_T_MESSAGES],
+           (long long)r.rooms);
+    printf("  games           %lld (%lld results)\n", (long long)r.rows[STORE_T_GAMES],
+           (long long)r.rows[STORE_T_RESULTS]);
+    printf("  questions       %lld in %lld packs\n", (long long)r.rows[STORE_T_QUESTIONS],
+           (long long)r.packs);
+    printf("  settings        %lld (%s)\n", (long long)r.rows[STORE_T_SETTINGS],
+           r.rows[STORE_T_SETTINGS] ? "the tokens' key: issued tokens stay valid"
+                                    : "no tokens' key yet: no server has run on the source");
+    return 0;
+}
+
 /* The pool's `failed` hook: every job type's failures reach the operators' log here. */
 static void job_failed(void *loop_arg, const struct pool_job *job)
 {
@@ -377,9 +445,17 @@ int main(int argc, char **argv)
 
     if (argc > 1 && !strcmp(argv[1], "import"))
         return import_command(argc, argv);
+    if (argc > 1 && !strcmp(argv[1], "migrate"))
+        return migrate_command(argc, argv);
     switch (config_parse(&cfg, argc, argv, err, sizeof(err))) {
     case CONFIG_HELP:
         config_usage(stdout);
+        printf("\nCommands (each runs once and exits):\n"
+               "  parlor-server import FILE [--db PATH|URI]\n"
+               "      load a question pack (JSON lines) into the database\n"
+               "  parlor-server migrate --from SOURCE --to TARGET [--replace]\n"
+               "      copy everything stored from one database to another, e.g. a SQLite file\n"
+               "      to a postgresql:// URI, in one transaction (parlor-server migrate --help)\n");
         return 0;
     case CONFIG_ERROR:
         fprintf(stderr, "parlor-server: %s\n", err);

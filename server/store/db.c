@@ -94,6 +94,7 @@ void db_close(struct store *s)
 
     for (int i = 0; i < DB_NSTMT; i++)
         sqlite3_finalize(w->stmt[i]);
+    sqlite3_finalize(w->copy_insert); /* an import the caller never ended */
     sqlite3_close(w->db);
     free(w);
 }

@@ -32,6 +32,9 @@ struct db_worker {
     struct store base; /* first: the store hands it around */
     sqlite3 *db;
     sqlite3_stmt *stmt[DB_NSTMT];
+    /* migrate's import (sqlite_copy.c): the INSERT of the table being copied into */
+    const struct store_table *copy_table;
+    sqlite3_stmt *copy_insert;
 };
 
 /* Logs a failure and keeps its text in the store's error (store_fail). */
@@ -47,5 +50,13 @@ void db_close(struct store *s);
 sqlite3_stmt *db_stmt(struct db_worker *w, enum db_stmt which);
 /* Runs a statement without results ("BEGIN IMMEDIATE", "COMMIT"...). 0 or -1 (logged). */
 int db_exec(struct db_worker *w, const char *sql);
+
+/* The engine's side of `parlor-server migrate` (sqlite_copy.c): see struct store_engine. */
+int sqlite_export_rows(struct store *s, store_row_fn *fn, void *arg);
+int sqlite_import_begin(struct store *s);
+int sqlite_count_rows(struct store *s, const struct store_table *t, int64_t *n);
+int sqlite_import_clear(struct store *s);
+int sqlite_import_row(struct store *s, const struct store_table *t, const struct store_value *row);
+int sqlite_import_end(struct store *s, bool commit);
 
 #endif

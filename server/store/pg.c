@@ -82,15 +82,7 @@ static const char *const stmt_sql[PG_NSTMT] = {
  * jobs quickly instead of spending each one on a reconnect. */
 #define PG_RESET_INTERVAL_MS 1000
 
-/* A PostgreSQL connection: the engine's struct store. */
-struct pg_conn {
-    struct store base; /* first: the store hands it around */
-    PGconn *conn;
-    bool sync_full;
-    bool prepared[PG_NSTMT]; /* on this session of the server: cleared by a reset */
-    bool in_tx;              /* between BEGIN and COMMIT or ROLLBACK */
-    int64_t next_reset_ms;   /* monotonic: the earliest time for the next reset */
-};
+_Static_assert(PG_NSTMT <= PG_STMT_MAX, "struct pg_conn's prepared[] is too small");
 
 #define PG_PARAMS_MAX 6
 
@@ -349,6 +341,7 @@ static void pg_close(struct store *s)
 {
     struct pg_conn *c = (struct pg_conn *)s;
 
+    pg_copy_free(c); /* an import the caller never ended */
     PQfinish(c->conn);
     free(c);
 }
@@ -962,4 +955,10 @@ const struct store_engine store_pg_engine = {
     .load_bans = pg_load_bans,
     .load_token_key = pg_load_token_key,
     .load_questions = pg_load_questions,
+    .export_rows = pg_export_rows,
+    .import_begin = pg_import_begin,
+    .count_rows = pg_count_rows,
+    .import_clear = pg_import_clear,
+    .import_row = pg_import_row,
+    .import_end = pg_import_end,
 };

@@ -588,4 +588,10 @@ const struct store_engine store_sqlite_engine = {
     .load_bans = sqlite_load_bans,
     .load_token_key = sqlite_load_token_key,
     .load_questions = sqlite_load_questions,
+    .export_rows = sqlite_export_rows,
+    .import_begin = sqlite_import_begin,
+    .count_rows = sqlite_count_rows,
+    .import_clear = sqlite_import_clear,
+    .import_row = sqlite_import_row,
+    .import_end = sqlite_import_end,
 };

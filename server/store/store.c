@@ -216,3 +216,33 @@ int store_load_questions(struct store *s, struct qbank *b)
 {
     return s->engine->load_questions(s, b);
 }
+
+int store_export_rows(struct store *s, store_row_fn *fn, void *arg)
+{
+    return s->engine->export_rows(s, fn, arg);
+}
+
+int store_import_begin(struct store *s)
+{
+    return s->engine->import_begin(s);
+}
+
+int store_count_rows(struct store *s, const struct store_table *t, int64_t *n)
+{
+    return s->engine->count_rows(s, t, n);
+}
+
+int store_import_clear(struct store *s)
+{
+    return s->engine->import_clear(s);
+}
+
+int store_import_row(struct store *s, const struct store_table *t, const struct store_value *row)
+{
+    return s->engine->import_row(s, t, row);
+}
+
+int store_import_end(struct store *s, bool commit)
+{
+    return s->engine->import_end(s, commit);
+}

@@ -69,6 +69,55 @@ struct store_result {
 typedef int store_user_fn(void *arg, int64_t id, const char *name);
 typedef int store_ban_fn(void *arg, const char *kind, const char *target, int64_t until);
 
+/* ---- every durable row, for `parlor-server migrate` (migrate.h) ---- */
+
+enum store_col_kind { STORE_COL_INT, STORE_COL_TEXT, STORE_COL_BLOB };
+
+struct store_column {
+    const char *name;
+    enum store_col_kind kind;
+};
+
+/* A table as both engines' schemas define it (schema.c, pg_schema.c): the same name and
+ * columns on both. store_tables lists every one. */
+struct store_table {
+    const char *name;
+    const char *what;     /* for people: "accounts" */
+    const char *key;      /* the export's ORDER BY */
+    const char *identity; /* the column PostgreSQL numbers by itself, or NULL */
+    int ncols;
+    const struct store_column *cols;
+};
+
+/* One column's value: NULL, or `i` (INT), or `p` and `len` (TEXT, without a NUL; BLOB). */
+struct store_value {
+    bool null;
+    int64_t i;
+    const void *p;
+    size_t len;
+};
+
+/* Every table of the schema, parents before the tables that refer to them (migrate.c). */
+enum store_table_id {
+    STORE_T_SETTINGS,
+    STORE_T_USERS,
+    STORE_T_BANS,
+    STORE_T_MESSAGES,
+    STORE_T_QUESTIONS,
+    STORE_T_GAMES,
+    STORE_T_RESULTS,
+    STORE_NTABLES
+};
+/* the most columns a table has */
+#define STORE_COLS_MAX 12
+extern const struct store_table store_tables[STORE_NTABLES];
+/* "a, b, c": t's columns, for the engines' SQL. -1 when len is too small. */
+int store_table_columns(const struct store_table *t, char *out, size_t len);
+
+/* One exported row of `t` (t->ncols values), valid until it returns; non-zero stops the export,
+ * which returns that value. */
+typedef int store_row_fn(void *arg, const struct store_table *t, const struct store_value *row);
+
 struct store_engine {
     const char *name;
     /* Brings the database to the latest schema, creating it if needed; refuses one written by
@@ -112,6 +161,19 @@ struct store_engine {
     /* the tokens' MAC key, made and stored on first use */
     int (*load_token_key)(struct store *s, uint8_t *key, size_t keylen);
     int (*load_questions)(struct store *s, struct qbank *b);
+
+    /* `parlor-server migrate`, on the main thread (migrate.c). export_rows: every row of
+     * store_tables, table after table in that order, each in its key's order, all from one
+     * snapshot. The import is one transaction on the target: import_begin, then count_rows
+     * and import_clear (every table emptied, in the same transaction) as the caller decides,
+     * then import_row for each row, then import_end: commit (after advancing what numbers new
+     * rows past the copied ids) or roll back. */
+    int (*export_rows)(struct store *s, store_row_fn *fn, void *arg);
+    int (*import_begin)(struct store *s);
+    int (*count_rows)(struct store *s, const struct store_table *t, int64_t *n);
+    int (*import_clear)(struct store *s);
+    int (*import_row)(struct store *s, const struct store_table *t, const struct store_value *row);
+    int (*import_end)(struct store *s, bool commit);
 };
 
 extern const struct store_engine store_sqlite_engine;
@@ -163,5 +225,13 @@ int store_load_users(struct store *s, store_user_fn *fn, void *arg);
 int store_load_bans(struct store *s, int64_t now_ms, store_ban_fn *fn, void *arg);
 int store_load_token_key(struct store *s, uint8_t *key, size_t keylen);
 int store_load_questions(struct store *s, struct qbank *b);
+
+/* migrate (see struct store_engine) */
+int store_export_rows(struct store *s, store_row_fn *fn, void *arg);
+int store_import_begin(struct store *s);
+int store_count_rows(struct store *s, const struct store_table *t, int64_t *n);
+int store_import_clear(struct store *s);
+int store_import_row(struct store *s, const struct store_table *t, const struct store_value *row);
+int store_import_end(struct store *s, bool commit);
 
 #endif

@@ -19,6 +19,7 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include "migrate.h"
 #include "pg.h"
 #include "qbank.h"
 #include "schema.h"
@@ -31,24 +32,57 @@ struct fixture {
     struct store *s;
 };
 
-/* Runs raw SQL on the fixture's database, behind the store's back. */
-static void raw_exec(struct fixture *f, const char *sql)
+/* Runs raw SQL on a database of either engine, behind the store's back; with `out`, the rows,
+ * one a line, columns split by '|' (NULL as "-"). */
+static void raw_query(const char *target, const char *sql, char *out, size_t len)
 {
-    if (f->engine == &store_sqlite_engine) {
+    size_t used = 0;
+
+    if (out)
+        out[0] = '\0';
+    if (store_engine_for(target) == &store_sqlite_engine) {
         sqlite3 *db;
-        assert_int_equal(sqlite3_open(f->target, &db), SQLITE_OK);
-        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_stmt *st;
+        const char *tail = sql;
+        assert_int_equal(sqlite3_open(target, &db), SQLITE_OK);
+        while (*tail) {
+            int rc;
+            if (sqlite3_prepare_v2(db, tail, -1, &st, &tail) != SQLITE_OK)
+                fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+            if (!st)
+                break;
+            while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                for (int i = 0; out && i < sqlite3_column_count(st); i++) {
+                    const char *v = (const char *)sqlite3_column_text(st, i);
+                    used += (size_t)snprintf(out + used, len - used, "%s%s", v ? v : "-",
+                                             i + 1 < sqlite3_column_count(st) ? "|" : "\n");
+                }
+            if (rc != SQLITE_DONE)
+                fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+            sqlite3_finalize(st);
+        }
         sqlite3_close(db);
     } else {
-        PGconn *c = PQconnectdb(f->target);
+        PGconn *c = PQconnectdb(target);
         PGresult *r;
         assert_int_equal(PQstatus(c), CONNECTION_OK);
         r = PQexec(c, sql);
         if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
             fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+        for (int row = 0; out && row < PQntuples(r); row++)
+            for (int i = 0; i < PQnfields(r); i++)
+                used += (size_t)snprintf(out + used, len - used, "%s%s",
+                                         PQgetisnull(r, row, i) ? "-" : PQgetvalue(r, row, i),
+                                         i + 1 < PQnfields(r) ? "|" : "\n");
         PQclear(r);
         PQfinish(c);
     }
+    assert_true(!out || used < len);
+}
+
+static void raw_exec(struct fixture *f, const char *sql)
+{
+    raw_query(f->target, sql, NULL, 0);
 }
 
 static int open_store(struct fixture *f)
@@ -456,6 +490,326 @@ static void test_store_probe_answers(void **state)
                         f->engine == &store_sqlite_engine ? "sqlite" : "postgresql");
 }
 
+/* ---- migrate: export, import and the copy ---- */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorts the lines of `text` in place (the catalogs order names by their own collation). */
+static void sort_lines(char *text)
+{
+    char *lines[256], *copy = strdup(text), *save = NULL;
+    size_t n = 0, used = 0;
+
+    for (char *l = strtok_r(copy, "\n", &save); l && n < 256; l = strtok_r(NULL, "\n", &save))
+        lines[n++] = l;
+    qsort(lines, n, sizeof(lines[0]), cmp_str);
+    for (size_t i = 0; i < n; i++)
+        used += (size_t)sprintf(text + used, "%s\n", lines[i]);
+    free(copy);
+}
+
+/* Every table and column of the schema is one store_tables copies, and no other: a migration
+ * that adds a column must add it there too, or `migrate` would lose it. */
+static void test_store_tables_cover_the_schema(void **state)
+{
+    struct fixture *f = *state;
+    char listed[4096] = "", catalog[4096];
+    size_t used = 0;
+
+    for (int i = 0; i < STORE_NTABLES; i++)
+        for (int c = 0; c < store_tables[i].ncols; c++)
+            used += (size_t)snprintf(listed + used, sizeof(listed) - used, "%s|%s\n",
+                                     store_tables[i].name, store_tables[i].cols[c].name);
+    raw_query(f->target,
+              f->engine == &store_sqlite_engine
+                  ? "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p "
+                    "WHERE m.type = 'table'"
+                  : "SELECT table_name, column_name FROM information_schema.columns "
+                    "WHERE table_schema = 'public' AND table_name <> 'parlor_schema'",
+              catalog, sizeof(catalog));
+    sort_lines(listed);
+    sort_lines(catalog);
+    assert_string_equal(catalog, listed);
+}
+
+/* A dump of every row, engine-neutral: what must come out of the target as it went in. */
+struct dump {
+    char *buf;
+    size_t len, cap;
+};
+
+static void dump_put(struct dump *d, const char *s, size_t n)
+{
+    if (d->len + n + 1 > d->cap) {
+        d->cap = (d->len + n + 1) * 2;
+        d->buf = realloc(d->buf, d->cap);
+        assert_non_null(d->buf);
+    }
+    memcpy(d->buf + d->len, s, n);
+    d->len += n;
+    d->buf[d->len] = '\0';
+}
+
+static int dump_row(void *arg, const struct store_table *t, const struct store_value *row)
+{
+    struct dump *d = arg;
+    char num[32];
+
+    dump_put(d, t->name, strlen(t->name));
+    for (int i = 0; i < t->ncols; i++) {
+        dump_put(d, " ", 1);
+        if (row[i].null) {
+            dump_put(d, "NULL", 4);
+        } else if (t->cols[i].kind == STORE_COL_INT) {
+            snprintf(num, sizeof(num), "%lld", (long long)row[i].i);
+            dump_put(d, num, strlen(num));
+        } else if (t->cols[i].kind == STORE_COL_TEXT) {
+            dump_put(d, "'", 1);
+            dump_put(d, row[i].p, row[i].len);
+            dump_put(d, "'", 1);
+        } else {
+            dump_put(d, "x", 1);
+            for (size_t b = 0; b < row[i].len; b++) {
+                snprintf(num, sizeof(num), "%02x", ((const uint8_t *)row[i].p)[b]);
+                dump_put(d, num, 2);
+            }
+        }
+    }
+    dump_put(d, "\n", 1);
+    return 0;
+}
+
+static char *dump_of(const char *target)
+{
+    struct store_cfg cfg = {.target = target, .sync_full = true};
+    struct dump d = {0};
+    char err[256];
+    struct store *s = store_open(&cfg, -1, err, sizeof(err));
+
+    assert_non_null(s);
+    dump_put(&d, "", 0);
+    assert_int_equal(store_export_rows(s, dump_row, &d), 0);
+    store_close(s);
+    return d.buf;
+}
+
+/* What a club holds, with the bytes and characters a copy could get wrong. */
+static void fill_club(struct fixture *f, int64_t *ids)
+{
+    const uint8_t hash[] = {0, 1, '\\', '\t', '\n', 0xff, 'x', 0};
+    const uint8_t salt[] = {'\\', 'x', '0', '0', 0x80};
+    const char *odd = "tab\there, new\nline, back\\slash \\N, \"quotes\", {brace}, é ✓\r";
+    struct store_msg batch[] = {
+        msg("lobby", 1, "ann", "one"), msg("lobby", 2, "bob", odd), msg("lobby", 3, "ann", ""),
+        msg("r7", 1, "ann", "side"),   msg("r7", 2, "bob", "NULL"), msg("lobby", 4, "cy", "4"),
+    };
+    uint8_t key[32];
+    int added;
+
+    assert_int_equal(store_create_user(f->s, "Alice", hash, sizeof(hash), salt, sizeof(salt),
+                                       "scrypt:N=4096,r=8,p=1", 5, &ids[0]),
+                     0);
+    assert_int_equal(
+        store_create_user(f->s, "bob", salt, sizeof(salt), hash, sizeof(hash), "p", 6, &ids[1]), 0);
+    assert_int_equal(store_insert_messages(f->s, batch, 6), 0);
+    assert_int_equal(store_ban_add(f->s, "name", "mallory", 0, "spam\tand\nmore", 1), 0);
+    assert_int_equal(store_ban_add(f->s, "mute", "bob", 9000, NULL, 2), 0);
+    assert_int_equal(store_ban_add(f->s, "address", "192.0.2.0/24", 0, "", 3), 0);
+    struct store_result g[] = {{"Alice", ids[0], 30, 1}, {"guest", 0, 5, 2}, {"bob", ids[1], 0, 3}};
+    assert_int_equal(store_save_game(f->s, "r7", 100, 200, 3, g, 3), 0);
+    assert_int_equal(store_save_game(f->s, "r8", 300, 400, 1, g, 2), 0);
+    assert_int_equal(
+        import_text(f, Q("one", 0, "") Q("two", 3, ", \"lang\": \"pt-BR\""), "p1", &added, NULL),
+        0);
+    assert_int_equal(import_text(f, Q("one", 1, ""), "p2", &added, NULL), 0);
+    assert_int_equal(store_load_token_key(f->s, key, sizeof(key)), 0);
+}
+
+/* The copy's other end: a fresh SQLite file, or a fresh schema in the test cluster's database
+ * (search_path set in the URI). */
+static void fresh_target(const struct store_engine *e, char *target, size_t len)
+{
+    if (e == &store_sqlite_engine) {
+        int fd;
+        snprintf(target, len, "/tmp/parlor-migrate-XXXXXX");
+        fd = mkstemp(target);
+        assert_true(fd >= 0);
+        close(fd);
+    } else {
+        const char *uri = getenv("PARLOR_TEST_PG");
+        assert_non_null(uri);
+        raw_query(uri,
+                  "SET client_min_messages = warning; DROP SCHEMA IF EXISTS migrate_copy CASCADE; "
+                  "CREATE SCHEMA migrate_copy",
+                  NULL, 0);
+        snprintf(target, len, "%s&options=-csearch_path%%3Dmigrate_copy", uri);
+    }
+}
+
+static void drop_target(const char *target)
+{
+    if (store_engine_for(target) == &store_sqlite_engine) {
+        char side[600];
+        unlink(target);
+        snprintf(side, sizeof(side), "%s-wal", target);
+        unlink(side);
+        snprintf(side, sizeof(side), "%s-shm", target);
+        unlink(side);
+    }
+}
+
+/* From this engine into each engine: every row, the same ids and bytes; what the server reads
+ * back works; new rows get new ids; a second copy is refused, and --replace starts over. */
+static void test_store_migrate_copies_every_row(void **state)
+{
+    const struct store_engine *engines[] = {&store_sqlite_engine, &store_pg_engine};
+    struct fixture *f = *state;
+    int64_t ids[2];
+    uint8_t k1[32], k2[32];
+    char *before, *after, err[1024];
+
+    fill_club(f, ids);
+    before = dump_of(f->target);
+    for (int e = 0; e < 2; e++) {
+        struct fixture t = {.engine = engines[e]};
+        struct migrate_report r;
+        struct store_user u;
+        json_t *h1, *h2;
+        int64_t id, n;
+
+        fresh_target(engines[e], t.target, sizeof(t.target));
+        assert_int_equal(migrate_run(f->target, t.target, false, &r, err, sizeof(err)), 0);
+        after = dump_of(t.target);
+        assert_string_equal(after, before);
+        free(after);
+        assert_int_equal(r.rows[STORE_T_USERS], 2);
+        assert_int_equal(r.rows[STORE_T_BANS], 3);
+        assert_int_equal(r.rows[STORE_T_MESSAGES], 6);
+        assert_int_equal(r.rooms, 2);
+        assert_int_equal(r.rows[STORE_T_GAMES], 2);
+        assert_int_equal(r.rows[STORE_T_RESULTS], 5);
+        assert_int_equal(r.rows[STORE_T_QUESTIONS], 3);
+        assert_int_equal(r.packs, 2);
+        assert_int_equal(r.rows[STORE_T_SETTINGS], 1);
+
+        /* what the server reads back */
+        assert_int_equal(open_store(&t), 0);
+        assert_int_equal(store_find_user(t.s, "ALICE", &u), 1);
+        assert_int_equal(u.id, ids[0]);
+        assert_int_equal(u.hashlen, 8);
+        assert_memory_equal(u.hash, "\0\1\\\t\n\xffx\0", 8);
+        assert_string_equal(u.params, "scrypt:N=4096,r=8,p=1");
+        h1 = store_history(f->s, "lobby", 4, 50);
+        h2 = store_history(t.s, "lobby", 4, 50);
+        assert_int_equal(json_array_size(h2), 3);
+        assert_true(json_equal(h1, h2));
+        json_decref(h1);
+        json_decref(h2);
+        h1 = store_leaderboard(f->s, 10);
+        h2 = store_leaderboard(t.s, 10);
+        assert_true(json_equal(h1, h2));
+        json_decref(h1);
+        json_decref(h2);
+        assert_int_equal(store_load_token_key(f->s, k1, sizeof(k1)), 0);
+        assert_int_equal(store_load_token_key(t.s, k2, sizeof(k2)), 0);
+        assert_memory_equal(k1, k2, sizeof(k1));
+        /* the next account and game are numbered past the copied ones */
+        assert_int_equal(store_create_user(t.s, "carol", k1, 1, k1, 1, "p", 9, &id), 0);
+        assert_int_equal(id, ids[1] + 1);
+        struct store_result g[] = {{"carol", id, 1, 1}};
+        assert_int_equal(store_save_game(t.s, "r9", 1, 2, 1, g, 1), 0);
+        assert_int_equal(store_ban_add(t.s, "name", "eve", 0, NULL, 4), 0);
+
+        /* a target with rows is refused, untouched; --replace empties it first */
+        assert_int_equal(migrate_run(f->target, t.target, false, &r, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "already holds data ("));
+        assert_non_null(strstr(err, "accounts: 3"));
+        assert_non_null(strstr(err, "--replace"));
+        assert_int_equal(r.rows[STORE_T_USERS], 0);
+        assert_int_equal(store_count_rows(t.s, &store_tables[STORE_T_USERS], &n), 0);
+        assert_int_equal(n, 3);
+        assert_int_equal(migrate_run(f->target, t.target, true, &r, err, sizeof(err)), 0);
+        assert_int_equal(r.rows[STORE_T_USERS], 2);
+        after = dump_of(t.target);
+        assert_string_equal(after, before);
+        free(after);
+        store_close(t.s);
+        drop_target(t.target);
+    }
+    free(before);
+}
+
+static void test_store_migrate_refuses_a_newer_or_missing_source(void **state)
+{
+    struct fixture *f = *state;
+    struct migrate_report r;
+    char target[600], err[1024];
+
+    fresh_target(&store_sqlite_engine, target, sizeof(target));
+    assert_int_equal(migrate_run(f->target, f->target, false, &r, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "the same database"));
+    assert_int_equal(migrate_run("/nonexistent/parlor.db", target, false, &r, err, sizeof(err)),
+                     -1);
+    assert_string_equal(err, "--from /nonexistent/parlor.db: No such file or directory");
+    raw_exec(f, f->engine == &store_sqlite_engine ? "PRAGMA user_version = 99"
+                                                  : "UPDATE parlor_schema SET version = 99");
+    assert_int_equal(migrate_run(f->target, target, false, &r, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "--from "));
+    assert_non_null(strstr(err, "the database has schema version 99, newer than this"));
+    drop_target(target);
+}
+
+/* One transaction: a failing row, or an import ended without commit, leaves nothing. */
+static void test_store_import_is_all_or_nothing(void **state)
+{
+    struct fixture *f = *state;
+    const struct store_table *users = &store_tables[STORE_T_USERS];
+    struct store_value row[10] = {
+        {.i = 7},
+        {.p = "ann", .len = 3},
+        {.p = "h", .len = 1},
+        {.p = "s", .len = 1},
+        {.p = "p", .len = 1},
+        {.i = 1},
+        {.null = true},
+        {.i = 0},
+        {.i = 0},
+        {.i = 0},
+    };
+    int64_t n = -1;
+    int rc;
+
+    user(f, "kept");
+    /* ended without commit */
+    assert_int_equal(store_import_begin(f->s), 0);
+    assert_int_equal(store_import_clear(f->s), 0);
+    assert_int_equal(store_import_row(f->s, users, row), 0);
+    assert_int_equal(store_import_end(f->s, false), 0);
+    assert_int_equal(store_count_rows(f->s, users, &n), 0);
+    assert_int_equal(n, 1); /* the clear was rolled back too */
+
+    /* the same id twice: the error comes at the row or at the commit, and nothing stays */
+    assert_int_equal(store_import_begin(f->s), 0);
+    assert_int_equal(store_import_clear(f->s), 0);
+    rc = store_import_row(f->s, users, row);
+    row[1].p = "bob";
+    if (!rc)
+        rc = store_import_row(f->s, users, row);
+    if (!rc)
+        rc = store_import_end(f->s, true);
+    else
+        store_import_end(f->s, false);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(f->s->error, "users"));
+    assert_int_equal(store_count_rows(f->s, users, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_find_user(f->s, "kept", &(struct store_user){0}), 1);
+    assert_int_equal(store_probe(f->s), 0); /* the connection works on */
+}
+
 /* ---- the engine's choice and the password ---- */
 
 static void test_store_engine_for_and_target_shown(void **state)
@@ -502,6 +856,11 @@ static void test_store_engine_for_and_target_shown(void **state)
             cmocka_unit_test_setup_teardown(test_store_questions_import_all_or_nothing, setup,     \
                                             teardown),                                             \
             cmocka_unit_test_setup_teardown(test_store_probe_answers, setup, teardown),            \
+            cmocka_unit_test_setup_teardown(test_store_tables_cover_the_schema, setup, teardown),  \
+            cmocka_unit_test_setup_teardown(test_store_migrate_copies_every_row, setup, teardown), \
+            cmocka_unit_test_setup_teardown(test_store_migrate_refuses_a_newer_or_missing_source,  \
+                                            setup, teardown),                                      \
+            cmocka_unit_test_setup_teardown(test_store_import_is_all_or_nothing, setup, teardown), \
     }
 
 int main(void)
