@@ -545,6 +545,7 @@ int main(int argc, char **argv)
     backup_init(&backup, pool, cfg.db, cfg.backup_dir, BACKUP_PAGES_PER_STEP, server_wall_ms);
     srv.backup = &backup;
     srv.chatlog = &chatlog;
+    srv.drop_room = chat_drop_room;
     if (cfg.cluster && cluster_start(&cluster, &srv, &ws.uv_loop, err, sizeof(err)))
         goto out;
 

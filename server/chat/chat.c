@@ -97,9 +97,15 @@ static void leave_room(struct server *srv, struct session *s, struct room *r)
         announce_member(srv, r, "left", s, r->nmembers + 1);
         if (r->kind)
             r->kind->member_left(r->game, s, was_host);
-    } else if (!r->permanent) {
+    } else if (!r->permanent && !r->shared) {
         destroy_room(srv, r); /* a game in an emptied room stops with it */
     }
+}
+
+void chat_drop_room(struct server *srv, struct room *r)
+{
+    if (!r->nmembers && !r->permanent)
+        destroy_room(srv, r);
 }
 
 json_t *chat_room_json(const struct room *r)
@@ -310,6 +316,7 @@ static void handle_create(struct server *srv, struct session *s, const struct pr
         return;
     }
     log_debug("%s created room %s", s->name, r->id);
+    delivery_room_created(srv, r);
     reply_joined(s, req, r, false);
 }
 
@@ -352,7 +359,7 @@ static void handle_join(struct server *srv, struct session *s, const struct prot
     }
     if (too_many_rooms(srv, s, req))
         return;
-    if (r->nmembers >= r->max) {
+    if (r->nmembers + r->remote_members >= r->max) {
         session_reply_error(s, req->re, PROTO_E_ROOM_FULL, NULL, "room '%s' is full", r->id);
         return;
     }

@@ -50,6 +50,8 @@ void chat_end_detached(struct server *srv);
 /* Starts a drain: tells every connection `shutdown {seconds}` and refuses new sign-ins and
  * new games from now on. */
 void chat_begin_drain(struct server *srv, int seconds);
+/* server.drop_room: removes a room nobody here is in (a cluster's room empty everywhere). */
+void chat_drop_room(struct server *srv, struct room *r);
 /* The protocol's object for a room, with a quiz room's game fields. */
 json_t *chat_room_json(const struct room *r);
 /* An operator closes a room: members get room_closed and are out; the room is removed. */

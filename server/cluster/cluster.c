@@ -451,6 +451,7 @@ static void cluster_members_changed(struct server *srv, struct room *r)
     struct cluster_room *cr = room_state(the_cluster, r->id, r->nmembers > 0);
 
     (void)srv;
+    registry_count(&the_cluster->registry, r, false);
     if (!cr)
         return;
     cr->wanted = r->nmembers > 0;
@@ -458,11 +459,18 @@ static void cluster_members_changed(struct server *srv, struct room *r)
     maybe_forget(cr);
 }
 
+static void cluster_room_created(struct server *srv, struct room *r)
+{
+    (void)srv;
+    registry_created(&the_cluster->registry, r);
+}
+
 static void cluster_room_freed(struct server *srv, struct room *r)
 {
     struct cluster_room *cr = room_state(the_cluster, r->id, false);
 
     (void)srv;
+    registry_count(&the_cluster->registry, r, true);
     if (!cr)
         return;
     cr->wanted = false;
@@ -478,6 +486,7 @@ static const struct delivery_ops cluster_delivery_ops = {
     .chat = cluster_chat,
     .members_changed = cluster_members_changed,
     .room_freed = cluster_room_freed,
+    .room_created = cluster_room_created,
     .to_name = cluster_to_name,
 };
 
@@ -651,6 +660,7 @@ static void alive_tick(loop_timer *t)
     snprintf(key, sizeof(key), "parlor:alive:%s", c->node_id);
     snprintf(ttl, sizeof(ttl), "%d", ALIVE_TTL_MS);
     link_command(&c->link, NULL, NULL, 5, argv, NULL);
+    registry_tick(&c->registry);
     c->srv->ops->schedule(c->srv->transport, &c->alive_timer, alive_tick,
                           ALIVE_TICK_MS * TIMER_US_PER_MS);
 }
@@ -722,6 +732,7 @@ static void cluster_up(void *arg)
     link_command(&c->link, NULL, NULL, 3, argv, NULL);
     alive_tick(&c->alive_timer); /* before the names: they count only while we are alive */
     announce_names(c);
+    registry_up(&c->registry);
     reserve_ids(c);
     for (size_t i = 0; i < m->cap; i++)
         if (m->slots[i].key)
@@ -778,6 +789,7 @@ int cluster_start(struct cluster *c, struct server *srv, uv_loop_t *loop, char *
     for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
         snprintf(c->script_sha + 2 * i, 3, "%02x", digest[i]);
     the_cluster = c;
+    registry_init(&c->registry, srv, &c->link, c->node_id);
     cluster_directory_ops = directory_local_ops;
     cluster_directory_ops.new_room_id = cluster_new_room_id;
     cluster_directory_ops.confirm_name = cluster_confirm_name;
@@ -822,6 +834,7 @@ void cluster_stop(struct cluster *c)
         free(c->unreleased[i]);
     free(c->unreleased);
     c->srv->name_released = NULL;
+    registry_destroy(&c->registry);
     for (size_t i = 0; i < m->cap; i++) {
         struct cluster_room *cr = m->slots[i].key ? m->slots[i].val : NULL;
         if (cr) {

@@ -97,6 +97,14 @@ void delivery_members_changed(struct server *srv, struct room *r)
         ops->members_changed(srv, r);
 }
 
+void delivery_room_created(struct server *srv, struct room *r)
+{
+    const struct delivery_ops *ops = delivery_ops_of(srv);
+
+    if (ops->room_created)
+        ops->room_created(srv, r);
+}
+
 void delivery_room_freed(struct server *srv, struct room *r)
 {
     const struct delivery_ops *ops = delivery_ops_of(srv);

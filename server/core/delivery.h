@@ -70,6 +70,8 @@ struct delivery_ops {
     void (*chat)(struct server *srv, struct room *r, struct delivery_chat *c);
     /* The members of `r` connected here changed (r->nmembers is the new count). Optional. */
     void (*members_changed)(struct server *srv, struct room *r);
+    /* A player created `r` here (and is its first member). Optional. */
+    void (*room_created)(struct server *srv, struct room *r);
     /* `r` is about to be freed. Optional. */
     void (*room_freed)(struct server *srv, struct room *r);
     /* Sends d->event to the holder of d->name on another node, then calls
@@ -94,6 +96,7 @@ void delivery_to_name(struct server *srv, struct delivery_named *d);
 void delivery_named_sent(struct server *srv, struct delivery_named *d, const char *to);
 void delivery_members_changed(struct server *srv, struct room *r);
 void delivery_room_freed(struct server *srv, struct room *r);
+void delivery_room_created(struct server *srv, struct room *r);
 
 /* This process's sessions: the only implementation without a cluster, and what a cluster's ops call
  * for the part of an audience that is connected here. */

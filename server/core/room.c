@@ -189,5 +189,6 @@ bool room_history_delete(struct room *r, uint64_t seq)
 
 json_t *room_json(const struct room *r)
 {
-    return proto_room_obj(r->id, r->name, r->kind ? r->kind->name : NULL, r->nmembers, r->max);
+    return proto_room_obj(r->id, r->name, r->kind ? r->kind->name : NULL,
+                          r->nmembers + r->remote_members, r->max);
 }

@@ -40,6 +40,8 @@ struct room {
     char *name;
     int max;                      /* member limit */
     bool permanent;               /* the lobby: never removed when empty */
+    bool shared;                  /* a cluster's: removed when empty on every node, not here */
+    int remote_members;           /* members connected to other nodes (the cluster counts) */
     const struct room_kind *kind; /* NULL for a chat room */
     void *game;                   /* the kind's state (a quiz: struct game *) */
 

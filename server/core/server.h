@@ -75,6 +75,9 @@ struct server {
     /* Told when a signed-in session's name is let go (session_free, session_clear_name), so
      * a cluster can free it on the other nodes too. NULL: nobody to tell. */
     void (*name_released)(struct server *srv, const char *name);
+    /* Removes a room nobody here is in, as its last member leaving would (a cluster's room
+     * that emptied on every node). Set by whoever runs the chat service (main.c). */
+    void (*drop_room)(struct server *srv, struct room *r);
 
     struct hmap sessions_by_id;    /* uint64_t id -> struct session * */
     struct hmap sessions_by_name;  /* folded name -> signed-in struct session * */

@@ -1,0 +1,369 @@
+/* The cluster's room list (see registry.h). Loop thread only. */
+#include "registry.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "link.h"
+#include "log.h"
+#include "room.h"
+#include "server.h"
+
+#define ROOMS_KEY     "parlor:rooms"
+#define ROOMS_CHANNEL "parlor:rooms"
+#define NODE_MAX      64
+
+/* ARGV: room id, node, its members there, 1 for the lobby (never removed), the room's JSON.
+ * Sets the node's count and publishes it; a room whose alive nodes count no member goes from
+ * the list (and a dead node's counts with it); a room with members that the list lacks (a
+ * Redis that restarted empty, or a removal racing a join) is put back. The room's total. */
+static const char count_script[] =
+    "local rooms, members = KEYS[1], KEYS[2]\n"
+    "if tonumber(ARGV[3]) > 0 then redis.call('HSET', members, ARGV[2], ARGV[3])\n"
+    "else redis.call('HDEL', members, ARGV[2]) end\n"
+    "redis.call('PUBLISH', 'parlor:rooms', 'n ' .. ARGV[1] .. ' ' .. ARGV[2] .. ' ' .. ARGV[3])\n"
+    "if ARGV[4] == '1' then return 0 end\n"
+    "local all, total = redis.call('HGETALL', members), 0\n"
+    "for i = 1, #all, 2 do\n"
+    "  if redis.call('EXISTS', 'parlor:alive:' .. all[i]) == 1 then\n"
+    "    total = total + tonumber(all[i + 1])\n"
+    "  else redis.call('HDEL', members, all[i]) end\n"
+    "end\n"
+    "local listed = redis.call('HEXISTS', rooms, ARGV[1]) == 1\n"
+    "if total == 0 and listed then\n"
+    "  redis.call('HDEL', rooms, ARGV[1]); redis.call('DEL', members)\n"
+    "  redis.call('PUBLISH', 'parlor:rooms', '- ' .. ARGV[1])\n"
+    "elseif total > 0 and not listed then\n"
+    "  redis.call('HSET', rooms, ARGV[1], ARGV[5])\n"
+    "  redis.call('PUBLISH', 'parlor:rooms', '+ ' .. ARGV[1] .. ' ' .. ARGV[5])\n"
+    "end\n"
+    "return total\n";
+
+struct node_count {
+    char node[NODE_MAX];
+    int count;
+};
+
+/* The other nodes' members of one room. */
+struct room_counts {
+    char id[ROOM_ID_LEN];
+    struct node_count *nodes;
+    size_t n;
+};
+
+static struct room_counts *counts_of(struct registry *reg, const char *id, bool create)
+{
+    struct room_counts *rc = hmap_get(&reg->counts, id, strlen(id));
+
+    if (rc || !create)
+        return rc;
+    rc = calloc(1, sizeof(*rc));
+    if (!rc)
+        return NULL;
+    snprintf(rc->id, sizeof(rc->id), "%s", id);
+    if (hmap_put(&reg->counts, rc->id, strlen(rc->id), rc)) {
+        free(rc);
+        return NULL;
+    }
+    return rc;
+}
+
+static void forget_counts(struct registry *reg, const char *id)
+{
+    struct room_counts *rc = hmap_del(&reg->counts, id, strlen(id));
+
+    if (rc) {
+        free(rc->nodes);
+        free(rc);
+    }
+}
+
+/* Sets a node's count for room `id` and the room's remote_members. */
+static void set_count(struct registry *reg, const char *id, const char *node, int count)
+{
+    struct room *r = room_find(&reg->srv->rooms, id);
+    struct room_counts *rc = counts_of(reg, id, count > 0);
+    size_t i;
+    int sum = 0;
+
+    if (!rc)
+        return;
+    for (i = 0; i < rc->n && strcmp(rc->nodes[i].node, node); i++)
+        ;
+    if (i == rc->n && count > 0) {
+        struct node_count *more = realloc(rc->nodes, (rc->n + 1) * sizeof(*more));
+        if (!more)
+            return;
+        rc->nodes = more;
+        snprintf(rc->nodes[rc->n].node, NODE_MAX, "%s", node);
+        rc->n++;
+    }
+    if (i < rc->n) {
+        rc->nodes[i].count = count;
+        if (!count)
+            rc->nodes[i] = rc->nodes[--rc->n];
+    }
+    for (i = 0; i < rc->n; i++)
+        sum += rc->nodes[i].count;
+    if (r)
+        r->remote_members = sum;
+    if (!rc->n)
+        forget_counts(reg, id);
+}
+
+static char *room_desc(const struct room *r)
+{
+    json_t *o = json_pack("{s:s, s:i}", "name", r->name, "max", r->max);
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+    json_decref(o);
+    return s;
+}
+
+/* A room the list has and this node lacks: made here, empty, so players here can join it. */
+static struct room *add_replica(struct registry *reg, const char *id, const char *desc, size_t len)
+{
+    struct room *r = room_find(&reg->srv->rooms, id);
+    json_t *o;
+    const char *name;
+    int max;
+
+    if (r) {
+        r->shared = !r->kind;
+        return r;
+    }
+    o = json_loadb(desc, len, 0, NULL);
+    name = json_string_value(json_object_get(o, "name"));
+    max = (int)json_integer_value(json_object_get(o, "max"));
+    if (name && max > 0 && (r = room_create(&reg->srv->rooms, id, name, max, false))) {
+        struct room_counts *rc = counts_of(reg, id, false);
+        r->shared = true;
+        /* counts may come before the room (the script publishes them first) */
+        for (size_t i = 0; rc && i < rc->n; i++)
+            r->remote_members += rc->nodes[i].count;
+    }
+    json_decref(o);
+    return r;
+}
+
+void registry_count(struct registry *reg, struct room *r, bool gone)
+{
+    char members[ROOM_ID_LEN + 32], count[16];
+    char *desc;
+    const char *argv[9] = {"EVAL", count_script, "2", ROOMS_KEY, members};
+
+    if (!r->shared && !r->permanent)
+        return;
+    desc = room_desc(r);
+    if (!desc)
+        return;
+    snprintf(members, sizeof(members), "parlor:room:%s:members", r->id);
+    snprintf(count, sizeof(count), "%d", gone ? 0 : r->nmembers);
+    argv[5] = r->id;
+    argv[6] = reg->node_id;
+    argv[7] = count;
+    argv[8] = r->permanent ? "1" : "0";
+    {
+        const char *args[10];
+        memcpy(args, argv, sizeof(argv));
+        args[9] = desc;
+        link_command(reg->link, NULL, NULL, 10, args, NULL);
+    }
+    free(desc);
+    if (gone)
+        forget_counts(reg, r->id);
+}
+
+void registry_created(struct registry *reg, struct room *r)
+{
+    if (r->kind) /* a quiz table stays with its game, on this node */
+        return;
+    r->shared = true;
+    registry_count(reg, r, false); /* puts it on the list, with this node's member */
+}
+
+/* "+ ID JSON", "- ID", "n ID NODE COUNT" */
+static void on_list_message(struct registry *reg, const char *msg, size_t len)
+{
+    char id[ROOM_ID_LEN], node[NODE_MAX];
+    const char *rest;
+    struct room *r;
+    int count;
+
+    if (len < 3 || msg[1] != ' ')
+        return;
+    rest = memchr(msg + 2, ' ', len - 2);
+    if (msg[0] == '-') {
+        snprintf(id, sizeof(id), "%.*s", (int)(len - 2), msg + 2);
+        r = room_find(&reg->srv->rooms, id);
+        if (r && r->shared && !r->nmembers && reg->srv->drop_room)
+            reg->srv->drop_room(reg->srv, r);
+        else if (r && r->shared)
+            registry_count(reg, r, false); /* members here: it stays listed */
+        return;
+    }
+    if (!rest || rest - (msg + 2) >= ROOM_ID_LEN)
+        return;
+    snprintf(id, sizeof(id), "%.*s", (int)(rest - (msg + 2)), msg + 2);
+    if (msg[0] == '+') {
+        add_replica(reg, id, rest + 1, len - (size_t)(rest + 1 - msg));
+    } else if (msg[0] == 'n' && sscanf(rest + 1, "%63s %d", node, &count) == 2 &&
+               strcmp(node, reg->node_id)) {
+        set_count(reg, id, node, count);
+    }
+}
+
+static void on_list_channel(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    redisReply *rep = reply;
+
+    (void)ac;
+    if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 3 &&
+        !strcmp(rep->element[0]->str, "message") && rep->element[2]->type == REDIS_REPLY_STRING)
+        on_list_message(privdata, rep->element[2]->str, rep->element[2]->len);
+}
+
+/* A request about one room or node, for its reply. */
+struct ask {
+    struct registry *reg;
+    char what[NODE_MAX];
+};
+
+static struct ask *ask_new(struct registry *reg, const char *what)
+{
+    struct ask *a = malloc(sizeof(*a));
+
+    if (a) {
+        a->reg = reg;
+        snprintf(a->what, sizeof(a->what), "%s", what);
+    }
+    return a;
+}
+
+static void on_room_members(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct ask *a = privdata;
+    redisReply *rep = reply;
+
+    (void)ac;
+    if (rep && rep->type == REDIS_REPLY_ARRAY)
+        for (size_t i = 0; i + 1 < rep->elements; i += 2)
+            if (strcmp(rep->element[i]->str, a->reg->node_id))
+                set_count(a->reg, a->what, rep->element[i]->str, atoi(rep->element[i + 1]->str));
+    free(a);
+}
+
+static void on_list(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct registry *reg = privdata;
+    redisReply *rep = reply;
+    struct room *next;
+
+    (void)ac;
+    if (!rep || rep->type != REDIS_REPLY_ARRAY)
+        return;
+    for (size_t i = 0; i + 1 < rep->elements; i += 2)
+        add_replica(reg, rep->element[i]->str, rep->element[i + 1]->str, rep->element[i + 1]->len);
+    /* this node's counts, and the others' */
+    for (struct room *r = reg->srv->rooms.first; r; r = next) {
+        char key[ROOM_ID_LEN + 32];
+        const char *argv[2] = {"HGETALL", key};
+        struct ask *a;
+        next = r->next;
+        if (!r->shared && !r->permanent)
+            continue;
+        registry_count(reg, r, false);
+        snprintf(key, sizeof(key), "parlor:room:%s:members", r->id);
+        if ((a = ask_new(reg, r->id)) && link_command(reg->link, on_room_members, a, 2, argv, NULL))
+            free(a);
+    }
+}
+
+void registry_up(struct registry *reg)
+{
+    const char *argv[2] = {"HGETALL", ROOMS_KEY};
+
+    link_subscribe(reg->link, ROOMS_CHANNEL, on_list_channel, reg);
+    link_command(reg->link, on_list, reg, 2, argv, NULL);
+}
+
+static void on_alive(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct ask *a = privdata;
+    struct registry *reg = a->reg;
+    redisReply *rep = reply;
+    const char *node = a->what;
+    struct hmap *m;
+
+    (void)ac;
+    if (rep && rep->type == REDIS_REPLY_INTEGER && rep->integer == 0) {
+        log_info("cluster: node %s is gone; its members leave the room counts", node);
+        m = &reg->counts;
+        for (size_t i = 0; i < m->cap;) {
+            struct room_counts *rc = m->slots[i].key ? m->slots[i].val : NULL;
+            size_t before = reg->counts.count;
+            if (rc) {
+                struct room *r = room_find(&reg->srv->rooms, rc->id);
+                set_count(reg, rc->id, node, 0);
+                if (r && !r->nmembers && !r->remote_members && r->shared)
+                    registry_count(reg, r, false); /* empty everywhere now: off the list */
+            }
+            if (reg->counts.count != before) {
+                i = 0; /* the map changed: scan again */
+                continue;
+            }
+            i++;
+        }
+    }
+    free(a);
+}
+
+void registry_tick(struct registry *reg)
+{
+    struct hmap *m = &reg->counts;
+    char seen[16][NODE_MAX];
+    int nseen = 0;
+
+    /* the nodes counted anywhere (a handful): is each still alive? */
+    for (size_t i = 0; i < m->cap; i++) {
+        struct room_counts *rc = m->slots[i].key ? m->slots[i].val : NULL;
+        for (size_t k = 0; rc && k < rc->n; k++) {
+            int j;
+            for (j = 0; j < nseen && strcmp(seen[j], rc->nodes[k].node); j++)
+                ;
+            if (j == nseen && nseen < 16)
+                snprintf(seen[nseen++], NODE_MAX, "%s", rc->nodes[k].node);
+        }
+    }
+    for (int j = 0; j < nseen; j++) {
+        char key[NODE_MAX + 16];
+        const char *argv[2] = {"EXISTS", key};
+        struct ask *a = ask_new(reg, seen[j]);
+        snprintf(key, sizeof(key), "parlor:alive:%s", seen[j]);
+        if (a && link_command(reg->link, on_alive, a, 2, argv, NULL))
+            free(a);
+    }
+}
+
+void registry_init(struct registry *reg, struct server *srv, struct link *link, const char *node_id)
+{
+    *reg = (struct registry){.srv = srv, .link = link, .node_id = node_id};
+    hmap_init(&reg->counts);
+}
+
+void registry_destroy(struct registry *reg)
+{
+    struct hmap *m = &reg->counts;
+
+    for (size_t i = 0; i < m->cap; i++) {
+        struct room_counts *rc = m->slots[i].key ? m->slots[i].val : NULL;
+        if (rc) {
+            free(rc->nodes);
+            free(rc);
+        }
+    }
+    hmap_destroy(m);
+}
