@@ -427,6 +427,12 @@ static void job_failed(void *loop_arg, const struct pool_job *job)
               job->error[0] ? job->error : "no reason given");
 }
 
+/* cluster.account_learned: an account another node registered */
+static void learn_account(void *accounts, int64_t id, const char *name)
+{
+    accounts_learn_user(accounts, id, name);
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg;
@@ -497,11 +503,15 @@ int main(int argc, char **argv)
     srv.bank = &bank;
 
     /* everything that reads or opens the database, before the port opens */
-    accounts_init(&accounts, &srv, NULL,
-                  &(struct accounts_cfg){.cost = auth_scrypt_default(cfg.scrypt_log2n),
-                                         .token_ttl_ms = (int64_t)cfg.token_days * 24 * 3600 * 1000,
-                                         .signed_in = chat_signed_in,
-                                         .signed_in_arg = &srv});
+    accounts_init(
+        &accounts, &srv, NULL,
+        &(struct accounts_cfg){.cost = auth_scrypt_default(cfg.scrypt_log2n),
+                               .token_ttl_ms = (int64_t)cfg.token_days * 24 * 3600 * 1000,
+                               .signed_in = chat_signed_in,
+                               .resume_elsewhere = chat_resume_elsewhere,
+                               .signed_in_arg = &srv,
+                               .registered = cfg.cluster ? cluster_account_registered : NULL,
+                               .registered_arg = &cluster});
     if (store_prepare(&dbc, err, sizeof(err)) ||
         !(startup_db = store_open(&dbc, -1, err, sizeof(err))))
         goto out;
@@ -546,6 +556,9 @@ int main(int argc, char **argv)
     srv.backup = &backup;
     srv.chatlog = &chatlog;
     srv.drop_room = chat_drop_room;
+    srv.session_moved = chat_session_moved;
+    cluster.account_learned = learn_account;
+    cluster.account_learned_arg = &accounts;
     if (cfg.cluster && cluster_start(&cluster, &srv, &ws.uv_loop, err, sizeof(err)))
         goto out;
 

@@ -53,7 +53,10 @@ void accounts_init(struct accounts *acc, struct server *srv, struct pool *pool,
                              .cost = cfg->cost,
                              .token_ttl_ms = cfg->token_ttl_ms,
                              .signed_in = cfg->signed_in,
-                             .signed_in_arg = cfg->signed_in_arg};
+                             .signed_in_arg = cfg->signed_in_arg,
+                             .resume_elsewhere = cfg->resume_elsewhere,
+                             .registered = cfg->registered,
+                             .registered_arg = cfg->registered_arg};
     if (cfg->key)
         memcpy(acc->key, cfg->key, AUTH_KEY_LEN);
     hmap_init(&acc->by_name);
@@ -91,6 +94,12 @@ int accounts_add_user(struct accounts *acc, int64_t id, const char *name)
     }
     skeletons_count(&acc->by_skeleton, name, +1);
     return 0;
+}
+
+void accounts_learn_user(struct accounts *acc, int64_t id, const char *name)
+{
+    if (!hmap_get(&acc->by_id, &id, sizeof(id)) && accounts_add_user(acc, id, name))
+        log_error("accounts: out of memory learning account %s", name);
 }
 
 bool accounts_name_registered(const struct accounts *acc, const char *name)
@@ -223,9 +232,11 @@ static void finish_register(struct accounts *acc, struct auth_job *j, struct ses
         log_error("accounts: out of memory recording account %s", j->canon_name);
         ok = false;
     }
-    if (ok)
+    if (ok) {
         acc->stats.registered++;
-    else
+        if (acc->registered)
+            acc->registered(acc->registered_arg, j->user_id, j->canon_name);
+    } else
         acc->stats.failures++;
     if (!s)
         return;
@@ -383,6 +394,12 @@ void accounts_login(struct accounts *acc, struct session *s, const struct proto_
         enqueue(acc, s, &r, AUTH_LOGIN);
 }
 
+void accounts_sign_in(struct accounts *acc, struct session *s, struct proto_re re, int64_t user_id,
+                      const char *name)
+{
+    sign_in(acc, s, re, user_id, name);
+}
+
 int accounts_token(struct accounts *acc, int64_t user_id, char out[AUTH_TOKEN_MAX])
 {
     return auth_token_make(acc->key, user_id, acc->srv->wall_ms() + acc->token_ttl_ms, out);
@@ -410,6 +427,11 @@ void accounts_resume(struct accounts *acc, struct session *s, const struct proto
     }
     if (uid < 0) { /* a guest: their session must still be waiting for them */
         kept = session_by_id(acc->srv, (uint64_t)-uid);
+        if ((!kept || !kept->signed_in) && acc->resume_elsewhere &&
+            directory_can_claim_detached(acc->srv)) {
+            acc->resume_elsewhere(acc->signed_in_arg, s, req, uid, NULL);
+            return;
+        }
         if (!kept || !kept->signed_in) {
             session_reply_error(s, req->re, PROTO_E_UNAUTHORIZED, NULL,
                                 "that guest session has ended; sign in again");
@@ -435,6 +457,10 @@ void accounts_resume(struct accounts *acc, struct session *s, const struct proto
     if (kept && kept->detached) { /* back within the grace period: same rooms, same seats */
         acc->signed_in(acc->signed_in_arg, s, kept, req,
                        accounts_token(acc, uid, token) ? NULL : token);
+        return;
+    }
+    if (!kept && acc->resume_elsewhere && directory_can_claim_detached(acc->srv)) {
+        acc->resume_elsewhere(acc->signed_in_arg, s, req, uid, name);
         return;
     }
     sign_in(acc, s, req->re, uid, name);

@@ -19,6 +19,7 @@
 
 #include "auth.h"
 #include "hmap.h"
+#include "proto.h"
 
 struct server;
 struct session;
@@ -39,6 +40,10 @@ struct accounts {
     void (*signed_in)(void *arg, struct session *s, struct session *kept,
                       const struct proto_req *req, const char *token);
     void *signed_in_arg;
+    void (*resume_elsewhere)(void *arg, struct session *s, const struct proto_req *req,
+                             int64_t user_id, const char *name);
+    void (*registered)(void *arg, int64_t id, const char *name);
+    void *registered_arg;
 
     struct hmap by_name;     /* names_key() -> user id; -1 while a registration is in flight */
     struct hmap by_skeleton; /* names_skeleton() -> count of names in by_name */
@@ -59,8 +64,22 @@ struct accounts_cfg {
     void (*signed_in)(void *arg, struct session *s, struct session *kept,
                       const struct proto_req *req, const char *token);
     void *signed_in_arg;
+    /* Called when a resume's session is not kept here, and another node may keep it (a
+     * cluster: directory_can_claim_detached()): whoever owns rooms takes it over from there, or
+     * else signs an account in afresh (accounts_sign_in) or refuses a guest. `user_id` is the
+     * token's subject (a guest's is minus its session id), `name` the account's or NULL.
+     * Optional. */
+    void (*resume_elsewhere)(void *arg, struct session *s, const struct proto_req *req,
+                             int64_t user_id, const char *name);
+    /* Told of each account registered here (a cluster tells the other nodes). Optional. */
+    void (*registered)(void *arg, int64_t id, const char *name);
+    void *registered_arg;
 };
 
+/* Signs `s` in as the account `user_id` called `name` (its password or token was checked),
+ * replying to `re`. */
+void accounts_sign_in(struct accounts *acc, struct session *s, struct proto_re re, int64_t user_id,
+                      const char *name);
 void accounts_init(struct accounts *acc, struct server *srv, struct pool *pool,
                    const struct accounts_cfg *cfg);
 /* Frees the maps; safe on a zeroed struct. */
@@ -69,6 +88,8 @@ void accounts_destroy(struct accounts *acc);
 int accounts_add_user(struct accounts *acc, int64_t id, const char *name);
 /* True when `name`, or a name confusable with it (names_skeleton()), has an account or one is
  * being created. */
+/* An account registered on another node: known here from now on (once, however often told). */
+void accounts_learn_user(struct accounts *acc, int64_t id, const char *name);
 bool accounts_name_registered(const struct accounts *acc, const char *name);
 
 /* A token for account `user_id` (or, negative, a guest's session), valid --token-days.

@@ -672,8 +672,28 @@ void chat_session_opened(struct server *srv, struct session *s)
         session_send(s, srv->welcome);
 }
 
+/* Takes `s` out of its rooms without a `left`: its player goes on on another node. */
+static void leave_all_silently(struct server *srv, struct session *s)
+{
+    while (s->nrooms) {
+        struct room *r = s->rooms[s->nrooms - 1];
+        bool was_host = r->nmembers && r->members[0] == s;
+        room_remove_member(r, s);
+        session_remove_room(s, r);
+        delivery_members_changed(srv, r);
+        if (r->nmembers && r->kind) /* a game's seat cannot move between nodes */
+            r->kind->member_left(r->game, s, was_host);
+        else if (!r->nmembers && !r->permanent && !r->shared)
+            destroy_room(srv, r);
+    }
+}
+
 void chat_session_closed(struct server *srv, struct session *s)
 {
+    if (s->handed_over) {
+        leave_all_silently(srv, s);
+        return;
+    }
     while (s->nrooms)
         leave_room(srv, s, s->rooms[s->nrooms - 1]);
 }
@@ -684,6 +704,7 @@ static void grace_expired(loop_timer *sul)
     struct server *srv = s->srv;
 
     log_debug("session %llu (%s): rejoin grace over", (unsigned long long)s->id, s->name);
+    directory_forget_detached(srv, s);
     chat_session_closed(srv, s);
     session_free(s);
 }
@@ -697,6 +718,7 @@ bool chat_session_dropped(struct server *srv, struct session *s)
     session_drop_output(s);
     srv->ops->schedule(srv->transport, &s->grace_sul, grace_expired,
                        (int64_t)srv->cfg.rejoin_seconds * 1000000);
+    directory_detach(srv, s); /* another node may take it over */
     log_debug("session %llu (%s): dropped, kept for %d s", (unsigned long long)s->id, s->name,
               srv->cfg.rejoin_seconds);
     return true;
@@ -762,6 +784,7 @@ void chat_rejoin(struct server *srv, struct session *s, struct session *old,
     json_t *ok, *rooms = json_array();
 
     /* the identity: name (the map now points at the live session), account */
+    directory_forget_detached(srv, old);
     directory_take_name(srv, s, old);
     s->user_id = old->user_id;
     keepalive_signed_in(&s->ka);
@@ -795,6 +818,137 @@ void chat_signed_in(void *arg, struct session *s, struct session *kept, const st
                     const char *token)
 {
     chat_rejoin(arg, s, kept, req, token);
+}
+
+void chat_session_moved(struct server *srv, struct session *s)
+{
+    /* its player goes on elsewhere: no `left` for its rooms, only the counts change */
+    leave_all_silently(srv, s);
+    srv->ops->cancel(srv->transport, &s->grace_sul);
+    log_debug("session %llu (%s): resumed on another node", (unsigned long long)s->id, s->name);
+    session_free(s);
+}
+
+/* A resume taken over from another node: the request's parts the answer needs. */
+struct resume_elsewhere {
+    struct proto_re re;
+    int64_t user_id;
+    char name[SESSION_NAME_MAX + 1]; /* the account's, or empty for a guest */
+    json_t *seen;
+};
+
+/* The missed chat of one room, from its stream: parsed into `events`, with the report. */
+static json_t *replay_from_stream(json_t *room_replay, uint64_t after, int per_room,
+                                  json_t **events, int *n)
+{
+    json_t *texts = json_object_get(room_replay, "events");
+    uint64_t last = (uint64_t)json_integer_value(json_object_get(room_replay, "last"));
+    int first = *n;
+    size_t i;
+    json_t *t;
+
+    json_array_foreach(texts, i, t)
+    {
+        json_t *ev = json_loads(json_string_value(t), 0, NULL);
+        if (ev && *n - first < per_room)
+            events[(*n)++] = ev;
+        else
+            json_decref(ev);
+    }
+    {
+        int k = *n - first;
+        uint64_t from = k ? (uint64_t)json_integer_value(json_object_get(events[first], "seq")) : 0;
+        uint64_t to = k ? (uint64_t)json_integer_value(json_object_get(events[*n - 1], "seq")) : 0;
+        /* all of them: the first follows `after` and the last is the room's newest */
+        bool complete = k ? from == after + 1 && to >= last : last <= after;
+        return replay_report(events + first, k, complete);
+    }
+}
+
+static void resumed_elsewhere(struct server *srv, uint64_t session_id, void *arg, json_t *detached)
+{
+    struct resume_elsewhere *re = arg;
+    struct proto_req req = {.re = re->re};
+    struct session *s = live_session(srv, session_id);
+    json_t *ok, *rooms, *report, *ids, *id, **events = NULL;
+    const char *name = json_string_value(json_object_get(detached, "name"));
+    char token[AUTH_TOKEN_MAX];
+    int per_room = srv->cfg.resume_replay, n = 0;
+    size_t i;
+
+    if (!s)
+        goto out;
+    s->auth_pending = false;
+    if (!detached || !name) {
+        if (re->user_id > 0 && srv->accounts) /* an account: a sign-in of its own */
+            accounts_sign_in(srv->accounts, s, re->re, re->user_id, re->name);
+        else
+            session_reply_error(s, re->re, PROTO_E_UNAUTHORIZED, NULL,
+                                "that guest session has ended; sign in again");
+        goto out;
+    }
+    if (directory_name_confusable(srv, name) || directory_claim_name(srv, s, name)) {
+        session_reply_error(s, re->re, PROTO_E_NAME_TAKEN, NULL, "'%s' is in use here", name);
+        goto out;
+    }
+    s->user_id = re->user_id > 0 ? re->user_id : 0;
+    directory_confirm_name(srv, s->id, name, true, NULL, re->re); /* it moved here */
+    keepalive_signed_in(&s->ka);
+    ids = json_object_get(detached, "rooms");
+    rooms = json_array();
+    report = json_object();
+    events = malloc(((size_t)per_room + 1) * (json_array_size(ids) + 1) * sizeof(*events));
+    json_array_foreach(ids, i, id)
+    {
+        struct room *r = room_find(&srv->rooms, json_string_value(id));
+        json_t *after = re->seen ? json_object_get(re->seen, json_string_value(id)) : NULL;
+        if (!r || session_in_room(s, r) || join_room(srv, s, r))
+            continue; /* gone meanwhile */
+        json_array_append_new(rooms, room_obj(r));
+        if (after && events)
+            json_object_set_new(
+                report, r->id,
+                replay_from_stream(json_object_get(json_object_get(detached, "replay"), r->id),
+                                   (uint64_t)json_integer_value(after), per_room, events, &n));
+    }
+    ok = proto_ok(&req);
+    json_object_set_new(ok, "name", json_string(s->name));
+    if (srv->accounts &&
+        !accounts_token(srv->accounts, s->user_id ? s->user_id : -(int64_t)s->id, token))
+        json_object_set_new(ok, "token", json_string(token));
+    json_object_set_new(ok, "rooms", rooms);
+    json_object_set_new(ok, "rejoined", json_true());
+    if (re->seen)
+        json_object_set_new(ok, "replay", report);
+    else
+        json_decref(report);
+    reply_ok(s, ok);
+    if (events)
+        session_replay(s, events, n); /* which keeps the array */
+    events = NULL;
+    log_debug("session %llu resumed %s from another node", (unsigned long long)s->id, s->name);
+out:
+    free(events);
+    json_decref(re->seen);
+    free(re);
+}
+
+void chat_resume_elsewhere(void *arg, struct session *s, const struct proto_req *req,
+                           int64_t user_id, const char *name)
+{
+    struct server *srv = arg;
+    struct resume_elsewhere *re = calloc(1, sizeof(*re));
+
+    if (!re) {
+        session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "out of memory");
+        return;
+    }
+    *re = (struct resume_elsewhere){
+        .re = req->re, .user_id = user_id, .seen = json_incref(req->seen)};
+    snprintf(re->name, sizeof(re->name), "%s", name ? name : "");
+    s->auth_pending = true;
+    directory_claim_detached(srv, s->id, user_id, req->seen, srv->cfg.resume_replay,
+                             resumed_elsewhere, re);
 }
 
 static struct session *live_session(struct server *srv, uint64_t id)
@@ -889,8 +1043,18 @@ void chat_stop_timers(struct server *srv)
 void chat_close_all(struct server *srv, int code, const char *reason)
 {
     struct hmap *m = &srv->sessions_by_id;
+    /* a node of a cluster going away: its players resume on the others (their clients
+     * reconnect after 1001 and send `resume`), so each session is left for them to take */
+    bool hand_over = code == PROTO_CLOSE_GOING_AWAY && directory_can_claim_detached(srv);
 
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->slots[i].key)
-            session_close(m->slots[i].val, code, reason);
+    for (size_t i = 0; i < m->cap; i++) {
+        struct session *s = m->slots[i].key ? m->slots[i].val : NULL;
+        if (!s)
+            continue;
+        if (hand_over && s->signed_in && !s->admin && !s->detached) {
+            directory_detach(srv, s);
+            s->handed_over = true;
+        }
+        session_close(s, code, reason);
+    }
 }

@@ -50,6 +50,11 @@ void chat_end_detached(struct server *srv);
 /* Starts a drain: tells every connection `shutdown {seconds}` and refuses new sign-ins and
  * new games from now on. */
 void chat_begin_drain(struct server *srv, int seconds);
+/* server.session_moved: lets a detached session go silently (resumed on another node). */
+void chat_session_moved(struct server *srv, struct session *s);
+/* accounts_cfg.resume_elsewhere (`arg`: the server): a resume taken over from another node. */
+void chat_resume_elsewhere(void *arg, struct session *s, const struct proto_req *req,
+                           int64_t user_id, const char *name);
 /* server.drop_room: removes a room nobody here is in (a cluster's room empty everywhere). */
 void chat_drop_room(struct server *srv, struct room *r);
 /* The protocol's object for a room, with a quiz room's game fields. */

@@ -78,6 +78,34 @@ static const char whisper_script[] =
     "redis.call('PUBLISH', 'parlor:node:' .. node, 'w ' .. name .. ' ' .. ARGV[1])\n"
     "return name\n";
 
+/* A resume of a session another node keeps (KEYS[1]: its record, ARGV: the client's `seen` as
+ * JSON, the replay's length per room): takes the record, tells its node to let the session go,
+ * and returns the record with each seen room's newest seq and the chat after `seen` from the
+ * room's stream: {record, room, last, {events...}, room, last, {...}, ...}, or nil. */
+static const char claim_detached_script[] =
+    "local rec = redis.call('GET', KEYS[1])\n"
+    "if not rec then return false end\n"
+    "redis.call('DEL', KEYS[1])\n"
+    "local r = cjson.decode(rec)\n"
+    "local seen = cjson.decode(ARGV[1])\n"
+    "local out = {rec}\n"
+    "for _, room in ipairs(r.rooms) do\n"
+    "  local after = seen[room]\n"
+    "  if type(after) == 'number' and after >= 0 then\n"
+    "    local key = 'parlor:room:' .. room\n"
+    "    local entries = redis.call('XRANGE', key .. ':stream', '0-' .. string.format('%d', after "
+    "+ 1),\n"
+    "                               '+', 'COUNT', ARGV[2])\n"
+    "    local msgs = {}\n"
+    "    for _, e in ipairs(entries) do msgs[#msgs + 1] = e[2][2] end\n"
+    "    out[#out + 1] = room\n"
+    "    out[#out + 1] = tonumber(redis.call('GET', key .. ':seq') or '0')\n"
+    "    out[#out + 1] = msgs\n"
+    "  end\n"
+    "end\n"
+    "redis.call('PUBLISH', 'parlor:node:' .. r.node, 'd ' .. r.name)\n"
+    "return out\n";
+
 #define ALIVE_TICK_MS 1000
 
 enum sub_state { UNSUBSCRIBED, SUBSCRIBING, SUBSCRIBED, UNSUBSCRIBING };
@@ -665,6 +693,107 @@ static void alive_tick(loop_timer *t)
                           ALIVE_TICK_MS * TIMER_US_PER_MS);
 }
 
+/* ---- directory: sessions kept for a resume */
+
+static void detached_key(const struct session *s, char *out, size_t len)
+{
+    /* the token's subject: an account's id, or minus a guest's session id */
+    if (s->user_id)
+        snprintf(out, len, "parlor:detached:%lld", (long long)s->user_id);
+    else
+        snprintf(out, len, "parlor:detached:%lld", -(long long)s->id);
+}
+
+static void cluster_detach(struct server *srv, struct session *s)
+{
+    struct cluster *c = the_cluster;
+    json_t *rec, *rooms = json_array();
+    char key[64], ttl[24], *text;
+
+    for (int i = 0; i < s->nrooms; i++)
+        if (s->rooms[i]->shared || s->rooms[i]->permanent) /* a quiz seat cannot move */
+            json_array_append_new(rooms, json_string(s->rooms[i]->id));
+    rec = json_pack("{s:s, s:s, s:o}", "node", c->node_id, "name", s->name, "rooms", rooms);
+    text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+    json_decref(rec);
+    if (!text)
+        return;
+    detached_key(s, key, sizeof(key));
+    snprintf(ttl, sizeof(ttl), "%lld", (long long)srv->cfg.rejoin_seconds * 1000);
+    link_command(&c->link, NULL, NULL, 5, (const char *[]){"SET", key, text, "PX", ttl}, NULL);
+    free(text);
+}
+
+static void cluster_forget_detached(struct server *srv, struct session *s)
+{
+    char key[64];
+
+    (void)srv;
+    detached_key(s, key, sizeof(key));
+    link_command(&the_cluster->link, NULL, NULL, 2, (const char *[]){"DEL", key}, NULL);
+}
+
+struct detached_claim {
+    uint64_t session_id;
+    directory_claimed_fn *done;
+    void *arg;
+};
+
+static void on_detached_claimed(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct detached_claim *dc = privdata;
+    redisReply *rep = reply;
+    json_t *rec = NULL, *replay;
+
+    (void)ac;
+    if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1 &&
+        rep->element[0]->type == REDIS_REPLY_STRING &&
+        (rec = json_loadb(rep->element[0]->str, rep->element[0]->len, 0, NULL))) {
+        replay = json_object();
+        for (size_t i = 1; i + 3 <= rep->elements; i += 3) {
+            redisReply *room = rep->element[i], *last = rep->element[i + 1],
+                       *msgs = rep->element[i + 2];
+            json_t *texts;
+            if (room->type != REDIS_REPLY_STRING || last->type != REDIS_REPLY_INTEGER)
+                continue;
+            texts = json_array();
+            for (size_t k = 0; msgs->type == REDIS_REPLY_ARRAY && k < msgs->elements; k++)
+                json_array_append_new(texts,
+                                      json_stringn(msgs->element[k]->str, msgs->element[k]->len));
+            json_object_set_new(
+                replay, room->str,
+                json_pack("{s:I, s:o}", "last", (json_int_t)last->integer, "events", texts));
+        }
+        json_object_set_new(rec, "replay", replay);
+    }
+    dc->done(the_cluster->srv, dc->session_id, dc->arg, rec);
+    json_decref(rec);
+    free(dc);
+}
+
+static void cluster_claim_detached(struct server *srv, uint64_t session_id, int64_t subject,
+                                   json_t *seen, int per_room, directory_claimed_fn *done,
+                                   void *arg)
+{
+    struct cluster *c = the_cluster;
+    struct detached_claim *dc = malloc(sizeof(*dc));
+    char key[64], count[16],
+        *seen_text = seen && json_is_object(seen) ? json_dumps(seen, JSON_COMPACT) : strdup("{}");
+
+    snprintf(key, sizeof(key), "parlor:detached:%lld", (long long)subject);
+    snprintf(count, sizeof(count), "%d", per_room);
+    if (!dc || !seen_text ||
+        link_command(&c->link, on_detached_claimed, dc, 6,
+                     (const char *[]){"EVAL", claim_detached_script, "1", key, seen_text, count},
+                     NULL)) {
+        free(dc);
+        done(srv, session_id, arg, NULL); /* nobody can be asked: as good as ended */
+    } else {
+        *dc = (struct detached_claim){session_id, done, arg};
+    }
+    free(seen_text);
+}
+
 /* ---- delivery: whispers to other nodes */
 
 static void on_whispered(redisAsyncContext *ac, void *reply, void *privdata)
@@ -707,6 +836,15 @@ static void on_node_message(void *arg, const char *msg, size_t len)
     struct session *s;
     struct msgbuf *m;
 
+    if (len > 2 && len - 2 < sizeof(who) && msg[0] == 'd' && msg[1] == ' ') {
+        /* "d NAME": another node resumed our detached session of NAME */
+        memcpy(who, name, len - 2);
+        who[len - 2] = '\0';
+        s = session_by_name(c->srv, who);
+        if (s && s->detached && c->srv->session_moved)
+            c->srv->session_moved(c->srv, s);
+        return;
+    }
     if (len < 4 || msg[0] != 'w' || msg[1] != ' ' || !(sp = memchr(name, ' ', len - 2)) ||
         (size_t)(sp - name) >= sizeof(who))
         return;
@@ -717,6 +855,36 @@ static void on_node_message(void *arg, const char *msg, size_t len)
         return;
     session_send(s, m);
     msgbuf_unref(m);
+}
+
+/* ---- accounts registered on other nodes */
+
+#define ACCOUNTS_CHANNEL "parlor:accounts"
+
+void cluster_account_registered(void *cluster, int64_t id, const char *name)
+{
+    struct cluster *c = cluster;
+    char msg[SESSION_NAME_MAX + 32];
+
+    if (!c || !c->srv)
+        return;
+    snprintf(msg, sizeof(msg), "%lld %s", (long long)id, name);
+    /* lost while the link is down: that node learns it at its next start */
+    link_command(&c->link, NULL, NULL, 3, (const char *[]){"PUBLISH", ACCOUNTS_CHANNEL, msg}, NULL);
+}
+
+static void on_accounts_channel(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct cluster *c = privdata;
+    redisReply *rep = reply;
+    char name[SESSION_NAME_MAX + 1];
+    long long id;
+
+    (void)ac;
+    if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 3 &&
+        !strcmp(rep->element[0]->str, "message") && rep->element[2]->type == REDIS_REPLY_STRING &&
+        sscanf(rep->element[2]->str, "%lld %256s", &id, name) == 2 && id > 0 && c->account_learned)
+        c->account_learned(c->account_learned_arg, (int64_t)id, name);
 }
 
 /* ---- the link's events */
@@ -733,6 +901,7 @@ static void cluster_up(void *arg)
     alive_tick(&c->alive_timer); /* before the names: they count only while we are alive */
     announce_names(c);
     registry_up(&c->registry);
+    link_subscribe(&c->link, ACCOUNTS_CHANNEL, on_accounts_channel, c);
     reserve_ids(c);
     for (size_t i = 0; i < m->cap; i++)
         if (m->slots[i].key)
@@ -770,7 +939,10 @@ int cluster_start(struct cluster *c, struct server *srv, uv_loop_t *loop, char *
     unsigned char digest[SHA_DIGEST_LENGTH];
     char host[48];
 
-    *c = (struct cluster){.srv = srv, .stream_max = srv->cfg.cluster_stream};
+    *c = (struct cluster){.srv = srv,
+                          .stream_max = srv->cfg.cluster_stream,
+                          .account_learned = c->account_learned,
+                          .account_learned_arg = c->account_learned_arg};
     hmap_init(&c->rooms);
     if (srv->cfg.node_id) {
         snprintf(c->node_id, sizeof(c->node_id), "%s", srv->cfg.node_id);
@@ -793,6 +965,9 @@ int cluster_start(struct cluster *c, struct server *srv, uv_loop_t *loop, char *
     cluster_directory_ops = directory_local_ops;
     cluster_directory_ops.new_room_id = cluster_new_room_id;
     cluster_directory_ops.confirm_name = cluster_confirm_name;
+    cluster_directory_ops.detach = cluster_detach;
+    cluster_directory_ops.forget_detached = cluster_forget_detached;
+    cluster_directory_ops.claim_detached = cluster_claim_detached;
     {
         unsigned char rnd[8];
         if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
@@ -801,6 +976,9 @@ int cluster_start(struct cluster *c, struct server *srv, uv_loop_t *loop, char *
         }
         for (int i = 0; i < 8; i++)
             snprintf(c->boot + 2 * i, 3, "%02x", rnd[i]);
+        /* a guest's token names its session id: ids must not repeat across nodes (2^16 bases
+         * of 2^36 ids each stay below 2^53, exact in JSON) */
+        srv->next_session_id = ((uint64_t)rnd[0] << 8 | rnd[1]) << 36;
     }
     if (link_start(&c->link,
                    &(struct link_cfg){.url = srv->cfg.cluster,

@@ -44,11 +44,17 @@ struct cluster {
     char **unreleased;      /* names let go while the link was down: freed when it is back */
     size_t nunreleased;
     struct registry registry; /* the room list and member counts across nodes */
+    /* Told of each account another node registered (the accounts service learns it). Set
+     * before cluster_start. */
+    void (*account_learned)(void *arg, int64_t id, const char *name);
+    void *account_learned_arg;
 };
 
 /* Joins the cluster: sets srv->delivery and srv->directory and starts dialling Redis (the node
  * serves while the link is down, see above). 0, or -1 with `err` for a bad URL. */
 int cluster_start(struct cluster *c, struct server *srv, uv_loop_t *loop, char *err, size_t errlen);
+/* Tells the other nodes of an account registered here (accounts_cfg.registered). */
+void cluster_account_registered(void *cluster, int64_t id, const char *name);
 /* Leaves: closes the link; the server goes back to local delivery. */
 void cluster_stop(struct cluster *c);
 

@@ -238,7 +238,7 @@ static struct ask *ask_new(struct registry *reg, const char *what)
 
     if (a) {
         a->reg = reg;
-        snprintf(a->what, sizeof(a->what), "%s", what);
+        snprintf(a->what, sizeof(a->what), "%.*s", NODE_MAX - 1, what);
     }
     return a;
 }
@@ -342,7 +342,7 @@ void registry_tick(struct registry *reg)
         char key[NODE_MAX + 16];
         const char *argv[2] = {"EXISTS", key};
         struct ask *a = ask_new(reg, seen[j]);
-        snprintf(key, sizeof(key), "parlor:alive:%s", seen[j]);
+        snprintf(key, sizeof(key), "parlor:alive:%.*s", NODE_MAX - 1, seen[j]);
         if (a && link_command(reg->link, on_alive, a, 2, argv, NULL))
             free(a);
     }

@@ -52,6 +52,32 @@ void directory_confirm_name(struct server *srv, uint64_t session_id, const char 
         done(srv, session_id, re, 0);
 }
 
+void directory_detach(struct server *srv, struct session *s)
+{
+    if (ops_of(srv)->detach)
+        ops_of(srv)->detach(srv, s);
+}
+
+void directory_forget_detached(struct server *srv, struct session *s)
+{
+    if (ops_of(srv)->forget_detached)
+        ops_of(srv)->forget_detached(srv, s);
+}
+
+bool directory_can_claim_detached(struct server *srv)
+{
+    return ops_of(srv)->claim_detached != NULL;
+}
+
+void directory_claim_detached(struct server *srv, uint64_t session_id, int64_t subject,
+                              json_t *seen, int per_room, directory_claimed_fn *done, void *arg)
+{
+    if (ops_of(srv)->claim_detached)
+        ops_of(srv)->claim_detached(srv, session_id, subject, seen, per_room, done, arg);
+    else
+        done(srv, session_id, arg, NULL);
+}
+
 /* ---- this process alone: ids and seqs count up in memory (the next room number is read
  * from the database at startup), names live in the sessions' maps ---- */
 

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "proto.h"
 #include "room.h"
 
@@ -22,6 +24,12 @@ struct session;
  * holds it or one confusable with it; -2, the club cannot be asked now. */
 typedef void directory_confirmed_fn(struct server *srv, uint64_t session_id, struct proto_re re,
                                     int result);
+
+/* claim_detached's answer: NULL when no node keeps a session for that token, or an object
+ * {"name", "user_id", "rooms": [ids], "replay": {room id: {"last": seq, "events": [JSON text]}}}
+ * (borrowed for the call) with the missed chat of each room named in `seen`. */
+typedef void directory_claimed_fn(struct server *srv, uint64_t session_id, void *arg,
+                                  json_t *detached);
 
 struct directory_ops {
     /* A new room id, never handed out before: "r" and a number. 0, or -1. */
@@ -42,6 +50,15 @@ struct directory_ops {
      * the whole answer. */
     void (*confirm_name)(struct server *srv, uint64_t session_id, const char *name, bool forced,
                          directory_confirmed_fn *done, struct proto_re re);
+    /* A dropped session kept for --rejoin-seconds: other nodes may take it over (resume).
+     * Optional, as the next two. */
+    void (*detach)(struct server *srv, struct session *s);
+    /* It was resumed here, or its time is up: nobody may take it over. */
+    void (*forget_detached)(struct server *srv, struct session *s);
+    /* A resume whose session is not here: takes over the session another node keeps for the
+     * token's `subject` (see accounts), if any, telling that node to let it go. */
+    void (*claim_detached)(struct server *srv, uint64_t session_id, int64_t subject, json_t *seen,
+                           int per_room, directory_claimed_fn *done, void *arg);
 };
 
 extern const struct directory_ops directory_local_ops;
@@ -53,6 +70,12 @@ int directory_claim_name(struct server *srv, struct session *s, const char *name
 void directory_take_name(struct server *srv, struct session *s, struct session *old);
 struct session *directory_find_name(struct server *srv, const char *name);
 bool directory_name_confusable(struct server *srv, const char *name);
+void directory_detach(struct server *srv, struct session *s);
+void directory_forget_detached(struct server *srv, struct session *s);
+/* False when no other node can hold a detached session (this process alone). */
+bool directory_can_claim_detached(struct server *srv);
+void directory_claim_detached(struct server *srv, uint64_t session_id, int64_t subject,
+                              json_t *seen, int per_room, directory_claimed_fn *done, void *arg);
 void directory_confirm_name(struct server *srv, uint64_t session_id, const char *name, bool forced,
                             directory_confirmed_fn *done, struct proto_re re);
 

@@ -78,6 +78,9 @@ struct server {
     /* Removes a room nobody here is in, as its last member leaving would (a cluster's room
      * that emptied on every node). Set by whoever runs the chat service (main.c). */
     void (*drop_room)(struct server *srv, struct room *r);
+    /* Lets a detached session go without a word to its rooms: another node resumed it. Set
+     * by whoever runs the chat service (main.c). */
+    void (*session_moved)(struct server *srv, struct session *s);
 
     struct hmap sessions_by_id;    /* uint64_t id -> struct session * */
     struct hmap sessions_by_name;  /* folded name -> signed-in struct session * */

@@ -60,6 +60,7 @@ struct session {
     bool closing;         /* close requested: nothing more is read or queued */
     bool peer_closed;     /* the client sent a close frame: it left on purpose */
     bool detached;        /* the connection dropped; identity and seats kept for a rejoin */
+    bool handed_over;     /* closed by a draining node of a cluster: resumes on another node */
     loop_timer grace_sul; /* end of the rejoin grace period */
     int close_code;
     char close_reason[64];
