@@ -26,6 +26,7 @@
 
 #include "hmap.h"
 #include "link.h"
+#include "modbus.h"
 
 struct server;
 
@@ -42,6 +43,7 @@ struct cluster {
     loop_timer alive_timer; /* refreshes parlor:alive:<node> */
     char **unreleased;      /* names let go while the link was down: freed when it is back */
     size_t nunreleased;
+    struct modbus modbus; /* moderation and the console's figures across nodes */
 };
 
 /* Joins the cluster: sets srv->delivery and srv->directory and starts dialling Redis (the node

@@ -1,0 +1,240 @@
+/* The operators' side of a cluster (see modbus.h). Loop thread only. */
+#include "modbus.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster.h"
+#include "log.h"
+#include "oplog.h"
+#include "server.h"
+#include "stats.h"
+
+#define TICK_MS 1000
+
+/* ---- actions */
+
+/* srv->moderation_publish: "NODE JSON" on the channel, so a node can skip its own. */
+static void publish_action(struct server *srv, json_t *action)
+{
+    struct cluster *c = srv->moderation_arg;
+    char *json = json_dumps(action, JSON_COMPACT);
+    size_t nl = strlen(c->node_id), jl;
+    char *msg;
+    const char *argv[3] = {"PUBLISH", MODBUS_CHANNEL, NULL};
+    size_t lens[3] = {7, strlen(MODBUS_CHANNEL), 0};
+
+    if (!json)
+        return;
+    jl = strlen(json);
+    msg = malloc(nl + 1 + jl);
+    if (msg) {
+        memcpy(msg, c->node_id, nl);
+        msg[nl] = ' ';
+        memcpy(msg + nl + 1, json, jl);
+        argv[2] = msg;
+        lens[2] = nl + 1 + jl;
+    }
+    if (!msg || link_command(&c->link, NULL, NULL, 3, argv, lens))
+        oplog_add(&srv->oplog, LOG_WARN,
+                  "the other nodes did not hear of this action: the link to Redis is down");
+    else
+        c->modbus.published++;
+    free(msg);
+    free(json);
+}
+
+static void on_admin_channel(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct cluster *c = privdata;
+    redisReply *rep = reply;
+    const char *msg, *sp;
+    size_t len, nl = strlen(c->node_id);
+    json_t *action;
+
+    (void)ac;
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3 ||
+        rep->element[0]->type != REDIS_REPLY_STRING)
+        return;
+    if (!strcmp(rep->element[0]->str, "subscribe")) {
+        c->modbus.subscribed = true;
+        return;
+    }
+    if (strcmp(rep->element[0]->str, "message") || rep->element[2]->type != REDIS_REPLY_STRING)
+        return;
+    msg = rep->element[2]->str;
+    len = rep->element[2]->len;
+    if (!(sp = memchr(msg, ' ', len)))
+        return;
+    if ((size_t)(sp - msg) == nl && !memcmp(msg, c->node_id, nl))
+        return; /* ours: it took effect here before it was published */
+    action = json_loadb(sp + 1, len - (size_t)(sp + 1 - msg), 0, NULL);
+    if (!json_is_object(action)) {
+        log_warn("cluster: an action on %s that is not a JSON object", MODBUS_CHANNEL);
+        json_decref(action);
+        return;
+    }
+    if (c->modbus.apply && c->modbus.apply(c->srv, action) == 0)
+        c->modbus.applied++;
+    json_decref(action);
+}
+
+/* ---- figures */
+
+json_t *modbus_own_figures(struct cluster *c, int64_t now_ms)
+{
+    const struct stats_sample *s = stats_latest(&c->srv->figures);
+    json_t *o = json_pack("{s:s, s:I, s:I, s:b, s:I}", "node", c->node_id, "ts", (json_int_t)now_ms,
+                          "loop_lag_ms", (json_int_t)c->modbus.lag_ms, "link_up", c->link.up,
+                          "link_drops", (json_int_t)c->link.drops);
+
+    if (s) {
+        json_object_set_new(o, "connections", json_integer(s->c.connections));
+        json_object_set_new(o, "users", json_integer(s->c.users));
+        json_object_set_new(o, "rooms", json_integer(s->c.rooms));
+        json_object_set_new(o, "games", json_integer(s->c.games));
+        json_object_set_new(o, "db_queue", json_integer(s->c.db_queue));
+        json_object_set_new(o, "messages_in_per_s", json_real(s->messages_in_per_s));
+        json_object_set_new(o, "cpu_percent", json_real(s->cpu_percent));
+    }
+    return o;
+}
+
+static int by_node(const void *a, const void *b)
+{
+    const char *x = json_string_value(json_object_get(*(json_t *const *)a, "node"));
+    const char *y = json_string_value(json_object_get(*(json_t *const *)b, "node"));
+
+    return strcmp(x ? x : "", y ? y : "");
+}
+
+json_t *modbus_node_list(json_t *fields, int64_t now_ms, json_t *stale)
+{
+    json_t *list = json_array(), *v, **all;
+    const char *node;
+    size_t n = 0;
+
+    all = calloc(json_object_size(fields) + 1, sizeof(*all));
+    if (!all)
+        return list;
+    json_object_foreach(fields, node, v)
+    {
+        json_t *ts = json_object_get(v, "ts");
+        int64_t age = json_is_integer(ts) ? now_ms - (int64_t)json_integer_value(ts) : -1;
+        if (!json_is_object(v) || !json_is_integer(ts) || age > MODBUS_FORGET_MS) {
+            if (stale)
+                json_array_append_new(stale, json_string(node));
+            continue;
+        }
+        if (age < 0)
+            age = 0; /* another machine's clock runs ahead */
+        v = json_deep_copy(v);
+        json_object_set_new(v, "node", json_string(node));
+        json_object_set_new(v, "age_ms", json_integer(age));
+        json_object_set_new(v, "silent", json_boolean(age > MODBUS_SILENT_MS));
+        all[n++] = v;
+    }
+    qsort(all, n, sizeof(*all), by_node);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, all[i]);
+    free(all);
+    return list;
+}
+
+static void set_nodes(struct cluster *c, json_t *list)
+{
+    json_decref(c->srv->cluster.nodes);
+    c->srv->cluster.nodes = list;
+}
+
+static void on_figures(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct cluster *c = privdata;
+    redisReply *rep = reply;
+    json_t *fields, *stale;
+
+    (void)ac;
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || !c->srv)
+        return;
+    fields = json_object();
+    for (size_t i = 0; i + 1 < rep->elements; i += 2) {
+        redisReply *k = rep->element[i], *v = rep->element[i + 1];
+        if (k->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING)
+            json_object_set_new(fields, k->str, json_loadb(v->str, v->len, 0, NULL));
+    }
+    stale = json_array();
+    set_nodes(c, modbus_node_list(fields, c->srv->wall_ms(), stale));
+    for (size_t i = 0; i < json_array_size(stale); i++) {
+        const char *argv[3] = {"HDEL", MODBUS_FIGURES_KEY,
+                               json_string_value(json_array_get(stale, i))};
+        link_command(&c->link, NULL, NULL, 3, argv, NULL);
+    }
+    json_decref(stale);
+    json_decref(fields);
+}
+
+static void tick(loop_timer *t)
+{
+    struct cluster *c = timer_owner(t, struct cluster, modbus.tick_timer);
+    struct modbus *mb = &c->modbus;
+    struct server *srv = c->srv;
+    int64_t now = srv->wall_ms(), mono = srv->mono_ms();
+    json_t *own;
+    char *json;
+
+    mb->lag_ms = mb->next_tick_ms && mono > mb->next_tick_ms ? mono - mb->next_tick_ms : 0;
+    own = modbus_own_figures(c, now);
+    json = json_dumps(own, JSON_COMPACT);
+    if (json && c->link.up) {
+        const char *hset[4] = {"HSET", MODBUS_FIGURES_KEY, c->node_id, json};
+        const char *hgetall[2] = {"HGETALL", MODBUS_FIGURES_KEY};
+        /* one connection, in order: the list read back holds this node's newest figures */
+        link_command(&c->link, NULL, NULL, 4, hset, NULL);
+        link_command(&c->link, on_figures, c, 2, hgetall, NULL);
+    } else {
+        /* alone for now: the others' figures are unknown, not stale ones */
+        json_t *fields = json_pack("{s:O}", c->node_id, own);
+        set_nodes(c, modbus_node_list(fields, now, NULL));
+        json_decref(fields);
+    }
+    free(json);
+    json_decref(own);
+    mb->next_tick_ms = mono + TICK_MS;
+    srv->ops->schedule(srv->transport, &mb->tick_timer, tick, TICK_MS * TIMER_US_PER_MS);
+}
+
+/* ---- life */
+
+void modbus_start(struct cluster *c, modbus_apply_fn *apply)
+{
+    c->modbus.apply = apply;
+    c->srv->moderation_arg = c;
+    c->srv->moderation_publish = publish_action;
+    tick(&c->modbus.tick_timer);
+    modbus_up(c);
+}
+
+void modbus_up(struct cluster *c)
+{
+    if (!c->modbus.apply || !c->link.up)
+        return;
+    c->modbus.subscribed = false;
+    link_subscribe(&c->link, MODBUS_CHANNEL, on_admin_channel, c);
+}
+
+void modbus_down(struct cluster *c)
+{
+    c->modbus.subscribed = false;
+}
+
+void modbus_stop(struct cluster *c)
+{
+    if (!c->srv || !c->modbus.apply)
+        return;
+    c->srv->ops->cancel(c->srv->transport, &c->modbus.tick_timer);
+    c->srv->moderation_publish = NULL;
+    c->srv->moderation_arg = NULL;
+    set_nodes(c, NULL);
+    c->modbus.apply = NULL;
+}
