@@ -549,7 +549,7 @@ int main(int argc, char **argv)
     if (cfg.cluster && cluster_start(&cluster, &srv, &ws.uv_loop, err, sizeof(err)))
         goto out;
     if (cfg.cluster) /* operators' actions taken on other nodes apply here too */
-        modbus_start(&cluster, actions_apply);
+        modbus_start(&cluster.modbus, &cluster.link, actions_apply);
 
     store_target_shown(cfg.db, err, sizeof(err)); /* a URI's password stays out of the log */
     log_info("parlor/%s listening on %s port %d, serving %s, database %s, %d workers",

@@ -164,9 +164,9 @@ int actions_apply(struct server *srv, json_t *action)
         if (actions_ban(srv, (enum ban_kind)kind, target, end, reason))
             oplog_add(&srv->oplog, LOG_ERROR, "out of memory applying another node's ban");
         else
-            oplog_add(&srv->oplog, LOG_INFO, "%s %s %s (from another node)%s%s",
-                      kind == BAN_MUTE ? "mute" : "ban", kind_names[kind], target,
-                      *reason ? ": " : "", reason);
+            oplog_add(&srv->oplog, LOG_INFO, "%s%s %s (from another node)%s%s",
+                      kind == BAN_MUTE ? "mute" : "ban ", kind == BAN_MUTE ? "" : kind_names[kind],
+                      target, *reason ? ": " : "", reason);
     } else if (!strcmp(op, "unban") && kind >= 0 && target) {
         bool lifted = actions_unban(srv, (enum ban_kind)kind, target);
         oplog_add(&srv->oplog, LOG_INFO, "unban %s %s (from another node)%s", kind_names[kind],

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster.h"
+#include "link.h"
 #include "log.h"
 #include "oplog.h"
 #include "server.h"
@@ -18,9 +18,9 @@
 /* srv->moderation_publish: "NODE JSON" on the channel, so a node can skip its own. */
 static void publish_action(struct server *srv, json_t *action)
 {
-    struct cluster *c = srv->moderation_arg;
+    struct modbus *mb = srv->moderation_arg;
     char *json = json_dumps(action, JSON_COMPACT);
-    size_t nl = strlen(c->node_id), jl;
+    size_t nl = strlen(mb->link->cfg.node_id), jl;
     char *msg;
     const char *argv[3] = {"PUBLISH", MODBUS_CHANNEL, NULL};
     size_t lens[3] = {7, strlen(MODBUS_CHANNEL), 0};
@@ -30,27 +30,27 @@ static void publish_action(struct server *srv, json_t *action)
     jl = strlen(json);
     msg = malloc(nl + 1 + jl);
     if (msg) {
-        memcpy(msg, c->node_id, nl);
+        memcpy(msg, mb->link->cfg.node_id, nl);
         msg[nl] = ' ';
         memcpy(msg + nl + 1, json, jl);
         argv[2] = msg;
         lens[2] = nl + 1 + jl;
     }
-    if (!msg || link_command(&c->link, NULL, NULL, 3, argv, lens))
+    if (!msg || link_command(mb->link, NULL, NULL, 3, argv, lens))
         oplog_add(&srv->oplog, LOG_WARN,
                   "the other nodes did not hear of this action: the link to Redis is down");
     else
-        c->modbus.published++;
+        mb->published++;
     free(msg);
     free(json);
 }
 
 static void on_admin_channel(redisAsyncContext *ac, void *reply, void *privdata)
 {
-    struct cluster *c = privdata;
+    struct modbus *mb = privdata;
     redisReply *rep = reply;
     const char *msg, *sp;
-    size_t len, nl = strlen(c->node_id);
+    size_t len, nl = strlen(mb->link->cfg.node_id);
     json_t *action;
 
     (void)ac;
@@ -58,7 +58,7 @@ static void on_admin_channel(redisAsyncContext *ac, void *reply, void *privdata)
         rep->element[0]->type != REDIS_REPLY_STRING)
         return;
     if (!strcmp(rep->element[0]->str, "subscribe")) {
-        c->modbus.subscribed = true;
+        mb->subscribed = true;
         return;
     }
     if (strcmp(rep->element[0]->str, "message") || rep->element[2]->type != REDIS_REPLY_STRING)
@@ -67,7 +67,7 @@ static void on_admin_channel(redisAsyncContext *ac, void *reply, void *privdata)
     len = rep->element[2]->len;
     if (!(sp = memchr(msg, ' ', len)))
         return;
-    if ((size_t)(sp - msg) == nl && !memcmp(msg, c->node_id, nl))
+    if ((size_t)(sp - msg) == nl && !memcmp(msg, mb->link->cfg.node_id, nl))
         return; /* ours: it took effect here before it was published */
     action = json_loadb(sp + 1, len - (size_t)(sp + 1 - msg), 0, NULL);
     if (!json_is_object(action)) {
@@ -75,30 +75,28 @@ static void on_admin_channel(redisAsyncContext *ac, void *reply, void *privdata)
         json_decref(action);
         return;
     }
-    if (c->modbus.apply && c->modbus.apply(c->srv, action) == 0)
-        c->modbus.applied++;
+    if (mb->apply && mb->apply(mb->link->cfg.srv, action) == 0)
+        mb->applied++;
     json_decref(action);
 }
 
 /* ---- figures */
 
-json_t *modbus_own_figures(struct cluster *c, int64_t now_ms)
+json_t *modbus_own_figures(struct modbus *mb, int64_t now_ms)
 {
-    const struct stats_sample *s = stats_latest(&c->srv->figures);
-    json_t *o = json_pack("{s:s, s:I, s:I, s:b, s:I}", "node", c->node_id, "ts", (json_int_t)now_ms,
-                          "loop_lag_ms", (json_int_t)c->modbus.lag_ms, "link_up", c->link.up,
-                          "link_drops", (json_int_t)c->link.drops);
+    struct server *srv = mb->link->cfg.srv;
+    const struct stats_sample *s = stats_latest(&srv->figures);
+    struct stats_counters n;
 
-    if (s) {
-        json_object_set_new(o, "connections", json_integer(s->c.connections));
-        json_object_set_new(o, "users", json_integer(s->c.users));
-        json_object_set_new(o, "rooms", json_integer(s->c.rooms));
-        json_object_set_new(o, "games", json_integer(s->c.games));
-        json_object_set_new(o, "db_queue", json_integer(s->c.db_queue));
-        json_object_set_new(o, "messages_in_per_s", json_real(s->messages_in_per_s));
-        json_object_set_new(o, "cpu_percent", json_real(s->cpu_percent));
-    }
-    return o;
+    /* gauges as they are now; rates from the newest sample (none in the first second) */
+    server_read_counters(srv, &n);
+    return json_pack("{s:s, s:I, s:i, s:i, s:i, s:i, s:i, s:I, s:b, s:I, s:f, s:f}", "node",
+                     mb->link->cfg.node_id, "ts", (json_int_t)now_ms, "connections",
+                     (int)n.connections, "users", (int)n.users, "rooms", (int)n.rooms, "games",
+                     (int)n.games, "db_queue", (int)n.db_queue, "loop_lag_ms",
+                     (json_int_t)mb->lag_ms, "link_up", mb->link->up, "link_drops",
+                     (json_int_t)mb->link->drops, "messages_in_per_s",
+                     s ? s->messages_in_per_s : 0.0, "cpu_percent", s ? s->cpu_percent : 0.0);
 }
 
 static int by_node(const void *a, const void *b)
@@ -142,33 +140,39 @@ json_t *modbus_node_list(json_t *fields, int64_t now_ms, json_t *stale)
     return list;
 }
 
-static void set_nodes(struct cluster *c, json_t *list)
+static void set_nodes(struct modbus *mb, json_t *list)
 {
-    json_decref(c->srv->cluster.nodes);
-    c->srv->cluster.nodes = list;
+    struct server *srv = mb->link->cfg.srv;
+
+    json_decref(srv->cluster.nodes);
+    srv->cluster.nodes = list;
 }
 
 static void on_figures(redisAsyncContext *ac, void *reply, void *privdata)
 {
-    struct cluster *c = privdata;
+    struct modbus *mb = privdata;
     redisReply *rep = reply;
     json_t *fields, *stale;
 
     (void)ac;
-    if (!rep || rep->type != REDIS_REPLY_ARRAY || !c->srv)
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || !mb->apply)
         return;
     fields = json_object();
     for (size_t i = 0; i + 1 < rep->elements; i += 2) {
         redisReply *k = rep->element[i], *v = rep->element[i + 1];
-        if (k->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING)
-            json_object_set_new(fields, k->str, json_loadb(v->str, v->len, 0, NULL));
+        json_t *figures;
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+            continue;
+        figures = json_loadb(v->str, v->len, 0, NULL);
+        /* not JSON: kept as null, so the list names it for deletion */
+        json_object_set_new(fields, k->str, figures ? figures : json_null());
     }
     stale = json_array();
-    set_nodes(c, modbus_node_list(fields, c->srv->wall_ms(), stale));
+    set_nodes(mb, modbus_node_list(fields, mb->link->cfg.srv->wall_ms(), stale));
     for (size_t i = 0; i < json_array_size(stale); i++) {
         const char *argv[3] = {"HDEL", MODBUS_FIGURES_KEY,
                                json_string_value(json_array_get(stale, i))};
-        link_command(&c->link, NULL, NULL, 3, argv, NULL);
+        link_command(mb->link, NULL, NULL, 3, argv, NULL);
     }
     json_decref(stale);
     json_decref(fields);
@@ -176,26 +180,26 @@ static void on_figures(redisAsyncContext *ac, void *reply, void *privdata)
 
 static void tick(loop_timer *t)
 {
-    struct cluster *c = timer_owner(t, struct cluster, modbus.tick_timer);
-    struct modbus *mb = &c->modbus;
-    struct server *srv = c->srv;
+    struct modbus *mb = timer_owner(t, struct modbus, tick_timer);
+    struct server *srv = mb->link->cfg.srv;
+    const char *node = mb->link->cfg.node_id;
     int64_t now = srv->wall_ms(), mono = srv->mono_ms();
     json_t *own;
     char *json;
 
     mb->lag_ms = mb->next_tick_ms && mono > mb->next_tick_ms ? mono - mb->next_tick_ms : 0;
-    own = modbus_own_figures(c, now);
+    own = modbus_own_figures(mb, now);
     json = json_dumps(own, JSON_COMPACT);
-    if (json && c->link.up) {
-        const char *hset[4] = {"HSET", MODBUS_FIGURES_KEY, c->node_id, json};
+    if (json && mb->link->up) {
+        const char *hset[4] = {"HSET", MODBUS_FIGURES_KEY, node, json};
         const char *hgetall[2] = {"HGETALL", MODBUS_FIGURES_KEY};
         /* one connection, in order: the list read back holds this node's newest figures */
-        link_command(&c->link, NULL, NULL, 4, hset, NULL);
-        link_command(&c->link, on_figures, c, 2, hgetall, NULL);
+        link_command(mb->link, NULL, NULL, 4, hset, NULL);
+        link_command(mb->link, on_figures, mb, 2, hgetall, NULL);
     } else {
         /* alone for now: the others' figures are unknown, not stale ones */
-        json_t *fields = json_pack("{s:O}", c->node_id, own);
-        set_nodes(c, modbus_node_list(fields, now, NULL));
+        json_t *fields = json_pack("{s:O}", node, own);
+        set_nodes(mb, modbus_node_list(fields, now, NULL));
         json_decref(fields);
     }
     free(json);
@@ -206,35 +210,41 @@ static void tick(loop_timer *t)
 
 /* ---- life */
 
-void modbus_start(struct cluster *c, modbus_apply_fn *apply)
+void modbus_start(struct modbus *mb, struct link *link, modbus_apply_fn *apply)
 {
-    c->modbus.apply = apply;
-    c->srv->moderation_arg = c;
-    c->srv->moderation_publish = publish_action;
-    tick(&c->modbus.tick_timer);
-    modbus_up(c);
+    struct server *srv = link->cfg.srv;
+
+    mb->link = link;
+    mb->apply = apply;
+    srv->moderation_arg = mb;
+    srv->moderation_publish = publish_action;
+    tick(&mb->tick_timer);
+    modbus_up(mb);
 }
 
-void modbus_up(struct cluster *c)
+void modbus_up(struct modbus *mb)
 {
-    if (!c->modbus.apply || !c->link.up)
+    if (!mb->apply || !mb->link->up)
         return;
-    c->modbus.subscribed = false;
-    link_subscribe(&c->link, MODBUS_CHANNEL, on_admin_channel, c);
+    mb->subscribed = false;
+    link_subscribe(mb->link, MODBUS_CHANNEL, on_admin_channel, mb);
 }
 
-void modbus_down(struct cluster *c)
+void modbus_down(struct modbus *mb)
 {
-    c->modbus.subscribed = false;
+    mb->subscribed = false;
 }
 
-void modbus_stop(struct cluster *c)
+void modbus_stop(struct modbus *mb)
 {
-    if (!c->srv || !c->modbus.apply)
+    struct server *srv;
+
+    if (!mb->apply)
         return;
-    c->srv->ops->cancel(c->srv->transport, &c->modbus.tick_timer);
-    c->srv->moderation_publish = NULL;
-    c->srv->moderation_arg = NULL;
-    set_nodes(c, NULL);
-    c->modbus.apply = NULL;
+    srv = mb->link->cfg.srv;
+    srv->ops->cancel(srv->transport, &mb->tick_timer);
+    srv->moderation_publish = NULL;
+    srv->moderation_arg = NULL;
+    set_nodes(mb, NULL);
+    mb->apply = NULL;
 }

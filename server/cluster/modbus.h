@@ -19,7 +19,7 @@
 
 #include "timer.h"
 
-struct cluster;
+struct link;
 struct server;
 
 #define MODBUS_CHANNEL     "parlor:admin"
@@ -31,7 +31,8 @@ struct server;
 typedef int modbus_apply_fn(struct server *srv, json_t *action);
 
 struct modbus {
-    modbus_apply_fn *apply; /* NULL until modbus_start */
+    struct link *link;      /* the cluster's: its node id, its server */
+    modbus_apply_fn *apply; /* NULL until modbus_start, and after modbus_stop */
     bool subscribed;
     loop_timer tick_timer; /* the figures, once a second */
     int64_t next_tick_ms;  /* when the tick was due (mono): how late it ran is the loop's lag */
@@ -39,17 +40,17 @@ struct modbus {
     uint64_t published, applied; /* actions sent to, and taken from, the other nodes */
 };
 
-/* Starts publishing this node's actions and applying the others' through `apply`; the
- * cluster must have started. */
-void modbus_start(struct cluster *c, modbus_apply_fn *apply);
+/* Starts publishing this node's actions over the cluster's `link` and applying the others'
+ * through `apply`; the link must have started. */
+void modbus_start(struct modbus *mb, struct link *link, modbus_apply_fn *apply);
 /* The link is up (subscribe) or down; called by the cluster. */
-void modbus_up(struct cluster *c);
-void modbus_down(struct cluster *c);
-/* Stops the timer and forgets the figures; safe when never started. */
-void modbus_stop(struct cluster *c);
+void modbus_up(struct modbus *mb);
+void modbus_down(struct modbus *mb);
+/* Stops the timer and forgets the figures; safe on a zeroed struct. */
+void modbus_stop(struct modbus *mb);
 
 /* This node's figures at `now_ms` (wall) from the newest stats sample: the entry it writes. */
-json_t *modbus_own_figures(struct cluster *c, int64_t now_ms);
+json_t *modbus_own_figures(struct modbus *mb, int64_t now_ms);
 /* Builds the console's node list from parlor:nodes's fields (node -> figures JSON) at `now_ms`:
  * sorted by node id, each with `age_ms` and `silent`; entries older than MODBUS_FORGET_MS or
  * not JSON objects are left out and their node ids added to `stale` (an array) when given. */
