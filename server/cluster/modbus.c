@@ -15,11 +15,28 @@
 
 /* ---- actions */
 
+/* A deleted message leaves the room's stream too (cluster.c's key), or a node repairing a gap
+ * would deliver it again. The node repairing over the hole counts the seq as unrecoverable. */
+static void forget_streamed(struct modbus *mb, json_t *action)
+{
+    const char *room = json_string_value(json_object_get(action, "room"));
+    json_int_t seq = json_integer_value(json_object_get(action, "seq"));
+    char key[160], id[32];
+    const char *argv[3] = {"XDEL", key, id};
+
+    if (!room || seq <= 0)
+        return;
+    snprintf(key, sizeof(key), MODBUS_ROOM_STREAM_FMT, room);
+    snprintf(id, sizeof(id), "0-%lld", (long long)seq);
+    link_command(mb->link, NULL, NULL, 3, argv, NULL);
+}
+
 /* srv->moderation_publish: "NODE JSON" on the channel, so a node can skip its own. */
 static void publish_action(struct server *srv, json_t *action)
 {
     struct modbus *mb = srv->moderation_arg;
     char *json = json_dumps(action, JSON_COMPACT);
+    const char *op;
     size_t nl = strlen(mb->link->cfg.node_id), jl;
     char *msg;
     const char *argv[3] = {"PUBLISH", MODBUS_CHANNEL, NULL};
@@ -27,6 +44,9 @@ static void publish_action(struct server *srv, json_t *action)
 
     if (!json)
         return;
+    op = json_string_value(json_object_get(action, "op"));
+    if (op && !strcmp(op, "delete_message"))
+        forget_streamed(mb, action);
     jl = strlen(json);
     msg = malloc(nl + 1 + jl);
     if (msg) {

@@ -24,6 +24,8 @@ struct server;
 
 #define MODBUS_CHANNEL     "parlor:admin"
 #define MODBUS_FIGURES_KEY "parlor:nodes"
+/* a room's chat stream, as cluster.c names it: its entries are 0-<seq> */
+#define MODBUS_ROOM_STREAM_FMT "parlor:room:%s:stream"
 /* A node not heard from for this long is shown as silent, and forgotten after MODBUS_FORGET_MS */
 #define MODBUS_SILENT_MS 3000
 #define MODBUS_FORGET_MS 60000

@@ -148,11 +148,15 @@ test('a message said on one node and deleted on the other is gone there too', as
   const ev = await reader.waitFor((m) => m.type === 'chat' && m.text === 'delete me');
   assert.equal(ev.seq, said.seq);
 
+  const streamed = () => redis.cli('XRANGE', 'parlor:room:lobby:stream', `0-${said.seq}`, `0-${said.seq}`);
+  assert.match(streamed(), /delete me/);
   const del = await c.ok('delete_message', { room: 'lobby', seq: said.seq });
   assert.equal(del.deleted, true);
   for (const p of [speaker, reader])
     assert.deepEqual(await p.nextEvent('chat_deleted'), { type: 'chat_deleted', room: 'lobby', seq: said.seq });
 
+  // gone from the room's stream, from which a node repairing a gap would deliver it again
+  assert.equal(streamed(), '');
   // gone from b's history: a newcomer on b does not see it
   const late = await fresh(b.url);
   await late.ok('hello', { name: uniqueName('late') });
