@@ -63,7 +63,7 @@ test('a ban on one node closes the player on the other, which then refuses the n
   const ban = await c.ok('ban', { kind: 'name', target: name, minutes: 60, reason: 'insults' });
   assert.deepEqual(await troll.nextEvent('banned'), { type: 'banned', until: ban.until, reason: 'insults' });
   assert.deepEqual(await troll.closed, { code: 1008, reason: 'banned' });
-  console.log(`# ban on a closed the socket on b after ${Date.now() - t0} ms`);
+  console.log(`ban on a closed the socket on b after ${Date.now() - t0} ms`);
 
   const back = await fresh(b.url);
   const e = await back.request('hello', { name });
