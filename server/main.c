@@ -26,6 +26,7 @@
 #include "backup.h"
 #include "chat.h"
 #include "chatlog.h"
+#include "actions.h"
 #include "cluster.h"
 #include "config.h"
 #include "log.h"
@@ -561,6 +562,8 @@ int main(int argc, char **argv)
     cluster.account_learned_arg = &accounts;
     if (cfg.cluster && cluster_start(&cluster, &srv, &ws.uv_loop, err, sizeof(err)))
         goto out;
+    if (cfg.cluster) /* operators' actions taken on other nodes apply here too */
+        modbus_start(&cluster.modbus, &cluster.link, actions_apply);
 
     store_target_shown(cfg.db, err, sizeof(err)); /* a URI's password stays out of the log */
     log_info("parlor/%s listening on %s port %d, serving %s, database %s, %d workers",

@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "actions.h"
 #include "backup.h"
 #include "bans.h"
 #include "chat.h"
@@ -111,6 +112,8 @@ void admin_push_stats(struct server *srv, const struct stats_sample *sample)
     json_object_set_new(o, "uptime_s",
                         json_integer((srv->wall_ms() - srv->figures.started_ms) / 1000));
     json_object_set_new(o, "draining", json_boolean(srv->draining));
+    if (srv->cluster.nodes) /* a cluster's console shows every node */
+        json_object_set(o, "nodes", srv->cluster.nodes);
     delivery_audience(srv, DELIVER_CONSOLES, o);
 }
 
@@ -225,31 +228,6 @@ static void persist(struct server *srv, enum mod_op op, const char *kind, const 
     }
 }
 
-/* ---- what the player is told (PROTOCOL.md "Moderation") ---- */
-
-/* A mute starts or ends: the player hears it at once (`muted {until, reason?}` or `unmuted`),
- * so the page can close the composer rather than lose what they type. */
-static void tell_mute_change(struct server *srv, const char *name, bool muted)
-{
-    struct session *u = directory_find_name(srv, name);
-
-    if (!u || u->admin || u->detached || u->closing)
-        return;
-    if (muted)
-        moderation_tell_muted(srv, u);
-    else
-        session_send_json(u, json_pack("{s:s}", "type", "unmuted"));
-}
-
-/* A player about to be closed as banned first learns until when and why: the close reason
- * alone ("banned") carries neither. */
-static void tell_banned(struct server *srv, struct session *u, int kind, const char *target,
-                        int64_t until)
-{
-    if (!u->detached)
-        session_send_json(u, moderation_restriction_json(srv, "banned", kind, target, until));
-}
-
 /* ---- requests ---- */
 
 static void do_rooms(struct server *srv, struct session *s, const struct areq *q)
@@ -310,52 +288,35 @@ static void do_announce(struct server *srv, struct session *s, const struct areq
 
     if (!text)
         return;
-    n = delivery_audience(srv, DELIVER_PLAYERS,
-                          json_pack("{s:s, s:s}", "type", "announce", "text", text));
+    n = actions_announce(srv, text);
+    actions_publish(srv, json_pack("{s:s, s:s}", "op", "announce", "text", text));
     oplog_add(&srv->oplog, LOG_INFO, "announce to %d players: %s", n, text);
     ok = ok_of(q);
     json_object_set_new(ok, "recipients", json_integer(n));
     session_send_json(s, ok);
 }
 
-/* Ends a player's session now, whether connected or away (kept for a rejoin). */
-static void end_player(struct server *srv, struct session *u, const char *reason)
-{
-    if (u->detached) {
-        srv->ops->cancel(srv->transport, &u->grace_sul);
-        chat_session_closed(srv, u);
-        session_free(u);
-        return;
-    }
-    session_close(u, PROTO_CLOSE_POLICY, reason);
-}
-
-static struct session *find_player(struct server *srv, struct session *s, const struct areq *q)
-{
-    const char *name = need_text(s, q, "name", SESSION_NAME_MAX, false);
-    struct session *u;
-
-    if (!name)
-        return NULL;
-    u = directory_find_name(srv, name);
-    if (!u)
-        session_reply_error(s, q->re, PROTO_E_NO_SUCH_USER, NULL, "nobody called '%.*s' is online",
-                            proto_clip(name, 64), name);
-    return u;
-}
-
 static void do_kick(struct server *srv, struct session *s, const struct areq *q)
 {
-    const char *reason = need_text(s, q, "reason", 100, true);
-    struct session *u = reason ? find_player(srv, s, q) : NULL;
-    char why[128], name[SESSION_NAME_MAX + 1];
+    const char *name = need_text(s, q, "name", SESSION_NAME_MAX, false);
+    const char *reason = name ? need_text(s, q, "reason", 100, true) : NULL;
+    struct session *u = reason ? directory_find_name(srv, name) : NULL;
+    char shown[SESSION_NAME_MAX + 1]; /* as its owner spells it, when online here */
+    bool here;
 
-    if (!u)
+    if (!reason)
         return;
-    snprintf(name, sizeof(name), "%s", u->name);
-    snprintf(why, sizeof(why), "kicked%s%.100s", *reason ? ": " : "", reason);
-    end_player(srv, u, why);
-    oplog_add(&srv->oplog, LOG_INFO, "kick %s%s%s", name, *reason ? ": " : "", reason);
+    snprintf(shown, sizeof(shown), "%s", u ? u->name : name);
+    here = actions_kick(srv, name, reason);
+    if (!here && !srv->moderation_publish) {
+        session_reply_error(s, q->re, PROTO_E_NO_SUCH_USER, NULL, "nobody called '%.*s' is online",
+                            proto_clip(name, 64), name);
+        return;
+    }
+    /* in a cluster the player may be on another node: each one kicks its own */
+    actions_publish(srv,
+                    json_pack("{s:s, s:s, s:s}", "op", "kick", "name", name, "reason", reason));
+    oplog_add(&srv->oplog, LOG_INFO, "kick %s%s%s", shown, *reason ? ": " : "", reason);
     session_send_json(s, ok_of(q));
 }
 
@@ -365,32 +326,14 @@ static void apply_ban(struct server *srv, struct session *s, const struct areq *
                       const char *reason)
 {
     int64_t until = minutes ? srv->wall_ms() + (int64_t)minutes * 60000 : BAN_FOREVER;
-    struct hmap *m = &srv->sessions_by_id;
     json_t *ok;
 
-    if (bans_add(&srv->bans, kind, target, until)) {
+    if (actions_ban(srv, kind, target, until, reason)) {
         session_reply_error(s, q->re, PROTO_E_INTERNAL, NULL, "out of memory");
         return;
     }
     persist(srv, MOD_BAN_ADD, kind_name, target, minutes ? until : 0, reason);
-    bans_set_reason(&srv->bans, kind, target, reason);
-    if (kind == BAN_MUTE)
-        tell_mute_change(srv, target, true);
-    if (kind != BAN_MUTE) {
-        /* restart the scan after each end: ending a session changes the map */
-        for (size_t i = 0; i < m->cap; i++) {
-            struct session *u = m->slots[i].key ? m->slots[i].val : NULL;
-            bool match = u && !u->admin && !u->closing &&
-                         (kind == BAN_NAME
-                              ? u->signed_in && directory_find_name(srv, target) == u
-                              : bans_until(&srv->bans, BAN_ADDRESS, u->addr, srv->wall_ms()) != 0);
-            if (match) {
-                tell_banned(srv, u, kind, target, until);
-                end_player(srv, u, "banned");
-                i = (size_t)-1;
-            }
-        }
-    }
+    actions_publish(srv, actions_ban_json(kind, target, until, reason));
     if (kind == BAN_MUTE)
         oplog_add(&srv->oplog, LOG_INFO, "mute %s for %ld minutes%s%s", target, minutes,
                   *reason ? ": " : "", reason);
@@ -476,11 +419,10 @@ static void do_unban(struct server *srv, struct session *s, const struct areq *q
         target = need_address(s, q, target, canon);
     if (!target)
         return;
-    lifted = bans_remove(&srv->bans, (enum ban_kind)k, target);
-    bans_set_reason(&srv->bans, k, target, NULL);
-    if (k == BAN_MUTE && lifted)
-        tell_mute_change(srv, target, false);
+    lifted = actions_unban(srv, (enum ban_kind)k, target);
     persist(srv, MOD_BAN_REMOVE, kind, target, 0, NULL);
+    actions_publish(srv,
+                    json_pack("{s:s, s:s, s:s}", "op", "unban", "kind", kind, "target", target));
     /* rows stored before addresses were canonical hold the spelling the operator used */
     if (strcmp(given, target))
         persist(srv, MOD_BAN_REMOVE, kind, given, 0, NULL);
@@ -504,43 +446,45 @@ static struct room *find_room(struct server *srv, struct session *s, const struc
 
 static void do_close_room(struct server *srv, struct session *s, const struct areq *q)
 {
-    struct room *r = find_room(srv, s, q);
-    char id[ROOM_ID_LEN];
+    const char *id = need_text(s, q, "room", PROTO_ROOM_ID_MAX, false);
+    struct room *r = id ? room_find(&srv->rooms, id) : NULL;
 
-    if (!r)
+    if (!id)
         return;
-    if (r->permanent) {
-        session_reply_error(s, q->re, PROTO_E_NOT_ALLOWED, NULL, "room '%s' cannot be closed",
-                            r->id);
+    if (r && r->permanent) {
+        session_reply_error(s, q->re, PROTO_E_NOT_ALLOWED, NULL, "room '%s' cannot be closed", id);
         return;
     }
-    snprintf(id, sizeof(id), "%s", r->id);
-    chat_close_room(srv, r);
+    if (!r && !srv->moderation_publish) {
+        session_reply_error(s, q->re, PROTO_E_NO_SUCH_ROOM, NULL, "no room '%.*s'",
+                            proto_clip(id, 64), id);
+        return;
+    }
+    /* in a cluster the room may have members on other nodes only: each closes its own */
+    actions_publish(srv, json_pack("{s:s, s:s}", "op", "close_room", "room", id));
     oplog_add(&srv->oplog, LOG_INFO, "close room %s", id);
+    if (r)
+        actions_close_room(srv, id);
     session_send_json(s, ok_of(q));
 }
 
-/* The end of a delete_message: members are told when a message went, the console is told
- * whether one did. */
+/* The end of a delete_message: members are told when a message went (here and, through the
+ * cluster, on every node), the console is told whether one did. */
 static void message_deleted(struct server *srv, const struct chatlog_deleted *d)
 {
     struct session *s = session_by_id(srv, d->session_id);
-    struct room *r = room_find(&srv->rooms, d->room);
     struct areq q = {.re = d->re};
-    json_t *ev, *ok;
+    json_t *ok;
 
     if (s && s->closing)
         s = NULL;
-    if (d->found && r) {
-        ev = json_pack("{s:s, s:s, s:I}", "type", "chat_deleted", "room", r->id, "seq",
-                       (json_int_t)d->seq);
-        for (int i = 0; i < r->nmembers; i++)
-            session_send_json(r->members[i], json_incref(ev));
-        json_decref(ev);
-    }
-    if (d->found)
+    if (d->found) {
+        actions_tell_deleted(srv, d->room, d->seq);
+        actions_publish(srv, json_pack("{s:s, s:s, s:I}", "op", "delete_message", "room", d->room,
+                                       "seq", (json_int_t)d->seq));
         oplog_add(&srv->oplog, LOG_INFO, "delete message %llu in %s", (unsigned long long)d->seq,
                   d->room);
+    }
     if (!s)
         return;
     if (d->status) {
@@ -555,26 +499,34 @@ static void message_deleted(struct server *srv, const struct chatlog_deleted *d)
 
 static void do_delete_message(struct server *srv, struct session *s, const struct areq *q)
 {
-    struct room *r = find_room(srv, s, q);
-    bool in_memory;
+    const char *id = need_text(s, q, "room", PROTO_ROOM_ID_MAX, false);
+    struct room *r = id ? room_find(&srv->rooms, id) : NULL;
+    bool in_memory = false;
     long seq;
 
-    if (!r || need_number(s, q, "seq", 1, INT32_MAX, false, 0, &seq))
+    if (!id || need_number(s, q, "seq", 1, INT32_MAX, false, 0, &seq))
         return;
-    if ((uint64_t)seq > r->last_seq) {
+    /* in a cluster, a room without members here may still have its chat in the database */
+    if (!r && !(srv->moderation_publish && srv->chatlog)) {
+        session_reply_error(s, q->re, PROTO_E_NO_SUCH_ROOM, NULL, "no room '%.*s'",
+                            proto_clip(id, 64), id);
+        return;
+    }
+    if (r && (uint64_t)seq > r->last_seq && !srv->moderation_publish) {
         session_reply_error(s, q->re, PROTO_E_BAD_REQUEST, "seq",
                             "room '%s' has had no message %ld yet", r->id, seq);
         return;
     }
-    in_memory = room_history_delete(r, (uint64_t)seq);
+    if (r)
+        in_memory = room_history_delete(r, (uint64_t)seq);
     /* older messages, and whether this one was ever saved, only the database knows */
     if (srv->chatlog) {
-        if (chatlog_delete(srv->chatlog, r->id, (uint64_t)seq, in_memory, message_deleted, s->id,
+        if (chatlog_delete(srv->chatlog, id, (uint64_t)seq, in_memory, message_deleted, s->id,
                            q->re))
             session_reply_error(s, q->re, PROTO_E_INTERNAL, NULL, "out of memory");
         return;
     }
-    message_deleted(srv, &(struct chatlog_deleted){.room = r->id,
+    message_deleted(srv, &(struct chatlog_deleted){.room = id,
                                                    .seq = (uint64_t)seq,
                                                    .session_id = s->id,
                                                    .re = q->re,
@@ -615,6 +567,17 @@ static void do_room_chat(struct server *srv, struct session *s, const struct are
     ok = ok_of(q);
     json_object_set_new(ok, "room", json_string(r->id));
     json_object_set_new(ok, "messages", list);
+    session_send_json(s, ok);
+}
+
+static void do_nodes(struct server *srv, struct session *s, const struct areq *q)
+{
+    json_t *ok = ok_of(q);
+
+    json_object_set_new(ok, "node",
+                        srv->cluster.node_id ? json_string(srv->cluster.node_id) : json_null());
+    json_object_set_new(ok, "nodes",
+                        srv->cluster.nodes ? json_deep_copy(srv->cluster.nodes) : json_array());
     session_send_json(s, ok);
 }
 
@@ -748,6 +711,8 @@ void admin_handle(struct server *srv, struct session *s, const char *buf, size_t
         do_room_chat(srv, s, &q);
     else if (!strcmp(q.type, "backup") || !strcmp(q.type, "backup_status"))
         do_backup(srv, s, &q, !strcmp(q.type, "backup"));
+    else if (!strcmp(q.type, "nodes"))
+        do_nodes(srv, s, &q);
     else if (!strcmp(q.type, "drain"))
         do_drain(srv, s, &q);
     else

@@ -906,6 +906,7 @@ static void cluster_up(void *arg)
     for (size_t i = 0; i < m->cap; i++)
         if (m->slots[i].key)
             reconcile(m->slots[i].val);
+    modbus_up(&c->modbus);
 }
 
 static void cluster_down(void *arg)
@@ -916,6 +917,7 @@ static void cluster_down(void *arg)
     c->srv->cluster.link_up = false;
     c->srv->cluster.link_drops = c->link.drops;
     c->ids_pending = false;
+    modbus_down(&c->modbus);
     /* every subscription is gone with the connection; forgetting changes the map, so the
      * scan starts again after each one */
     for (size_t i = 0; i < m->cap;) {
@@ -1006,6 +1008,7 @@ void cluster_stop(struct cluster *c)
 
     if (!c->srv)
         return;
+    modbus_stop(&c->modbus);
     link_stop(&c->link);
     c->srv->ops->cancel(c->srv->transport, &c->alive_timer);
     for (size_t i = 0; i < c->nunreleased; i++)

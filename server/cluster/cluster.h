@@ -27,6 +27,7 @@
 #include "hmap.h"
 #include "link.h"
 #include "registry.h"
+#include "modbus.h"
 
 struct server;
 
@@ -48,6 +49,7 @@ struct cluster {
      * before cluster_start. */
     void (*account_learned)(void *arg, int64_t id, const char *name);
     void *account_learned_arg;
+    struct modbus modbus; /* moderation and the console's figures across nodes */
 };
 
 /* Joins the cluster: sets srv->delivery and srv->directory and starts dialling Redis (the node

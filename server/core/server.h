@@ -61,6 +61,7 @@ struct cluster_figures {
     uint64_t chat_refused;       /* says refused because the link was down or Redis failed */
     uint64_t gaps_repaired;      /* chat messages fetched from a room's stream to fill a gap */
     uint64_t chat_unrecoverable; /* chat messages skipped: no longer in the room's stream */
+    json_t *nodes; /* every node's figures (ADMIN.md "nodes"), refreshed each second; NULL alone */
 };
 
 struct server {
@@ -81,6 +82,11 @@ struct server {
     /* Lets a detached session go without a word to its rooms: another node resumed it. Set
      * by whoever runs the chat service (main.c). */
     void (*session_moved)(struct server *srv, struct session *s);
+    /* Told when an operator's action (ADMIN.md "In a cluster": ban, kick, announce...) has
+     * taken effect here, so a cluster can apply it on the other nodes; `action` is borrowed.
+     * NULL: nobody to tell. */
+    void (*moderation_publish)(struct server *srv, json_t *action);
+    void *moderation_arg; /* the publisher's own */
 
     struct hmap sessions_by_id;    /* uint64_t id -> struct session * */
     struct hmap sessions_by_name;  /* folded name -> signed-in struct session * */

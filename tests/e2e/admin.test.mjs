@@ -97,6 +97,8 @@ test('the console shows a player arrive and kicks them', async () => {
   const lobby = page.locator('[data-testid="room-row"][data-room-id="lobby"]');
   await lobby.waitFor({ timeout: WAIT });
   assert.equal(await lobby.getByTestId('room-close').isDisabled(), true);
+  // a server alone has no nodes table
+  assert.equal(await page.getByTestId('nodes-panel').isVisible(), false);
 
   // a player signs in: the count goes up within a few seconds, and they are listed
   const player = await guest(server.port, 'victim');

@@ -3,8 +3,9 @@
  * protocol/ADMIN.md describes it: consoles and players are sessions on the fake transport,
  * players signed in through the chat service, with a fake clock. Covers authentication (right
  * and wrong token, anything before auth, the lock-out of an address after 3 failures),
- * announce reaching players, kick, mute with a reason, the users filter, and the log pushed
- * to consoles.
+ * announce reaching players, kick, mute with a reason, the users filter, the log pushed
+ * to consoles, and actions in a cluster: published once by the node that took them, applied
+ * without being published again by a node that heard of them (server/admin/actions.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +17,9 @@
 
 #include <cmocka.h>
 
+#include "actions.h"
 #include "admin.h"
+#include "bans.h"
 #include "chat.h"
 #include "log.h"
 #include "server.h"
@@ -456,6 +459,110 @@ static void test_admin_users_filters_by_name_without_case(void **state)
     expect_error(fx, c, 5, "{\"type\":\"users\",\"id\":5,\"q\":7}", "bad_request", "q");
 }
 
+/* What the node published to the cluster (srv->moderation_publish), as compact JSON. */
+static char *published[8];
+static int npublished;
+
+static void record_published(struct server *srv, json_t *action)
+{
+    (void)srv;
+    assert_true(npublished < 8);
+    published[npublished++] = json_dumps(action, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+static void forget_published(void)
+{
+    for (int i = 0; i < npublished; i++)
+        free(published[i]);
+    npublished = 0;
+}
+
+static void test_admin_actions_are_published_once_in_a_cluster(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *c = console(fx, CONSOLE_A), *t = player(fx, "Troll", "192.0.2.1");
+    json_t *r;
+
+    fx->srv.moderation_publish = record_published;
+    r = expect_ok_and_log(
+        fx, c, 2,
+        "{\"type\":\"ban\",\"id\":2,\"kind\":\"name\",\"target\":\"troll\",\"reason\":\"rude\"}",
+        "ban name troll for ever: rude");
+    json_decref(r);
+    expect_closed(fx, t, "banned");
+    assert_int_equal(npublished, 1);
+    assert_string_equal(published[0], "{\"kind\":\"name\",\"op\":\"ban\",\"reason\":\"rude\","
+                                      "\"target\":\"troll\",\"until\":null}");
+    /* a name or room not on this node may be on another: sent on, and ok */
+    json_decref(expect_ok_and_log(fx, c, 3, "{\"type\":\"kick\",\"id\":3,\"name\":\"elsewhere\"}",
+                                  "kick elsewhere"));
+    json_decref(expect_ok_and_log(fx, c, 4, "{\"type\":\"close_room\",\"id\":4,\"room\":\"r77\"}",
+                                  "close room r77"));
+    assert_int_equal(npublished, 3);
+    assert_string_equal(published[1], "{\"name\":\"elsewhere\",\"op\":\"kick\",\"reason\":\"\"}");
+    assert_string_equal(published[2], "{\"op\":\"close_room\",\"room\":\"r77\"}");
+    /* refused requests publish nothing */
+    expect_error(fx, c, 5, "{\"type\":\"close_room\",\"id\":5,\"room\":\"lobby\"}", "not_allowed",
+                 NULL);
+    assert_int_equal(npublished, 3);
+    forget_published();
+}
+
+static void apply(struct fixture *fx, const char *json, int want)
+{
+    json_t *action = json_loads(json, 0, NULL);
+
+    assert_non_null(action);
+    assert_int_equal(actions_apply(&fx->srv, action), want);
+    json_decref(action);
+}
+
+static void test_admin_an_action_from_another_node_applies_here_without_publishing(void **state)
+{
+    struct fixture *fx = *state;
+    struct session *c = console(fx, CONSOLE_A);
+    struct session *t = player(fx, "troll", "192.0.2.1"), *l = player(fx, "Loud", "192.0.2.2");
+    json_t *m;
+
+    fx->srv.moderation_publish = record_published;
+    apply(fx,
+          "{\"op\":\"ban\",\"kind\":\"name\",\"target\":\"TROLL\",\"until\":1795400600000,"
+          "\"reason\":\"rude\"}",
+          0);
+    m = expect_type(t, "banned");
+    assert_int_equal(num(m, "until"), 1795400600000LL);
+    assert_string_equal(str(m, "reason"), "rude");
+    json_decref(m);
+    expect_closed(fx, t, "banned");
+    assert_int_equal(bans_until(&fx->srv.bans, BAN_NAME, "troll", START_MS), 1795400600000LL);
+    expect_log(c, "ban name TROLL (from another node): rude");
+
+    apply(fx, "{\"op\":\"ban\",\"kind\":\"mute\",\"target\":\"loud\",\"until\":null}", 0);
+    m = expect_type(l, "muted");
+    assert_true(json_is_null(json_object_get(m, "until")));
+    json_decref(m);
+    expect_log(c, "mute loud (from another node)");
+    apply(fx, "{\"op\":\"unban\",\"kind\":\"mute\",\"target\":\"loud\"}", 0);
+    json_decref(expect_type(l, "unmuted"));
+    expect_log(c, "unban mute loud (from another node)");
+
+    apply(fx, "{\"op\":\"announce\",\"text\":\"hello all\"}", 0);
+    m = expect_type(l, "announce");
+    assert_string_equal(str(m, "text"), "hello all");
+    json_decref(m);
+    expect_log(c, "announce to 1 players (from another node): hello all");
+
+    apply(fx, "{\"op\":\"kick\",\"name\":\"loud\",\"reason\":\"spam\"}", 0);
+    expect_closed(fx, l, "kicked: spam");
+    expect_log(c, "kick loud (from another node): spam");
+
+    apply(fx, "{\"op\":\"explode\"}", -1);
+    apply(fx, "{\"op\":\"ban\",\"kind\":\"nonsense\",\"target\":\"x\",\"until\":null}", -1);
+    apply(fx, "{\"op\":\"delete_message\",\"room\":\"lobby\",\"seq\":0}", -1);
+    assert_int_equal(npublished, 0); /* the node that was asked published it already */
+    expect_empty(c);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -468,6 +575,8 @@ int main(void)
         T(test_admin_kick_closes_the_player_with_the_reason),
         T(test_admin_mute_with_reason_tells_the_player_and_silences_them),
         T(test_admin_users_filters_by_name_without_case),
+        T(test_admin_actions_are_published_once_in_a_cluster),
+        T(test_admin_an_action_from_another_node_applies_here_without_publishing),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

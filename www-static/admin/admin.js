@@ -434,6 +434,7 @@ function onStats(s) {
   $('console-view').dataset.statsCount = String(state.statsCount); // for tests: pushes seen
   pushSample(s);
   renderTiles(s);
+  renderNodes(s.nodes);
   renderMeta();
   if (typeof s.draining === 'boolean') setDraining(s.draining);
   if ($('conn-status').dataset.state !== 'connected') setConn('connected', 'Connected');
@@ -450,6 +451,30 @@ function onStats(s) {
     if (now - state.lastRoomsRefresh >= COUNT_REFRESH_MIN_MS) refreshRooms();
   }
   state.lastCounts = { users: s.users, rooms: s.rooms, connections: s.connections, games: s.games };
+}
+
+// A cluster's nodes (ADMIN.md "nodes"): shown only when there is more than one.
+function renderNodes(nodes) {
+  const list = Array.isArray(nodes) ? nodes.filter((n) => n && typeof n === 'object') : [];
+  $('nodes-panel').hidden = list.length < 2;
+  if (list.length < 2) return;
+  $('nodes-count').textContent = String(list.length);
+  const body = $('nodes-body');
+  body.replaceChildren();
+  for (const n of list) {
+    const silent = n.silent === true;
+    const link = n.link_up === true ? 'up' : 'down';
+    body.append(el('tr', { 'data-testid': 'node-row', dataset: { node: str(n.node), silent: String(silent) } },
+      el('td', { class: 'mono' }, str(n.node)),
+      el('td', { class: 'num' }, fmtInt(n.connections)),
+      el('td', { class: 'num' }, fmtInt(n.users)),
+      el('td', { class: 'num' }, fmtInt(n.rooms)),
+      el('td', { class: 'num' }, num(n.loop_lag_ms) === null ? '–' : `${fmtInt(n.loop_lag_ms)} ms`),
+      el('td', { class: 'num' }, fmtInt(n.db_queue)),
+      el('td', {}, el('span', { class: link === 'up' ? 'badge' : 'badge badge--away' }, link)),
+      el('td', { class: silent ? 'strong' : 'muted' },
+        silent ? `silent ${fmtDuration(Math.round(num(n.age_ms) / 1000))}` : 'now')));
+  }
 }
 
 function cssVar(name, fallback) {
