@@ -31,7 +31,7 @@ const players = []; // { client, room }
 
 before(async () => {
   redis = await startRedis();
-  dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-haproxy-'));
+  dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-3nodes-'));
   const db = path.join(dir, 'parlor.db');
   // one after the other: the first creates the database's schema
   for (const id of ['a', 'b', 'c']) {
