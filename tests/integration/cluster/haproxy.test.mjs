@@ -1,18 +1,21 @@
 // Three nodes (one Redis, one SQLite file: they are on one machine) behind HAProxy, run from
 // the README's example config (scripts/haproxy-test): 300 players connect through the proxy,
 // which spreads them over every node; they chat, and every player receives every message of
-// its room exactly once, in the same order as everyone else. Then one node drains (SIGTERM,
-// held open by a quiz game): its /healthz answers 503, HAProxy takes it out, and new players
-// land on the other two.
+// its room exactly once, in the same order as everyone else. parlor-loadtest, given the three
+// nodes' URLs, finds the same with its order check. Then one node drains (SIGTERM, held open
+// by a quiz game): its /healthz answers 503, HAProxy takes it out, and new players land on the
+// other two.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO, stopAndCheck, fresh, uniqueName, NO_RATE_LIMITS, sleep } from '../lib/harness.mjs';
 import { startRedis, startNode, startHaproxy, getFresh } from '../lib/cluster.mjs';
 
+const LOADTEST = process.env.PARLOR_LOADTEST || path.join(REPO, 'build/debug/parlor-loadtest');
 const CLIENTS = 300;
 const SAYS = 3;
 const BATCH = 50; // players connecting at once
@@ -123,6 +126,20 @@ test('300 players through HAProxy reach all three nodes and see every message on
         `${p.client.label} saw ${room} in the same order`);
     }
   }
+});
+
+test('parlor-loadtest spread over the three nodes: nothing lost, one order for every member', async () => {
+  const report = path.join(dir, 'lt.json');
+  const urls = nodes.map((n) => n.url).join(',');
+  const lt = spawnSync(LOADTEST, ['--url', urls, '--scenario', 'chat', '--lobby', '-c', '60',
+    '--rate', '2', '--duration', '2', '--warmup', '0.5', '--drain', '20', '--name-prefix', 'ltc',
+    '--max-errors', '0', '--quiet', '--json', report], { encoding: 'utf8', timeout: 120000 });
+  assert.equal(lt.status, 0, `${lt.stdout}\n${lt.stderr}`);
+  const r = JSON.parse(await readFile(report, 'utf8'));
+  assert.equal(r.order.urls, 3);
+  assert.ok(r.deliveries.received > 0 && r.deliveries.lost === 0, JSON.stringify(r.deliveries));
+  assert.ok(r.order.checked >= r.deliveries.received, 'every delivery was judged');
+  assert.deepEqual([r.order.order_violations, r.order.gaps, r.order.mismatches], [0, 0, 0]);
 });
 
 test('a draining node answers 503 on /healthz, HAProxy takes it out, new players go to the others', async () => {
