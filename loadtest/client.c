@@ -183,6 +183,7 @@ void client_start(struct lt *lt, struct client *c, int64_t now)
     c->in_lobby = false;
     c->in_room = false;
     c->last_seq[0] = c->last_seq[1] = 0;
+    c->order[0] = c->order[1] = (struct order_member){0};
     c->phase = C_CONNECTING;
     c->t_connect = now;
     c->deadline = now + (int64_t)(lt->o.connect_timeout * NS_PER_SEC);
@@ -235,6 +236,37 @@ static void end_round(struct lt *lt, struct client *c, int64_t now)
     wsc_close(&lt->w, &c->ws, 1000);
 }
 
+/* Several URLs: the delivery of `seq` in `room` to static client `c`, judged against what the
+ * other members of the room saw (churn clients' rooms have one member: nothing to compare). */
+static void check_order(struct lt *lt, struct client *c, struct span room_val, int64_t seq,
+                        const struct member *m, int n, struct span text)
+{
+    const struct member *from = scan_find(m, n, "from");
+    struct span f = {"", 0}, room;
+    uint32_t key;
+    int slot;
+
+    if (c->role != ROLE_STATIC || !scan_str(room_val, &room))
+        return;
+    if (room.n == 5 && !memcmp(room.p, "lobby", 5)) {
+        key = 0;
+        slot = 1;
+    } else if (c->room >= 0 && room.n == strlen(lt->rooms[c->room].id) &&
+               !memcmp(room.p, lt->rooms[c->room].id, room.n)) {
+        key = (uint32_t)c->room + 1;
+        slot = 0;
+    } else {
+        return;
+    }
+    if (from)
+        scan_str(from->val, &f);
+    if (order_see(&lt->order, &c->order[slot], key, seq,
+                  order_fingerprint(f.p, f.n, text.p, text.n)) < 0) {
+        fprintf(stderr, "parlor-loadtest: out of memory\n");
+        exit(EXIT_CANNOT_RUN);
+    }
+}
+
 static void handle_chat(struct lt *lt, struct client *c, const struct member *m, int n)
 {
     const struct member *text = scan_find(m, n, "text"), *room = scan_find(m, n, "room"),
@@ -256,6 +288,8 @@ static void handle_chat(struct lt *lt, struct client *c, const struct member *m,
         if (c->last_seq[slot] && seq != c->last_seq[slot] + 1)
             lt->r.seq_gaps++;
         c->last_seq[slot] = seq;
+        if (lt->check_order)
+            check_order(lt, c, room->val, seq, m, n, t);
     }
     s = &lt->c[sidx];
     rec = s->ring ? &s->ring[no & s->ring_mask] : NULL;

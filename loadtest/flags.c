@@ -22,6 +22,7 @@ enum flag_type {
     F_LLONG,    /* ... as long long */
     F_DOUBLE,   /* ... as double */
     F_STR,      /* a string */
+    F_URLS,     /* one or more comma-separated URLs, appended to struct opts' urls[] */
     F_SWITCH,   /* no value: present sets a bool */
     F_SCENARIO, /* a scenario's name, stored as its ops table */
     F_PREFIX,   /* a user-name prefix: 1..FLAGS_NAME_PREFIX_MAX of A-Z a-z 0-9 _ - */
@@ -47,8 +48,11 @@ struct flag {
 #define FLAG_OPT_0 256 /* getopt's value for a long-only flag: FLAG_OPT_0 + its index */
 
 static const struct flag flags[] = {
-    {"url", 0, F_STR, "URL", FIELD(url), .def = "ws://127.0.0.1:8080/ws",
-     .help = "server WebSocket URL"},
+    {"url", 0, F_URLS, "URL", FIELD(urls), .def = "ws://127.0.0.1:8080/ws",
+     .help = "server WebSocket URL; several (the flag again, or URL,URL,...: at most 16) spread "
+             "the clients over them round-robin, and chat then checks that every member of a "
+             "room saw the same messages in the same order with no gap (order_violations, "
+             "gaps, mismatches: any fails the run)"},
     {"scenario", 0, F_SCENARIO, "NAME", FIELD(scenario), .def = "chat"}, /* help: the names */
     {"connections", 'c', F_INT, "N", FIELD(connections), .lo = 1, .hi = 1000000, .def = "100",
      .help = "clients"},
@@ -82,6 +86,9 @@ static const struct flag flags[] = {
      .def = "10", .help = "per connection: connect, upgrade and sign-in"},
     {"churn-pause", 0, F_INT, "MS", FIELD(churn_pause_ms), .lo = 0, .hi = 3600000, .def = "0",
      .help = "churn: pause between rounds"},
+    {"lobby", 0, F_SWITCH, NULL, FIELD(lobby),
+     .help = "chat: every client joins the lobby and talks there instead of in rooms of "
+             "--room-size (a cluster shares the lobby's chat)"},
     {"lobby-rate", 0, F_DOUBLE, "R", FIELD(lobby_rate), .lo = 0, .hi = 1e6, .def = "1",
      .help = "mixed: lobby messages per second from client 0"},
     {"churn-share", 0, F_INT, "P", FIELD(churn_share), .lo = 0, .hi = 100, .def = "10",
@@ -127,6 +134,36 @@ static int parse_num(const char *name, const char *arg, double lo, double hi, do
     return 0;
 }
 
+/* Appends the comma-separated URLs in `val` to o->urls (the first given replaces the
+ * default). Returns 0, or -1 with the error printed. */
+static int store_urls(struct opts *o, const char *val)
+{
+    if (o->urls_default) {
+        o->nurls = 0;
+        o->url_chars = 0;
+        o->urls_default = false;
+    }
+    for (;;) {
+        size_t n = strcspn(val, ",");
+        if (!n) {
+            fprintf(stderr, "parlor-loadtest: --url: an empty URL in the list\n");
+            return -1;
+        }
+        if (o->nurls == FLAGS_MAX_URLS || o->url_chars + n + 1 > sizeof(o->url_text)) {
+            fprintf(stderr, "parlor-loadtest: --url: at most %d URLs, %zu characters in all\n",
+                    FLAGS_MAX_URLS, sizeof(o->url_text));
+            return -1;
+        }
+        memcpy(o->url_text + o->url_chars, val, n);
+        o->url_text[o->url_chars + n] = '\0';
+        o->urls[o->nurls++] = o->url_text + o->url_chars;
+        o->url_chars += n + 1;
+        if (!val[n])
+            return 0;
+        val += n + 1;
+    }
+}
+
 /* Stores `val` (NULL for a switch) into f's field. Returns 0, or -1 with the error printed. */
 static int flag_store(struct opts *o, const struct flag *f, const char *val)
 {
@@ -149,6 +186,8 @@ static int flag_store(struct opts *o, const struct flag *f, const char *val)
     case F_STR:
         *(const char **)field = val;
         return 0;
+    case F_URLS:
+        return store_urls(o, val);
     case F_SWITCH:
         *(bool *)field = true;
         return 0;
@@ -188,6 +227,8 @@ static int set_defaults(struct opts *o)
         if (f->def) {
             if (flag_store(o, f, f->def))
                 return -1;
+            if (f->type == F_URLS)
+                o->urls_default = true;
         } else if (f->type == F_INT) {
             *(int *)field = (int)f->lo - 1;
         } else if (f->type == F_LLONG) {
@@ -265,6 +306,10 @@ enum flags_result flags_parse(struct opts *o, int argc, char **argv)
     }
     if (o->scenario->configure)
         o->scenario->configure(o);
+    if (o->lobby && o->scenario != &scenario_chat) {
+        fprintf(stderr, "parlor-loadtest: --lobby is for --scenario chat\n");
+        return FLAGS_BAD;
+    }
     if (o->expect_baseline && !o->server_pid) {
         fprintf(stderr, "parlor-loadtest: --expect-baseline needs --server-pid\n");
         return FLAGS_BAD;
@@ -305,7 +350,7 @@ void flags_usage(FILE *out)
             "usage: parlor-loadtest [options]\n"
             "Drives a parlor.v1 WebSocket server with many clients from one thread and reports\n"
             "delivery counts, latency percentiles, errors and (with --server-pid) the server's\n"
-            "memory and CPU. Traffic goes only to --url; the run stops by itself.\n"
+            "memory and CPU. Traffic goes only to the --url(s); the run stops by itself.\n"
             "\n"
             "Scenarios (--scenario):\n");
     for (size_t i = 0; (sc = scenario_at(i)); i++) {

@@ -11,11 +11,18 @@
 
 #define FLAGS_MAX_TEXT        4000 /* --size at most */
 #define FLAGS_NAME_PREFIX_MAX 8
+#define FLAGS_MAX_URLS        16   /* --url given several times, or comma-separated */
+#define FLAGS_URL_CHARS       4096 /* all of them together */
 
 struct scenario_ops;
 
 struct opts {
-    const char *url;
+    const char *urls[FLAGS_MAX_URLS]; /* clients go to these round-robin: client i to i % nurls */
+    int nurls;
+    bool urls_default;              /* urls[] holds the default, which a --url replaces */
+    size_t url_chars;               /* used of url_text */
+    char url_text[FLAGS_URL_CHARS]; /* the URLs that urls[] point to, each NUL-terminated */
+    bool lobby;                     /* chat: everyone in the lobby instead of rooms */
     const struct scenario_ops *scenario;
     int connections;
     double ramp;

@@ -101,6 +101,8 @@ int main(int argc, char **argv)
     struct sockaddr_storage addr;
     socklen_t alen;
     char hosthdr[300], path[512], mode[256];
+    static char urls[FLAGS_URL_CHARS]; /* the report's "url": every URL, comma-separated */
+    int rc;
     struct derived d;
     struct proc_sample base;
 
@@ -113,14 +115,30 @@ int main(int argc, char **argv)
     default:
         return EXIT_USAGE;
     }
-    switch (resolve_url(lt.o.url, &addr, &alen, hosthdr, sizeof(hosthdr), path, sizeof(path),
-                        &lt.port)) {
-    case 0:
-        break;
-    case -1:
-        return EXIT_USAGE;
-    default:
-        return EXIT_CANNOT_RUN;
+    for (int i = 0; i < lt.o.nurls; i++) {
+        int port;
+        switch (resolve_url(lt.o.urls[i], &addr, &alen, hosthdr, sizeof(hosthdr), path,
+                            sizeof(path), &port)) {
+        case 0:
+            break;
+        case -1:
+            return EXIT_USAGE;
+        default:
+            return EXIT_CANNOT_RUN;
+        }
+        if (i == 0) {
+            lt.port = port; /* --server-pid's connection count looks at the first URL's port */
+            rc = wsc_init(&lt.w, (struct sockaddr *)&addr, alen, hosthdr, path, PROTO_SUBPROTOCOL,
+                          &client_ops, &lt);
+        } else {
+            rc = wsc_add_endpoint(&lt.w, (struct sockaddr *)&addr, alen, hosthdr, path) < 0;
+        }
+        if (rc) {
+            perror("parlor-loadtest: init");
+            return EXIT_CANNOT_RUN;
+        }
+        snprintf(urls + strlen(urls), sizeof(urls) - strlen(urls), "%s%s", i ? "," : "",
+                 lt.o.urls[i]);
     }
     if (raise_nofile(lt.o.connections + FD_MARGIN))
         return EXIT_CANNOT_RUN;
@@ -130,16 +148,13 @@ int main(int argc, char **argv)
     }
     if (run_setup(&lt))
         return EXIT_CANNOT_RUN;
-    if (wsc_init(&lt.w, (struct sockaddr *)&addr, alen, hosthdr, path, PROTO_SUBPROTOCOL,
-                 &client_ops, &lt)) {
-        perror("parlor-loadtest: init");
-        return EXIT_CANNOT_RUN;
-    }
     run_catch_signals();
 
     report_init(&lt.r);
     lt.r.scenario = lt.o.scenario->name;
-    lt.r.url = lt.o.url;
+    lt.r.url = urls;
+    lt.r.urls = lt.o.nurls;
+    lt.r.order_checked = lt.check_order;
     lt.o.scenario->mode(&lt, mode, sizeof(mode));
     lt.r.mode = mode;
     lt.r.connections = lt.o.connections;
@@ -163,6 +178,10 @@ int main(int argc, char **argv)
     }
 
     run(&lt);
+    lt.r.order_deliveries = lt.order.checked;
+    lt.r.order_violations = lt.order.violations;
+    lt.r.order_gaps = lt.order.gaps;
+    lt.r.order_mismatches = lt.order.mismatches;
     lt.r.clock_samples = lt.clock.samples;
     lt.r.clock_offset_ns = lt.clock.offset_ns;
     lt.r.clock_error_ns = lt.clock.samples ? lt.clock.error_ns : 0;
@@ -181,8 +200,7 @@ int main(int argc, char **argv)
         json_decref(j);
     }
     if (!lt.r.handshakes) {
-        fprintf(stderr, "parlor-loadtest: no connection succeeded; is the server at %s?\n",
-                lt.o.url);
+        fprintf(stderr, "parlor-loadtest: no connection succeeded; is the server at %s?\n", urls);
         return EXIT_CANNOT_RUN;
     }
     if (lt.unfit)

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "flags.h"
+#include "order.h"
 #include "procstat.h"
 #include "qbot.h"
 #include "report.h"
@@ -93,12 +94,13 @@ struct client {
     int64_t t_connect; /* when the current connection started */
     int64_t deadline;  /* handshake/sign-in/close deadline, 0 = none */
     int64_t last_seq[2];
-    struct qbot qb;         /* quiz: where this bot is in its table's game */
-    uint64_t answer_no;     /* quiz: answers sent, the sequence in their request ids */
-    int64_t answer_sent_ns; /* quiz: when the last answer went */
-    bool answer_measured;   /* quiz: ... and whether that was inside the window */
-    uint8_t quiz_owed;      /* quiz: its `start` and `answer` requests not answered yet */
-    int64_t ping_sent_real; /* quiz host: CLOCK_REALTIME when its `ping` went */
+    struct order_member order[2]; /* several URLs: its place in its room [0] and the lobby [1] */
+    struct qbot qb;               /* quiz: where this bot is in its table's game */
+    uint64_t answer_no;           /* quiz: answers sent, the sequence in their request ids */
+    int64_t answer_sent_ns;       /* quiz: when the last answer went */
+    bool answer_measured;         /* quiz: ... and whether that was inside the window */
+    uint8_t quiz_owed;            /* quiz: its `start` and `answer` requests not answered yet */
+    int64_t ping_sent_real;       /* quiz host: CLOCK_REALTIME when its `ping` went */
     struct msgrec *ring;
     uint32_t ring_mask;
     uint32_t inflight;          /* messages not yet fully delivered (closed loop) */
@@ -150,6 +152,9 @@ struct lt {
     bool unfit;                    /* quiz: ... and the run asks for more than they allow */
     uint64_t rng;                  /* quiz: the bots' delays and choices */
     struct qbot_clock clock;       /* quiz: the server's clock against ours */
+
+    bool check_order;         /* several URLs: every room's members must agree on its order */
+    struct order_check order; /* ... checked here: rooms are keyed 1 + index, the lobby 0 */
 
     struct report r;
     struct proc_sample srv_window_start;

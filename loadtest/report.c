@@ -147,8 +147,12 @@ void report_derive(const struct report *r, struct derived *d)
     d->errors_breached = r->max_errors >= 0 && d->errors_total > (uint64_t)r->max_errors;
     d->baseline_breached = r->check_baseline && !d->srv_returned;
     d->no_games = r->quiz && !r->quiz_games_completed;
-    d->exit_code =
-        d->p99_breached || d->errors_breached || d->baseline_breached || d->no_games ? 1 : 0;
+    d->order_broken =
+        r->order_checked && r->order_violations + r->order_gaps + r->order_mismatches > 0;
+    d->exit_code = d->p99_breached || d->errors_breached || d->baseline_breached || d->no_games ||
+                           d->order_broken
+                       ? 1
+                       : 0;
 }
 
 /* 1234567 -> "1,234,567" */
@@ -306,6 +310,13 @@ void report_print(FILE *out, const struct report *r, const struct derived *d)
         if (r->stuck_at_end)
             fprintf(out, " stuck %llu", (unsigned long long)r->stuck_at_end);
     }
+    if (r->order_checked)
+        fprintf(out,
+                "\n  order         %llu deliveries over %d URLs checked: order_violations %llu "
+                "gaps %llu mismatches %llu",
+                (unsigned long long)r->order_deliveries, r->urls,
+                (unsigned long long)r->order_violations, (unsigned long long)r->order_gaps,
+                (unsigned long long)r->order_mismatches);
     fprintf(out, "\n  close codes  ");
     if (!r->n_close_codes)
         fprintf(out, " none");
@@ -357,6 +368,8 @@ void report_print(FILE *out, const struct report *r, const struct derived *d)
         fprintf(out, " (server did not return to its baseline)");
     if (d->no_games)
         fprintf(out, " (no quiz game completed)");
+    if (d->order_broken)
+        fprintf(out, " (members of a room saw different orders)");
     fprintf(out, "\n");
 }
 
@@ -490,6 +503,13 @@ json_t *report_json(const struct report *r, const struct derived *d)
         json_object_set_new(o, "lost_events", json_integer((json_int_t)r->quiz_lost_events));
         json_object_set_new(o, "out_of_order", json_integer((json_int_t)r->quiz_out_of_order));
     }
+    if (r->order_checked)
+        json_object_set_new(j, "order",
+                            json_pack("{s:i, s:I, s:I, s:I, s:I}", "urls", r->urls, "checked",
+                                      (json_int_t)r->order_deliveries, "order_violations",
+                                      (json_int_t)r->order_violations, "gaps",
+                                      (json_int_t)r->order_gaps, "mismatches",
+                                      (json_int_t)r->order_mismatches));
     json_object_set_new(j, "close_codes", closes);
     if (r->server_pid)
         json_object_set_new(
@@ -522,5 +542,8 @@ json_t *report_json(const struct report *r, const struct derived *d)
                                   d->errors_breached, "baseline_breached", d->baseline_breached));
     if (r->quiz)
         json_object_set_new(json_object_get(j, "result"), "no_games", json_boolean(d->no_games));
+    if (r->order_checked)
+        json_object_set_new(json_object_get(j, "result"), "order_broken",
+                            json_boolean(d->order_broken));
     return j;
 }

@@ -95,6 +95,15 @@ struct report {
     struct hist answer;                      /* quiz: answer sent -> its ok */
     struct hist question_lag; /* quiz: the server opening a question -> a bot reading it */
 
+    /* several URLs: whether every room's members saw one order (order.h); any of the three
+     * counts fails the run whatever --max-errors says */
+    bool order_checked;
+    int urls;                  /* how many URLs the clients were spread over */
+    uint64_t order_deliveries; /* deliveries judged */
+    uint64_t order_violations; /* a member's seq repeated or went back */
+    uint64_t order_gaps;       /* a member's seq skipped some */
+    uint64_t order_mismatches; /* one seq carried different messages to different members */
+
     struct close_count close_codes[REPORT_MAX_CLOSE_CODES];
     int n_close_codes;
     uint64_t close_codes_other;
@@ -145,7 +154,8 @@ struct derived {
     double srv_rss_per_conn_kb;
     bool srv_returned; /* fds and connections back to baseline */
     bool p99_breached, errors_breached, baseline_breached;
-    int exit_code; /* 0, or 1 when a threshold was breached */
+    bool order_broken; /* the order check found a violation, gap or mismatch */
+    int exit_code;     /* 0, or 1 when a threshold was breached or the order broken */
 };
 
 void report_init(struct report *r);

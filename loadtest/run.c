@@ -93,6 +93,7 @@ int run_setup(struct lt *lt)
         lt->c[i].room = -1;
         lt->c[i].role = i < lt->nstatic ? ROLE_STATIC : ROLE_CHURN;
         lt->c[i].initial = i < lt->nstatic;
+        lt->c[i].ws.endpoint = (uint8_t)(i % o->nurls); /* the URLs round-robin */
         qbot_init(&lt->c[i].qb, o->quiz_rounds);
     }
     if (sc->rooms && layout_rooms(lt))
@@ -105,6 +106,7 @@ int run_setup(struct lt *lt)
         lt->rng = 1;
     qbot_clock_init(&lt->clock);
     lt->closed_loop = sc->closed_loop && o->rate <= 0;
+    lt->check_order = o->nurls > 1;
     memset(lt->text_pad, '.', FLAGS_MAX_TEXT);
     return 0;
 }

@@ -82,5 +82,7 @@ void traffic_send_lobby(struct lt *lt, struct tev t, int64_t now, double rate);
 /* The run starts: every ready static client's first message(s) to its room, spread over one
  * period (open loop) or 100 ms, --inflight each (closed loop). */
 void traffic_start_rooms(struct lt *lt, int64_t now);
+/* The same for every ready static client's messages to the lobby, at --rate. */
+void traffic_start_lobby(struct lt *lt, int64_t now);
 
 #endif

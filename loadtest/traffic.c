@@ -38,13 +38,25 @@ void traffic_send_lobby(struct lt *lt, struct tev t, int64_t now, double rate)
         client_timer_at(lt, t.at + (int64_t)period, t.client, T_SEND_LOBBY, 0);
 }
 
-void traffic_start_rooms(struct lt *lt, int64_t now)
+/* Every ready static client's first timer(s) of `kind`, spread over one period (open loop)
+ * or 100 ms, --inflight each (closed loop). */
+static void start_senders(struct lt *lt, int64_t now, uint8_t kind)
 {
     double period = lt->o.rate > 0 ? (double)NS_PER_SEC / lt->o.rate : 100.0 * NS_PER_MS;
 
     for (int i = 0; i < lt->nstatic; i++)
         for (int k = 0; k < (lt->closed_loop ? lt->o.inflight : 1); k++)
             if (lt->c[i].phase == C_READY)
-                client_timer_at(lt, now + (int64_t)(period * i / lt->nstatic), (uint32_t)i, T_SEND,
+                client_timer_at(lt, now + (int64_t)(period * i / lt->nstatic), (uint32_t)i, kind,
                                 0);
+}
+
+void traffic_start_rooms(struct lt *lt, int64_t now)
+{
+    start_senders(lt, now, T_SEND);
+}
+
+void traffic_start_lobby(struct lt *lt, int64_t now)
+{
+    start_senders(lt, now, T_SEND_LOBBY);
 }

@@ -152,7 +152,7 @@ static void end_conn(struct wsc *w, struct wsc_conn *c, enum wsc_end why, int er
     free(c->in);
     free(c->out);
     free(c->frag);
-    *c = (struct wsc_conn){.fd = -1};
+    *c = (struct wsc_conn){.fd = -1, .endpoint = c->endpoint};
     w->ops->on_end(w->ud, c, &info);
 }
 
@@ -237,12 +237,6 @@ int wsc_init(struct wsc *w, const struct sockaddr *addr, socklen_t addrlen, cons
 
     memset(w, 0, sizeof(*w));
     w->epfd = -1;
-    if (addrlen > sizeof(w->addr)) {
-        errno = EINVAL;
-        return -1;
-    }
-    memcpy(&w->addr, addr, addrlen);
-    w->addrlen = addrlen;
     n = snprintf(w->request_tail, sizeof(w->request_tail),
                  "\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: %s\r\n\r\n",
                  subprotocol);
@@ -266,16 +260,35 @@ int wsc_init(struct wsc *w, const struct sockaddr *addr, socklen_t addrlen, cons
         wsc_free(w);
         return -1;
     }
-    n = snprintf(w->request_head, sizeof(w->request_head),
-                 "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                 "Sec-WebSocket-Key: ",
-                 path, host);
-    if (n < 0 || (size_t)n >= sizeof(w->request_head)) {
+    if (wsc_add_endpoint(w, addr, addrlen, host, path) < 0) {
         wsc_free(w);
         errno = EINVAL;
         return -1;
     }
     return 0;
+}
+
+int wsc_add_endpoint(struct wsc *w, const struct sockaddr *addr, socklen_t addrlen,
+                     const char *host, const char *path)
+{
+    struct wsc_endpoint *ep = &w->ep[w->nep];
+    int n;
+
+    if (w->nep == WSC_MAX_ENDPOINTS || addrlen > sizeof(ep->addr)) {
+        errno = EINVAL;
+        return -1;
+    }
+    n = snprintf(ep->request_head, sizeof(ep->request_head),
+                 "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 "Sec-WebSocket-Key: ",
+                 path, host);
+    if (n < 0 || (size_t)n >= sizeof(ep->request_head)) {
+        errno = EINVAL;
+        return -1;
+    }
+    memcpy(&ep->addr, addr, addrlen);
+    ep->addrlen = addrlen;
+    return w->nep++;
 }
 
 void wsc_free(struct wsc *w)
@@ -292,16 +305,17 @@ int wsc_connect(struct wsc *w, struct wsc_conn *c)
 {
     int one = 1, fd;
     struct epoll_event ev = {.events = EPOLLOUT | EPOLLIN, .data.ptr = c};
+    const struct wsc_endpoint *ep = &w->ep[c->endpoint < w->nep ? c->endpoint : 0];
 
-    *c = (struct wsc_conn){.fd = -1};
-    fd = socket(w->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    *c = (struct wsc_conn){.fd = -1, .endpoint = c->endpoint};
+    fd = socket(ep->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         end_conn(w, c, WSC_END_CONNECT, errno, 0);
         return -1;
     }
     c->fd = fd;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (connect(fd, (struct sockaddr *)&w->addr, w->addrlen) && errno != EINPROGRESS) {
+    if (connect(fd, (const struct sockaddr *)&ep->addr, ep->addrlen) && errno != EINPROGRESS) {
         end_conn(w, c, WSC_END_CONNECT, errno, 0);
         return -1;
     }
@@ -317,14 +331,15 @@ int wsc_connect(struct wsc *w, struct wsc_conn *c)
 static void send_upgrade(struct wsc *w, struct wsc_conn *c)
 {
     unsigned char raw[16];
-    char req[sizeof(w->request_head) + sizeof(w->request_tail) + sizeof(c->key)];
+    const struct wsc_endpoint *ep = &w->ep[c->endpoint < w->nep ? c->endpoint : 0];
+    char req[sizeof(ep->request_head) + sizeof(w->request_tail) + sizeof(c->key)];
     uint64_t a = rng_next(w), b = rng_next(w);
     int n;
 
     memcpy(raw, &a, 8);
     memcpy(raw + 8, &b, 8);
     b64(raw, 16, c->key);
-    n = snprintf(req, sizeof(req), "%s%s%s", w->request_head, c->key, w->request_tail);
+    n = snprintf(req, sizeof(req), "%s%s%s", ep->request_head, c->key, w->request_tail);
     c->state = WSC_HANDSHAKE;
     if (send_bytes(w, c, (unsigned char *)req, (size_t)n) == 0 && c->out_len == c->out_off)
         set_out_interest(w, c, false);

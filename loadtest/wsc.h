@@ -39,10 +39,11 @@ enum wsc_end {
 struct wsc_conn {
     int fd;
     uint8_t state;
-    bool sent_close; /* we sent a close frame */
-    bool got_close;  /* the server sent one */
-    bool out_armed;  /* EPOLLOUT is in the interest set */
-    bool initiated;  /* the close handshake was ours (wsc_close) */
+    bool sent_close;  /* we sent a close frame */
+    bool got_close;   /* the server sent one */
+    bool out_armed;   /* EPOLLOUT is in the interest set */
+    bool initiated;   /* the close handshake was ours (wsc_close) */
+    uint8_t endpoint; /* which of the wsc's endpoints it connects to: set before wsc_connect */
     uint16_t close_code;
     char key[28]; /* Sec-WebSocket-Key we sent */
     unsigned char *in;
@@ -74,13 +75,21 @@ struct wsc_ops {
 
 #define WSC_BETWEEN_EVENTS 32
 
-struct wsc {
-    int epfd;
+#define WSC_MAX_ENDPOINTS 16
+
+/* One server address and the upgrade request for it. */
+struct wsc_endpoint {
     struct sockaddr_storage addr;
     socklen_t addrlen;
     char request_head[1024]; /* the upgrade request before the key */
-    char request_tail[256];  /* and after it */
-    char subprotocol[64];    /* the one the server must choose */
+};
+
+struct wsc {
+    int epfd;
+    struct wsc_endpoint ep[WSC_MAX_ENDPOINTS];
+    int nep;
+    char request_tail[256]; /* and after it */
+    char subprotocol[64];   /* the one the server must choose */
     const struct wsc_ops *ops;
     void *ud;
     uint64_t rng;
@@ -91,10 +100,14 @@ struct wsc {
     uint64_t frames_in, frames_out, bytes_in, bytes_out, pings, binary_in;
 };
 
-/* Sets up the epoll set. `host` is the Host header (host:port), `path` and `subprotocol` go in
- * the upgrade request. Returns 0, or -1 with errno. */
+/* Sets up the epoll set, with `addr` as endpoint 0. `host` is the Host header (host:port),
+ * `path` and `subprotocol` go in the upgrade request. Returns 0, or -1 with errno. */
 int wsc_init(struct wsc *w, const struct sockaddr *addr, socklen_t addrlen, const char *host,
              const char *path, const char *subprotocol, const struct wsc_ops *ops, void *ud);
+/* Adds another server a connection may go to (its wsc_conn.endpoint). Returns the endpoint's
+ * index, or -1 with errno (EINVAL: too many, or too long a host or path). */
+int wsc_add_endpoint(struct wsc *w, const struct sockaddr *addr, socklen_t addrlen,
+                     const char *host, const char *path);
 void wsc_free(struct wsc *w);
 
 /* Starts connecting `c` (which must be WSC_IDLE). On failure on_end runs before it returns,

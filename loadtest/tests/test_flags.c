@@ -40,7 +40,9 @@ static void test_flags_defaults(void **state)
     struct opts o;
 
     assert_int_equal(parse(&o, (const char *const[]){NULL}), FLAGS_OK);
-    assert_string_equal(o.url, "ws://127.0.0.1:8080/ws");
+    assert_int_equal(o.nurls, 1);
+    assert_string_equal(o.urls[0], "ws://127.0.0.1:8080/ws");
+    assert_false(o.lobby);
     assert_ptr_equal(o.scenario, &scenario_chat);
     assert_int_equal(o.connections, 100);
     assert_true(o.ramp == 0);
@@ -75,7 +77,8 @@ static void test_flags_values(void **state)
                            "churn", "--server-pid", "12", "--expect-baseline", "--drain", "0",
                            "--max-p99", "40", "--ramp", "500", "--churn-pause", "250"),
                      FLAGS_OK);
-    assert_string_equal(o.url, "ws://h:1/p");
+    assert_int_equal(o.nurls, 1); /* the URL given replaced the default */
+    assert_string_equal(o.urls[0], "ws://h:1/p");
     assert_int_equal(o.connections, 7);
     assert_true(o.rate == 2.5);
     assert_true(o.rate_set);
@@ -96,6 +99,35 @@ static void test_flags_values(void **state)
     assert_int_equal(PARSE(&o, "--connect-t", "3"), FLAGS_OK); /* an unambiguous prefix */
     assert_true(o.connect_timeout == 3);
     assert_int_equal(o.connections, 100); /* a second parse starts from the defaults */
+}
+
+static void test_flags_several_urls(void **state)
+{
+    struct opts o;
+    char many[17 * 12] = "";
+
+    /* repeated and comma-separated, in the order given */
+    assert_int_equal(PARSE(&o, "--url", "ws://a:1/ws,ws://b:2/ws", "--url=ws://c:3/ws", "--lobby"),
+                     FLAGS_OK);
+    assert_int_equal(o.nurls, 3);
+    assert_string_equal(o.urls[0], "ws://a:1/ws");
+    assert_string_equal(o.urls[1], "ws://b:2/ws");
+    assert_string_equal(o.urls[2], "ws://c:3/ws");
+    assert_true(o.lobby);
+    /* a second parse starts again from the default alone */
+    assert_int_equal(PARSE(&o, "-c", "3"), FLAGS_OK);
+    assert_int_equal(o.nurls, 1);
+    assert_string_equal(o.urls[0], "ws://127.0.0.1:8080/ws");
+    /* 16 at most, no empty one */
+    for (int i = 0; i < 16; i++)
+        snprintf(many + strlen(many), sizeof(many) - strlen(many), "%sws://h:%d", i ? "," : "", i);
+    assert_int_equal(PARSE(&o, "--url", many), FLAGS_OK);
+    assert_int_equal(o.nurls, 16);
+    assert_string_equal(o.urls[15], "ws://h:15");
+    assert_int_equal(PARSE(&o, "--url", many, "--url", "ws://one-more"), FLAGS_BAD);
+    assert_int_equal(PARSE(&o, "--url", "ws://a:1,,ws://b:2"), FLAGS_BAD);
+    assert_int_equal(PARSE(&o, "--url", "ws://a:1,"), FLAGS_BAD);
+    assert_int_equal(PARSE(&o, "--url", ""), FLAGS_BAD);
 }
 
 static void test_flags_scenario_defaults(void **state)
@@ -144,6 +176,7 @@ static void test_flags_bad_usage(void **state)
         {"--scenario", "mixed", "--rate", "0"},
         {"--max-errors", "-1"},
         {"--quiz-rounds", "1001"},
+        {"--lobby", "--scenario", "broadcast"}, /* chat only */
     };
     struct opts o;
 
@@ -175,6 +208,8 @@ static void test_flags_usage_lists_everything(void **state)
         "--rate R",
         "--duration S",
         "--server-pid PID",
+        "--lobby",
+        "round-robin",
         "--quiz-rounds N",
         "--quiz-seconds S",
         "--max-errors N",
@@ -215,6 +250,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flags_defaults),
         cmocka_unit_test(test_flags_values),
+        cmocka_unit_test(test_flags_several_urls),
         cmocka_unit_test(test_flags_scenario_defaults),
         cmocka_unit_test(test_flags_bad_usage),
         cmocka_unit_test(test_flags_help),

@@ -438,6 +438,58 @@ static void test_table_prints(void **state)
     free(buf);
 }
 
+/* Several URLs: a run whose rooms were seen in different orders fails without any threshold,
+ * each count alone, and says so in the table and the JSON. */
+static void test_order_check_fails_the_run(void **state)
+{
+    uint64_t *counts[] = {&r.order_violations, &r.order_gaps, &r.order_mismatches};
+    struct derived d;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f;
+    json_t *j;
+
+    clean_run();
+    r.order_checked = true;
+    r.urls = 3;
+    r.order_deliveries = r.deliveries_received;
+    report_derive(&r, &d);
+    assert_false(d.order_broken);
+    assert_int_equal(d.exit_code, 0);
+    for (size_t i = 0; i < 3; i++) {
+        *counts[i] = 1;
+        report_derive(&r, &d);
+        assert_true(d.order_broken);
+        assert_int_equal(d.exit_code, 1);
+        *counts[i] = 0;
+    }
+    r.order_gaps = 2;
+    r.order_mismatches = 5;
+    report_derive(&r, &d);
+    f = open_memstream(&text, &len);
+    assert_non_null(f);
+    report_print(f, &r, &d);
+    fclose(f);
+    assert_non_null(strstr(text, "over 3 URLs checked: order_violations 0 gaps 2 mismatches 5"));
+    assert_non_null(strstr(text, "FAIL (members of a room saw different orders)"));
+    free(text);
+    j = report_json(&r, &d);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "order"), "gaps")), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "order"), "mismatches")),
+                     5);
+    assert_true(json_is_true(json_object_get(json_object_get(j, "result"), "order_broken")));
+    json_decref(j);
+
+    /* one URL: nothing checked, nothing said */
+    clean_run();
+    r.order_gaps = 2; /* cannot happen unchecked; must not count if it did */
+    report_derive(&r, &d);
+    assert_false(d.order_broken);
+    j = report_json(&r, &d);
+    assert_null(json_object_get(j, "order"));
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -455,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_quiz_without_a_game_fails),
         cmocka_unit_test(test_quiz_p99_is_the_answer_round_trip),
         cmocka_unit_test(test_quiz_json_and_table),
+        cmocka_unit_test(test_order_check_fails_the_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
