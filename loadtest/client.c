@@ -411,6 +411,8 @@ static void handle_ok(struct lt *lt, struct client *c, enum kind k, const struct
     case K_SAY:
     case K_SAY_LOBBY:
         lt->r.says_ok++;
+        if (now >= lt->r.measure_start_ns && now < lt->r.measure_end_ns)
+            lt->r.says_ok_in_window++;
         if (c->role == ROLE_CHURN) {
             c->cycle_acked = true;
             end_round(lt, c, now);
