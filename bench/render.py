@@ -379,10 +379,11 @@ def storage_figures(results, name):
         return None
     m = metrics(results, name)
     fig = {"rep": rep}
-    q = lambda k: m.get(f'parlor_chat_commit_seconds{{quantile="{k}"}}')
-    for label, k in (("p50", "0.5"), ("p90", "0.9"), ("p99", "0.99"), ("p99_9", "0.999")):
-        v = q(k)
-        fig[f"commit_{label}"] = v * 1000 if v is not None and v == v else None  # NaN: none
+    for prefix, metric in (("commit", "parlor_chat_commit_seconds"),
+                           ("wait", "parlor_chat_commit_wait_seconds")):
+        for label, k in (("p50", "0.5"), ("p90", "0.9"), ("p99", "0.99"), ("p99_9", "0.999")):
+            v = m.get(f'{metric}{{quantile="{k}"}}')
+            fig[f"{prefix}_{label}"] = v * 1000 if v is not None and v == v else None  # NaN
     batches = m.get("parlor_chat_commit_seconds_count")
     saved = m.get("parlor_chat_messages_saved_total")
     fig["batches"] = batches
@@ -440,6 +441,8 @@ COMMIT_ROWS = [("commit p50 (ms)", "=commit_p50", True),
                ("commit p99 (ms)", "=commit_p99", True),
                ("commit p99.9 (ms)", "=commit_p99_9", True),
                ("commit mean (ms)", "=commit_mean", True),
+               ("batch waiting for a worker p50 (ms)", "=wait_p50", True),
+               ("batch waiting for a worker p99 (ms)", "=wait_p99", True),
                ("batches committed", "=batches", True),
                ("messages per batch (mean)", "=batch_mean", True)]
 CPU_ROWS = [("parlor CPU (% of a core, window)", "server.cpu_pct", True),
@@ -462,7 +465,8 @@ def render_storage(results):
         "(`scripts/pg-test-cluster`, `PG_TEST_DURABLE=1`) pinned to CPU 0 as well, reached over "
         "its Unix socket: parlor and its database share one core on both engines. Commit times "
         "are the server's `parlor_chat_commit_seconds` (each batch's transaction on its worker, "
-        "quantiles within 12.5%) read from `/metrics` after the run; \"saved/s\" counts the "
+        "quantiles within 12.5%) and the waits for a worker before it "
+        "(`parlor_chat_commit_wait_seconds`), read from `/metrics` after the run; \"saved/s\" counts the "
         "`ok`s the clients received in the window (parlor answers `ok` only once the message is "
         "committed).",
         "- **Durability**: SQLite `journal_mode=WAL`, `synchronous=FULL` (`--db-sync full`, the "

@@ -292,6 +292,7 @@ static int handle_metrics(struct lws *wsi, struct http_pss *pss, struct server *
     struct histo db = {0};
     static const struct histo none; /* no chat log (tests): nothing committed */
     const struct histo *commit = srv->chatlog ? &srv->chatlog->stats.commit_us : &none;
+    const struct histo *wait = srv->chatlog ? &srv->chatlog->stats.wait_us : &none;
     char *text;
     int rc;
 
@@ -302,7 +303,7 @@ static int handle_metrics(struct lws *wsi, struct http_pss *pss, struct server *
         c.chat_saved = srv->chatlog->stats.rows;
     if (srv->pool)
         pool_get_run_histo(srv->pool, &db);
-    text = stats_prometheus(&srv->figures, &c, &db, commit, srv->wall_ms());
+    text = stats_prometheus(&srv->figures, &c, &db, commit, wait, srv->wall_ms());
     if (!text)
         return respond_error(wsi, pss, HTTP_STATUS_SERVICE_UNAVAILABLE, "out of memory");
     rc = respond_text(wsi, pss, HTTP_STATUS_OK, "text/plain; version=0.0.4", text);

@@ -145,7 +145,8 @@ static int summary(struct text *t, const char *name, const char *help, const str
 }
 
 char *stats_prometheus(const struct stats *st, const struct stats_counters *c,
-                       const struct histo *db, const struct histo *commit, int64_t now_ms)
+                       const struct histo *db, const struct histo *commit, const struct histo *wait,
+                       int64_t now_ms)
 {
     struct text t = {0};
     uint64_t below;
@@ -198,6 +199,8 @@ char *stats_prometheus(const struct stats *st, const struct stats_counters *c,
               (double)db->sum / 1e6, (unsigned long long)db->count);
     rc |= summary(&t, "parlor_chat_commit_seconds",
                   "Time each batch of chat messages took to commit on its worker.", commit);
+    rc |= summary(&t, "parlor_chat_commit_wait_seconds",
+                  "Time each batch of chat messages waited for a worker before its commit.", wait);
     if (rc) {
         free(t.buf);
         return NULL;

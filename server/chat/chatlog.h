@@ -47,6 +47,9 @@ struct chatlog_stats {
     /* Microseconds each committed batch spent in its transaction on a worker (the pool's run
      * time of the job: what the engine's commit costs, waiting for a worker excluded). */
     struct histo commit_us;
+    /* Microseconds each of those batches waited for a worker to take it: on a busy core the
+     * workers, which run below the loop's priority, may start late. */
+    struct histo wait_us;
 };
 
 /* Completions, on the loop thread; the replies they make are the chat service's business

@@ -41,6 +41,7 @@ describe('health and metrics', () => {
     // the say's ok came after its batch committed: one message saved, in one timed commit
     assert.equal(metricValue(m.text, 'parlor_chat_messages_saved_total'), 1);
     assert.equal(metricValue(m.text, 'parlor_chat_commit_seconds_count'), 1);
+    assert.equal(metricValue(m.text, 'parlor_chat_commit_wait_seconds_count'), 1);
     const p99 = m.text.match(/^parlor_chat_commit_seconds\{quantile="0\.99"\} (\S+)$/m);
     assert.ok(p99 && Number(p99[1]) > 0 && Number(p99[1]) === metricValue(m.text, 'parlor_chat_commit_seconds_sum'),
       'the one commit is every quantile and the sum');

@@ -84,7 +84,7 @@ static void test_stats_prometheus_exposition(void **state)
     histo_add(&db, 3000000);      /* 3 s */
     stats_init(&st, 0);
     stats_record(&st, &c, 1000);
-    text = stats_prometheus(&st, &c, &db, &commit, 61000);
+    text = stats_prometheus(&st, &c, &db, &commit, &db, 61000);
     assert_non_null(text);
     assert_non_null(
         strstr(text, "# TYPE parlor_messages_in_total counter\nparlor_messages_in_total 7\n"));
@@ -109,6 +109,10 @@ static void test_stats_prometheus_exposition(void **state)
                                  "parlor_chat_commit_seconds{quantile=\"0.999\"} 0.090000\n"
                                  "parlor_chat_commit_seconds_sum 0.326000\n"
                                  "parlor_chat_commit_seconds_count 100\n"));
+    /* the wait summary reads its own histogram (here the job-time one) */
+    assert_non_null(strstr(text, "# TYPE parlor_chat_commit_wait_seconds summary\n"
+                                 "parlor_chat_commit_wait_seconds{quantile=\"0.5\"} 0.020479\n"));
+    assert_non_null(strstr(text, "parlor_chat_commit_wait_seconds_count 3\n"));
     /* every sample line is "name value" or "name{labels} value": no blank or stray lines */
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
         assert_true(line[0] == '#' || strncmp(line, "parlor_", 7) == 0 ||
@@ -126,7 +130,7 @@ static void test_stats_prometheus_empty_summary_is_nan(void **state)
     (void)state;
     memset(&none, 0, sizeof(none));
     stats_init(&st, 0);
-    text = stats_prometheus(&st, &c, &none, &none, 1000);
+    text = stats_prometheus(&st, &c, &none, &none, &none, 1000);
     assert_non_null(text);
     assert_non_null(strstr(text, "parlor_chat_commit_seconds{quantile=\"0.99\"} NaN\n"));
     assert_non_null(strstr(text, "parlor_chat_commit_seconds_count 0\n"));
