@@ -309,7 +309,8 @@ static void handle_chat(struct lt *lt, struct client *c, const struct member *m,
         s->inflight--;
         if (rec->measured)
             hist_record(&lt->r.fanout, (uint64_t)(now - sched));
-        client_resend(lt, s, now);
+        if (!lt->o.resend_on_ok)
+            client_resend(lt, s, now);
     }
     if (c->role == ROLE_CHURN && s == c && c->phase == C_READY) {
         c->cycle_done = true;
@@ -445,6 +446,10 @@ static void handle_ok(struct lt *lt, struct client *c, enum kind k, const struct
     case K_SAY:
     case K_SAY_LOBBY:
         lt->r.says_ok++;
+        if (now >= lt->r.measure_start_ns && now < lt->r.measure_end_ns)
+            lt->r.says_ok_in_window++;
+        if (lt->o.resend_on_ok && c->role != ROLE_CHURN)
+            client_resend(lt, c, now);
         if (c->role == ROLE_CHURN) {
             c->cycle_acked = true;
             end_round(lt, c, now);

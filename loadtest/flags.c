@@ -68,6 +68,9 @@ static const struct flag flags[] = {
      .help = "messages per second per sender; 0 = closed loop (chat, broadcast)"},
     {"inflight", 0, F_INT, "N", FIELD(inflight), .lo = 1, .hi = 10000, .def = "1",
      .help = "closed loop: messages in flight per sender"},
+    {"resend-on-ok", 0, F_SWITCH, NULL, FIELD(resend_on_ok),
+     .help = "closed loop: send the next message when the server acknowledges one (parlor: "
+             "saved it), not when every member has it"},
     {"size", 0, F_INT, "BYTES", FIELD(size), .lo = 1, .hi = FLAGS_MAX_TEXT, .def = "64",
      .help = "chat text length, at least the timestamp header"},
     {"duration", 0, F_DOUBLE, "S", FIELD(duration), .lo = 0.1, .hi = 86400, .def = "10",

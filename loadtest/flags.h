@@ -43,6 +43,7 @@ struct opts {
     double max_p99;        /* -1: no threshold */
     long long max_errors;  /* -1: no threshold */
     bool quiet;
+    bool resend_on_ok; /* closed loop: the next message follows the ok, not the deliveries */
     /* given on the command line: a scenario's own default does not replace these */
     bool rate_set, warmup_set, room_size_set, drain_set;
 };

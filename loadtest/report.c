@@ -105,6 +105,7 @@ void report_derive(const struct report *r, struct derived *d)
 
     d->deliveries_per_sec = rate_per_sec(r->deliveries_in_window, window);
     d->messages_per_sec = rate_per_sec(r->says_in_window, window);
+    d->oks_per_sec = rate_per_sec(r->says_ok_in_window, window);
     d->cycles_per_sec = rate_per_sec(r->cycles, window);
     if (r->quiz_play_start_ns && r->quiz_last_over_ns > r->quiz_play_start_ns) {
         d->play_s = (double)(r->quiz_last_over_ns - r->quiz_play_start_ns) / 1e9;
@@ -249,10 +250,12 @@ void report_print(FILE *out, const struct report *r, const struct derived *d)
     fprintf(out, "  window        %.2f s measured (after %.2f s warm-up)\n", d->window_s,
             r->warmup_s);
     if (r->says_sent || r->deliveries_expected) {
-        fprintf(out, "  messages      %s sent (%.0f/s), %s ok, %s rejected, %llu unanswered\n",
+        fprintf(out,
+                "  messages      %s sent (%.0f/s), %s ok (%.0f/s), %s rejected, %llu "
+                "unanswered\n",
                 grouped(r->says_sent, a, sizeof(a)), d->messages_per_sec,
-                grouped(r->says_ok, b, sizeof(b)), grouped(r->says_rejected, c, sizeof(c)),
-                (unsigned long long)d->says_unanswered);
+                grouped(r->says_ok, b, sizeof(b)), d->oks_per_sec,
+                grouped(r->says_rejected, c, sizeof(c)), (unsigned long long)d->says_unanswered);
         fprintf(out, "  deliveries    %s expected, %s received, %llu lost; %.0f/s\n",
                 grouped(r->deliveries_expected, a, sizeof(a)),
                 grouped(r->deliveries_received, b, sizeof(b)), (unsigned long long)d->lost,
@@ -459,12 +462,13 @@ json_t *report_json(const struct report *r, const struct derived *d)
                   (json_int_t)r->unexpected_closes, "setup_incomplete",
                   (json_int_t)r->setup_incomplete, "stuck_at_end", (json_int_t)r->stuck_at_end));
     json_object_set_new(j, "window_s", json_real(d->window_s));
-    json_object_set_new(j, "messages",
-                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:f}", "sent",
-                                  (json_int_t)r->says_sent, "ok", (json_int_t)r->says_ok,
-                                  "rejected", (json_int_t)r->says_rejected, "unanswered",
-                                  (json_int_t)d->says_unanswered, "in_window",
-                                  (json_int_t)r->says_in_window, "per_sec", d->messages_per_sec));
+    json_object_set_new(
+        j, "messages",
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:f}", "sent", (json_int_t)r->says_sent,
+                  "ok", (json_int_t)r->says_ok, "rejected", (json_int_t)r->says_rejected,
+                  "unanswered", (json_int_t)d->says_unanswered, "in_window",
+                  (json_int_t)r->says_in_window, "per_sec", d->messages_per_sec, "ok_in_window",
+                  (json_int_t)r->says_ok_in_window, "ok_per_sec", d->oks_per_sec));
     json_object_set_new(j, "deliveries",
                         json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "expected",
                                   (json_int_t)r->deliveries_expected, "received",

@@ -55,7 +55,8 @@ struct report {
 
     /* messages */
     uint64_t says_sent, says_ok, says_rejected;
-    uint64_t says_in_window; /* scheduled inside the measured window */
+    uint64_t says_in_window;    /* scheduled inside the measured window */
+    uint64_t says_ok_in_window; /* ok received inside the measured window: parlor saved them */
     uint64_t deliveries_expected, deliveries_received;
     uint64_t deliveries_in_window;  /* received inside the measured window */
     uint64_t unexpected_deliveries; /* chat events we could not match to a message we sent */
@@ -138,6 +139,7 @@ struct derived {
     uint64_t protocol_errors; /* error replies of every code */
     uint64_t errors_total;
     double deliveries_per_sec, messages_per_sec;
+    double oks_per_sec; /* messages acknowledged (on parlor: saved) per second of the window */
     double handshakes_per_sec; /* initial ramp: handshakes / (last 101 - first connect) */
     double all_connected_s, all_signed_in_s;
     double setup_s; /* first connect -> every static client set up */

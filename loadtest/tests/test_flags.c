@@ -65,6 +65,7 @@ static void test_flags_defaults(void **state)
     assert_true(o.max_p99 == -1);
     assert_int_equal(o.max_errors, -1);
     assert_false(o.quiet);
+    assert_false(o.resend_on_ok);
     assert_false(o.rate_set || o.warmup_set || o.room_size_set || o.drain_set);
 }
 
@@ -75,7 +76,8 @@ static void test_flags_values(void **state)
     assert_int_equal(PARSE(&o, "--url", "ws://h:1/p", "-c", "7", "--rate=2.5", "--max-errors", "3",
                            "--json", "r.json", "-q", "--name-prefix", "ab_1-", "--scenario",
                            "churn", "--server-pid", "12", "--expect-baseline", "--drain", "0",
-                           "--max-p99", "40", "--ramp", "500", "--churn-pause", "250"),
+                           "--max-p99", "40", "--ramp", "500", "--churn-pause", "250",
+                           "--resend-on-ok"),
                      FLAGS_OK);
     assert_int_equal(o.nurls, 1); /* the URL given replaced the default */
     assert_string_equal(o.urls[0], "ws://h:1/p");
@@ -93,6 +95,7 @@ static void test_flags_values(void **state)
     assert_true(o.max_p99 == 40);
     assert_true(o.ramp == 500);
     assert_int_equal(o.churn_pause_ms, 250);
+    assert_true(o.resend_on_ok);
 
     assert_int_equal(PARSE(&o, "-c5"), FLAGS_OK); /* getopt's forms */
     assert_int_equal(o.connections, 5);

@@ -42,6 +42,7 @@ static void clean_run(void)
     r.says_sent = 55000;
     r.says_in_window = 50000;
     r.says_ok = 55000;
+    r.says_ok_in_window = 49000;
     r.deliveries_expected = 2750000;
     r.deliveries_received = 2750000;
     r.deliveries_in_window = 2500000;
@@ -74,6 +75,7 @@ static void test_clean_run(void **state)
     assert_close(d.window_s, 10);
     assert_close(d.deliveries_per_sec, 250000);
     assert_close(d.messages_per_sec, 5000);
+    assert_close(d.oks_per_sec, 4900);
     assert_int_equal(d.lost, 0);
     assert_int_equal(d.says_unanswered, 0);
     assert_int_equal(d.errors_total, 0);
@@ -255,6 +257,8 @@ static void test_json_matches(void **state)
                      3);
     assert_close(json_real_value(json_object_get(json_object_get(j, "deliveries"), "per_sec")),
                  d.deliveries_per_sec);
+    assert_close(json_real_value(json_object_get(json_object_get(j, "messages"), "ok_per_sec")),
+                 4900);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "errors"), "total")), 6);
     assert_int_equal(json_integer_value(json_object_get(
                          json_object_get(json_object_get(j, "errors"), "by_code"), "not_in_room")),

@@ -15,6 +15,7 @@
 
 #include "admin.h"
 #include "backup.h"
+#include "chatlog.h"
 #include "log.h"
 #include "pool.h"
 #include "qbank.h"
@@ -338,15 +339,20 @@ static int handle_metrics(struct lws *wsi, struct http_pss *pss, struct server *
 {
     struct stats_counters c;
     struct histo db = {0};
+    static const struct histo none; /* no chat log (tests): nothing committed */
+    const struct histo *commit = srv->chatlog ? &srv->chatlog->stats.commit_us : &none;
+    const struct histo *wait = srv->chatlog ? &srv->chatlog->stats.wait_us : &none;
     char *text;
     int rc;
 
     if (!srv->cfg.metrics_public && !admin_authorized(wsi, pss, srv))
         return 0;
     server_read_counters(srv, &c);
+    if (srv->chatlog)
+        c.chat_saved = srv->chatlog->stats.rows;
     if (srv->pool)
         pool_get_run_histo(srv->pool, &db);
-    text = stats_prometheus(&srv->figures, &c, &db, srv->wall_ms());
+    text = stats_prometheus(&srv->figures, &c, &db, commit, wait, srv->wall_ms());
     if (text)
         text = append_cluster_metrics(text, srv);
     if (!text)

@@ -52,7 +52,7 @@ struct pool_job {
     const char *failure; /* what operators read when it fails: "chat messages could not be saved" */
     enum pool_lane lane; /* set before pool_submit; 0 is POOL_LANE_DB */
 
-    /* owned by the pool */
+    /* owned by the pool; the times (CLOCK_MONOTONIC) may be read by the done callback */
     struct pool_job *next;
     int64_t queued_ns, started_ns, finished_ns;
 };

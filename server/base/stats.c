@@ -123,8 +123,30 @@ static int metric(struct text *t, const char *name, const char *type, const char
 static const double db_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                    0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 
+/* Quantiles of the chat commit summary: a benchmark reads p50 and p99 from them. */
+static const double commit_quantiles[] = {0.5, 0.9, 0.99, 0.999};
+
+/* A summary over the server's life, read from a log-linear histogram (each quantile is its
+ * bucket's upper bound: within 12.5%); NaN while empty, as Prometheus clients write it. */
+static int summary(struct text *t, const char *name, const char *help, const struct histo *h)
+{
+    int rc = put(t, "# HELP %s %s\n# TYPE %s summary\n", name, help, name);
+
+    for (size_t i = 0; i < sizeof(commit_quantiles) / sizeof(commit_quantiles[0]); i++) {
+        if (h->count)
+            rc |= put(t, "%s{quantile=\"%g\"} %.6f\n", name, commit_quantiles[i],
+                      (double)histo_percentile(h, commit_quantiles[i] * 100) / 1e6);
+        else
+            rc |= put(t, "%s{quantile=\"%g\"} NaN\n", name, commit_quantiles[i]);
+    }
+    rc |= put(t, "%s_sum %.6f\n%s_count %llu\n", name, (double)h->sum / 1e6, name,
+              (unsigned long long)h->count);
+    return rc;
+}
+
 char *stats_prometheus(const struct stats *st, const struct stats_counters *c,
-                       const struct histo *db, int64_t now_ms)
+                       const struct histo *db, const struct histo *commit, const struct histo *wait,
+                       int64_t now_ms)
 {
     struct text t = {0};
     uint64_t below;
@@ -151,6 +173,8 @@ char *stats_prometheus(const struct stats *st, const struct stats_counters *c,
                  (double)c->db_jobs);
     rc |= metric(&t, "parlor_db_job_failures_total", "counter", "Worker pool jobs that failed.",
                  (double)c->db_failures);
+    rc |= metric(&t, "parlor_chat_messages_saved_total", "counter",
+                 "Chat messages committed to the database.", (double)c->chat_saved);
     rc |= metric(&t, "parlor_db_queue_depth", "gauge", "Jobs waiting for a worker.", c->db_queue);
     rc |= metric(&t, "parlor_store_failing", "gauge",
                  "Worker pool jobs failed since the last success (0: the store answers).",
@@ -173,6 +197,10 @@ char *stats_prometheus(const struct stats *st, const struct stats_counters *c,
         put(&t, "parlor_db_job_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)db->count);
     rc |= put(&t, "parlor_db_job_seconds_sum %.6f\nparlor_db_job_seconds_count %llu\n",
               (double)db->sum / 1e6, (unsigned long long)db->count);
+    rc |= summary(&t, "parlor_chat_commit_seconds",
+                  "Time each batch of chat messages took to commit on its worker.", commit);
+    rc |= summary(&t, "parlor_chat_commit_wait_seconds",
+                  "Time each batch of chat messages waited for a worker before its commit.", wait);
     if (rc) {
         free(t.buf);
         return NULL;

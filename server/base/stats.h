@@ -22,6 +22,7 @@ struct stats_counters {
     uint64_t messages_in, messages_out, bytes_out; /* counters */
     uint64_t sendq_overflows, rate_limited;        /* counters */
     uint64_t db_jobs, db_failures;                 /* counters */
+    uint64_t chat_saved;                           /* counter: chat messages committed */
     uint64_t cpu_ms;                               /* counter: user + system CPU time */
     uint32_t connections, users, rooms, games;     /* gauges */
     uint32_t db_queue;                             /* gauge */
@@ -54,9 +55,12 @@ const struct stats_sample *stats_latest(const struct stats *st);
 json_t *stats_sample_json(const struct stats_sample *s);
 /* The samples of the last `seconds`, oldest first, as an array. */
 json_t *stats_history_json(const struct stats *st, int seconds);
-/* The Prometheus text exposition (version 0.0.4) of `c` and the DB job-time histogram `db`
- * (microseconds), with uptime from `now_ms`. A malloc'd string, or NULL. */
+/* The Prometheus text exposition (version 0.0.4) of `c`, the DB job-time histogram `db`, and
+ * the chat batches' commit times `commit` and waits for a worker `wait` (all in microseconds;
+ * the last two become summaries of quantiles), with uptime from `now_ms`. A malloc'd string,
+ * or NULL. */
 char *stats_prometheus(const struct stats *st, const struct stats_counters *c,
-                       const struct histo *db, int64_t now_ms);
+                       const struct histo *db, const struct histo *commit, const struct histo *wait,
+                       int64_t now_ms);
 
 #endif

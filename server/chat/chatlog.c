@@ -120,6 +120,9 @@ static void deliver_write(struct chatlog *cl, struct chatlog_op *op)
     } else {
         cl->stats.batches++;
         cl->stats.rows += op->n;
+        histo_add(&cl->stats.commit_us,
+                  (uint64_t)(op->job.finished_ns - op->job.started_ns) / 1000);
+        histo_add(&cl->stats.wait_us, (uint64_t)(op->job.started_ns - op->job.queued_ns) / 1000);
         if (op->n > cl->stats.max_batch)
             cl->stats.max_batch = op->n;
     }

@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "histo.h"
 #include "proto.h"
 #include "timer.h"
 
@@ -43,6 +44,12 @@ struct chatlog_stats {
     uint64_t failures; /* batches that failed */
     size_t max_batch;  /* largest batch so far */
     size_t pending;    /* accepted, not yet handed to a worker */
+    /* Microseconds each committed batch spent in its transaction on a worker (the pool's run
+     * time of the job: what the engine's commit costs, waiting for a worker excluded). */
+    struct histo commit_us;
+    /* Microseconds each of those batches waited for a worker to take it: on a busy core the
+     * workers, which run below the loop's priority, may start late. */
+    struct histo wait_us;
 };
 
 /* Completions, on the loop thread; the replies they make are the chat service's business

@@ -38,6 +38,13 @@ describe('health and metrics', () => {
     assert.ok(metricValue(m.text, 'parlor_db_jobs_total') >= 1);     // the say's commit
     assert.ok(metricValue(m.text, 'process_resident_memory_bytes') > 1e6);
     assert.match(m.text, /^parlor_db_job_seconds_bucket\{le="\+Inf"\} \d+$/m);
+    // the say's ok came after its batch committed: one message saved, in one timed commit
+    assert.equal(metricValue(m.text, 'parlor_chat_messages_saved_total'), 1);
+    assert.equal(metricValue(m.text, 'parlor_chat_commit_seconds_count'), 1);
+    assert.equal(metricValue(m.text, 'parlor_chat_commit_wait_seconds_count'), 1);
+    const p99 = m.text.match(/^parlor_chat_commit_seconds\{quantile="0\.99"\} (\S+)$/m);
+    assert.ok(p99 && Number(p99[1]) > 0 && Number(p99[1]) === metricValue(m.text, 'parlor_chat_commit_seconds_sum'),
+      'the one commit is every quantile and the sum');
     await c.close();
     await stopAndCheck(server);
 

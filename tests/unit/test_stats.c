@@ -69,16 +69,22 @@ static void test_stats_prometheus_exposition(void **state)
 {
     static struct stats st;
     struct stats_counters c = {.messages_in = 7, .connections = 2, .db_jobs = 3, .cpu_ms = 1500};
-    struct histo db;
+    struct histo db, commit;
     char *text;
 
     memset(&db, 0, sizeof(db));
-    histo_add(&db, 300);     /* 0.3 ms */
-    histo_add(&db, 20000);   /* 20 ms */
-    histo_add(&db, 3000000); /* 3 s */
+    memset(&commit, 0, sizeof(commit));
+    c.chat_saved = 41;
+    for (int i = 0; i < 98; i++)
+        histo_add(&commit, 2000); /* 2 ms: p50 and p90 */
+    histo_add(&commit, 40000);    /* 40 ms: p99 */
+    histo_add(&commit, 90000);    /* 90 ms: p99.9, the largest */
+    histo_add(&db, 300);          /* 0.3 ms */
+    histo_add(&db, 20000);        /* 20 ms */
+    histo_add(&db, 3000000);      /* 3 s */
     stats_init(&st, 0);
     stats_record(&st, &c, 1000);
-    text = stats_prometheus(&st, &c, &db, 61000);
+    text = stats_prometheus(&st, &c, &db, &commit, &db, 61000);
     assert_non_null(text);
     assert_non_null(
         strstr(text, "# TYPE parlor_messages_in_total counter\nparlor_messages_in_total 7\n"));
@@ -93,10 +99,41 @@ static void test_stats_prometheus_exposition(void **state)
     assert_non_null(strstr(text, "parlor_db_job_seconds_bucket{le=\"+Inf\"} 3\n"));
     assert_non_null(strstr(text, "parlor_db_job_seconds_count 3\n"));
     assert_non_null(strstr(text, "parlor_db_job_seconds_sum 3.020300\n"));
+    assert_non_null(strstr(text, "# TYPE parlor_chat_messages_saved_total counter\n"
+                                 "parlor_chat_messages_saved_total 41\n"));
+    /* each quantile is its bucket's upper bound: 2000 us lies in [1920, 2047] */
+    assert_non_null(strstr(text, "# TYPE parlor_chat_commit_seconds summary\n"
+                                 "parlor_chat_commit_seconds{quantile=\"0.5\"} 0.002047\n"
+                                 "parlor_chat_commit_seconds{quantile=\"0.9\"} 0.002047\n"
+                                 "parlor_chat_commit_seconds{quantile=\"0.99\"} 0.040959\n"
+                                 "parlor_chat_commit_seconds{quantile=\"0.999\"} 0.090000\n"
+                                 "parlor_chat_commit_seconds_sum 0.326000\n"
+                                 "parlor_chat_commit_seconds_count 100\n"));
+    /* the wait summary reads its own histogram (here the job-time one) */
+    assert_non_null(strstr(text, "# TYPE parlor_chat_commit_wait_seconds summary\n"
+                                 "parlor_chat_commit_wait_seconds{quantile=\"0.5\"} 0.020479\n"));
+    assert_non_null(strstr(text, "parlor_chat_commit_wait_seconds_count 3\n"));
     /* every sample line is "name value" or "name{labels} value": no blank or stray lines */
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
         assert_true(line[0] == '#' || strncmp(line, "parlor_", 7) == 0 ||
                     strncmp(line, "process_", 8) == 0);
+    free(text);
+}
+
+static void test_stats_prometheus_empty_summary_is_nan(void **state)
+{
+    static struct stats st;
+    struct stats_counters c = {0};
+    struct histo none;
+    char *text;
+
+    (void)state;
+    memset(&none, 0, sizeof(none));
+    stats_init(&st, 0);
+    text = stats_prometheus(&st, &c, &none, &none, &none, 1000);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "parlor_chat_commit_seconds{quantile=\"0.99\"} NaN\n"));
+    assert_non_null(strstr(text, "parlor_chat_commit_seconds_count 0\n"));
     free(text);
 }
 
@@ -106,6 +143,7 @@ int main(void)
         cmocka_unit_test(test_stats_rates_come_from_consecutive_samples),
         cmocka_unit_test(test_stats_ring_keeps_ten_minutes_in_order),
         cmocka_unit_test(test_stats_prometheus_exposition),
+        cmocka_unit_test(test_stats_prometheus_empty_summary_is_nan),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
