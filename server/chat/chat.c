@@ -347,9 +347,26 @@ static struct room *find_member_room(struct server *srv, struct session *s,
     return r;
 }
 
+/* delivery_when_ready's answer for a join */
+static void joined(struct server *srv, struct delivery_waiter *w)
+{
+    struct proto_req req = {.re = w->re};
+    struct session *s = live_session(srv, w->session_id);
+    struct room *r = room_find(&srv->rooms, w->room);
+
+    if (!s)
+        return;
+    if (!r || !session_in_room(s, r)) {
+        session_reply_error(s, w->re, PROTO_E_NO_SUCH_ROOM, NULL, "room '%s' is gone", w->room);
+        return;
+    }
+    reply_joined(s, &req, r, true);
+}
+
 static void handle_join(struct server *srv, struct session *s, const struct proto_req *req)
 {
     struct room *r = find_room(srv, s, req);
+    struct delivery_waiter *w;
 
     if (!r)
         return;
@@ -368,7 +385,14 @@ static void handle_join(struct server *srv, struct session *s, const struct prot
         return;
     }
     announce_member(srv, r, "joined", s, r->nmembers - 1);
-    reply_joined(s, req, r, true);
+    w = calloc(1, sizeof(*w));
+    if (!w) {
+        reply_joined(s, req, r, true);
+        return;
+    }
+    *w = (struct delivery_waiter){.session_id = s->id, .re = req->re, .done = joined};
+    snprintf(w->room, sizeof(w->room), "%s", r->id);
+    delivery_when_ready(srv, r, w); /* the history a joiner gets is the room's, not this node's */
 }
 
 static void handle_leave(struct server *srv, struct session *s, const struct proto_req *req)

@@ -122,8 +122,15 @@ struct cluster_room {
     char id[ROOM_ID_LEN];
     char channel[ROOM_ID_LEN + sizeof(ROOM_CHANNEL_PREFIX)];
     enum sub_state state;
-    bool wanted;             /* members of the room are connected here */
-    bool repairing;          /* an XRANGE is in flight; messages wait in `pending` */
+    bool wanted;    /* members of the room are connected here */
+    bool repairing; /* an XRANGE is in flight; messages wait in `pending` */
+    /* Subscribed and caught up with the stream: a joiner's history is the room's. Until then
+     * joins wait in `waiters`. */
+    bool caught_up;
+    /* The catch-up after a first member joined here: what was said before goes to the history
+     * only (the joiner gets it in the join's reply), not to members as live chat. */
+    bool quiet_catch_up;
+    struct delivery_waiter *waiters;
     struct pending *pending; /* in seq order */
     size_t npending, cap;
 };
@@ -133,6 +140,7 @@ static struct directory_ops cluster_directory_ops;
 static struct cluster *the_cluster; /* the ops tables have no context argument of their own */
 
 static void reconcile(struct cluster_room *cr);
+static void wake_waiters(struct cluster_room *cr);
 
 static void clear_pending(struct cluster_room *cr)
 {
@@ -165,14 +173,22 @@ static void maybe_forget(struct cluster_room *cr)
 {
     if (cr->wanted || cr->repairing || cr->state != UNSUBSCRIBED)
         return;
+    wake_waiters(cr);
     hmap_del(&cr->c->rooms, cr->id, strlen(cr->id));
     clear_pending(cr);
     free(cr->pending);
     free(cr);
 }
 
-static void deliver(struct cluster *c, struct room *r, uint64_t seq, json_t *event)
+static void deliver_to(struct cluster *c, struct room *r, uint64_t seq, json_t *event, bool quiet)
 {
+    if (quiet) { /* said before anyone here was listening: history only */
+        if (seq > r->last_seq + 1 && r->hist_lost < seq - 1)
+            r->hist_lost = seq - 1;
+        r->last_seq = seq;
+        room_history_push(r, event);
+        return;
+    }
     if (seq > r->last_seq + 1) {
         /* the stream no longer holds what came between: a resume must not claim it complete */
         c->srv->cluster.chat_unrecoverable += seq - r->last_seq - 1;
@@ -183,6 +199,21 @@ static void deliver(struct cluster *c, struct room *r, uint64_t seq, json_t *eve
     }
     r->last_seq = seq;
     delivery_local_chat(c->srv, r, event);
+}
+
+static void deliver(struct cluster *c, struct room *r, uint64_t seq, json_t *event)
+{
+    deliver_to(c, r, seq, event, false);
+}
+
+/* Answers the joins waiting for the room (their replies carry the history as it is now). */
+static void wake_waiters(struct cluster_room *cr)
+{
+    while (cr->waiters) {
+        struct delivery_waiter *w = cr->waiters;
+        cr->waiters = w->next;
+        delivery_ready(cr->c->srv, w);
+    }
 }
 
 /* Delivers what waits, in order, now that nothing before it can still arrive. */
@@ -233,6 +264,8 @@ static void on_repair(redisAsyncContext *ac, void *reply, void *privdata)
     redisReply *rep = reply;
     struct room *r = room_find(&c->srv->rooms, cr->id);
 
+    bool quiet = cr->quiet_catch_up, catching_up = !cr->caught_up;
+
     (void)ac;
     cr->repairing = false;
     if (rep && rep->type == REDIS_REPLY_ARRAY && r) {
@@ -251,10 +284,17 @@ static void on_repair(redisAsyncContext *ac, void *reply, void *privdata)
                 json_loadb(e->element[1]->element[1]->str, e->element[1]->element[1]->len, 0, NULL);
             if (!ev)
                 continue;
-            c->srv->cluster.gaps_repaired++;
-            deliver(c, r, seq, ev);
+            if (!quiet)
+                c->srv->cluster.gaps_repaired++;
+            deliver_to(c, r, seq, ev, quiet);
             json_decref(ev);
         }
+    }
+    if (catching_up && cr->state == SUBSCRIBED) {
+        /* the joins that waited get the history first, then what came during the catch-up */
+        cr->caught_up = true;
+        cr->quiet_catch_up = false;
+        wake_waiters(cr);
     }
     if (r && rep)
         flush_pending(cr, r);
@@ -263,8 +303,9 @@ static void on_repair(redisAsyncContext *ac, void *reply, void *privdata)
     maybe_forget(cr);
 }
 
-/* Fetches the messages after the room's newest delivered one, up to `to` (0: the newest). */
-static void repair(struct cluster_room *cr, struct room *r, uint64_t to)
+/* Fetches the messages after the room's newest delivered one, up to `to` (0: the newest), the
+ * newest `count` at most. */
+static void repair_count(struct cluster_room *cr, struct room *r, uint64_t to, int count_max)
 {
     struct cluster *c = cr->c;
     char key[sizeof(cr->channel) + 16], lo[32], hi[32], count[16];
@@ -276,9 +317,14 @@ static void repair(struct cluster_room *cr, struct room *r, uint64_t to)
         snprintf(hi, sizeof(hi), "0-%llu", (unsigned long long)to);
     else
         snprintf(hi, sizeof(hi), "+");
-    snprintf(count, sizeof(count), "%d", REPAIR_MAX);
+    snprintf(count, sizeof(count), "%d", count_max);
     if (link_command(&c->link, on_repair, cr, 6, argv, NULL) == 0)
         cr->repairing = true;
+}
+
+static void repair(struct cluster_room *cr, struct room *r, uint64_t to)
+{
+    repair_count(cr, r, to, REPAIR_MAX);
 }
 
 static void on_chat_message(struct cluster_room *cr, const char *msg, size_t len)
@@ -341,8 +387,14 @@ static void on_room_channel(redisAsyncContext *ac, void *reply, void *privdata)
     if (!strcmp(kind, "subscribe")) {
         struct room *r = room_find(&cr->c->srv->rooms, cr->id);
         cr->state = SUBSCRIBED;
+        /* what was said here while this node was not listening: a quiet catch-up needs no
+         * more than the history holds */
         if (r && !cr->repairing)
-            repair(cr, r, 0); /* what was said here while this node was not listening */
+            repair_count(cr, r, 0, cr->quiet_catch_up && r->hist_cap ? r->hist_cap : REPAIR_MAX);
+        if (!cr->repairing) { /* nothing to fetch from (the link failed meanwhile) */
+            cr->caught_up = true;
+            wake_waiters(cr);
+        }
         reconcile(cr);
     } else if (!strcmp(kind, "unsubscribe")) {
         cr->state = UNSUBSCRIBED;
@@ -367,8 +419,11 @@ static void reconcile(struct cluster_room *cr)
     if (!l->up)
         return;
     if (cr->wanted && cr->state == UNSUBSCRIBED) {
+        cr->caught_up = false;
         if (link_subscribe(l, cr->channel, on_room_channel, cr) == 0)
             cr->state = SUBSCRIBING;
+        else
+            wake_waiters(cr);
     } else if (!cr->wanted && cr->state == SUBSCRIBED) {
         if (link_unsubscribe(l, cr->channel) == 0)
             cr->state = UNSUBSCRIBING;
@@ -482,9 +537,23 @@ static void cluster_members_changed(struct server *srv, struct room *r)
     registry_count(&the_cluster->registry, r, false);
     if (!cr)
         return;
+    if (!cr->wanted && r->nmembers > 0 && cr->state == UNSUBSCRIBED)
+        cr->quiet_catch_up = true; /* nobody here missed anything: the first member arrives */
     cr->wanted = r->nmembers > 0;
     reconcile(cr);
     maybe_forget(cr);
+}
+
+static void cluster_when_ready(struct server *srv, struct room *r, struct delivery_waiter *w)
+{
+    struct cluster_room *cr = room_state(the_cluster, r->id, false);
+
+    if (!the_cluster->link.up || !cr || cr->caught_up || cr->state == UNSUBSCRIBED) {
+        delivery_ready(srv, w);
+        return;
+    }
+    w->next = cr->waiters;
+    cr->waiters = w;
 }
 
 static void cluster_room_created(struct server *srv, struct room *r)
@@ -515,6 +584,7 @@ static const struct delivery_ops cluster_delivery_ops = {
     .members_changed = cluster_members_changed,
     .room_freed = cluster_room_freed,
     .room_created = cluster_room_created,
+    .when_ready = cluster_when_ready,
     .to_name = cluster_to_name,
 };
 
@@ -922,9 +992,13 @@ static void cluster_down(void *arg)
      * scan starts again after each one */
     for (size_t i = 0; i < m->cap;) {
         struct cluster_room *cr = m->slots[i].key ? m->slots[i].val : NULL;
+        if (cr)
+            wake_waiters(cr); /* with the history this node has: better than no answer */
         if (cr && (cr->state != UNSUBSCRIBED || cr->repairing || cr->npending || !cr->wanted)) {
             cr->state = UNSUBSCRIBED;
             cr->repairing = false;
+            cr->caught_up = false;
+            cr->quiet_catch_up = false; /* members here: after the link, the gap is theirs */
             clear_pending(cr);
             if (!cr->wanted) {
                 maybe_forget(cr);
@@ -1019,6 +1093,7 @@ void cluster_stop(struct cluster *c)
     for (size_t i = 0; i < m->cap; i++) {
         struct cluster_room *cr = m->slots[i].key ? m->slots[i].val : NULL;
         if (cr) {
+            wake_waiters(cr);
             clear_pending(cr);
             free(cr->pending);
             free(cr);

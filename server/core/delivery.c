@@ -89,6 +89,22 @@ void delivery_named_sent(struct server *srv, struct delivery_named *d, const cha
     free(d);
 }
 
+void delivery_when_ready(struct server *srv, struct room *r, struct delivery_waiter *w)
+{
+    const struct delivery_ops *ops = delivery_ops_of(srv);
+
+    if (ops->when_ready)
+        ops->when_ready(srv, r, w);
+    else
+        delivery_ready(srv, w);
+}
+
+void delivery_ready(struct server *srv, struct delivery_waiter *w)
+{
+    w->done(srv, w);
+    free(w);
+}
+
 void delivery_members_changed(struct server *srv, struct room *r)
 {
     const struct delivery_ops *ops = delivery_ops_of(srv);

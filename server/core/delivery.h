@@ -15,6 +15,7 @@
 
 #include "msgbuf.h"
 #include "proto.h"
+#include "room.h"
 #include "session.h"
 
 struct server;
@@ -60,6 +61,20 @@ struct delivery_named {
     delivery_named_done_fn *done;
 };
 
+struct delivery_waiter;
+
+/* The room a waiter waited for is ready (or gone: look it up again by `room`). */
+typedef void delivery_ready_fn(struct server *srv, struct delivery_waiter *w);
+
+/* A reply that needs the room's recent chat to be what every node has (a join). */
+struct delivery_waiter {
+    uint64_t session_id;
+    struct proto_re re;
+    char room[ROOM_ID_LEN];
+    delivery_ready_fn *done;
+    struct delivery_waiter *next; /* the delivery's list */
+};
+
 struct delivery_ops {
     /* Queues `m` to every member of `r` but `skip` (NULL: none). Returns how many got it. */
     int (*room)(struct server *srv, struct room *r, struct msgbuf *m, const struct session *skip);
@@ -74,6 +89,9 @@ struct delivery_ops {
     void (*room_created)(struct server *srv, struct room *r);
     /* `r` is about to be freed. Optional. */
     void (*room_freed)(struct server *srv, struct room *r);
+    /* Calls w->done once `r`'s history here holds what was said in it anywhere (a cluster
+     * catching up a room it just started listening to), then frees `w`. Optional: at once. */
+    void (*when_ready)(struct server *srv, struct room *r, struct delivery_waiter *w);
     /* Sends d->event to the holder of d->name on another node, then calls
      * delivery_named_sent(). Optional: alone, nobody is online under a name not found here. */
     void (*to_name)(struct server *srv, struct delivery_named *d);
@@ -94,6 +112,10 @@ void delivery_chat_published(struct server *srv, struct delivery_chat *c, uint64
 void delivery_to_name(struct server *srv, struct delivery_named *d);
 /* The delivery's answer for `d`, which it frees afterwards. */
 void delivery_named_sent(struct server *srv, struct delivery_named *d, const char *to);
+/* See delivery_ops.when_ready; `w` is the delivery's from here on. */
+void delivery_when_ready(struct server *srv, struct room *r, struct delivery_waiter *w);
+/* Calls w->done and frees it (for a delivery's when_ready). */
+void delivery_ready(struct server *srv, struct delivery_waiter *w);
 void delivery_members_changed(struct server *srv, struct room *r);
 void delivery_room_freed(struct server *srv, struct room *r);
 void delivery_room_created(struct server *srv, struct room *r);

@@ -70,6 +70,25 @@ test('a room created on one node is listed, joined and chatted in from the other
   bob.close();
 });
 
+test('joining on a node that was not listening: the history is the room\'s, nothing old comes live', async () => {
+  const alice = await signIn(a.url, uniqueName('ha'));
+  const bob = await signIn(b.url, uniqueName('hb'));
+  const id = (await alice.ok('create', { name: 'Talkative' })).room.id;
+  const said = [];
+  for (let i = 0; i < 30; i++) said.push((await alice.ok('say', { room: id, text: `old ${i}` })).seq);
+  await roomsUntil(bob, (l) => l.some((r) => r.id === id), 'b lists the room');
+  const joined = await bob.ok('join', { room: id });
+  assert.deepEqual(joined.history.map((m) => m.text), said.map((_, i) => `old ${i}`),
+    'the join\'s history holds what was said on a');
+  assert.deepEqual(joined.history.map((m) => m.seq), said);
+  await alice.ok('say', { room: id, text: 'marker' });
+  await bob.waitFor((m) => m.type === 'chat' && m.text === 'marker');
+  assert.deepEqual(bob.log.filter((m) => m.type === 'chat' && m.room === id).map((m) => m.text), ['marker'],
+    'nothing said before the join arrives as live chat');
+  alice.close();
+  bob.close();
+});
+
 test('a room\'s limit counts members on every node', async () => {
   const alice = await signIn(a.url, uniqueName('la'));
   const bob = await signIn(b.url, uniqueName('lb'));
