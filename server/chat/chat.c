@@ -29,25 +29,28 @@ static void reply_ok(struct session *s, json_t *ok)
 static json_t *room_obj(const struct room *r);
 
 /* The names of the first `limit` members, in order of joining. */
+/* The members' names: those connected here in order of joining, then those on other nodes. */
 static json_t *member_names(const struct room *r, int limit)
 {
     json_t *names = json_array();
 
     for (int i = 0; i < r->nmembers && i < limit; i++)
         json_array_append_new(names, json_string(r->members[i]->name));
+    for (int i = 0; i < r->nremote && r->nmembers + i < limit; i++)
+        json_array_append_new(names, json_string(r->remote[i].name));
     return names;
 }
 
 static void presence_tick(loop_timer *sul)
 {
     struct room *r = timer_owner(sul, struct room, presence_sul);
-    json_t *ev =
-        json_pack("{s:s, s:s, s:i}", "type", "presence", "room", r->id, "members", r->nmembers);
+    int total = r->nmembers + r->remote_members; /* on every node */
+    json_t *ev = json_pack("{s:s, s:s, s:i}", "type", "presence", "room", r->id, "members", total);
 
     r->presence_dirty = false;
     /* back at or below the threshold: the full list, so clients can follow joined/left again */
-    if (r->nmembers <= r->srv->cfg.presence_max)
-        json_object_set_new(ev, "names", member_names(r, r->nmembers));
+    if (total <= r->srv->cfg.presence_max)
+        json_object_set_new(ev, "names", member_names(r, r->nmembers + r->nremote));
     delivery_room(r->srv, r, ev, NULL);
 }
 
@@ -92,7 +95,7 @@ static void leave_room(struct server *srv, struct session *s, struct room *r)
 
     room_remove_member(r, s);
     session_remove_room(s, r);
-    delivery_members_changed(srv, r);
+    delivery_members_changed(srv, r, s, false);
     if (r->nmembers) {
         announce_member(srv, r, "left", s, r->nmembers + 1);
         if (r->kind)
@@ -123,7 +126,7 @@ void chat_close_room(struct server *srv, struct room *r)
         room_remove_member(r, s);
         session_remove_room(s, r);
     }
-    delivery_members_changed(srv, r);
+    delivery_members_changed(srv, r, NULL, false);
     destroy_room(srv, r);
 }
 
@@ -145,7 +148,7 @@ static int join_room(struct server *srv, struct session *s, struct room *r)
         room_remove_member(r, s);
         return -1;
     }
-    delivery_members_changed(srv, r);
+    delivery_members_changed(srv, r, s, true);
     return 0;
 }
 
@@ -272,8 +275,7 @@ static void reply_joined(struct session *s, const struct proto_req *req, struct 
         /* a big room lists its first members only (room.members has the count): a full
          * list per join would again cost n² to fill it */
         int limit = s->srv->cfg.presence_max;
-        json_object_set_new(ok, "members",
-                            member_names(r, r->nmembers > limit ? limit : r->nmembers));
+        json_object_set_new(ok, "members", member_names(r, limit));
         json_object_set_new(ok, "history", room_history_json(r, s->srv->cfg.history));
     }
     reply_ok(s, ok);
@@ -704,7 +706,7 @@ static void leave_all_silently(struct server *srv, struct session *s)
         bool was_host = r->nmembers && r->members[0] == s;
         room_remove_member(r, s);
         session_remove_room(s, r);
-        delivery_members_changed(srv, r);
+        delivery_members_changed(srv, r, s, false);
         if (r->nmembers && r->kind) /* a game's seat cannot move between nodes */
             r->kind->member_left(r->game, s, was_host);
         else if (!r->nmembers && !r->permanent && !r->shared)

@@ -352,6 +352,32 @@ static void on_chat_message(struct cluster_room *cr, const char *msg, size_t len
     json_decref(ev);
 }
 
+/* A `joined` or `left` from another node: the room's list of names elsewhere follows it. */
+static void track_remote_member(struct room *r, const char *node, size_t nodelen, const char *json,
+                                size_t len)
+{
+    char from[64];
+    json_t *ev;
+    const char *type, *name;
+
+    /* most events are game events: skip them without parsing (the node serialized this one
+     * with proto_ev_member(), type first) */
+    static const char joined[] = "{\"type\":\"joined\"", left[] = "{\"type\":\"left\"";
+
+    if ((len < sizeof(joined) - 1 || memcmp(json, joined, sizeof(joined) - 1)) &&
+        (len < sizeof(left) - 1 || memcmp(json, left, sizeof(left) - 1)))
+        return;
+    ev = json_loadb(json, len, 0, NULL);
+    type = json_string_value(json_object_get(ev, "type"));
+    name = json_string_value(json_object_get(ev, "name"));
+    snprintf(from, sizeof(from), "%.*s", (int)nodelen, node);
+    if (type && name && !strcmp(type, "joined"))
+        room_remote_add(r, name, from);
+    else if (type && name && !strcmp(type, "left"))
+        room_remote_del(r, name);
+    json_decref(ev);
+}
+
 /* "e NODE JSON": an event another node delivered to its own members first. */
 static void on_room_event(struct cluster_room *cr, const char *msg, size_t len)
 {
@@ -365,6 +391,7 @@ static void on_room_event(struct cluster_room *cr, const char *msg, size_t len)
     if ((size_t)(sp - node) == strlen(c->node_id) && !memcmp(node, c->node_id, (size_t)(sp - node)))
         return; /* ours: delivered when it was sent */
     json = sp + 1;
+    track_remote_member(r, node, (size_t)(sp - node), json, len - (size_t)(json - msg));
     m = msgbuf_from_bytes(json, len - (size_t)(json - msg));
     if (m) {
         delivery_local_room(c->srv, r, m, NULL);
@@ -389,6 +416,10 @@ static void on_room_channel(redisAsyncContext *ac, void *reply, void *privdata)
         cr->state = SUBSCRIBED;
         /* what was said here while this node was not listening: a quiet catch-up needs no
          * more than the history holds */
+        /* who is in it elsewhere (asked first: the joins waiting for the catch-up list them),
+         * the events keeping it current from here on */
+        if (r)
+            registry_fetch_names(&cr->c->registry, r);
         if (r && !cr->repairing)
             repair_count(cr, r, 0, cr->quiet_catch_up && r->hist_cap ? r->hist_cap : REPAIR_MAX);
         if (!cr->repairing) { /* nothing to fetch from (the link failed meanwhile) */
@@ -397,8 +428,11 @@ static void on_room_channel(redisAsyncContext *ac, void *reply, void *privdata)
         }
         reconcile(cr);
     } else if (!strcmp(kind, "unsubscribe")) {
+        struct room *r = room_find(&cr->c->srv->rooms, cr->id);
         cr->state = UNSUBSCRIBED;
         clear_pending(cr);
+        if (r) /* nobody here to show them to: read again when someone comes */
+            room_remote_clear(r);
         reconcile(cr);
         maybe_forget(cr);
     } else if (!strcmp(kind, "message") && rep->element[2]->type == REDIS_REPLY_STRING &&
@@ -529,11 +563,14 @@ static void cluster_chat(struct server *srv, struct room *r, struct delivery_cha
     free(json);
 }
 
-static void cluster_members_changed(struct server *srv, struct room *r)
+static void cluster_members_changed(struct server *srv, struct room *r, const struct session *who,
+                                    bool joined)
 {
     struct cluster_room *cr = room_state(the_cluster, r->id, r->nmembers > 0);
 
     (void)srv;
+    if (who)
+        registry_member(&the_cluster->registry, r, who->name, joined);
     registry_count(&the_cluster->registry, r, false);
     if (!cr)
         return;

@@ -7,10 +7,13 @@
 
 #include <jansson.h>
 
+#include "delivery.h"
 #include "link.h"
 #include "log.h"
+#include "proto.h"
 #include "room.h"
 #include "server.h"
+#include "session.h"
 
 #define ROOMS_KEY     "parlor:rooms"
 #define ROOMS_CHANNEL "parlor:rooms"
@@ -21,20 +24,26 @@
  * the list (and a dead node's counts with it); a room with members that the list lacks (a
  * Redis that restarted empty, or a removal racing a join) is put back. The room's total. */
 static const char count_script[] =
-    "local rooms, members = KEYS[1], KEYS[2]\n"
+    "local rooms, members, names = KEYS[1], KEYS[2], KEYS[3]\n"
+    "local function forget_names(node)\n"
+    "  local all = redis.call('HGETALL', names)\n"
+    "  for i = 1, #all, 2 do\n"
+    "    if all[i + 1] == node then redis.call('HDEL', names, all[i]) end\n"
+    "  end\n"
+    "end\n"
     "if tonumber(ARGV[3]) > 0 then redis.call('HSET', members, ARGV[2], ARGV[3])\n"
-    "else redis.call('HDEL', members, ARGV[2]) end\n"
+    "else redis.call('HDEL', members, ARGV[2]); forget_names(ARGV[2]) end\n"
     "redis.call('PUBLISH', 'parlor:rooms', 'n ' .. ARGV[1] .. ' ' .. ARGV[2] .. ' ' .. ARGV[3])\n"
-    "if ARGV[4] == '1' then return 0 end\n"
     "local all, total = redis.call('HGETALL', members), 0\n"
     "for i = 1, #all, 2 do\n"
     "  if redis.call('EXISTS', 'parlor:alive:' .. all[i]) == 1 then\n"
     "    total = total + tonumber(all[i + 1])\n"
-    "  else redis.call('HDEL', members, all[i]) end\n"
+    "  else redis.call('HDEL', members, all[i]); forget_names(all[i]) end\n"
     "end\n"
+    "if ARGV[4] == '1' then return total end\n"
     "local listed = redis.call('HEXISTS', rooms, ARGV[1]) == 1\n"
     "if total == 0 and listed then\n"
-    "  redis.call('HDEL', rooms, ARGV[1]); redis.call('DEL', members)\n"
+    "  redis.call('HDEL', rooms, ARGV[1]); redis.call('DEL', members, names)\n"
     "  redis.call('PUBLISH', 'parlor:rooms', '- ' .. ARGV[1])\n"
     "elseif total > 0 and not listed then\n"
     "  redis.call('HSET', rooms, ARGV[1], ARGV[5])\n"
@@ -53,6 +62,23 @@ struct room_counts {
     struct node_count *nodes;
     size_t n;
 };
+
+/* A request about one room or node, for its reply. */
+struct ask {
+    struct registry *reg;
+    char what[NODE_MAX];
+};
+
+static struct ask *ask_new(struct registry *reg, const char *what)
+{
+    struct ask *a = malloc(sizeof(*a));
+
+    if (a) {
+        a->reg = reg;
+        snprintf(a->what, sizeof(a->what), "%.*s", NODE_MAX - 1, what);
+    }
+    return a;
+}
 
 static struct room_counts *counts_of(struct registry *reg, const char *id, bool create)
 {
@@ -151,9 +177,9 @@ static struct room *add_replica(struct registry *reg, const char *id, const char
 
 void registry_count(struct registry *reg, struct room *r, bool gone)
 {
-    char members[ROOM_ID_LEN + 32], count[16];
+    char members[ROOM_ID_LEN + 32], names[ROOM_ID_LEN + 32], count[16];
     char *desc;
-    const char *argv[9] = {"EVAL", count_script, "2", ROOMS_KEY, members};
+    const char *argv[10] = {"EVAL", count_script, "3", ROOMS_KEY, members, names};
 
     if (!r->shared && !r->permanent)
         return;
@@ -161,20 +187,47 @@ void registry_count(struct registry *reg, struct room *r, bool gone)
     if (!desc)
         return;
     snprintf(members, sizeof(members), "parlor:room:%s:members", r->id);
+    snprintf(names, sizeof(names), "parlor:room:%s:names", r->id);
     snprintf(count, sizeof(count), "%d", gone ? 0 : r->nmembers);
-    argv[5] = r->id;
-    argv[6] = reg->node_id;
-    argv[7] = count;
-    argv[8] = r->permanent ? "1" : "0";
+    argv[6] = r->id;
+    argv[7] = reg->node_id;
+    argv[8] = count;
+    argv[9] = r->permanent ? "1" : "0";
     {
-        const char *args[10];
+        const char *args[11];
         memcpy(args, argv, sizeof(argv));
-        args[9] = desc;
-        link_command(reg->link, NULL, NULL, 10, args, NULL);
+        args[10] = desc;
+        link_command(reg->link, NULL, NULL, 11, args, NULL);
     }
     free(desc);
     if (gone)
         forget_counts(reg, r->id);
+}
+
+void registry_member(struct registry *reg, const struct room *r, const char *name, bool joined)
+{
+    char key[ROOM_ID_LEN + 32];
+
+    if (!r->shared && !r->permanent)
+        return;
+    snprintf(key, sizeof(key), "parlor:room:%s:names", r->id);
+    if (joined)
+        link_command(reg->link, NULL, NULL, 4, (const char *[]){"HSET", key, name, reg->node_id},
+                     NULL);
+    else
+        link_command(reg->link, NULL, NULL, 3, (const char *[]){"HDEL", key, name}, NULL);
+}
+
+static void on_names(redisAsyncContext *ac, void *reply, void *privdata);
+
+void registry_fetch_names(struct registry *reg, const struct room *r)
+{
+    char key[ROOM_ID_LEN + 32];
+    struct ask *a = ask_new(reg, r->id);
+
+    snprintf(key, sizeof(key), "parlor:room:%s:names", r->id);
+    if (a && link_command(reg->link, on_names, a, 2, (const char *[]){"HGETALL", key}, NULL))
+        free(a);
 }
 
 void registry_created(struct registry *reg, struct room *r)
@@ -182,7 +235,9 @@ void registry_created(struct registry *reg, struct room *r)
     if (r->kind) /* a quiz table stays with its game, on this node */
         return;
     r->shared = true;
-    registry_count(reg, r, false); /* puts it on the list, with this node's member */
+    registry_count(reg, r, false);        /* puts it on the list, with this node's member */
+    for (int i = 0; i < r->nmembers; i++) /* (its creator joined before it was shared) */
+        registry_member(reg, r, r->members[i]->name, true);
 }
 
 /* "+ ID JSON", "- ID", "n ID NODE COUNT" */
@@ -226,21 +281,21 @@ static void on_list_channel(redisAsyncContext *ac, void *reply, void *privdata)
         on_list_message(privdata, rep->element[2]->str, rep->element[2]->len);
 }
 
-/* A request about one room or node, for its reply. */
-struct ask {
-    struct registry *reg;
-    char what[NODE_MAX];
-};
-
-static struct ask *ask_new(struct registry *reg, const char *what)
+/* The names of the room's members on the other nodes, as Redis lists them now. */
+static void on_names(redisAsyncContext *ac, void *reply, void *privdata)
 {
-    struct ask *a = malloc(sizeof(*a));
+    struct ask *a = privdata;
+    redisReply *rep = reply;
+    struct room *r = room_find(&a->reg->srv->rooms, a->what);
 
-    if (a) {
-        a->reg = reg;
-        snprintf(a->what, sizeof(a->what), "%.*s", NODE_MAX - 1, what);
+    (void)ac;
+    if (r && rep && rep->type == REDIS_REPLY_ARRAY) {
+        room_remote_clear(r);
+        for (size_t i = 0; i + 1 < rep->elements; i += 2)
+            if (strcmp(rep->element[i + 1]->str, a->reg->node_id))
+                room_remote_add(r, rep->element[i]->str, rep->element[i + 1]->str);
     }
-    return a;
+    free(a);
 }
 
 static void on_room_members(redisAsyncContext *ac, void *reply, void *privdata)
@@ -290,6 +345,18 @@ void registry_up(struct registry *reg)
     link_command(reg->link, on_list, reg, 2, argv, NULL);
 }
 
+static void tell_left(void *arg, struct room *r, const char *name)
+{
+    struct registry *reg = arg;
+    json_t *ev = proto_ev_member("left", r->id, name);
+    struct msgbuf *m = ev ? msgbuf_from_json(ev) : NULL;
+
+    if (m)
+        delivery_local_room(reg->srv, r, m, NULL);
+    msgbuf_unref(m);
+    json_decref(ev);
+}
+
 static void on_alive(redisAsyncContext *ac, void *reply, void *privdata)
 {
     struct ask *a = privdata;
@@ -307,6 +374,8 @@ static void on_alive(redisAsyncContext *ac, void *reply, void *privdata)
             size_t before = reg->counts.count;
             if (rc) {
                 struct room *r = room_find(&reg->srv->rooms, rc->id);
+                if (r) /* its members leave, for the players here too */
+                    room_remote_del_node(r, node, tell_left, reg);
                 set_count(reg, rc->id, node, 0);
                 if (r && !r->nmembers && !r->remote_members && r->shared)
                     registry_count(reg, r, false); /* empty everywhere now: off the list */

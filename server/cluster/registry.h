@@ -38,6 +38,12 @@ void registry_up(struct registry *reg);
 void registry_created(struct registry *reg, struct room *r);
 /* The members of `r` connected here changed (or `r` is about to go: pass `gone`). */
 void registry_count(struct registry *reg, struct room *r, bool gone);
+/* A member connected here joined or left a shared room (or the lobby): its name in the room's
+ * list on every node. */
+void registry_member(struct registry *reg, const struct room *r, const char *name, bool joined);
+/* Reads the names of the room's members on other nodes into r->remote (this node started
+ * listening to the room). */
+void registry_fetch_names(struct registry *reg, const struct room *r);
 /* Once a second: forgets the members of nodes that stopped refreshing their liveness. */
 void registry_tick(struct registry *reg);
 

@@ -105,12 +105,13 @@ void delivery_ready(struct server *srv, struct delivery_waiter *w)
     free(w);
 }
 
-void delivery_members_changed(struct server *srv, struct room *r)
+void delivery_members_changed(struct server *srv, struct room *r, const struct session *who,
+                              bool joined)
 {
     const struct delivery_ops *ops = delivery_ops_of(srv);
 
     if (ops->members_changed)
-        ops->members_changed(srv, r);
+        ops->members_changed(srv, r, who, joined);
 }
 
 void delivery_room_created(struct server *srv, struct room *r)

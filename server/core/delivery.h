@@ -83,8 +83,10 @@ struct delivery_ops {
     /* Gives c->event the room's next seq, keeps it in the room's history and delivers it to
      * every member, then calls delivery_chat_published(); at once, or later. */
     void (*chat)(struct server *srv, struct room *r, struct delivery_chat *c);
-    /* The members of `r` connected here changed (r->nmembers is the new count). Optional. */
-    void (*members_changed)(struct server *srv, struct room *r);
+    /* The members of `r` connected here changed (r->nmembers is the new count): `who` joined
+     * or left, or several left at once (who NULL: the room closed). Optional. */
+    void (*members_changed)(struct server *srv, struct room *r, const struct session *who,
+                            bool joined);
     /* A player created `r` here (and is its first member). Optional. */
     void (*room_created)(struct server *srv, struct room *r);
     /* `r` is about to be freed. Optional. */
@@ -116,7 +118,8 @@ void delivery_named_sent(struct server *srv, struct delivery_named *d, const cha
 void delivery_when_ready(struct server *srv, struct room *r, struct delivery_waiter *w);
 /* Calls w->done and frees it (for a delivery's when_ready). */
 void delivery_ready(struct server *srv, struct delivery_waiter *w);
-void delivery_members_changed(struct server *srv, struct room *r);
+void delivery_members_changed(struct server *srv, struct room *r, const struct session *who,
+                              bool joined);
 void delivery_room_freed(struct server *srv, struct room *r);
 void delivery_room_created(struct server *srv, struct room *r);
 

@@ -19,6 +19,7 @@ static void room_free(struct room *r)
         json_decref(r->hist[(r->hist_head + i) % r->hist_cap]);
     free(r->hist);
     free(r->members);
+    free(r->remote);
     free(r->name);
     free(r);
 }
@@ -117,6 +118,65 @@ void room_remove_member(struct room *r, struct session *s)
 static uint64_t event_seq(const json_t *event)
 {
     return (uint64_t)json_integer_value(json_object_get(event, "seq"));
+}
+
+int room_remote_add(struct room *r, const char *name, const char *node)
+{
+    for (int i = 0; i < r->nremote; i++)
+        if (!strcmp(r->remote[i].name, name)) {
+            snprintf(r->remote[i].node, sizeof(r->remote[i].node), "%s", node);
+            return 0;
+        }
+    if (r->nremote == r->remote_cap) {
+        int cap = r->remote_cap ? r->remote_cap * 2 : 8;
+        struct room_remote *more = realloc(r->remote, (size_t)cap * sizeof(*more));
+        if (!more)
+            return -1;
+        r->remote = more;
+        r->remote_cap = cap;
+    }
+    snprintf(r->remote[r->nremote].name, sizeof(r->remote[0].name), "%s", name);
+    snprintf(r->remote[r->nremote].node, sizeof(r->remote[0].node), "%s", node);
+    r->nremote++;
+    return 0;
+}
+
+bool room_remote_del(struct room *r, const char *name)
+{
+    for (int i = 0; i < r->nremote; i++)
+        if (!strcmp(r->remote[i].name, name)) {
+            /* keep the order of arrival: lists show members in the order they came */
+            memmove(&r->remote[i], &r->remote[i + 1],
+                    (size_t)(r->nremote - i - 1) * sizeof(*r->remote));
+            r->nremote--;
+            return true;
+        }
+    return false;
+}
+
+int room_remote_del_node(struct room *r, const char *node,
+                         void (*gone)(void *arg, struct room *r, const char *name), void *arg)
+{
+    int n = 0;
+
+    for (int i = 0; i < r->nremote;) {
+        if (strcmp(r->remote[i].node, node)) {
+            i++;
+            continue;
+        }
+        if (gone)
+            gone(arg, r, r->remote[i].name);
+        memmove(&r->remote[i], &r->remote[i + 1],
+                (size_t)(r->nremote - i - 1) * sizeof(*r->remote));
+        r->nremote--;
+        n++;
+    }
+    return n;
+}
+
+void room_remote_clear(struct room *r)
+{
+    r->nremote = 0;
 }
 
 uint64_t room_next_seq(struct room *r)

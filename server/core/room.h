@@ -38,10 +38,12 @@ struct room_kind {
 struct room {
     char id[ROOM_ID_LEN];
     char *name;
-    int max;                      /* member limit */
-    bool permanent;               /* the lobby: never removed when empty */
-    bool shared;                  /* a cluster's: removed when empty on every node, not here */
-    int remote_members;           /* members connected to other nodes (the cluster counts) */
+    int max;                    /* member limit */
+    bool permanent;             /* the lobby: never removed when empty */
+    bool shared;                /* a cluster's: removed when empty on every node, not here */
+    int remote_members;         /* members connected to other nodes (the cluster counts) */
+    struct room_remote *remote; /* their names, as far as the cluster knows them */
+    int nremote, remote_cap;
     const struct room_kind *kind; /* NULL for a chat room */
     void *game;                   /* the kind's state (a quiz: struct game *) */
 
@@ -60,6 +62,12 @@ struct room {
     uint64_t hist_lost; /* newest seq the ring let go for lack of room (0: none yet) */
 
     struct room *prev, *next; /* creation order */
+};
+
+/* A member connected to another node. */
+struct room_remote {
+    char name[258]; /* SESSION_NAME_MAX + 1 */
+    char node[64];
 };
 
 struct rooms {
@@ -84,6 +92,14 @@ void room_destroy(struct rooms *rs, struct room *r);
 int room_add_member(struct room *r, struct session *s);
 /* Removes a member, keeping the others' order; a non-member is ignored. */
 void room_remove_member(struct room *r, struct session *s);
+
+/* The names of members on other nodes: add (or move to `node`), remove one, remove a node's
+ * (returning how many went, their names passed to `gone` first when it is not NULL), or all. */
+int room_remote_add(struct room *r, const char *name, const char *node);
+bool room_remote_del(struct room *r, const char *name);
+int room_remote_del_node(struct room *r, const char *node,
+                         void (*gone)(void *arg, struct room *r, const char *name), void *arg);
+void room_remote_clear(struct room *r);
 
 /* The next seq for a chat message in this room. */
 uint64_t room_next_seq(struct room *r);

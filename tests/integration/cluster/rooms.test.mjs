@@ -51,6 +51,8 @@ test('a room created on one node is listed, joined and chatted in from the other
   const joined = await bob.request('join', { room: id });
   assert.equal(joined.type, 'ok', JSON.stringify(joined));
   assert.equal(joined.room.name, 'Chess club');
+  assert.deepEqual(joined.members.sort(), [alice.label, bob.label].sort(),
+    'the join lists the members on every node');
   await roomsUntil(alice, (l) => l.find((r) => r.id === id)?.members === 2, 'a counts b\'s member');
   assert.equal((await alice.nextEvent('joined')).name, bob.label, 'presence crosses nodes');
   for (let i = 0; i < 5; i++) {
@@ -119,6 +121,8 @@ test('the members of a node killed without a word leave the counts; the room goe
   await a.kill();
   a = null;
   await roomsUntil(erin, (l) => l.find((r) => r.id === id)?.members === 1, 'a\'s member is gone');
+  const left = await erin.waitFor((m) => m.type === 'left' && m.room === id, { timeout: 15000 });
+  assert.equal(left.name, dave.label, 'the players here see the dead node\'s member leave');
   assert.equal((await erin.request('leave', { room: id })).type, 'ok');
   await roomsUntil(erin, (l) => !l.some((r) => r.id === id), 'the room goes with its last member');
   erin.close();
