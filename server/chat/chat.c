@@ -178,6 +178,32 @@ static bool refuse_banned(struct server *srv, struct session *s, const struct pr
 
 static struct session *live_session(struct server *srv, uint64_t id);
 
+/* A reply that may wait for another node (a cluster's hello, join, whisper, resume): what the
+ * client sends meanwhile is not read until it is sent, so replies keep the order of requests
+ * as PROTOCOL.md promises. Alone, the answer comes within the call and nothing is held. */
+static void await_begin(struct session *s)
+{
+    s->awaiting++;
+}
+
+static void await_started(struct session *s)
+{
+    if (s->awaiting && !s->await_held) {
+        s->await_held = true;
+        session_hold_reading(s);
+    }
+}
+
+static void await_end(struct session *s)
+{
+    if (s->awaiting)
+        s->awaiting--;
+    if (!s->awaiting && s->await_held) {
+        s->await_held = false;
+        session_release_reading(s);
+    }
+}
+
 /* The end of a guest's hello, once the name is known to be free across the club. */
 static void hello_confirmed(struct server *srv, uint64_t session_id, struct proto_re re, int result)
 {
@@ -188,6 +214,7 @@ static void hello_confirmed(struct server *srv, uint64_t session_id, struct prot
 
     if (!s)
         return;
+    await_end(s);
     s->auth_pending = false;
     if (result) {
         session_reply_error(s, re, result == -1 ? PROTO_E_NAME_TAKEN : PROTO_E_SERVER_BUSY, NULL,
@@ -233,7 +260,9 @@ static void handle_hello(struct server *srv, struct session *s, const struct pro
         return;
     }
     s->auth_pending = true; /* until the other nodes, if any, agree the name is free */
+    await_begin(s);
     directory_confirm_name(srv, s->id, s->name, false, hello_confirmed, req->re);
+    await_started(s);
 }
 
 /* register, login and resume need the accounts service */
@@ -358,6 +387,7 @@ static void joined(struct server *srv, struct delivery_waiter *w)
 
     if (!s)
         return;
+    await_end(s);
     if (!r || !session_in_room(s, r)) {
         session_reply_error(s, w->re, PROTO_E_NO_SUCH_ROOM, NULL, "room '%s' is gone", w->room);
         return;
@@ -394,7 +424,9 @@ static void handle_join(struct server *srv, struct session *s, const struct prot
     }
     *w = (struct delivery_waiter){.session_id = s->id, .re = req->re, .done = joined};
     snprintf(w->room, sizeof(w->room), "%s", r->id);
+    await_begin(s);
     delivery_when_ready(srv, r, w); /* the history a joiner gets is the room's, not this node's */
+    await_started(s);
 }
 
 static void handle_leave(struct server *srv, struct session *s, const struct proto_req *req)
@@ -541,6 +573,7 @@ static void whispered(struct server *srv, struct delivery_named *d, const char *
 
     if (!s)
         return;
+    await_end(s);
     if (!to) {
         session_reply_error(s, d->re, PROTO_E_NO_SUCH_USER, NULL, "nobody called '%.*s' is online",
                             proto_clip(d->name, 64), d->name);
@@ -580,7 +613,9 @@ static void handle_whisper(struct server *srv, struct session *s, const struct p
             return;
         }
         snprintf(d->name, sizeof(d->name), "%s", req->to);
+        await_begin(s);
         delivery_to_name(srv, d);
+        await_started(s);
         return;
     }
     if (to == s) {
@@ -904,6 +939,7 @@ static void resumed_elsewhere(struct server *srv, uint64_t session_id, void *arg
 
     if (!s)
         goto out;
+    await_end(s);
     s->auth_pending = false;
     if (!detached || !name) {
         if (re->user_id > 0 && srv->accounts) /* an account: a sign-in of its own */
@@ -973,8 +1009,10 @@ void chat_resume_elsewhere(void *arg, struct session *s, const struct proto_req 
         .re = req->re, .user_id = user_id, .seen = json_incref(req->seen)};
     snprintf(re->name, sizeof(re->name), "%s", name ? name : "");
     s->auth_pending = true;
+    await_begin(s);
     directory_claim_detached(srv, s->id, user_id, req->seen, srv->cfg.resume_replay,
                              resumed_elsewhere, re);
+    await_started(s);
 }
 
 static struct session *live_session(struct server *srv, uint64_t id)

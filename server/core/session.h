@@ -57,10 +57,12 @@ struct session {
     int64_t limited_since_ms; /* start of the current run of refusals, 0 when none */
     int64_t last_limited_ms;  /* the latest refusal */
 
-    bool closing;         /* close requested: nothing more is read or queued */
-    bool peer_closed;     /* the client sent a close frame: it left on purpose */
-    bool detached;        /* the connection dropped; identity and seats kept for a rejoin */
-    bool handed_over;     /* closed by a draining node of a cluster: resumes on another node */
+    bool closing;     /* close requested: nothing more is read or queued */
+    bool peer_closed; /* the client sent a close frame: it left on purpose */
+    bool detached;    /* the connection dropped; identity and seats kept for a rejoin */
+    bool handed_over; /* closed by a draining node of a cluster: resumes on another node */
+    int awaiting;     /* replies waiting for another node (chat.c): reading is held meanwhile */
+    bool await_held;
     loop_timer grace_sul; /* end of the rejoin grace period */
     int close_code;
     char close_reason[64];

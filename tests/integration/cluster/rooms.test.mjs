@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { stopAndCheck, signIn, uniqueName, sleep } from '../lib/harness.mjs';
+import { stopAndCheck, fresh, signIn, uniqueName, sleep } from '../lib/harness.mjs';
 import { startRedis, startNode } from '../lib/cluster.mjs';
 
 let a;
@@ -88,6 +88,34 @@ test('joining on a node that was not listening: the history is the room\'s, noth
   assert.deepEqual(bob.log.filter((m) => m.type === 'chat' && m.room === id).map((m) => m.text), ['marker'],
     'nothing said before the join arrives as live chat');
   alice.close();
+  bob.close();
+});
+
+test('pipelined requests get their replies in order, though some wait for Redis', async () => {
+  const bob = await signIn(a.url, uniqueName('pa'));
+  const id = (await bob.ok('create', { name: 'Pipes' })).room.id;
+  await bob.ok('say', { room: id, text: 'earlier' });
+  const watcher = await signIn(b.url, uniqueName('pw'));
+  await roomsUntil(watcher, (l) => l.some((r) => r.id === id), 'b lists the room');
+  watcher.close();
+  const c = await fresh(b.url);
+  const name = uniqueName('pb');
+  // hello waits for Redis to agree on the name, join for b's catch-up of the room
+  const reqs = [
+    { type: 'hello', id: 101, name },
+    { type: 'join', id: 102, room: id },
+    { type: 'say', id: 103, room: id, text: 'right after joining' },
+    { type: 'whisper', id: 104, to: bob.label, text: 'psst' },
+    { type: 'ping', id: 105 },
+  ];
+  for (const r of reqs) c.ws.send(JSON.stringify(r));
+  const replies = [];
+  while (replies.length < reqs.length) replies.push(await c.waitFor((m) => m.type === 'ok' || m.type === 'error'));
+  // PROTOCOL.md section 3: a say's ok comes once it is saved; every other reply in order
+  assert.ok(replies.every((m) => m.type === 'ok'), JSON.stringify(replies));
+  assert.deepEqual(replies.map((m) => m.re).filter((re) => re !== 103), [101, 102, 104, 105]);
+  assert.deepEqual(replies[1].history.map((m) => m.text), ['earlier']);
+  c.close();
   bob.close();
 });
 
