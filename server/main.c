@@ -37,6 +37,7 @@
 #include "room.h"
 #include "sdnotify.h"
 #include "server.h"
+#include "startup.h"
 #include "store.h"
 #include "ws.h"
 
@@ -447,7 +448,7 @@ int main(int argc, char **argv)
     struct qbank bank;
     struct store_cfg dbc;
     struct store *startup_db;
-    char err[512], listen_addr[NI_MAXHOST];
+    char err[1024], listen_addr[NI_MAXHOST], database_id[STORE_DATABASE_ID_MAX];
     int rc = 1;
 
     if (argc > 1 && !strcmp(argv[1], "import"))
@@ -517,7 +518,9 @@ int main(int argc, char **argv)
         !(startup_db = store_open(&dbc, -1, err, sizeof(err))))
         goto out;
     srv.accounts = &accounts;
-    rc = load_saved_state(&srv, startup_db) || fill_question_bank(&bank, startup_db, cfg.questions);
+    rc = load_saved_state(&srv, startup_db) ||
+         fill_question_bank(&bank, startup_db, cfg.questions) ||
+         store_load_database_id(startup_db, database_id, sizeof(database_id));
     if (rc)
         snprintf(err, sizeof(err), "%s", startup_db->error);
     store_close(startup_db);
@@ -526,6 +529,14 @@ int main(int argc, char **argv)
         goto out;
     }
     rc = 1;
+    if (cfg.cluster) { /* a node's id and database are checked before its port opens */
+        char shown[STORE_TARGET_SHOWN_MAX];
+        store_target_shown(cfg.db, shown, sizeof(shown));
+        if (cluster_identify(&cluster, &srv, err, sizeof(err)) ||
+            cluster_check(&cluster, cfg.cluster, cfg.cluster_timeout_ms, database_id, shown, err,
+                          sizeof(err)))
+            goto out;
+    }
     pool = pool_create(&(struct pool_cfg){.workers = cfg.db_workers,
                                           .queue_max = (size_t)cfg.db_queue,
                                           /* hashes leave a worker for the database */
@@ -572,7 +583,9 @@ int main(int argc, char **argv)
     snprintf(err, sizeof(err), "serving on port %d", cfg.port);
     sdnotify_ready(ws.ctx, err); /* systemd starts what waits for parlor only now */
     ws_run(&ws, &signals);
-    cluster_stop(&cluster);  /* before the loop goes: its connections live there */
+    cluster_stop(&cluster); /* before the loop goes: its connections live there */
+    if (cfg.cluster)        /* a restart may take the node's id at once */
+        cluster_release(&cluster, cfg.cluster, cfg.cluster_timeout_ms);
     chat_end_detached(&srv); /* their timers live in the loop, which is about to go */
     chat_stop_timers(&srv);
     log_info("stopped; finishing database work");

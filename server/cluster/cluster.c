@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "delivery.h"
@@ -16,6 +15,7 @@
 #include "room.h"
 #include "server.h"
 #include "session.h"
+#include "startup.h"
 
 #define ROOM_CHANNEL_PREFIX "parlor:room:"
 #define ROOM_IDS_KEY        "parlor:room-ids"
@@ -672,7 +672,7 @@ static int cluster_new_room_id(struct server *srv, char out[ROOM_ID_LEN])
 
 #define NAME_KEYS    (1 + NAMES_SKELETONS)
 #define NAME_KEY_MAX (NAMES_KEY_MAX + 16)
-#define ALIVE_TTL_MS 5000
+#define ALIVE_TTL_MS CLUSTER_ALIVE_TTL_MS
 
 /* The keys of `name` (see claim_script). 0, or -1 for a name that has none. */
 static int name_keys(const char *name, char keys[NAME_KEYS][NAME_KEY_MAX])
@@ -1050,26 +1050,20 @@ static void cluster_down(void *arg)
 int cluster_start(struct cluster *c, struct server *srv, uv_loop_t *loop, char *err, size_t errlen)
 {
     unsigned char digest[SHA_DIGEST_LENGTH];
-    char host[48];
+    char node_id[sizeof(c->node_id)], boot[sizeof(c->boot)];
 
+    /* main named the node for its startup checks (startup.h): the same name and boot id */
+    if (!c->boot[0] && cluster_identify(c, srv, err, errlen))
+        return -1;
+    memcpy(node_id, c->node_id, sizeof(node_id));
+    memcpy(boot, c->boot, sizeof(boot));
     *c = (struct cluster){.srv = srv,
                           .stream_max = srv->cfg.cluster_stream,
                           .account_learned = c->account_learned,
                           .account_learned_arg = c->account_learned_arg};
+    memcpy(c->node_id, node_id, sizeof(node_id));
+    memcpy(c->boot, boot, sizeof(boot));
     hmap_init(&c->rooms);
-    if (srv->cfg.node_id) {
-        snprintf(c->node_id, sizeof(c->node_id), "%s", srv->cfg.node_id);
-    } else {
-        if (gethostname(host, sizeof(host)))
-            snprintf(host, sizeof(host), "node");
-        host[sizeof(host) - 1] = '\0';
-        snprintf(c->node_id, sizeof(c->node_id), "%s:%d", host, srv->cfg.port);
-    }
-    for (const char *p = c->node_id; *p; p++)
-        if (*p == ' ' || (unsigned char)*p < 0x21) {
-            snprintf(err, errlen, "--node-id '%s': no spaces or control characters", c->node_id);
-            return -1;
-        }
     SHA1((const unsigned char *)publish_script, strlen(publish_script), digest);
     for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
         snprintf(c->script_sha + 2 * i, 3, "%02x", digest[i]);
@@ -1081,18 +1075,6 @@ int cluster_start(struct cluster *c, struct server *srv, uv_loop_t *loop, char *
     cluster_directory_ops.detach = cluster_detach;
     cluster_directory_ops.forget_detached = cluster_forget_detached;
     cluster_directory_ops.claim_detached = cluster_claim_detached;
-    {
-        unsigned char rnd[8];
-        if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-            snprintf(err, errlen, "no random bytes for the node's boot id");
-            return -1;
-        }
-        for (int i = 0; i < 8; i++)
-            snprintf(c->boot + 2 * i, 3, "%02x", rnd[i]);
-        /* a guest's token names its session id: ids must not repeat across nodes (2^16 bases
-         * of 2^36 ids each stay below 2^53, exact in JSON) */
-        srv->next_session_id = ((uint64_t)rnd[0] << 8 | rnd[1]) << 36;
-    }
     if (link_start(&c->link,
                    &(struct link_cfg){.url = srv->cfg.cluster,
                                       .node_id = c->node_id,

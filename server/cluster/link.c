@@ -23,7 +23,7 @@ static void schedule(struct link *l, loop_timer *t, loop_timer_fn *fn, int64_t m
     srv->ops->schedule(srv->transport, t, fn, ms * TIMER_US_PER_MS);
 }
 
-static int parse_url(struct link *l, const char *url, char *err, size_t errlen)
+int link_parse_url(struct link *l, const char *url, char *err, size_t errlen)
 {
     const char *p;
 
@@ -251,7 +251,7 @@ int link_start(struct link *l, const struct link_cfg *cfg, uv_loop_t *loop, char
                size_t errlen)
 {
     *l = (struct link){.cfg = *cfg, .loop = loop, .backoff_ms = BACKOFF_MIN_MS};
-    if (parse_url(l, cfg->url, err, errlen))
+    if (link_parse_url(l, cfg->url, err, errlen))
         return -1;
     if (snprintf(l->node_channel, sizeof(l->node_channel), "parlor:node:%s", cfg->node_id) >=
         (int)sizeof(l->node_channel)) {

@@ -50,6 +50,8 @@ struct link {
     char last_error[160];
 };
 
+/* Fills l->host and l->port from a --cluster URL; 0, or -1 with `err`. */
+int link_parse_url(struct link *l, const char *url, char *err, size_t errlen);
 /* Checks the URL and starts dialling; 0, or -1 with `err`. */
 int link_start(struct link *l, const struct link_cfg *cfg, uv_loop_t *loop, char *err,
                size_t errlen);

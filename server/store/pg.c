@@ -663,6 +663,24 @@ static int pg_load_token_key(struct store *s, uint8_t *key, size_t keylen)
     return 0;
 }
 
+static int pg_load_database_id(struct store *s, char *out, size_t len)
+{
+    PGresult *r =
+        run_sql((struct pg_conn *)s, "SELECT id FROM parlor_identity", NULL, "database identity");
+    int rc = -1;
+
+    if (!r)
+        return -1;
+    if (PQntuples(r) && strlen(PQgetvalue(r, 0, 0)) < len) {
+        snprintf(out, len, "%s", PQgetvalue(r, 0, 0));
+        rc = 0;
+    } else {
+        store_fail(s, "database identity: missing or too long");
+    }
+    PQclear(r);
+    return rc;
+}
+
 /* ---- bans ---- */
 
 static int pg_load_bans(struct store *s, int64_t now_ms, store_ban_fn *fn, void *arg)
@@ -954,6 +972,7 @@ const struct store_engine store_pg_engine = {
     .load_users = pg_load_users,
     .load_bans = pg_load_bans,
     .load_token_key = pg_load_token_key,
+    .load_database_id = pg_load_database_id,
     .load_questions = pg_load_questions,
     .export_rows = pg_export_rows,
     .import_begin = pg_import_begin,

@@ -76,6 +76,11 @@ static const char *const migrations[] = {
 
     /* 3: a question may say which language it is in (a BCP 47 tag); NULL = the pack does not say */
     "ALTER TABLE questions ADD COLUMN lang TEXT COLLATE \"C\";",
+
+    /* 4: the database's identity (see schema.c) */
+    "CREATE TABLE parlor_identity (id TEXT COLLATE \"C\" NOT NULL);"
+    "INSERT INTO parlor_identity (id)"
+    "  VALUES (md5(random()::text || clock_timestamp()::text || pg_backend_pid()::text));",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

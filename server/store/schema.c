@@ -69,6 +69,12 @@ static const char *const migrations[] = {
 
     /* 3: a question may say which language it is in (a BCP 47 tag); NULL = the pack does not say */
     "ALTER TABLE questions ADD COLUMN lang TEXT;",
+
+    /* 4: the database's identity, drawn once when this migration runs: the nodes of a cluster
+     * compare it at startup (server/cluster/startup.c). Not a row `migrate` copies: a copy is
+     * another database. */
+    "CREATE TABLE parlor_identity (id TEXT NOT NULL);"
+    "INSERT INTO parlor_identity (id) VALUES (lower(hex(randomblob(16))));",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -91,40 +97,48 @@ int schema_version(sqlite3 *db)
     return v;
 }
 
-static int apply(sqlite3 *db, int version, char *err, size_t errlen)
-{
-    char *msg = NULL, set[64];
-
-    snprintf(set, sizeof(set), "PRAGMA user_version = %d;", version);
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE;", NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(db, migrations[version - 1], NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(db, set, NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(db, "COMMIT;", NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "schema migration to version %d: %s", version,
-                 msg ? msg : sqlite3_errmsg(db));
-        sqlite3_free(msg);
-        sqlite3_exec(db, "ROLLBACK;", NULL, NULL, NULL);
-        return -1;
-    }
-    return 0;
-}
-
+/* Applies the migrations after the version found, up to `target`, in one transaction that
+ * takes the write lock first (BEGIN IMMEDIATE) and only then reads the version: a process that
+ * starts at the same moment on the same file waits on the lock (the connection's busy timeout)
+ * and then finds the schema migrated, instead of running the same migration again. */
 int schema_migrate(sqlite3 *db, int target, char *err, size_t errlen)
 {
-    int v = schema_version(db);
+    char *msg = NULL, set[64];
+    int v;
 
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE;", NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "schema migration: %s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    v = schema_version(db);
     if (v < 0) {
         snprintf(err, errlen, "cannot read the schema version: %s", sqlite3_errmsg(db));
-        return -1;
+        goto fail;
     }
     if (v > NMIGRATIONS) {
         snprintf(err, errlen,
                  "the database has schema version %d, newer than this parlor-server (%d)", v,
                  NMIGRATIONS);
-        return -1;
+        goto fail;
     }
-    for (int next = v + 1; next <= target && next <= NMIGRATIONS; next++)
-        if (apply(db, next, err, errlen))
-            return -1;
+    for (int next = v + 1; next <= target && next <= NMIGRATIONS; next++) {
+        snprintf(set, sizeof(set), "PRAGMA user_version = %d;", next);
+        if (sqlite3_exec(db, migrations[next - 1], NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, set, NULL, NULL, &msg) != SQLITE_OK) {
+            snprintf(err, errlen, "schema migration to version %d: %s", next,
+                     msg ? msg : sqlite3_errmsg(db));
+            sqlite3_free(msg);
+            goto fail;
+        }
+    }
+    if (sqlite3_exec(db, "COMMIT;", NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "schema migration: commit: %s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        goto fail;
+    }
     return 0;
+fail:
+    sqlite3_exec(db, "ROLLBACK;", NULL, NULL, NULL);
+    return -1;
 }

@@ -1,6 +1,6 @@
 /*
  * The database schema, versioned with PRAGMA user_version: one list of migrations, applied in
- * order at startup, each in its own transaction. The only place in parlor that defines tables.
+ * order at startup in one transaction that holds the write lock from its start. The only place in parlor that defines tables.
  * Main thread, at startup, before the workers open their connections.
  */
 #ifndef PARLOR_SCHEMA_H

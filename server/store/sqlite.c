@@ -240,19 +240,54 @@ static int sqlite_load_token_key(struct store *s, uint8_t *key, size_t keylen)
         store_fail(s, "cannot generate the token key: no randomness");
         return -1;
     }
+    /* nodes starting together on a new file keep whichever key was stored first (as pg.c's);
+     * a key of the wrong length is replaced */
     if (sqlite3_prepare_v2(db,
-                           "INSERT OR REPLACE INTO settings (key, value) VALUES ('token_key', ?)",
+                           "INSERT INTO settings (key, value) VALUES ('token_key', ?1) "
+                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value "
+                           "WHERE length(settings.value) <> ?2",
                            -1, &st, NULL) != SQLITE_OK)
         goto fail;
     sqlite3_bind_blob(st, 1, key, (int)keylen, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)keylen);
     if (sqlite3_step(st) != SQLITE_DONE)
         goto fail;
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM settings WHERE key = 'token_key'", -1, &st,
+                           NULL) != SQLITE_OK)
+        goto fail;
+    if (sqlite3_step(st) != SQLITE_ROW || (size_t)sqlite3_column_bytes(st, 0) != keylen)
+        goto fail;
+    memcpy(key, sqlite3_column_blob(st, 0), keylen);
     sqlite3_finalize(st);
     return 0;
 fail:
     store_fail(s, "token key: %s", sqlite3_errmsg(db));
     sqlite3_finalize(st);
     return -1;
+}
+
+static int sqlite_load_database_id(struct store *s, char *out, size_t len)
+{
+    sqlite3 *db = ((struct db_worker *)s)->db;
+    sqlite3_stmt *st;
+    const unsigned char *id;
+    int rc = -1;
+
+    if (sqlite3_prepare_v2(db, "SELECT id FROM parlor_identity", -1, &st, NULL) != SQLITE_OK) {
+        store_fail(s, "database identity: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW && (id = sqlite3_column_text(st, 0)) &&
+        strlen((const char *)id) < len) {
+        snprintf(out, len, "%s", (const char *)id);
+        rc = 0;
+    } else {
+        store_fail(s, "database identity: missing or too long");
+    }
+    sqlite3_finalize(st);
+    return rc;
 }
 
 static int sqlite_load_bans(struct store *s, int64_t now_ms, store_ban_fn *fn, void *arg)
@@ -587,6 +622,7 @@ const struct store_engine store_sqlite_engine = {
     .load_users = sqlite_load_users,
     .load_bans = sqlite_load_bans,
     .load_token_key = sqlite_load_token_key,
+    .load_database_id = sqlite_load_database_id,
     .load_questions = sqlite_load_questions,
     .export_rows = sqlite_export_rows,
     .import_begin = sqlite_import_begin,

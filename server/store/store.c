@@ -212,6 +212,11 @@ int store_load_token_key(struct store *s, uint8_t *key, size_t keylen)
     return s->engine->load_token_key(s, key, keylen);
 }
 
+int store_load_database_id(struct store *s, char *out, size_t len)
+{
+    return s->engine->load_database_id(s, out, len);
+}
+
 int store_load_questions(struct store *s, struct qbank *b)
 {
     return s->engine->load_questions(s, b);

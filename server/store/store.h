@@ -27,6 +27,8 @@
 #define STORE_ERROR_MAX 200
 /* store_target_shown()'s output, at most */
 #define STORE_TARGET_SHOWN_MAX 512
+/* a database's identity (store_load_database_id), NUL included */
+#define STORE_DATABASE_ID_MAX 33
 
 struct store_engine;
 
@@ -161,6 +163,9 @@ struct store_engine {
     /* the tokens' MAC key, made and stored on first use */
     int (*load_token_key)(struct store *s, uint8_t *key, size_t keylen);
     int (*load_questions)(struct store *s, struct qbank *b);
+    /* the database's identity (hex, drawn by the schema's migration 4): the nodes of a cluster
+     * must all find the same one */
+    int (*load_database_id)(struct store *s, char *out, size_t len);
 
     /* `parlor-server migrate`, on the main thread (migrate.c). export_rows: every row of
      * store_tables, table after table in that order, each in its key's order, all from one
@@ -225,6 +230,7 @@ int store_load_users(struct store *s, store_user_fn *fn, void *arg);
 int store_load_bans(struct store *s, int64_t now_ms, store_ban_fn *fn, void *arg);
 int store_load_token_key(struct store *s, uint8_t *key, size_t keylen);
 int store_load_questions(struct store *s, struct qbank *b);
+int store_load_database_id(struct store *s, char *out, size_t len);
 
 /* migrate (see struct store_engine) */
 int store_export_rows(struct store *s, store_row_fn *fn, void *arg);

@@ -525,10 +525,12 @@ static void test_store_tables_cover_the_schema(void **state)
                                      store_tables[i].name, store_tables[i].cols[c].name);
     raw_query(f->target,
               f->engine == &store_sqlite_engine
+                  /* the database's identity is where it lives, not what it holds: not copied */
                   ? "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p "
-                    "WHERE m.type = 'table'"
+                    "WHERE m.type = 'table' AND m.name <> 'parlor_identity'"
                   : "SELECT table_name, column_name FROM information_schema.columns "
-                    "WHERE table_schema = 'public' AND table_name <> 'parlor_schema'",
+                    "WHERE table_schema = 'public' AND table_name <> 'parlor_schema' "
+                    "AND table_name <> 'parlor_identity'",
               catalog, sizeof(catalog));
     sort_lines(listed);
     sort_lines(catalog);
@@ -669,7 +671,7 @@ static void test_store_migrate_copies_every_row(void **state)
     struct fixture *f = *state;
     int64_t ids[2];
     uint8_t k1[32], k2[32];
-    char *before, *after, err[1024];
+    char *before, *after, err[1024], id1[STORE_DATABASE_ID_MAX], id2[STORE_DATABASE_ID_MAX];
 
     fill_club(f, ids);
     before = dump_of(f->target);
@@ -716,6 +718,13 @@ static void test_store_migrate_copies_every_row(void **state)
         assert_int_equal(store_load_token_key(f->s, k1, sizeof(k1)), 0);
         assert_int_equal(store_load_token_key(t.s, k2, sizeof(k2)), 0);
         assert_memory_equal(k1, k2, sizeof(k1));
+        /* a copy is another database: the cluster's startup check tells them apart */
+        assert_int_equal(store_load_database_id(f->s, id1, sizeof(id1)), 0);
+        assert_int_equal(store_load_database_id(t.s, id2, sizeof(id2)), 0);
+        assert_int_equal(strlen(id1), 32);
+        assert_int_equal(strspn(id1, "0123456789abcdef"), 32);
+        assert_int_equal(strlen(id2), 32);
+        assert_string_not_equal(id1, id2);
         /* the next account and game are numbered past the copied ones */
         assert_int_equal(store_create_user(t.s, "carol", k1, 1, k1, 1, "p", 9, &id), 0);
         assert_int_equal(id, ids[1] + 1);
@@ -736,6 +745,9 @@ static void test_store_migrate_copies_every_row(void **state)
         after = dump_of(t.target);
         assert_string_equal(after, before);
         free(after);
+        /* ...and keeps its identity: the one a restart on it reads */
+        assert_int_equal(store_load_database_id(t.s, id1, sizeof(id1)), 0);
+        assert_string_equal(id1, id2);
         store_close(t.s);
         drop_target(t.target);
     }

@@ -1,0 +1,41 @@
+/*
+ * A node's startup checks, run before its port opens, on the main thread, with hiredis's
+ * blocking API (the loop does not run yet): Redis answers; no live process holds this node's
+ * id; and every live node of the cluster uses the same database as this one. Any of them
+ * failing refuses the start with a message saying why.
+ *
+ * The database is compared by its identity (store_load_database_id: a random id drawn with the
+ * schema, never copied by `migrate`), recorded per node in the hash parlor:database. Only live
+ * nodes' entries count, so a club moved to a new database (every node stopped, migrated,
+ * started on the new one) starts without touching Redis.
+ */
+#ifndef PARLOR_CLUSTER_STARTUP_H
+#define PARLOR_CLUSTER_STARTUP_H
+
+#include <stddef.h>
+
+struct cluster;
+struct server;
+
+/* parlor:alive:<node>'s lifetime: a node refreshes it every second, so a dead node's id is free
+ * again this long after its last refresh. */
+#define CLUSTER_ALIVE_TTL_MS 5000
+
+/* Names this node (--node-id, else host:port), draws this process's boot id and the base of
+ * its guest session ids, once: cluster_check and cluster_start share them. 0, or -1 with err
+ * (a --node-id with spaces, no random bytes). */
+int cluster_identify(struct cluster *c, struct server *srv, char *err, size_t errlen);
+
+/* The startup checks (see above), after cluster_identify, with the port still closed. Holds
+ * the node's id for this process (parlor:alive:<node>, until the link's first refresh); an id
+ * held by another process is waited for while it may be a dead node's, at most
+ * CLUSTER_ALIVE_TTL_MS. `url` is --cluster, `database_id` the database's identity and
+ * `db_shown` the --db to name in a refusal. 0, or -1 with err. */
+int cluster_check(struct cluster *c, const char *url, int timeout_ms, const char *database_id,
+                  const char *db_shown, char *err, size_t errlen);
+
+/* After cluster_stop on a clean stop: gives the node's id back at once (when this process
+ * still holds it), so that a restart need not wait for its TTL. Best effort, silent. */
+void cluster_release(const struct cluster *c, const char *url, int timeout_ms);
+
+#endif
