@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "delivery.h"
@@ -15,7 +16,6 @@
 #include "room.h"
 #include "server.h"
 #include "session.h"
-#include "startup.h"
 
 #define ROOM_CHANNEL_PREFIX "parlor:room:"
 #define ROOM_IDS_KEY        "parlor:room-ids"
@@ -352,32 +352,6 @@ static void on_chat_message(struct cluster_room *cr, const char *msg, size_t len
     json_decref(ev);
 }
 
-/* A `joined` or `left` from another node: the room's list of names elsewhere follows it. */
-static void track_remote_member(struct room *r, const char *node, size_t nodelen, const char *json,
-                                size_t len)
-{
-    char from[64];
-    json_t *ev;
-    const char *type, *name;
-
-    /* most events are game events: skip them without parsing (the node serialized this one
-     * with proto_ev_member(), type first) */
-    static const char joined[] = "{\"type\":\"joined\"", left[] = "{\"type\":\"left\"";
-
-    if ((len < sizeof(joined) - 1 || memcmp(json, joined, sizeof(joined) - 1)) &&
-        (len < sizeof(left) - 1 || memcmp(json, left, sizeof(left) - 1)))
-        return;
-    ev = json_loadb(json, len, 0, NULL);
-    type = json_string_value(json_object_get(ev, "type"));
-    name = json_string_value(json_object_get(ev, "name"));
-    snprintf(from, sizeof(from), "%.*s", (int)nodelen, node);
-    if (type && name && !strcmp(type, "joined"))
-        room_remote_add(r, name, from);
-    else if (type && name && !strcmp(type, "left"))
-        room_remote_del(r, name);
-    json_decref(ev);
-}
-
 /* "e NODE JSON": an event another node delivered to its own members first. */
 static void on_room_event(struct cluster_room *cr, const char *msg, size_t len)
 {
@@ -391,7 +365,6 @@ static void on_room_event(struct cluster_room *cr, const char *msg, size_t len)
     if ((size_t)(sp - node) == strlen(c->node_id) && !memcmp(node, c->node_id, (size_t)(sp - node)))
         return; /* ours: delivered when it was sent */
     json = sp + 1;
-    track_remote_member(r, node, (size_t)(sp - node), json, len - (size_t)(json - msg));
     m = msgbuf_from_bytes(json, len - (size_t)(json - msg));
     if (m) {
         delivery_local_room(c->srv, r, m, NULL);
@@ -795,6 +768,9 @@ static void alive_tick(loop_timer *t)
     snprintf(key, sizeof(key), "parlor:alive:%s", c->node_id);
     snprintf(ttl, sizeof(ttl), "%d", ALIVE_TTL_MS);
     link_command(&c->link, NULL, NULL, 5, argv, NULL);
+    if (c->database_id[0]) /* again: a Redis that restarted empty must still refuse a stranger */
+        link_command(&c->link, NULL, NULL, 4,
+                     (const char *[]){"HSET", "parlor:database", c->node_id, c->database_id}, NULL);
     registry_tick(&c->registry);
     c->srv->ops->schedule(c->srv->transport, &c->alive_timer, alive_tick,
                           ALIVE_TICK_MS * TIMER_US_PER_MS);
@@ -1047,22 +1023,54 @@ static void cluster_down(void *arg)
     }
 }
 
+int cluster_identify(struct cluster *c, struct server *srv, char *err, size_t errlen)
+{
+    unsigned char rnd[8];
+    char host[48];
+
+    if (srv->cfg.node_id) {
+        snprintf(c->node_id, sizeof(c->node_id), "%s", srv->cfg.node_id);
+    } else {
+        if (gethostname(host, sizeof(host)))
+            snprintf(host, sizeof(host), "node");
+        host[sizeof(host) - 1] = '\0';
+        snprintf(c->node_id, sizeof(c->node_id), "%s:%d", host, srv->cfg.port);
+    }
+    for (const char *p = c->node_id; *p; p++)
+        if (*p == ' ' || (unsigned char)*p < 0x21) {
+            snprintf(err, errlen, "--node-id '%s': no spaces or control characters", c->node_id);
+            return -1;
+        }
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        snprintf(err, errlen, "no random bytes for the node's boot id");
+        return -1;
+    }
+    for (int i = 0; i < 8; i++)
+        snprintf(c->boot + 2 * i, 3, "%02x", rnd[i]);
+    /* a guest's token names its session id: ids must not repeat across nodes (2^16 bases of
+     * 2^36 ids each stay below 2^53, exact in JSON) */
+    srv->next_session_id = ((uint64_t)rnd[0] << 8 | rnd[1]) << 36;
+    return 0;
+}
+
 int cluster_start(struct cluster *c, struct server *srv, uv_loop_t *loop, char *err, size_t errlen)
 {
     unsigned char digest[SHA_DIGEST_LENGTH];
-    char node_id[sizeof(c->node_id)], boot[sizeof(c->boot)];
+    char node_id[sizeof(c->node_id)], boot[sizeof(c->boot)], database_id[sizeof(c->database_id)];
 
     /* main named the node for its startup checks (startup.h): the same name and boot id */
     if (!c->boot[0] && cluster_identify(c, srv, err, errlen))
         return -1;
     memcpy(node_id, c->node_id, sizeof(node_id));
     memcpy(boot, c->boot, sizeof(boot));
+    memcpy(database_id, c->database_id, sizeof(database_id));
     *c = (struct cluster){.srv = srv,
                           .stream_max = srv->cfg.cluster_stream,
                           .account_learned = c->account_learned,
                           .account_learned_arg = c->account_learned_arg};
     memcpy(c->node_id, node_id, sizeof(node_id));
     memcpy(c->boot, boot, sizeof(boot));
+    memcpy(c->database_id, database_id, sizeof(database_id));
     hmap_init(&c->rooms);
     SHA1((const unsigned char *)publish_script, strlen(publish_script), digest);
     for (int i = 0; i < SHA_DIGEST_LENGTH; i++)

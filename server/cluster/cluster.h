@@ -41,6 +41,7 @@ struct cluster {
     uint64_t ids_next, ids_end; /* the block of room numbers this node may hand out */
     bool ids_pending;
     char boot[24];          /* this process's id among the node's lives (names' owners) */
+    char database_id[40];   /* the database's identity (startup.h), kept in parlor:database */
     loop_timer alive_timer; /* refreshes parlor:alive:<node> */
     char **unreleased;      /* names let go while the link was down: freed when it is back */
     size_t nunreleased;
@@ -51,6 +52,15 @@ struct cluster {
     void *account_learned_arg;
     struct modbus modbus; /* moderation and the console's figures across nodes */
 };
+
+/* parlor:alive:<node>'s lifetime: a node refreshes it every second, so a dead node's id is free
+ * again this long after its last refresh. */
+#define CLUSTER_ALIVE_TTL_MS 5000
+
+/* Names this node (--node-id, else host:port), draws this process's boot id and the base of
+ * its guest session ids, once: cluster_check and cluster_start share them. 0, or -1 with err
+ * (a --node-id with spaces, no random bytes). */
+int cluster_identify(struct cluster *c, struct server *srv, char *err, size_t errlen);
 
 /* Joins the cluster: sets srv->delivery and srv->directory and starts dialling Redis (the node
  * serves while the link is down, see above). 0, or -1 with `err` for a bad URL. */

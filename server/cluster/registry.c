@@ -206,7 +206,7 @@ void registry_count(struct registry *reg, struct room *r, bool gone)
 
 void registry_member(struct registry *reg, const struct room *r, const char *name, bool joined)
 {
-    char key[ROOM_ID_LEN + 32];
+    char key[ROOM_ID_LEN + 32], msg[ROOM_ID_LEN + NODE_MAX + 300];
 
     if (!r->shared && !r->permanent)
         return;
@@ -216,6 +216,10 @@ void registry_member(struct registry *reg, const struct room *r, const char *nam
                      NULL);
     else
         link_command(reg->link, NULL, NULL, 3, (const char *[]){"HDEL", key, name}, NULL);
+    /* every node follows the names, whether the players were told (joined, left) or not (a
+     * resume or a drain moving a player between nodes) */
+    snprintf(msg, sizeof(msg), "%c %s %s %s", joined ? 'm' : 'x', r->id, reg->node_id, name);
+    link_command(reg->link, NULL, NULL, 3, (const char *[]){"PUBLISH", ROOMS_CHANNEL, msg}, NULL);
 }
 
 static void on_names(redisAsyncContext *ac, void *reply, void *privdata);

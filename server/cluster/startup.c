@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
-#include <openssl/rand.h>
 
 #include "cluster.h"
 #include "log.h"
@@ -49,36 +48,6 @@ static const char database_script[] =
 static const char release_script[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end\n"
     "return 0\n";
-
-int cluster_identify(struct cluster *c, struct server *srv, char *err, size_t errlen)
-{
-    unsigned char rnd[8];
-    char host[48];
-
-    if (srv->cfg.node_id) {
-        snprintf(c->node_id, sizeof(c->node_id), "%s", srv->cfg.node_id);
-    } else {
-        if (gethostname(host, sizeof(host)))
-            snprintf(host, sizeof(host), "node");
-        host[sizeof(host) - 1] = '\0';
-        snprintf(c->node_id, sizeof(c->node_id), "%s:%d", host, srv->cfg.port);
-    }
-    for (const char *p = c->node_id; *p; p++)
-        if (*p == ' ' || (unsigned char)*p < 0x21) {
-            snprintf(err, errlen, "--node-id '%s': no spaces or control characters", c->node_id);
-            return -1;
-        }
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-        snprintf(err, errlen, "no random bytes for the node's boot id");
-        return -1;
-    }
-    for (int i = 0; i < 8; i++)
-        snprintf(c->boot + 2 * i, 3, "%02x", rnd[i]);
-    /* a guest's token names its session id: ids must not repeat across nodes (2^16 bases of
-     * 2^36 ids each stay below 2^53, exact in JSON) */
-    srv->next_session_id = ((uint64_t)rnd[0] << 8 | rnd[1]) << 36;
-    return 0;
-}
 
 /* A blocking connection to the Redis of --cluster, or NULL with err. */
 static redisContext *connect_redis(const char *url, int timeout_ms, char *err, size_t errlen)
@@ -205,6 +174,7 @@ static int check_database(redisContext *rc, struct cluster *c, const char *url,
 int cluster_check(struct cluster *c, const char *url, int timeout_ms, const char *database_id,
                   const char *db_shown, char *err, size_t errlen)
 {
+    snprintf(c->database_id, sizeof(c->database_id), "%s", database_id);
     redisContext *rc = connect_redis(url, timeout_ms, err, errlen);
     int ret = -1;
 

@@ -17,15 +17,6 @@
 struct cluster;
 struct server;
 
-/* parlor:alive:<node>'s lifetime: a node refreshes it every second, so a dead node's id is free
- * again this long after its last refresh. */
-#define CLUSTER_ALIVE_TTL_MS 5000
-
-/* Names this node (--node-id, else host:port), draws this process's boot id and the base of
- * its guest session ids, once: cluster_check and cluster_start share them. 0, or -1 with err
- * (a --node-id with spaces, no random bytes). */
-int cluster_identify(struct cluster *c, struct server *srv, char *err, size_t errlen);
-
 /* The startup checks (see above), after cluster_identify, with the port still closed. Holds
  * the node's id for this process (parlor:alive:<node>, until the link's first refresh); an id
  * held by another process is waited for while it may be a dead node's, at most

@@ -141,10 +141,10 @@ int room_remote_add(struct room *r, const char *name, const char *node)
     return 0;
 }
 
-bool room_remote_del(struct room *r, const char *name)
+bool room_remote_del(struct room *r, const char *name, const char *node)
 {
     for (int i = 0; i < r->nremote; i++)
-        if (!strcmp(r->remote[i].name, name)) {
+        if (!strcmp(r->remote[i].name, name) && (!node || !strcmp(r->remote[i].node, node))) {
             /* keep the order of arrival: lists show members in the order they came */
             memmove(&r->remote[i], &r->remote[i + 1],
                     (size_t)(r->nremote - i - 1) * sizeof(*r->remote));

@@ -93,10 +93,11 @@ int room_add_member(struct room *r, struct session *s);
 /* Removes a member, keeping the others' order; a non-member is ignored. */
 void room_remove_member(struct room *r, struct session *s);
 
-/* The names of members on other nodes: add (or move to `node`), remove one, remove a node's
+/* The names of members on other nodes: add (or move to `node`), remove one (if it is on `node`,
+ * when `node` is not NULL), remove a node's
  * (returning how many went, their names passed to `gone` first when it is not NULL), or all. */
 int room_remote_add(struct room *r, const char *name, const char *node);
-bool room_remote_del(struct room *r, const char *name);
+bool room_remote_del(struct room *r, const char *name, const char *node);
 int room_remote_del_node(struct room *r, const char *node,
                          void (*gone)(void *arg, struct room *r, const char *name), void *arg);
 void room_remote_clear(struct room *r);
