@@ -184,6 +184,7 @@ void client_start(struct lt *lt, struct client *c, int64_t now)
     c->in_room = false;
     c->last_seq[0] = c->last_seq[1] = 0;
     c->order[0] = c->order[1] = (struct order_member){0};
+    c->join_tries = 0;
     c->phase = C_CONNECTING;
     c->t_connect = now;
     c->deadline = now + (int64_t)(lt->o.connect_timeout * NS_PER_SEC);
@@ -462,24 +463,42 @@ static void handle_ok(struct lt *lt, struct client *c, enum kind k, const struct
     }
 }
 
+/* A join refused as no_such_room while clients are spread over several URLs: the room was
+ * made on another node and has not reached this one's list yet, so ask again shortly (at most
+ * JOIN_RETRIES times, during setup). Returns whether it will. */
+static bool join_again(struct lt *lt, struct client *c, const struct member *m, int n)
+{
+    const struct member *code = scan_find(m, n, "code");
+
+    if (lt->o.nurls < 2 || lt->phase != G_SETUP || c->join_tries >= JOIN_RETRIES || !code ||
+        !scan_str_eq(code->val, "no_such_room"))
+        return false;
+    c->join_tries++;
+    lt->r.join_retries++;
+    client_timer_at(lt, lt_mono_ns() + JOIN_RETRY_NS, c->idx, T_JOIN_RETRY, 0);
+    return true;
+}
+
 static void handle_reply(struct lt *lt, struct client *c, const struct member *m, int n,
                          bool is_error)
 {
     const struct member *re = scan_find(m, n, "re");
     int64_t id = -1;
-    enum kind k;
+    bool has_id = re && scan_int(re->val, &id) && id >= 0;
+    enum kind k = has_id ? (enum kind)(id & ((1 << KIND_BITS) - 1)) : K_HELLO;
 
+    if (is_error && has_id && k == K_JOIN && join_again(lt, c, m, n))
+        return; /* not an error yet: the room is on its way to this node */
     if (is_error) {
         const struct member *code = scan_find(m, n, "code");
         struct span cs;
         lt->r.errors_by_code[code && scan_str(code->val, &cs) ? error_index(cs) : PROTO_E_COUNT]++;
     }
-    if (!re || !scan_int(re->val, &id) || id < 0) {
+    if (!has_id) {
         if (!is_error)
             lt->r.bad_messages++;
         return;
     }
-    k = (enum kind)(id & ((1 << KIND_BITS) - 1));
     if (k == K_START || k == K_ANSWER || k == K_PING) {
         if (lt->o.scenario->on_reply)
             lt->o.scenario->on_reply(lt, c, k, (uint64_t)id >> KIND_BITS, m, n, is_error);
@@ -632,7 +651,11 @@ void client_run_timer(struct lt *lt, struct tev t, int64_t now)
 {
     struct client *c = &lt->c[t.client];
 
-    if (t.kind != T_RESTART) {
+    if (t.kind == T_JOIN_RETRY) {
+        /* a client the setup deadline dropped meanwhile stays dropped */
+        if (lt->phase == G_SETUP && c->phase == C_JOIN && c->room >= 0)
+            client_send_join(lt, c, lt->rooms[c->room].id, K_JOIN);
+    } else if (t.kind != T_RESTART) {
         if (lt->o.scenario->timer)
             lt->o.scenario->timer(lt, t, now);
     } else if (lt->phase == G_RUN && c->phase == C_OFF && !lt_signals_seen) {

@@ -52,7 +52,9 @@ static const struct flag flags[] = {
      .help = "server WebSocket URL; several (the flag again, or URL,URL,...: at most 16) spread "
              "the clients over them round-robin, and chat then checks that every member of a "
              "room saw the same messages in the same order with no gap (order_violations, "
-             "gaps, mismatches: any fails the run)"},
+             "gaps, mismatches: any fails the run); a member's join that finds no such room "
+             "yet (made on another node, not there yet) is asked again every 50 ms, at most "
+             "200 times (join_retries)"},
     {"scenario", 0, F_SCENARIO, "NAME", FIELD(scenario), .def = "chat"}, /* help: the names */
     {"connections", 'c', F_INT, "N", FIELD(connections), .lo = 1, .hi = 1000000, .def = "100",
      .help = "clients"},
@@ -91,7 +93,7 @@ static const struct flag flags[] = {
      .help = "churn: pause between rounds"},
     {"lobby", 0, F_SWITCH, NULL, FIELD(lobby),
      .help = "chat: every client joins the lobby and talks there instead of in rooms of "
-             "--room-size (a cluster shares the lobby's chat)"},
+             "--room-size"},
     {"lobby-rate", 0, F_DOUBLE, "R", FIELD(lobby_rate), .lo = 0, .hi = 1e6, .def = "1",
      .help = "mixed: lobby messages per second from client 0"},
     {"churn-share", 0, F_INT, "P", FIELD(churn_share), .lo = 0, .hi = 100, .def = "10",

@@ -36,6 +36,12 @@
 #define EXIT_USAGE      2
 #define EXIT_CANNOT_RUN 3
 
+/* Several URLs: a room made on one node reaches the others' lists through Redis a moment after
+ * its `create`, so a member's join there may find no such room yet; it asks again this often,
+ * this many times, before the client gives up (README "Running a cluster"). */
+#define JOIN_RETRY_NS (50 * NS_PER_MS)
+#define JOIN_RETRIES  200
+
 enum role { ROLE_STATIC, ROLE_CHURN };
 
 enum cphase {
@@ -66,7 +72,7 @@ enum kind {
 #define KIND_BITS 4
 
 /* Timer heap entries (struct tev's kind). */
-enum tkind { T_SEND, T_SEND_LOBBY, T_RESTART, T_ANSWER };
+enum tkind { T_SEND, T_SEND_LOBBY, T_RESTART, T_ANSWER, T_JOIN_RETRY };
 
 struct msgrec {
     int64_t sched_ns;
@@ -105,6 +111,7 @@ struct client {
     uint32_t ring_mask;
     uint32_t inflight;          /* messages not yet fully delivered (closed loop) */
     char own_room[ROOM_ID_MAX]; /* churn: the room it created this round */
+    uint16_t join_tries;        /* several URLs: joins refused as no_such_room so far */
 };
 
 struct room {

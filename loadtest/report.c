@@ -316,10 +316,11 @@ void report_print(FILE *out, const struct report *r, const struct derived *d)
     if (r->order_checked)
         fprintf(out,
                 "\n  order         %llu deliveries over %d URLs checked: order_violations %llu "
-                "gaps %llu mismatches %llu",
+                "gaps %llu mismatches %llu (joins retried until the room reached the node: "
+                "%llu)",
                 (unsigned long long)r->order_deliveries, r->urls,
                 (unsigned long long)r->order_violations, (unsigned long long)r->order_gaps,
-                (unsigned long long)r->order_mismatches);
+                (unsigned long long)r->order_mismatches, (unsigned long long)r->join_retries);
     fprintf(out, "\n  close codes  ");
     if (!r->n_close_codes)
         fprintf(out, " none");
@@ -509,11 +510,12 @@ json_t *report_json(const struct report *r, const struct derived *d)
     }
     if (r->order_checked)
         json_object_set_new(j, "order",
-                            json_pack("{s:i, s:I, s:I, s:I, s:I}", "urls", r->urls, "checked",
+                            json_pack("{s:i, s:I, s:I, s:I, s:I, s:I}", "urls", r->urls, "checked",
                                       (json_int_t)r->order_deliveries, "order_violations",
                                       (json_int_t)r->order_violations, "gaps",
                                       (json_int_t)r->order_gaps, "mismatches",
-                                      (json_int_t)r->order_mismatches));
+                                      (json_int_t)r->order_mismatches, "join_retries",
+                                      (json_int_t)r->join_retries));
     json_object_set_new(j, "close_codes", closes);
     if (r->server_pid)
         json_object_set_new(

@@ -104,6 +104,7 @@ struct report {
     uint64_t order_violations; /* a member's seq repeated or went back */
     uint64_t order_gaps;       /* a member's seq skipped some */
     uint64_t order_mismatches; /* one seq carried different messages to different members */
+    uint64_t join_retries;     /* joins asked again: the room had not reached that node yet */
 
     struct close_count close_codes[REPORT_MAX_CLOSE_CODES];
     int n_close_codes;

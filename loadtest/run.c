@@ -287,6 +287,7 @@ static void phase_setup(struct lt *lt, int64_t now, int64_t *wake)
 
     if (t && t < *wake)
         *wake = t;
+    run_due_timers(lt, now, wake); /* joins asked again (several URLs) */
     if ((lt->static_cursor == lt->nstatic && lt->ready_static + lt->failed_static == lt->nstatic) ||
         now > lt->setup_deadline)
         begin_run(lt, now);

@@ -1,10 +1,12 @@
 // Three nodes (one Redis, one SQLite file: they are on one machine) behind HAProxy, run from
 // the README's example config (scripts/haproxy-test): 300 players connect through the proxy,
-// which spreads them over every node; they chat, and every player receives every message of
-// its room exactly once, in the same order as everyone else. parlor-loadtest, given the three
-// nodes' URLs, finds the same with its order check. Then one node drains (SIGTERM, held open
-// by a quiz game): its /healthz answers 503, HAProxy takes it out, and new players land on the
-// other two.
+// which spreads them over every node; 30 of them create a room each (so the rooms are made on
+// every node) and the others join them through the proxy, ten to a room (so most members sit
+// on another node than their room's creator); they chat, and every player receives every
+// message of its room exactly once, in the same order as everyone else. parlor-loadtest, given
+// the three nodes' URLs, finds the same with its order check, in rooms of ten. Then one node
+// drains (SIGTERM, held open by a quiz game): its /healthz answers 503, HAProxy takes it out,
+// and new players land on the other two and chat with the room's members on every node.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,9 +21,8 @@ const LOADTEST = process.env.PARLOR_LOADTEST || path.join(REPO, 'build/debug/par
 const CLIENTS = 300;
 const SAYS = 3;
 const BATCH = 50; // players connecting at once
-// Rooms the players are spread over. Only the lobby for now: any other room has to be found
-// through the room directory, which the nodes do not share yet; with it, this becomes 30.
-const ROOM_COUNT = 1;
+// Rooms the players are spread over, made by players on whichever node HAProxy gave them.
+const ROOM_COUNT = 30;
 // Three ASan nodes and this process's 300 clients share two cores, and one SQLite file's writes
 // take turns: a reply may take longer than the harness's usual 5 s without being lost.
 const PATIENT = { timeout: 30000 };
@@ -69,11 +70,24 @@ async function connectionsPerNode() {
   return per;
 }
 
-/** The room ids the players use: the lobby, or rooms the first player of each creates. */
+/** The room ids the players use: rooms the first ROOM_COUNT players create, one each. */
 async function makeRooms(first) {
-  if (ROOM_COUNT === 1) return ['lobby'];
   return Promise.all(first.slice(0, ROOM_COUNT).map(async (c, k) =>
     (await c.ok('create', { name: `table ${k}`, max: CLIENTS }, PATIENT)).room.id));
+}
+
+/**
+ * Joins `room`, made on another node perhaps: a room reaches the other nodes' lists through
+ * Redis within moments of its `create`, so a join right after it may find no such room yet
+ * (README "Running a cluster"); anything else, or a room that never comes, fails the test.
+ */
+async function joinShared(client, room) {
+  for (let t = 0; ; t++) {
+    const r = await client.request('join', { room }, PATIENT);
+    if (r.type === 'ok') return r;
+    assert.ok(r.code === 'no_such_room' && t < 200, `${client.label} join ${room}: ${JSON.stringify(r)}`);
+    await sleep(50);
+  }
 }
 
 test('README example config is what the tests run', async () => {
@@ -95,9 +109,24 @@ test('300 players through HAProxy reach all three nodes and see every message on
   const rooms = await makeRooms(clients);
   await Promise.all(clients.map(async (client, i) => {
     const room = rooms[i % rooms.length];
-    if (room === 'lobby' || i >= rooms.length) await client.ok('join', { room }, PATIENT);
+    if (i >= rooms.length) await joinShared(client, room);
     players.push({ client, room });
   }));
+  // each room, listed on every node, comes to count its ten members wherever they are (the
+  // counts travel through Redis: a node may be a moment behind)
+  for (const n of nodes) {
+    const list = await signIn(n.url, uniqueName(`lister_${n.id}_`));
+    let wrong;
+    for (let t = 0; t < 600; t++) {
+      const listed = new Map((await list.ok('rooms', {}, PATIENT)).rooms.map((r) => [r.id, r]));
+      wrong = rooms.filter((room) => listed.get(room)?.members !== CLIENTS / ROOM_COUNT)
+        .map((room) => JSON.stringify(listed.get(room) ?? room));
+      if (!wrong.length) break;
+      await sleep(50);
+    }
+    assert.deepEqual(wrong, [], `node ${n.id} lists every room with its ${CLIENTS / ROOM_COUNT} members`);
+    list.close();
+  }
 
   const sent = new Map(rooms.map((r) => [r, []]));
   await Promise.all(players.map(async ({ client, room }, i) => {
@@ -131,12 +160,19 @@ test('300 players through HAProxy reach all three nodes and see every message on
 test('parlor-loadtest spread over the three nodes: nothing lost, one order for every member', async () => {
   const report = path.join(dir, 'lt.json');
   const urls = nodes.map((n) => n.url).join(',');
-  const lt = spawnSync(LOADTEST, ['--url', urls, '--scenario', 'chat', '--lobby', '-c', '60',
-    '--rate', '2', '--duration', '2', '--warmup', '0.5', '--drain', '20', '--name-prefix', 'ltc',
-    '--max-errors', '0', '--quiet', '--json', report], { encoding: 'utf8', timeout: 120000 });
+  // rooms of ten, each made by its first client on one node and joined from all three (a
+  // join the room has not reached yet is asked again: order.join_retries, never an error)
+  const lt = spawnSync(LOADTEST, ['--url', urls, '--scenario', 'chat', '--room-size', '10',
+    '-c', '60', '--rate', '2', '--duration', '2', '--warmup', '0.5', '--drain', '20',
+    '--name-prefix', 'ltc', '--max-errors', '0', '--quiet', '--json', report],
+  { encoding: 'utf8', timeout: 120000 });
   assert.equal(lt.status, 0, `${lt.stdout}\n${lt.stderr}`);
   const r = JSON.parse(await readFile(report, 'utf8'));
   assert.equal(r.order.urls, 3);
+  assert.equal(r.connections.ready, 60, JSON.stringify(r.connections));
+  assert.ok(Number.isInteger(r.order.join_retries), JSON.stringify(r.order));
+  console.log(`loadtest: ${r.deliveries.received} deliveries in rooms of ten over three nodes, `
+    + `${r.order.join_retries} join(s) asked again before the room reached the node`);
   assert.ok(r.deliveries.received > 0 && r.deliveries.lost === 0, JSON.stringify(r.deliveries));
   assert.ok(r.order.checked >= r.deliveries.received, 'every delivery was judged');
   assert.deepEqual([r.order.order_violations, r.order.gaps, r.order.mismatches], [0, 0, 0]);
@@ -161,15 +197,17 @@ test('a draining node answers 503 on /healthz, HAProxy takes it out, new players
   assert.ok(st.node1.startsWith('UP') && st.node2.startsWith('UP'), JSON.stringify(st));
 
   const NEW = 30;
+  const room0 = players[0].room;
   const late = await Promise.all(Array.from({ length: NEW }, (_, i) =>
-    signIn(proxy.url, uniqueName(`late${i}_`), { join: ['lobby'] })));
+    signIn(proxy.url, uniqueName(`late${i}_`), { join: [room0] })));
   const now = await connectionsPerNode();
   assert.equal(now.a + now.b, before.a + before.b + NEW, `all ${NEW} new players on a and b: ${JSON.stringify({ before, now })}`);
   assert.ok(now.c <= before.c, `none on the draining node: ${JSON.stringify({ before, now })}`);
-  // and they chat with the players already on the other nodes
-  const ok = await late[0].ok('say', { room: 'lobby', text: 'after the drain' }, PATIENT);
-  const onA = players.find((p) => p.room === 'lobby' && !p.client.closeInfo);
-  const m = await onA.client.waitFor((e) => e.type === 'chat' && e.text === 'after the drain', PATIENT);
-  assert.equal(m.seq, ok.seq);
+  // and they chat with the room's members on every node, the draining one too (its game holds it open)
+  const ok = await late[0].ok('say', { room: room0, text: 'after the drain' }, PATIENT);
+  for (const p of players.filter((x) => x.room === room0)) {
+    const m = await p.client.waitFor((e) => e.type === 'chat' && e.text === 'after the drain', PATIENT);
+    assert.equal(m.seq, ok.seq, `${p.client.label} got it with the same seq`);
+  }
   for (const c of [...late, host]) c.close();
 });
