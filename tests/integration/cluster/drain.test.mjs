@@ -3,27 +3,18 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { stopAndCheck, fresh, signIn, uniqueName, sleep } from '../lib/harness.mjs';
-import { startRedis, startNode } from '../lib/cluster.mjs';
+import { startCluster } from '../lib/cluster.mjs';
 
 let a;
 let b;
-let dir;
 
 before(async () => {
-  const redis = await startRedis();
-  dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-drain-'));
-  const db = path.join(dir, 'parlor.db');
-  a = await startNode(redis, 'a', [], { db });
-  b = await startNode(redis, 'b', [], { db });
+  ({ nodes: [a, b] } = await startCluster(['a', 'b']));
 });
 
 after(async () => {
   await stopAndCheck(b);
-  await rm(dir, { recursive: true, force: true });
 });
 
 test('a drained node\'s players resume on another node with their names and rooms', async () => {

@@ -5,31 +5,20 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { stopAndCheck, fresh, signIn, uniqueName, sleep } from '../lib/harness.mjs';
-import { startRedis, startNode } from '../lib/cluster.mjs';
+import { startCluster } from '../lib/cluster.mjs';
 
-let redis;
 let a;
 let b;
-let dir;
 
 before(async () => {
-  redis = await startRedis();
-  dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-names-'));
-  const db = path.join(dir, 'parlor.db');
   // a closed connection lets its name go at once
-  const flags = ['--rejoin-seconds', '0', '--scrypt-log2n', '10'];
-  a = await startNode(redis, 'a', flags, { db });
-  b = await startNode(redis, 'b', flags, { db });
+  ({ nodes: [a, b] } = await startCluster(['a', 'b'], ['--rejoin-seconds', '0', '--scrypt-log2n', '10']));
 });
 
 after(async () => {
   await stopAndCheck(b);
   if (a) await stopAndCheck(a);
-  await rm(dir, { recursive: true, force: true });
 });
 
 async function hello(url, name) {

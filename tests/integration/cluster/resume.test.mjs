@@ -4,29 +4,19 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { stopAndCheck, fresh, signIn, uniqueName, sleep } from '../lib/harness.mjs';
-import { startRedis, startNode } from '../lib/cluster.mjs';
+import { startCluster } from '../lib/cluster.mjs';
 
 let a;
 let b;
-let dir;
 
 before(async () => {
-  const redis = await startRedis();
-  dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-resume-'));
-  const db = path.join(dir, 'parlor.db');
-  const flags = ['--scrypt-log2n', '10'];
-  a = await startNode(redis, 'a', flags, { db });
-  b = await startNode(redis, 'b', flags, { db });
+  ({ nodes: [a, b] } = await startCluster(['a', 'b'], ['--scrypt-log2n', '10']));
 });
 
 after(async () => {
   await stopAndCheck(b);
   await stopAndCheck(a);
-  await rm(dir, { recursive: true, force: true });
 });
 
 test('a guest dropped on one node resumes on the other with the exact missed chat', async () => {

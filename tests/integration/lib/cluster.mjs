@@ -20,8 +20,11 @@ const HAPROXY_SCRIPT = path.join(REPO, 'scripts/haproxy-test');
 // Registered here, at the top level of the file's module graph: an after() called inside a
 // before() hook would run when that hook ends.
 const started = new Set();
+const sharedDirs = new Set();
 after(async () => {
   for (const r of [...started]) await r.stop();
+  // (nodes still running keep their open files: the test file's own after() stops them)
+  for (const d of sharedDirs) await rm(d, { recursive: true, force: true });
 });
 // HAProxy runs as a daemon: if the test process dies before its after hooks, stop it anyway
 process.on('exit', () => {
@@ -61,6 +64,21 @@ export async function startNode(redis, id, extraArgs = [], opts = {}) {
   node.id = id;
   await waitLinked(node.httpUrl, id);
   return node;
+}
+
+/**
+ * One Redis and nodes `ids`, started one after another on one SQLite file in a temporary
+ * directory (one machine's cluster), all removed after the file's tests; the caller stops the
+ * nodes (stopAndCheck) in its after(). Returns { redis, nodes, db }.
+ */
+export async function startCluster(ids, flags = [], opts = {}) {
+  const redis = await startRedis();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-cluster-'));
+  sharedDirs.add(dir);
+  const db = path.join(dir, 'parlor.db');
+  const nodes = [];
+  for (const id of ids) nodes.push(await startNode(redis, id, flags, { db, ...opts }));
+  return { redis, nodes, db };
 }
 
 /** GET `url` on a new TCP connection (so --reuse-port may hand it to any of the processes). */
