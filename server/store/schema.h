@@ -1,7 +1,7 @@
 /*
  * The database schema, versioned with PRAGMA user_version: one list of migrations, applied in
- * order at startup in one transaction that holds the write lock from its start. The only place in parlor that defines tables.
- * Main thread, at startup, before the workers open their connections.
+ * order at startup in one transaction that holds the write lock from its start. The only place in
+ * parlor that defines tables. Main thread, at startup, before the workers open their connections.
  */
 #ifndef PARLOR_SCHEMA_H
 #define PARLOR_SCHEMA_H
