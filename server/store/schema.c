@@ -73,8 +73,8 @@ static const char *const migrations[] = {
     /* 4: the database's identity, drawn once when this migration runs: the nodes of a cluster
      * compare it at startup (server/cluster/startup.c). Not a row `migrate` copies: a copy is
      * another database. */
-    "CREATE TABLE parlor_identity (id TEXT NOT NULL);"
-    "INSERT INTO parlor_identity (id) VALUES (lower(hex(randomblob(16))));",
+    ("CREATE TABLE parlor_identity (id TEXT NOT NULL);"
+     "INSERT INTO parlor_identity (id) VALUES (lower(hex(randomblob(16))));"),
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
