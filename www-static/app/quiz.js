@@ -238,7 +238,8 @@ export function updateCountdown() {
   const q = room.quiz;
   const total = Math.max(1, (room.seconds ?? 1) * 1000);
   let left = 0;
-  if (q.phase === 'question') left = Math.max(0, timeLeftMs(room));
+  // never more than the question's time: our estimate of the server's clock can run behind it
+  if (q.phase === 'question') left = Math.min(total, Math.max(0, timeLeftMs(room)));
   else if (q.phase === 'starting') left = total;
   const frac = Math.min(1, left / total);
   ui.quizFill.style.setProperty('--left', frac.toFixed(4));
