@@ -25,6 +25,7 @@
 #include "admin.h"
 #include "backup.h"
 #include "chat.h"
+#include "game.h"
 #include "chatlog.h"
 #include "actions.h"
 #include "cluster.h"
@@ -429,6 +430,19 @@ static void job_failed(void *loop_arg, const struct pool_job *job)
               job->error[0] ? job->error : "no reason given");
 }
 
+/* server.attach_kind: a quiz room another node listed, with its settings */
+static int attach_listed_kind(struct server *srv, struct room *r, json_t *desc)
+{
+    json_t *quiz = json_object_get(desc, game_quiz_kind.name);
+    int rounds = (int)json_integer_value(json_object_get(quiz, "rounds"));
+    int seconds = (int)json_integer_value(json_object_get(quiz, "seconds"));
+
+    if (!quiz)
+        return 0; /* a chat room */
+    return game_attach(srv, r, rounds > 0 ? rounds : GAME_DEFAULT_ROUNDS,
+                       seconds > 0 ? seconds : GAME_DEFAULT_SECONDS);
+}
+
 /* cluster.account_learned: an account another node registered */
 static void learn_account(void *accounts, int64_t id, const char *name)
 {
@@ -568,6 +582,7 @@ int main(int argc, char **argv)
     srv.backup = &backup;
     srv.chatlog = &chatlog;
     srv.drop_room = chat_drop_room;
+    srv.attach_kind = attach_listed_kind;
     srv.session_moved = chat_session_moved;
     cluster.account_learned = learn_account;
     cluster.account_learned_arg = &accounts;

@@ -56,6 +56,7 @@ struct config {
     const char *node_id;    /* this node's name in a cluster; NULL: host name and port */
     int cluster_stream;     /* chat messages each room's Redis stream keeps for repair, resume */
     int cluster_timeout_ms; /* silence from Redis after which the link is dropped and redialled */
+    int game_lease_ms;      /* a quiz game's owner lease: another node takes over when it lapses */
 
     /* limits, announced to clients in welcome.limits */
     int max_message;

@@ -140,9 +140,10 @@ static json_t *room_obj(const struct room *r)
     return o;
 }
 
-static int join_room(struct server *srv, struct session *s, struct room *r)
+/* `since_ms`: when the player joined (a resume from another node keeps its first join's). */
+static int join_room(struct server *srv, struct session *s, struct room *r, int64_t since_ms)
 {
-    if (room_add_member(r, s))
+    if (room_add_member(r, s, since_ms))
         return -1;
     if (session_add_room(s, r)) {
         room_remove_member(r, s);
@@ -340,7 +341,7 @@ static void handle_create(struct server *srv, struct session *s, const struct pr
     if (!r ||
         (req->game && game_attach(srv, r, req->rounds ? req->rounds : GAME_DEFAULT_ROUNDS,
                                   req->seconds ? req->seconds : GAME_DEFAULT_SECONDS)) ||
-        join_room(srv, s, r)) {
+        join_room(srv, s, r, srv->wall_ms())) {
         if (r)
             destroy_room(srv, r);
         session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "cannot create the room");
@@ -412,7 +413,7 @@ static void handle_join(struct server *srv, struct session *s, const struct prot
         session_reply_error(s, req->re, PROTO_E_ROOM_FULL, NULL, "room '%s' is full", r->id);
         return;
     }
-    if (join_room(srv, s, r)) {
+    if (join_room(srv, s, r, srv->wall_ms())) {
         session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "cannot join room '%s'", r->id);
         return;
     }
@@ -848,6 +849,7 @@ void chat_rejoin(struct server *srv, struct session *s, struct session *old,
     directory_forget_detached(srv, old);
     directory_take_name(srv, s, old);
     s->user_id = old->user_id;
+    s->seat = old->seat; /* a game's player: the seat goes with the player */
     keepalive_signed_in(&s->ka);
     /* the seats: the same place in each room's member order, so a host stays host */
     for (int i = 0; i < old->nrooms; i++) {
@@ -855,8 +857,6 @@ void chat_rejoin(struct server *srv, struct session *s, struct session *old,
         for (int k = 0; k < r->nmembers; k++)
             if (r->members[k] == old)
                 r->members[k] = s;
-        if (r->kind) /* a game knows its players by session: the seat moves too */
-            r->kind->member_rejoined(r->game, old, s);
         if (session_add_room(s, r))
             log_error("rejoin of %s: out of memory keeping room %s", s->name, r->id);
         json_array_append_new(rooms, room_obj(r));
@@ -954,6 +954,9 @@ static void resumed_elsewhere(struct server *srv, uint64_t session_id, void *arg
         goto out;
     }
     s->user_id = re->user_id > 0 ? re->user_id : 0;
+    s->seat = (uint64_t)json_integer_value(json_object_get(detached, "seat"));
+    if (!s->seat) /* a record from a node before seats */
+        s->seat = s->id;
     directory_confirm_name(srv, s->id, name, true, NULL, re->re); /* it moved here */
     keepalive_signed_in(&s->ka);
     ids = json_object_get(detached, "rooms");
@@ -964,7 +967,10 @@ static void resumed_elsewhere(struct server *srv, uint64_t session_id, void *arg
     {
         struct room *r = room_find(&srv->rooms, json_string_value(id));
         json_t *after = re->seen ? json_object_get(re->seen, json_string_value(id)) : NULL;
-        if (!r || session_in_room(s, r) || join_room(srv, s, r))
+        json_t *since = json_object_get(json_object_get(detached, "since"), json_string_value(id));
+        json_t *snap;
+        if (!r || session_in_room(s, r) ||
+            join_room(srv, s, r, since ? json_integer_value(since) : srv->wall_ms()))
             continue; /* gone meanwhile */
         json_array_append_new(rooms, room_obj(r));
         if (after && events)
@@ -972,6 +978,11 @@ static void resumed_elsewhere(struct server *srv, uint64_t session_id, void *arg
                 report, r->id,
                 replay_from_stream(json_object_get(json_object_get(detached, "replay"), r->id),
                                    (uint64_t)json_integer_value(after), per_room, events, &n));
+        if (events && (snap = r->kind ? r->kind->snapshot(r->game) : NULL)) {
+            json_object_set_new(snap, "type", json_string("game"));
+            json_object_set_new(snap, "room", json_string(r->id));
+            events[n++] = snap;
+        }
     }
     ok = proto_ok(&req);
     json_object_set_new(ok, "name", json_string(s->name));
@@ -1118,6 +1129,8 @@ void chat_close_all(struct server *srv, int code, const char *reason)
         if (hand_over && s->signed_in && !s->admin && !s->detached) {
             directory_detach(srv, s);
             s->handed_over = true;
+            /* now, while the other nodes can still be told: the close may end after the link */
+            leave_all_silently(srv, s);
         }
         session_close(s, code, reason);
     }

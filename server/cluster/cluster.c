@@ -404,7 +404,7 @@ static void on_room_channel(redisAsyncContext *ac, void *reply, void *privdata)
         struct room *r = room_find(&cr->c->srv->rooms, cr->id);
         cr->state = UNSUBSCRIBED;
         clear_pending(cr);
-        if (r) /* nobody here to show them to: read again when someone comes */
+        if (r && !r->kind) /* nobody here to show them to: read again when someone comes */
             room_remote_clear(r);
         reconcile(cr);
         maybe_forget(cr);
@@ -542,9 +542,20 @@ static void cluster_members_changed(struct server *srv, struct room *r, const st
     struct cluster_room *cr = room_state(the_cluster, r->id, r->nmembers > 0);
 
     (void)srv;
-    if (who)
-        registry_member(&the_cluster->registry, r, who->name, joined);
+    if (who) {
+        int64_t since = 0;
+        for (int i = 0; joined && i < r->nmembers; i++)
+            if (r->members[i] == who)
+                since = r->since[i];
+        /* a player who resumed here from another node is no longer there, whether or not that
+         * node said so before it went */
+        if (joined)
+            room_remote_del(r, who->name, NULL);
+        registry_member(&the_cluster->registry, r, who, since, joined);
+    }
     registry_count(&the_cluster->registry, r, false);
+    if (r->kind && r->kind->roster_changed) /* a game's host and players */
+        r->kind->roster_changed(r->game);
     if (!cr)
         return;
     if (!cr->wanted && r->nmembers > 0 && cr->state == UNSUBSCRIBED)
@@ -790,13 +801,21 @@ static void detached_key(const struct session *s, char *out, size_t len)
 static void cluster_detach(struct server *srv, struct session *s)
 {
     struct cluster *c = the_cluster;
-    json_t *rec, *rooms = json_array();
+    json_t *rec, *rooms = json_array(), *since = json_object();
     char key[64], ttl[24], *text;
 
-    for (int i = 0; i < s->nrooms; i++)
-        if (s->rooms[i]->shared || s->rooms[i]->permanent) /* a quiz seat cannot move */
-            json_array_append_new(rooms, json_string(s->rooms[i]->id));
-    rec = json_pack("{s:s, s:s, s:o}", "node", c->node_id, "name", s->name, "rooms", rooms);
+    for (int i = 0; i < s->nrooms; i++) {
+        struct room *r = s->rooms[i];
+        if (!r->shared && !r->permanent)
+            continue;
+        json_array_append_new(rooms, json_string(r->id));
+        for (int k = 0; k < r->nmembers; k++) /* a host stays host on the node it resumes on */
+            if (r->members[k] == s)
+                json_object_set_new(since, r->id, json_integer(r->since[k]));
+    }
+    /* the seat goes along: the player keeps their place in a game */
+    rec = json_pack("{s:s, s:s, s:o, s:o, s:I}", "node", c->node_id, "name", s->name, "rooms",
+                    rooms, "since", since, "seat", (json_int_t)s->seat);
     text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
     json_decref(rec);
     if (!text)
@@ -928,6 +947,10 @@ static void on_node_message(void *arg, const char *msg, size_t len)
             c->srv->session_moved(c->srv, s);
         return;
     }
+    if (len > 2 && msg[0] == 'a' && msg[1] == ' ') {
+        games_node_message(&c->games, msg, len);
+        return;
+    }
     if (len < 4 || msg[0] != 'w' || msg[1] != ' ' || !(sp = memchr(name, ' ', len - 2)) ||
         (size_t)(sp - name) >= sizeof(who))
         return;
@@ -990,6 +1013,7 @@ static void cluster_up(void *arg)
         if (m->slots[i].key)
             reconcile(m->slots[i].val);
     modbus_up(&c->modbus);
+    games_up(&c->games);
 }
 
 static void cluster_down(void *arg)
@@ -1100,6 +1124,7 @@ int cluster_start(struct cluster *c, struct server *srv, uv_loop_t *loop, char *
     srv->name_released = name_released;
     srv->delivery = &cluster_delivery_ops;
     srv->directory = &cluster_directory_ops;
+    games_init(&c->games, srv, &c->link, c->node_id, srv->cfg.game_lease_ms);
     return 0;
 }
 
@@ -1129,6 +1154,7 @@ void cluster_stop(struct cluster *c)
     hmap_destroy(m);
     c->srv->delivery = NULL;
     c->srv->directory = NULL;
+    c->srv->game_sync = NULL;
     c->srv->cluster.link_up = false;
     the_cluster = NULL;
     c->srv = NULL;

@@ -26,8 +26,9 @@
 
 #include "hmap.h"
 #include "link.h"
-#include "registry.h"
+#include "games.h"
 #include "modbus.h"
+#include "registry.h"
 
 struct server;
 
@@ -51,6 +52,7 @@ struct cluster {
     void (*account_learned)(void *arg, int64_t id, const char *name);
     void *account_learned_arg;
     struct modbus modbus; /* moderation and the console's figures across nodes */
+    struct games games;   /* quiz games whose players are on several nodes */
 };
 
 /* parlor:alive:<node>'s lifetime: a node refreshes it every second, so a dead node's id is free

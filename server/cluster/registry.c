@@ -28,7 +28,7 @@ static const char count_script[] =
     "local function forget_names(node)\n"
     "  local all = redis.call('HGETALL', names)\n"
     "  for i = 1, #all, 2 do\n"
-    "    if all[i + 1] == node then redis.call('HDEL', names, all[i]) end\n"
+    "    if string.match(all[i + 1], '^(%S+)') == node then redis.call('HDEL', names, all[i]) end\n"
     "  end\n"
     "end\n"
     "if tonumber(ARGV[3]) > 0 then redis.call('HSET', members, ARGV[2], ARGV[3])\n"
@@ -44,12 +44,28 @@ static const char count_script[] =
     "local listed = redis.call('HEXISTS', rooms, ARGV[1]) == 1\n"
     "if total == 0 and listed then\n"
     "  redis.call('HDEL', rooms, ARGV[1]); redis.call('DEL', members, names)\n"
+    "  local game = 'parlor:game:' .. ARGV[1]\n"
+    "  redis.call('DEL', game, game .. ':owner', game .. ':open', game .. ':answers')\n"
+    "  redis.call('SREM', 'parlor:games', ARGV[1])\n"
     "  redis.call('PUBLISH', 'parlor:rooms', '- ' .. ARGV[1])\n"
     "elseif total > 0 and not listed then\n"
     "  redis.call('HSET', rooms, ARGV[1], ARGV[5])\n"
     "  redis.call('PUBLISH', 'parlor:rooms', '+ ' .. ARGV[1] .. ' ' .. ARGV[5])\n"
     "end\n"
     "return total\n";
+
+/* KEYS: the room's names. ARGV: the name, its value (a join: "NODE SEAT USER SINCE") or ""
+ * (a leave), this node, the message for the other nodes. A leave forgets the name only if it is
+ * still this node's: a player who resumed on another node may have been listed there first. */
+static const char member_script[] =
+    "if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
+    "else\n"
+    "  local v = redis.call('HGET', KEYS[1], ARGV[1])\n"
+    "  if v and string.match(v, '^(%S+)') == ARGV[3] then redis.call('HDEL', KEYS[1], ARGV[1]) "
+    "end\n"
+    "end\n"
+    "redis.call('PUBLISH', 'parlor:rooms', ARGV[4])\n"
+    "return 1\n";
 
 struct node_count {
     char node[NODE_MAX];
@@ -143,7 +159,11 @@ static void set_count(struct registry *reg, const char *id, const char *node, in
 static char *room_desc(const struct room *r)
 {
     json_t *o = json_pack("{s:s, s:i}", "name", r->name, "max", r->max);
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *s;
+
+    if (o && r->kind && r->kind->settings) /* a quiz: its rounds and seconds */
+        json_object_set_new(o, r->kind->name, r->kind->settings(r->game));
+    s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
     json_decref(o);
     return s;
@@ -158,7 +178,7 @@ static struct room *add_replica(struct registry *reg, const char *id, const char
     int max;
 
     if (r) {
-        r->shared = !r->kind;
+        r->shared = true;
         return r;
     }
     o = json_loadb(desc, len, 0, NULL);
@@ -166,6 +186,12 @@ static struct room *add_replica(struct registry *reg, const char *id, const char
     max = (int)json_integer_value(json_object_get(o, "max"));
     if (name && max > 0 && (r = room_create(&reg->srv->rooms, id, name, max, false))) {
         struct room_counts *rc = counts_of(reg, id, false);
+        if (reg->srv->attach_kind && reg->srv->attach_kind(reg->srv, r, o)) {
+            log_error("cluster: room %s: out of memory for its game; not listed here", id);
+            reg->srv->drop_room(reg->srv, r);
+            json_decref(o);
+            return NULL;
+        }
         r->shared = true;
         /* counts may come before the room (the script publishes them first) */
         for (size_t i = 0; rc && i < rc->n; i++)
@@ -204,22 +230,49 @@ void registry_count(struct registry *reg, struct room *r, bool gone)
         forget_counts(reg, r->id);
 }
 
-void registry_member(struct registry *reg, const struct room *r, const char *name, bool joined)
+void registry_member(struct registry *reg, const struct room *r, const struct session *s,
+                     int64_t since, bool joined)
 {
-    char key[ROOM_ID_LEN + 32], msg[ROOM_ID_LEN + NODE_MAX + 300];
+    char key[ROOM_ID_LEN + 32], msg[ROOM_ID_LEN + NODE_MAX + 360], value[NODE_MAX + 80];
 
     if (!r->shared && !r->permanent)
         return;
     snprintf(key, sizeof(key), "parlor:room:%s:names", r->id);
-    if (joined)
-        link_command(reg->link, NULL, NULL, 4, (const char *[]){"HSET", key, name, reg->node_id},
-                     NULL);
-    else
-        link_command(reg->link, NULL, NULL, 3, (const char *[]){"HDEL", key, name}, NULL);
     /* every node follows the names, whether the players were told (joined, left) or not (a
      * resume or a drain moving a player between nodes) */
-    snprintf(msg, sizeof(msg), "%c %s %s %s", joined ? 'm' : 'x', r->id, reg->node_id, name);
-    link_command(reg->link, NULL, NULL, 3, (const char *[]){"PUBLISH", ROOMS_CHANNEL, msg}, NULL);
+    if (joined) {
+        snprintf(value, sizeof(value), "%s %llu %lld %lld", reg->node_id,
+                 (unsigned long long)s->seat, (long long)s->user_id, (long long)since);
+        snprintf(msg, sizeof(msg), "m %s %s %s", r->id, value, s->name);
+    } else {
+        value[0] = '\0';
+        snprintf(msg, sizeof(msg), "x %s %s %s", r->id, reg->node_id, s->name);
+    }
+    link_command(
+        reg->link, NULL, NULL, 8,
+        (const char *[]){"EVAL", member_script, "1", key, s->name, value, reg->node_id, msg}, NULL);
+}
+
+/* A member from "NODE SEAT USER SINCE" and its name. */
+static bool parse_member(struct room_remote *m, const char *name, const char *value)
+{
+    unsigned long long seat;
+    long long uid, since;
+
+    if (sscanf(value, "%63s %llu %lld %lld", m->node, &seat, &uid, &since) != 4)
+        return false;
+    snprintf(m->name, sizeof(m->name), "%s", name);
+    m->seat = seat;
+    m->user_id = uid;
+    m->since = since;
+    return true;
+}
+
+/* The other nodes' members of `r` changed: a game recounts its players. */
+static void roster_changed(struct room *r)
+{
+    if (r->kind && r->kind->roster_changed)
+        r->kind->roster_changed(r->game);
 }
 
 static void on_names(redisAsyncContext *ac, void *reply, void *privdata);
@@ -236,15 +289,44 @@ void registry_fetch_names(struct registry *reg, const struct room *r)
 
 void registry_created(struct registry *reg, struct room *r)
 {
-    if (r->kind) /* a quiz table stays with its game, on this node */
-        return;
     r->shared = true;
     registry_count(reg, r, false);        /* puts it on the list, with this node's member */
     for (int i = 0; i < r->nmembers; i++) /* (its creator joined before it was shared) */
-        registry_member(reg, r, r->members[i]->name, true);
+        registry_member(reg, r, r->members[i], r->since[i], true);
 }
 
-/* "+ ID JSON", "- ID", "n ID NODE COUNT" */
+/* "NODE SEAT USER SINCE NAME" (m) or "NODE NAME" (x) of room `r`. */
+static void on_member_message(struct registry *reg, struct room *r, bool joined, const char *p,
+                              size_t len)
+{
+    char text[NODE_MAX + 360];
+    struct room_remote m;
+    char *name = text;
+    size_t ours = strlen(reg->node_id);
+
+    if (len >= sizeof(text))
+        return;
+    memcpy(text, p, len);
+    text[len] = '\0';
+    for (int fields = joined ? 4 : 1; fields > 0 && name; fields--)
+        if ((name = strchr(name, ' ')))
+            name++;
+    if (!name || (!strncmp(text, reg->node_id, ours) && text[ours] == ' '))
+        return; /* ours, or not a member */
+    if (joined) {
+        name[-1] = '\0';
+        if (!parse_member(&m, name, text) || room_remote_add(r, &m))
+            return;
+    } else {
+        char node[NODE_MAX];
+        snprintf(node, sizeof(node), "%.*s", (int)(name - 1 - text), text);
+        if (!room_remote_del(r, name, node))
+            return;
+    }
+    roster_changed(r);
+}
+
+/* "+ ID JSON", "- ID", "n ID NODE COUNT", "m ID NODE SEAT USER SINCE NAME", "x ID NODE NAME" */
 static void on_list_message(struct registry *reg, const char *msg, size_t len)
 {
     char id[ROOM_ID_LEN], node[NODE_MAX];
@@ -269,6 +351,11 @@ static void on_list_message(struct registry *reg, const char *msg, size_t len)
     snprintf(id, sizeof(id), "%.*s", (int)(rest - (msg + 2)), msg + 2);
     if (msg[0] == '+') {
         add_replica(reg, id, rest + 1, len - (size_t)(rest + 1 - msg));
+    } else if ((msg[0] == 'm' || msg[0] == 'x') && (r = room_find(&reg->srv->rooms, id)) &&
+               (r->nmembers || r->kind)) {
+        /* names are kept for the rooms with members here (they list them) and for games (the
+         * players) */
+        on_member_message(reg, r, msg[0] == 'm', rest + 1, len - (size_t)(rest + 1 - msg));
     } else if (msg[0] == 'n' && sscanf(rest + 1, "%63s %d", node, &count) == 2 &&
                strcmp(node, reg->node_id)) {
         set_count(reg, id, node, count);
@@ -294,10 +381,13 @@ static void on_names(redisAsyncContext *ac, void *reply, void *privdata)
 
     (void)ac;
     if (r && rep && rep->type == REDIS_REPLY_ARRAY) {
+        struct room_remote m;
         room_remote_clear(r);
         for (size_t i = 0; i + 1 < rep->elements; i += 2)
-            if (strcmp(rep->element[i + 1]->str, a->reg->node_id))
-                room_remote_add(r, rep->element[i]->str, rep->element[i + 1]->str);
+            if (parse_member(&m, rep->element[i]->str, rep->element[i + 1]->str) &&
+                strcmp(m.node, a->reg->node_id))
+                room_remote_add(r, &m);
+        roster_changed(r);
     }
     free(a);
 }
@@ -335,6 +425,8 @@ static void on_list(redisAsyncContext *ac, void *reply, void *privdata)
         if (!r->shared && !r->permanent)
             continue;
         registry_count(reg, r, false);
+        if (r->kind) /* a game's players, wherever they are */
+            registry_fetch_names(reg, r);
         snprintf(key, sizeof(key), "parlor:room:%s:members", r->id);
         if ((a = ask_new(reg, r->id)) && link_command(reg->link, on_room_members, a, 2, argv, NULL))
             free(a);
@@ -378,8 +470,8 @@ static void on_alive(redisAsyncContext *ac, void *reply, void *privdata)
             size_t before = reg->counts.count;
             if (rc) {
                 struct room *r = room_find(&reg->srv->rooms, rc->id);
-                if (r) /* its members leave, for the players here too */
-                    room_remote_del_node(r, node, tell_left, reg);
+                if (r && room_remote_del_node(r, node, tell_left, reg)) /* for players here too */
+                    roster_changed(r);
                 set_count(reg, rc->id, node, 0);
                 if (r && !r->nmembers && !r->remote_members && r->shared)
                     registry_count(reg, r, false); /* empty everywhere now: off the list */

@@ -7,8 +7,10 @@
  * channel parlor:rooms, to which every node listens: "+ ID JSON" (a room was created), "- ID"
  * (it emptied everywhere), "n ID NODE COUNT" (a node's members of it). A node's counts count only
  * while the node is alive (parlor:alive:<node>, see cluster.c), so the rooms and members of a
- * node that died go within seconds. Quiz rooms stay on the node that made them (their game
- * lives there). Loop thread only.
+ * node that died go within seconds. Members are listed in parlor:room:<id>:names (name -> "NODE
+ * SEAT USER SINCE") and their arrivals and departures published: "m ID NODE SEAT USER SINCE
+ * NAME", "x ID NODE NAME". A quiz room is listed with its settings, and each node makes it a
+ * quiz table (server.attach_kind). Loop thread only.
  */
 #ifndef PARLOR_REGISTRY_H
 #define PARLOR_REGISTRY_H
@@ -19,6 +21,7 @@
 
 struct link;
 struct room;
+struct session;
 struct server;
 
 struct registry {
@@ -38,9 +41,10 @@ void registry_up(struct registry *reg);
 void registry_created(struct registry *reg, struct room *r);
 /* The members of `r` connected here changed (or `r` is about to go: pass `gone`). */
 void registry_count(struct registry *reg, struct room *r, bool gone);
-/* A member connected here joined or left a shared room (or the lobby): its name in the room's
- * list on every node. */
-void registry_member(struct registry *reg, const struct room *r, const char *name, bool joined);
+/* A member connected here, there since `since` (wall ms), joined or left a shared room (or the
+ * lobby): its name, seat and account in the room's list on every node. */
+void registry_member(struct registry *reg, const struct room *r, const struct session *s,
+                     int64_t since, bool joined);
 /* Reads the names of the room's members on other nodes into r->remote (this node started
  * listening to the room). */
 void registry_fetch_names(struct registry *reg, const struct room *r);

@@ -19,6 +19,7 @@ static void room_free(struct room *r)
         json_decref(r->hist[(r->hist_head + i) % r->hist_cap]);
     free(r->hist);
     free(r->members);
+    free(r->since);
     free(r->remote);
     free(r->name);
     free(r);
@@ -89,16 +90,22 @@ void room_destroy(struct rooms *rs, struct room *r)
     room_free(r);
 }
 
-int room_add_member(struct room *r, struct session *s)
+int room_add_member(struct room *r, struct session *s, int64_t since_ms)
 {
     if (r->nmembers == r->members_cap) {
         int cap = r->members_cap ? r->members_cap * 2 : 8;
         struct session **m = realloc(r->members, (size_t)cap * sizeof(*m));
+        int64_t *since;
         if (!m)
             return -1;
         r->members = m;
+        since = realloc(r->since, (size_t)cap * sizeof(*since));
+        if (!since)
+            return -1;
+        r->since = since;
         r->members_cap = cap;
     }
+    r->since[r->nmembers] = since_ms;
     r->members[r->nmembers++] = s;
     return 0;
 }
@@ -109,6 +116,8 @@ void room_remove_member(struct room *r, struct session *s)
         if (r->members[i] == s) {
             memmove(&r->members[i], &r->members[i + 1],
                     (size_t)(r->nmembers - i - 1) * sizeof(*r->members));
+            memmove(&r->since[i], &r->since[i + 1],
+                    (size_t)(r->nmembers - i - 1) * sizeof(*r->since));
             r->nmembers--;
             return;
         }
@@ -120,11 +129,11 @@ static uint64_t event_seq(const json_t *event)
     return (uint64_t)json_integer_value(json_object_get(event, "seq"));
 }
 
-int room_remote_add(struct room *r, const char *name, const char *node)
+int room_remote_add(struct room *r, const struct room_remote *m)
 {
     for (int i = 0; i < r->nremote; i++)
-        if (!strcmp(r->remote[i].name, name)) {
-            snprintf(r->remote[i].node, sizeof(r->remote[i].node), "%s", node);
+        if (!strcmp(r->remote[i].name, m->name)) {
+            r->remote[i] = *m;
             return 0;
         }
     if (r->nremote == r->remote_cap) {
@@ -135,9 +144,7 @@ int room_remote_add(struct room *r, const char *name, const char *node)
         r->remote = more;
         r->remote_cap = cap;
     }
-    snprintf(r->remote[r->nremote].name, sizeof(r->remote[0].name), "%s", name);
-    snprintf(r->remote[r->nremote].node, sizeof(r->remote[0].node), "%s", node);
-    r->nremote++;
+    r->remote[r->nremote++] = *m;
     return 0;
 }
 

@@ -28,9 +28,17 @@ struct room_kind {
     /* A request only this kind understands (start, answer); it replies itself. */
     void (*request)(void *state, struct session *s, const struct proto_req *req);
     void (*member_left)(void *state, struct session *s, bool was_host);
-    /* A resume: `s` takes `old`'s place. */
-    void (*member_rejoined)(void *state, const struct session *old, const struct session *s);
     void (*free)(void *state);
+    /* In a cluster (optional each): the settings that list the room on every node, as an
+     * object; */
+    json_t *(*settings)(const void *state);
+    /* the members on other nodes (room.remote) changed; */
+    void (*roster_changed)(void *state);
+    /* the owner of the room's game published a step (gamesync.h): `step` is {"cp": checkpoint
+     * or null, "ev": [events]}, under lease `epoch`; */
+    void (*synced)(void *state, int64_t epoch, json_t *step);
+    /* (on the owner) the player in `seat` recorded an answer. */
+    void (*answered)(void *state, uint64_t seat);
 };
 
 #define ROOM_ID_LEN 24
@@ -48,6 +56,8 @@ struct room {
     void *game;                   /* the kind's state (a quiz: struct game *) */
 
     struct session **members; /* in order of joining */
+    int64_t *since;           /* members[i] joined at since[i] (wall ms): a cluster's host is the
+                               * member who came first on any node (game.c) */
     int nmembers, members_cap;
 
     /* A room above presence_max counts arrivals and departures instead of announcing each:
@@ -68,6 +78,9 @@ struct room {
 struct room_remote {
     char name[258]; /* SESSION_NAME_MAX + 1 */
     char node[64];
+    uint64_t seat;   /* its session's seat (session.h), for a game's players */
+    int64_t user_id; /* 0 for a guest */
+    int64_t since;   /* when it joined (wall ms) */
 };
 
 struct rooms {
@@ -88,15 +101,16 @@ struct room *room_find(const struct rooms *rs, const char *id);
 /* Removes and frees the room (its members are not told). */
 void room_destroy(struct rooms *rs, struct room *r);
 
-/* Appends a member; 0, or -1 when out of memory. The caller checks `max`. */
-int room_add_member(struct room *r, struct session *s);
+/* Appends a member, who joined at `since_ms`; 0, or -1 when out of memory. The caller checks
+ * `max`. */
+int room_add_member(struct room *r, struct session *s, int64_t since_ms);
 /* Removes a member, keeping the others' order; a non-member is ignored. */
 void room_remove_member(struct room *r, struct session *s);
 
 /* The names of members on other nodes: add (or move to `node`), remove one (if it is on `node`,
  * when `node` is not NULL), remove a node's
  * (returning how many went, their names passed to `gone` first when it is not NULL), or all. */
-int room_remote_add(struct room *r, const char *name, const char *node);
+int room_remote_add(struct room *r, const struct room_remote *m);
 bool room_remote_del(struct room *r, const char *name, const char *node);
 int room_remote_del_node(struct room *r, const char *node,
                          void (*gone)(void *arg, struct room *r, const char *name), void *arg);

@@ -26,6 +26,7 @@ struct accounts;
 struct backup;
 struct pool;
 struct qbank;
+struct game_sync_ops;
 struct admin;
 
 /* What the model needs from the connection layer. Loop thread only. */
@@ -82,6 +83,11 @@ struct server {
     /* Lets a detached session go without a word to its rooms: another node resumed it. Set
      * by whoever runs the chat service (main.c). */
     void (*session_moved)(struct server *srv, struct session *s);
+    /* Gives a room another node listed its kind (a quiz table), from the list's object
+     * `desc` (its "quiz" settings). 0, or -1 when out of memory. Set by main.c. */
+    int (*attach_kind)(struct server *srv, struct room *r, json_t *desc);
+    /* A game several nodes share (gamesync.h); NULL: games are this process's own. */
+    const struct game_sync_ops *game_sync;
     /* Told when an operator's action (ADMIN.md "In a cluster": ban, kick, announce...) has
      * taken effect here, so a cluster can apply it on the other nodes; `action` is borrowed.
      * NULL: nobody to tell. */

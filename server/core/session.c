@@ -19,6 +19,7 @@ struct session *session_new(struct server *srv, void *conn)
     if (!s)
         return NULL;
     s->id = ++srv->next_session_id;
+    s->seat = s->id;
     s->srv = srv;
     s->conn = conn;
     s->connected_ms = srv->wall_ms();

@@ -25,6 +25,9 @@ struct room;
 
 struct session {
     uint64_t id;
+    /* Who plays in a game: the first session's id, kept by every resume (on any node), so a
+     * seat never moves when the connection does. */
+    uint64_t seat;
     struct server *srv;
     void *conn; /* the transport's handle (struct lws *); NULL once closed */
 

@@ -3,6 +3,7 @@
  * which run on workers and touch only their job.
  */
 #include "game.h"
+#include "shared.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,25 +34,14 @@ struct game *game_new(struct server *srv, struct room *room, int rounds, int sec
     return g;
 }
 
-/* Keeps srv->games_running (the figures' games gauge) in step with this game's phase: called
- * after each call that can start or end it. */
-static void recount(struct game *g)
-{
-    bool now = g->quiz.phase != QUIZ_IDLE;
-
-    if (now != g->counted) {
-        g->srv->games_running += now ? 1 : -1;
-        g->counted = now;
-    }
-}
-
 void game_free(struct game *g)
 {
     if (!g)
         return;
     g->srv->ops->cancel(g->srv->transport, &g->timer);
+    shared_stop(g);
     quiz_end(&g->quiz);
-    recount(g);
+    game_recount(g);
     free(g);
 }
 
@@ -75,69 +65,18 @@ static void broadcast(struct game *g, json_t *ev)
 
 void game_describe(const struct game *g, json_t *obj)
 {
-    const struct room *r = g->room;
+    const char *host = game_host(g);
 
-    json_object_set_new(obj, "host", r->nmembers ? json_string(r->members[0]->name) : json_null());
+    json_object_set_new(obj, "host", host ? json_string(host) : json_null());
     json_object_set_new(obj, "state", json_string(playing(g) ? "playing" : "waiting"));
     json_object_set_new(obj, "rounds", json_integer(g->rounds));
     json_object_set_new(obj, "seconds", json_integer(g->seconds));
 }
 
-/* The standings in two new arrays (free `*order`; rank shares its allocation). */
-static int standings(const struct quiz *q, int **order, int **rank)
-{
-    *order = malloc(2 * (size_t)(q->nplayers + 1) * sizeof(int));
-    if (!*order)
-        return -1;
-    *rank = *order + q->nplayers + 1;
-    quiz_standings(q, *order, *rank);
-    return 0;
-}
-
-/* [{name, score, delta?, rank?}] in standing order. */
-static json_t *scores_json(const struct quiz *q, bool with_delta, bool with_rank)
-{
-    int *order, *rank;
-    json_t *a = json_array();
-
-    if (standings(q, &order, &rank))
-        return a;
-    for (int k = 0; k < q->nplayers; k++) {
-        const struct quiz_player *p = &q->players[order[k]];
-        json_t *o = json_pack("{s:s, s:i}", "name", p->name, "score", p->score);
-        if (with_delta)
-            json_object_set_new(o, "delta", json_integer(p->delta));
-        if (with_rank)
-            json_object_set_new(o, "rank", json_integer(rank[k]));
-        json_array_append_new(a, o);
-    }
-    free(order);
-    return a;
-}
-
-static json_t *question_json(const struct quiz_question *qq)
-{
-    json_t *o = json_pack("{s:s, s:[s,s,s,s]}", "text", qq->text, "choices", qq->choices[0],
-                          qq->choices[1], qq->choices[2], qq->choices[3]);
-
-    if (o && qq->lang)
-        json_object_set_new(o, "lang", json_string(qq->lang));
-    return o;
-}
-
 static void send_question(struct game *g)
 {
-    const struct quiz *q = &g->quiz;
-    json_t *ev = json_pack("{s:s, s:s, s:i, s:i}", "type", "question", "room", g->room->id, "round",
-                           q->round, "of", q->rounds);
-
-    json_t *text = question_json(q->questions[q->round - 1]);
-
-    json_object_update(ev, text); /* copies the fields: drop our reference */
-    json_decref(text);
-    json_object_set_new(ev, "deadline", json_integer(q->deadline_ms));
-    broadcast(g, ev);
-    schedule_at(g, q->deadline_ms);
+    broadcast(g, game_question_event(&g->quiz, g->room->id));
+    schedule_at(g, g->quiz.deadline_ms);
 }
 
 json_t *game_snapshot(const struct game *g)
@@ -152,93 +91,20 @@ json_t *game_snapshot(const struct game *g)
         json_array_append_new(players, json_string(q->players[i].name));
     o = json_pack("{s:i, s:i, s:s, s:o, s:I, s:o, s:o}", "round", q->round, "of", q->rounds,
                   "phase", q->phase == QUIZ_QUESTION ? "question" : "reveal", "question",
-                  question_json(q->questions[q->round - 1]), "deadline", (json_int_t)q->deadline_ms,
-                  "scores", scores_json(q, false, false), "players", players);
+                  game_question_json(q->questions[q->round - 1]), "deadline",
+                  (json_int_t)q->deadline_ms, "scores", game_scores_json(q, false, false),
+                  "players", players);
     if (q->phase == QUIZ_REVEAL)
         json_object_set_new(o, "correct", json_integer(q->questions[q->round - 1]->correct));
     return o;
 }
 
-/* ---- results: one transaction on the pool ---- */
-
-struct results_job {
-    struct pool_job job;
-    char room[ROOM_ID_LEN];
-    int64_t started, ended;
-    int rounds, n;
-    struct store_result *results;
-    char (*names)[QUIZ_NAME_MAX + 1];
-};
-
-static void results_run(struct pool_job *job, void *worker)
-{
-    struct results_job *j = (struct results_job *)job;
-
-    store_job_result(
-        job, worker,
-        store_save_game(worker, j->room, j->started, j->ended, j->rounds, j->results, j->n));
-}
-
-static void results_done(struct pool_job *job, void *loop_arg)
-{
-    struct results_job *j = (struct results_job *)job;
-
-    free(j->results);
-    free(j->names);
-    free(j);
-}
-
-static void save_results(struct game *g, const int *order, const int *rank)
-{
-    const struct quiz *q = &g->quiz;
-    struct results_job *j;
-
-    if (!g->srv->pool)
-        return;
-    j = calloc(1, sizeof(*j));
-    if (!j || !(j->results = calloc((size_t)q->nplayers + 1, sizeof(*j->results))) ||
-        !(j->names = calloc((size_t)q->nplayers + 1, sizeof(*j->names)))) {
-        if (j)
-            free(j->results);
-        free(j);
-        log_error("game in %s: out of memory saving results", g->room->id);
-        return;
-    }
-    j->job.run = results_run;
-    j->job.done = results_done;
-    j->job.failure = "a game's results could not be saved";
-    memcpy(j->room, g->room->id, sizeof(j->room));
-    j->started = q->started_ms;
-    j->ended = g->srv->wall_ms();
-    j->rounds = q->rounds;
-    j->n = q->nplayers;
-    for (int k = 0; k < q->nplayers; k++) {
-        const struct quiz_player *p = &q->players[order[k]];
-        memcpy(j->names[k], p->name, sizeof(j->names[k]));
-        j->results[k] = (struct store_result){
-            .name = j->names[k], .user_id = p->user_id, .score = p->score, .rank = rank[k]};
-    }
-    if (pool_submit(g->srv->pool, &j->job)) {
-        log_error("game in %s: the pool refused its results; they are lost", g->room->id);
-        results_done(&j->job, NULL);
-    }
-}
-
-/* ---- phases ---- */
-
 static void game_over(struct game *g)
 {
-    struct quiz *q = &g->quiz;
-    int *order, *rank;
-
-    broadcast(g, json_pack("{s:s, s:s, s:o}", "type", "game_over", "room", g->room->id, "ranking",
-                           scores_json(q, false, true)));
-    if (!standings(q, &order, &rank)) {
-        save_results(g, order, rank);
-        free(order);
-    }
-    quiz_end(q);
-    recount(g);
+    broadcast(g, game_over_event(&g->quiz, g->room->id));
+    game_save_results(g);
+    quiz_end(&g->quiz);
+    game_recount(g);
 }
 
 static void reveal(struct game *g)
@@ -247,9 +113,7 @@ static void reveal(struct game *g)
 
     g->srv->ops->cancel(g->srv->transport, &g->timer);
     quiz_reveal(q);
-    broadcast(g, json_pack("{s:s, s:s, s:i, s:i, s:o}", "type", "reveal", "room", g->room->id,
-                           "round", q->round, "correct", q->questions[q->round - 1]->correct,
-                           "scores", scores_json(q, true, false)));
+    broadcast(g, game_reveal_event(q, g->room->id));
     schedule_at(g, g->srv->wall_ms() + g->srv->cfg.quiz_reveal_ms);
 }
 
@@ -280,9 +144,12 @@ void game_start(struct game *g, struct session *s, const struct proto_req *req)
     const char **names;
     uint64_t *seats;
     int64_t *uids;
-    json_t *players;
     int rc;
 
+    if (game_is_shared(g)) {
+        shared_start(g, s, req);
+        return;
+    }
     if (r->members[0] != s) {
         session_reply_error(s, req->re, PROTO_E_NOT_ALLOWED, NULL, "%s",
                             "only the host can start a game");
@@ -312,7 +179,7 @@ void game_start(struct game *g, struct session *s, const struct proto_req *req)
         goto out;
     }
     for (int i = 0; i < r->nmembers; i++) {
-        seats[i] = r->members[i]->id; /* a player is the session, not the name it goes by */
+        seats[i] = r->members[i]->seat; /* a player is the seat, not the name it goes by */
         names[i] = r->members[i]->name;
         uids[i] = r->members[i]->user_id;
     }
@@ -322,13 +189,9 @@ void game_start(struct game *g, struct session *s, const struct proto_req *req)
         session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "%s", "out of memory");
         goto out;
     }
-    recount(g);
+    game_recount(g);
     session_send_json(s, proto_ok(req));
-    players = json_array();
-    for (int i = 0; i < r->nmembers; i++)
-        json_array_append_new(players, json_string(names[i]));
-    broadcast(g, json_pack("{s:s, s:s, s:i, s:i, s:o}", "type", "game_started", "room", r->id,
-                           "rounds", g->rounds, "seconds", g->seconds, "players", players));
+    broadcast(g, game_started_event(&g->quiz, r->id));
     send_question(g);
 out:
     free(qs);
@@ -346,9 +209,13 @@ void game_answer(struct game *g, struct session *s, const struct proto_req *req)
         [QUIZ_ANSWER_LATE] = "too late: the time is up",
         [QUIZ_ANSWER_TWICE] = "you already answered this round",
     };
-    enum quiz_answer_result rc =
-        quiz_answer(&g->quiz, s->id, req->round, req->choice, g->srv->wall_ms());
+    enum quiz_answer_result rc;
 
+    if (game_is_shared(g)) {
+        shared_answer(g, s, req);
+        return;
+    }
+    rc = quiz_answer(&g->quiz, s->seat, req->round, req->choice, g->srv->wall_ms());
     if (rc != QUIZ_ANSWER_OK) {
         session_reply_error(s, req->re,
                             rc == QUIZ_ANSWER_NOT_PLAYER ? PROTO_E_NOT_ALLOWED : PROTO_E_GAME_STATE,
@@ -364,20 +231,18 @@ void game_member_left(struct game *g, struct session *s, bool was_host)
 {
     struct room *r = g->room;
 
+    if (game_is_shared(g)) {
+        shared_roster_changed(g);
+        return;
+    }
     if (was_host && r->nmembers)
         broadcast(g, json_pack("{s:s, s:s, s:s}", "type", "host", "room", r->id, "name",
                                r->members[0]->name));
     if (!playing(g))
         return;
-    quiz_player_left(&g->quiz, s->id);
+    quiz_player_left(&g->quiz, s->seat);
     if (quiz_all_answered(&g->quiz) && quiz_present(&g->quiz))
         reveal(g); /* the others need not wait for the one who left */
-}
-
-void game_member_rejoined(struct game *g, const struct session *old, const struct session *s)
-{
-    if (playing(g))
-        quiz_reseat(&g->quiz, old->id, s->id);
 }
 
 /* ---- leaderboard: a read on the pool ---- */
@@ -477,9 +342,29 @@ static void kind_member_left(void *state, struct session *s, bool was_host)
     game_member_left(state, s, was_host);
 }
 
-static void kind_member_rejoined(void *state, const struct session *old, const struct session *s)
+static json_t *kind_settings(const void *state)
 {
-    game_member_rejoined(state, old, s);
+    const struct game *g = state;
+
+    return json_pack("{s:i, s:i}", "rounds", g->rounds, "seconds", g->seconds);
+}
+
+static void kind_roster_changed(void *state)
+{
+    if (game_is_shared(state))
+        shared_roster_changed(state);
+}
+
+static void kind_synced(void *state, int64_t epoch, json_t *step)
+{
+    if (game_is_shared(state))
+        shared_synced(state, epoch, step);
+}
+
+static void kind_answered(void *state, uint64_t seat)
+{
+    if (game_is_shared(state))
+        shared_answered(state, seat);
 }
 
 static void kind_free(void *state)
@@ -488,13 +373,16 @@ static void kind_free(void *state)
 }
 
 const struct room_kind game_quiz_kind = {
-    .name = "quiz",
+    .name = GAME_KIND_NAME,
     .describe = kind_describe,
     .snapshot = kind_snapshot,
     .request = kind_request,
     .member_left = kind_member_left,
-    .member_rejoined = kind_member_rejoined,
     .free = kind_free,
+    .settings = kind_settings,
+    .roster_changed = kind_roster_changed,
+    .synced = kind_synced,
+    .answered = kind_answered,
 };
 
 int game_attach(struct server *srv, struct room *room, int rounds, int seconds)

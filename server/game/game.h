@@ -14,7 +14,7 @@
 
 #include "quiz.h"
 #include "room.h"
-#include "timer.h"
+#include "table.h"
 
 struct server;
 struct session;
@@ -24,15 +24,6 @@ struct proto_req;
 #define GAME_DEFAULT_MAX     12 /* members of a new quiz room */
 #define GAME_DEFAULT_ROUNDS  10
 #define GAME_DEFAULT_SECONDS 20
-
-struct game {
-    struct server *srv;
-    struct room *room;
-    int rounds, seconds; /* the room's settings for its next game */
-    struct quiz quiz;    /* phase QUIZ_IDLE while the room waits */
-    loop_timer timer;
-    bool counted; /* counted in srv->games_running */
-};
 
 /* The quiz as a room kind: what the chat service calls (start, answer, snapshots, members
  * leaving and resuming), without knowing the rules. */
@@ -56,8 +47,5 @@ void game_leaderboard(struct server *srv, struct session *s, const struct proto_
 
 /* `s` has left the room (the others were told); `was_host` when it was members[0]. */
 void game_member_left(struct game *g, struct session *s, bool was_host);
-/* `s` resumed `old`'s dropped session and took its place among the members: a player's seat
- * in the running game moves with it. */
-void game_member_rejoined(struct game *g, const struct session *old, const struct session *s);
 
 #endif

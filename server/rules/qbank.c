@@ -120,3 +120,12 @@ int qbank_draw(const struct qbank *b, int n, const struct quiz_question **out, u
     free(idx);
     return 0;
 }
+
+const struct quiz_question *qbank_find(const struct qbank *b, int64_t id)
+{
+    /* newest first: an import appends, and a re-imported pack's ids are the newest */
+    for (size_t i = b->n; i-- > 0;)
+        if (b->qs[i]->id == id)
+            return b->qs[i];
+    return NULL;
+}

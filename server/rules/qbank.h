@@ -29,5 +29,7 @@ int qbank_add(struct qbank *b, int64_t id, const char *category, const char *tex
 int qbank_take(struct qbank *to, struct qbank *from);
 /* Picks `n` distinct questions at random. 0, or -1 when the bank holds fewer. */
 int qbank_draw(const struct qbank *b, int n, const struct quiz_question **out, uint64_t *rng);
+/* The question with `id` (a cluster's game names its questions by id), or NULL. */
+const struct quiz_question *qbank_find(const struct qbank *b, int64_t id);
 
 #endif

@@ -134,14 +134,6 @@ void quiz_player_left(struct quiz *q, uint64_t seat)
         q->players[i].present = false;
 }
 
-void quiz_reseat(struct quiz *q, uint64_t from, uint64_t to)
-{
-    int i = quiz_player_index(q, from);
-
-    if (i >= 0)
-        q->players[i].seat = to;
-}
-
 int quiz_present(const struct quiz *q)
 {
     int n = 0;

@@ -25,7 +25,7 @@ struct quiz_question {
 
 /* A player is their seat, never their name: a name is free again once its owner has gone, and
  * whoever takes it next is a new member, who watches. The server uses the session id as the
- * seat; a resume moves the seat to the new session (quiz_reseat). */
+ * seat (session.seat), which a resume keeps. */
 struct quiz_player {
     uint64_t seat;
     char name[QUIZ_NAME_MAX + 1]; /* for the standings */
@@ -79,8 +79,6 @@ void quiz_reveal(struct quiz *q);
 bool quiz_next(struct quiz *q, int64_t now_ms);
 /* A player left the room: they keep their score but are no longer waited for. */
 void quiz_player_left(struct quiz *q, uint64_t seat);
-/* The player in seat `from` now sits in `to` (a resumed session); no-op for a watcher. */
-void quiz_reseat(struct quiz *q, uint64_t from, uint64_t to);
 int quiz_present(const struct quiz *q);
 /* Points for an answer at `answered_at` to a question closing at `deadline`. */
 int quiz_points(bool correct, int64_t deadline_ms, int64_t answered_at_ms, int seconds);

@@ -213,8 +213,8 @@ static void test_room_destroy_frees_members_and_history(void **state)
 
     assert_non_null(r);
     assert_non_null(ev);
-    assert_int_equal(room_add_member(r, S(0)), 0);
-    assert_int_equal(room_add_member(r, S(1)), 0);
+    assert_int_equal(room_add_member(r, S(0), 0), 0);
+    assert_int_equal(room_add_member(r, S(1), 0), 0);
     room_history_push(r, ev);
     assert_int_equal(ev->refcount, 2);
     room_destroy(rs, r);
@@ -230,7 +230,7 @@ static void test_room_members_keep_join_order(void **state)
 
     assert_non_null(r);
     for (int i = 0; i < 5; i++)
-        assert_int_equal(room_add_member(r, S(i)), 0);
+        assert_int_equal(room_add_member(r, S(i), 0), 0);
     expect_members(r, (const int[]){0, 1, 2, 3, 4}, 5);
 
     room_remove_member(r, S(2)); /* middle */
@@ -246,7 +246,7 @@ static void test_room_members_keep_join_order(void **state)
     expect_members(r, (const int[]){1, 3}, 2);
 
     /* a member who comes back goes to the end */
-    assert_int_equal(room_add_member(r, S(0)), 0);
+    assert_int_equal(room_add_member(r, S(0), 0), 0);
     expect_members(r, (const int[]){1, 3, 0}, 3);
 
     room_remove_member(r, S(1));
@@ -265,7 +265,7 @@ static void test_room_members_grow(void **state)
 
     assert_non_null(r);
     for (int i = 0; i < 32; i++) {
-        assert_int_equal(room_add_member(r, S(i)), 0);
+        assert_int_equal(room_add_member(r, S(i), 0), 0);
         idx[i] = i;
     }
     expect_members(r, idx, 32);
@@ -442,8 +442,8 @@ static void test_room_json(void **state)
     assert_non_null(r);
     expect_json(room_json(lobby),
                 "{\"id\":\"lobby\",\"name\":\"Lobby\",\"game\":null,\"members\":0,\"max\":20000}");
-    assert_int_equal(room_add_member(r, S(0)), 0);
-    assert_int_equal(room_add_member(r, S(1)), 0);
+    assert_int_equal(room_add_member(r, S(0), 0), 0);
+    assert_int_equal(room_add_member(r, S(1), 0), 0);
     expect_json(room_json(r),
                 "{\"id\":\"r1\",\"name\":\"Quiz night\",\"game\":null,\"members\":2,\"max\":12}");
     room_remove_member(r, S(0));
@@ -460,7 +460,7 @@ static void test_room_destroy_all_with_content(void **state)
     for (int i = 0; i < 4; i++) {
         struct room *r = room_create(rs, NULL, "r", 10, false);
         assert_non_null(r);
-        assert_int_equal(room_add_member(r, S(i)), 0);
+        assert_int_equal(room_add_member(r, S(i), 0), 0);
         push_events(r, 1, 2 * HISTORY);
     }
     rooms_destroy(rs);
