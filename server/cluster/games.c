@@ -96,6 +96,12 @@ static const char renew_script[] =
     "redis.call('SET', KEYS[3], mine, 'PX', ARGV[3])\n"
     "return 1\n";
 
+/* ARGV: node, epoch. Gives the lease up: 1, or 0 when it was not held. */
+static const char release_script[] =
+    "if redis.call('GET', KEYS[3]) ~= ARGV[1] .. ' ' .. ARGV[2] then return 0 end\n"
+    "redis.call('DEL', KEYS[3])\n"
+    "return 1\n";
+
 /* ARGV: node, lease. A running game nobody holds: {new epoch, checkpoint}, or nil. */
 static const char takeover_script[] =
     "if redis.call('EXISTS', KEYS[3]) == 1 then return false end\n"
@@ -184,7 +190,8 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
             (data = json_loadb(rep->element[1]->str, rep->element[1]->len, 0, NULL)))
             result = rep->element[0]->integer;
     }
-    c->done(srv, c->room, result, data, c->arg);
+    if (c->done)
+        c->done(srv, c->room, result, data, c->arg);
     json_decref(data);
     free(c);
 }
@@ -200,7 +207,8 @@ static void run(const char *room, const char *script, int kind, int argc, const 
 
     if (!c || argc > 10) {
         free(c);
-        done(gs->srv, room, kind == CALL_TAKEOVER ? 0 : -1, NULL, arg);
+        if (done)
+            done(gs->srv, room, kind == CALL_TAKEOVER ? 0 : -1, NULL, arg);
         return;
     }
     snprintf(c->room, sizeof(c->room), "%s", room);
@@ -216,7 +224,8 @@ static void run(const char *room, const char *script, int kind, int argc, const 
     memcpy(args + 3 + GAME_KEYS, argv, (size_t)argc * sizeof(*argv));
     if (link_command(gs->link, on_reply, c, 3 + GAME_KEYS + argc, args, NULL)) {
         free(c);
-        done(gs->srv, room, kind == CALL_TAKEOVER ? 0 : -1, NULL, arg);
+        if (done)
+            done(gs->srv, room, kind == CALL_TAKEOVER ? 0 : -1, NULL, arg);
     }
 }
 
@@ -285,6 +294,17 @@ static void games_renew(struct server *srv, const char *room, int64_t epoch,
     snprintf(e, sizeof(e), "%" PRId64, epoch);
     snprintf(lease, sizeof(lease), "%" PRId64, gs->ops.lease_ms);
     run(room, renew_script, CALL_INTEGER, 3, (const char *[]){gs->node_id, e, lease}, done, arg);
+}
+
+static void games_release(struct server *srv, const char *room, int64_t epoch,
+                          game_sync_done_fn *done, void *arg)
+{
+    struct games *gs = the_games;
+    char e[24];
+
+    (void)srv;
+    snprintf(e, sizeof(e), "%" PRId64, epoch);
+    run(room, release_script, CALL_INTEGER, 2, (const char *[]){gs->node_id, e}, done, arg);
 }
 
 static void games_takeover(struct server *srv, const char *room, game_sync_done_fn *done, void *arg)
@@ -385,6 +405,7 @@ void games_init(struct games *gs, struct server *srv, struct link *link, const c
                                  .close = games_close,
                                  .answer = games_answer,
                                  .renew = games_renew,
+                                 .release = games_release,
                                  .takeover = games_takeover,
                                  .lease_ms = lease_ms}};
     the_games = gs;

@@ -21,7 +21,7 @@
 struct server;
 
 /* An answer from the cluster about `room`: `result` as each op says; `data` is borrowed for
- * the call; `arg` is the caller's. */
+ * the call; `arg` is the caller's. An op given no `done` (NULL) wants no answer. */
 typedef void game_sync_done_fn(struct server *srv, const char *room, int64_t result, json_t *data,
                                void *arg);
 
@@ -64,6 +64,10 @@ struct game_sync_ops {
     /* Extends the owner's lease. Result 1, or 0 when it is lost. */
     void (*renew)(struct server *srv, const char *room, int64_t epoch, game_sync_done_fn *done,
                   void *arg);
+    /* Gives the lease up (a draining node hands its games over). Result 1, or 0 when it was
+     * not held. */
+    void (*release)(struct server *srv, const char *room, int64_t epoch, game_sync_done_fn *done,
+                    void *arg);
     /* Takes a game over whose owner's lease lapsed. Result: the new epoch with `data` the last
      * checkpoint, or 0 (another owner holds it, or the game is over). */
     void (*takeover)(struct server *srv, const char *room, game_sync_done_fn *done, void *arg);

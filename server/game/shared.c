@@ -386,17 +386,22 @@ static void on_taken(struct server *srv, const char *room, int64_t result, json_
         schedule(g, &g->lease_timer, on_lease_timer, now_ms(g) + sync_of(g)->lease_ms / 2);
 }
 
-/* The owner renews its lease; a node with members watches for the owner's to lapse. */
+/* The owner renews its lease; a node with members watches for the owner's to lapse. A draining
+ * node hands its games over: it gives its leases up and takes none. */
 static void on_lease_timer(loop_timer *t)
 {
     struct game *g = timer_owner(t, struct game, lease_timer);
     int64_t lease = sync_of(g)->lease_ms;
 
-    if (g->owner) {
+    if (g->owner && g->srv->draining && !g->busy) {
+        log_info("game in %s: handed over (this node drains)", g->room->id);
+        sync_of(g)->release(g->srv, g->room->id, g->epoch, NULL, NULL);
+        become_replica(g); /* the next step comes from the new owner */
+    } else if (g->owner) {
         sync_of(g)->renew(g->srv, g->room->id, g->epoch, on_renewed, (void *)(intptr_t)g->epoch);
         schedule(g, &g->lease_timer, on_lease_timer, now_ms(g) + lease / 3);
     } else if (g->quiz.phase != QUIZ_IDLE) {
-        if (g->room->nmembers) /* a node nobody plays on need not run the game */
+        if (g->room->nmembers && !g->srv->draining) /* nobody plays here: no need to run it */
             sync_of(g)->takeover(g->srv, g->room->id, on_taken, NULL);
         else
             schedule(g, &g->lease_timer, on_lease_timer, now_ms(g) + lease / 2);
