@@ -737,6 +737,7 @@ void chat_session_opened(struct server *srv, struct session *s)
 /* Takes `s` out of its rooms without a `left`: its player goes on on another node. */
 static void leave_all_silently(struct server *srv, struct session *s)
 {
+    s->handed_over = true; /* the other nodes keep it listed until it turns up */
     while (s->nrooms) {
         struct room *r = s->rooms[s->nrooms - 1];
         bool was_host = r->nmembers && r->members[0] == s;

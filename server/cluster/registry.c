@@ -244,9 +244,10 @@ void registry_member(struct registry *reg, const struct room *r, const struct se
         snprintf(value, sizeof(value), "%s %llu %lld %lld", reg->node_id,
                  (unsigned long long)s->seat, (long long)s->user_id, (long long)since);
         snprintf(msg, sizeof(msg), "m %s %s %s", r->id, value, s->name);
-    } else {
+    } else { /* X: it goes on on another node (see room_remote.moving_until) */
         value[0] = '\0';
-        snprintf(msg, sizeof(msg), "x %s %s %s", r->id, reg->node_id, s->name);
+        snprintf(msg, sizeof(msg), "%c %s %s %s", s->handed_over ? 'X' : 'x', r->id, reg->node_id,
+                 s->name);
     }
     link_command(
         reg->link, NULL, NULL, 8,
@@ -259,6 +260,7 @@ static bool parse_member(struct room_remote *m, const char *name, const char *va
     unsigned long long seat;
     long long uid, since;
 
+    *m = (struct room_remote){0};
     if (sscanf(value, "%63s %llu %lld %lld", m->node, &seat, &uid, &since) != 4)
         return false;
     snprintf(m->name, sizeof(m->name), "%s", name);
@@ -295,10 +297,11 @@ void registry_created(struct registry *reg, struct room *r)
         registry_member(reg, r, r->members[i], r->since[i], true);
 }
 
-/* "NODE SEAT USER SINCE NAME" (m) or "NODE NAME" (x) of room `r`. */
-static void on_member_message(struct registry *reg, struct room *r, bool joined, const char *p,
+/* "NODE SEAT USER SINCE NAME" (m), or "NODE NAME" (x, X) of room `r`. */
+static void on_member_message(struct registry *reg, struct room *r, char kind, const char *p,
                               size_t len)
 {
+    bool joined = kind == 'm';
     char text[NODE_MAX + 360];
     struct room_remote m;
     char *name = text;
@@ -320,13 +323,21 @@ static void on_member_message(struct registry *reg, struct room *r, bool joined,
     } else {
         char node[NODE_MAX];
         snprintf(node, sizeof(node), "%.*s", (int)(name - 1 - text), text);
+        if (kind == 'X' && reg->srv->cfg.rejoin_seconds > 0) {
+            for (int i = 0; i < r->nremote; i++)
+                if (!strcmp(r->remote[i].name, name) && !strcmp(r->remote[i].node, node))
+                    r->remote[i].moving_until =
+                        reg->srv->wall_ms() + (int64_t)reg->srv->cfg.rejoin_seconds * 1000;
+            return; /* still a member, as a dropped session is on one node */
+        }
         if (!room_remote_del(r, name, node))
             return;
     }
     roster_changed(r);
 }
 
-/* "+ ID JSON", "- ID", "n ID NODE COUNT", "m ID NODE SEAT USER SINCE NAME", "x ID NODE NAME" */
+/* "+ ID JSON", "- ID", "n ID NODE COUNT", "m ID NODE SEAT USER SINCE NAME", "x ID NODE NAME",
+ * "X ID NODE NAME" */
 static void on_list_message(struct registry *reg, const char *msg, size_t len)
 {
     char id[ROOM_ID_LEN], node[NODE_MAX];
@@ -351,11 +362,11 @@ static void on_list_message(struct registry *reg, const char *msg, size_t len)
     snprintf(id, sizeof(id), "%.*s", (int)(rest - (msg + 2)), msg + 2);
     if (msg[0] == '+') {
         add_replica(reg, id, rest + 1, len - (size_t)(rest + 1 - msg));
-    } else if ((msg[0] == 'm' || msg[0] == 'x') && (r = room_find(&reg->srv->rooms, id)) &&
-               (r->nmembers || r->kind)) {
+    } else if ((msg[0] == 'm' || msg[0] == 'x' || msg[0] == 'X') &&
+               (r = room_find(&reg->srv->rooms, id)) && (r->nmembers || r->kind)) {
         /* names are kept for the rooms with members here (they list them) and for games (the
          * players) */
-        on_member_message(reg, r, msg[0] == 'm', rest + 1, len - (size_t)(rest + 1 - msg));
+        on_member_message(reg, r, msg[0], rest + 1, len - (size_t)(rest + 1 - msg));
     } else if (msg[0] == 'n' && sscanf(rest + 1, "%63s %d", node, &count) == 2 &&
                strcmp(node, reg->node_id)) {
         set_count(reg, id, node, count);
@@ -491,6 +502,12 @@ void registry_tick(struct registry *reg)
     struct hmap *m = &reg->counts;
     char seen[16][NODE_MAX];
     int nseen = 0;
+    int64_t now = reg->srv->wall_ms();
+
+    /* members who were moving to another node and never turned up there have left */
+    for (struct room *r = reg->srv->rooms.first; r; r = r->next)
+        if (r->nremote && room_remote_expire(r, now, tell_left, reg))
+            roster_changed(r);
 
     /* the nodes counted anywhere (a handful): is each still alive? */
     for (size_t i = 0; i < m->cap; i++) {

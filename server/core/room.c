@@ -161,13 +161,16 @@ bool room_remote_del(struct room *r, const char *name, const char *node)
     return false;
 }
 
-int room_remote_del_node(struct room *r, const char *node,
-                         void (*gone)(void *arg, struct room *r, const char *name), void *arg)
+/* Removes the members `match` picks, their names passed to `gone` first; how many went. */
+static int remote_remove(struct room *r,
+                         bool (*match)(const struct room_remote *m, const void *key),
+                         const void *key, void (*gone)(void *arg, struct room *r, const char *name),
+                         void *arg)
 {
     int n = 0;
 
     for (int i = 0; i < r->nremote;) {
-        if (strcmp(r->remote[i].node, node)) {
+        if (!match(&r->remote[i], key)) {
             i++;
             continue;
         }
@@ -179,6 +182,28 @@ int room_remote_del_node(struct room *r, const char *node,
         n++;
     }
     return n;
+}
+
+static bool on_node_staying(const struct room_remote *m, const void *node)
+{
+    return !strcmp(m->node, node) && !m->moving_until;
+}
+
+int room_remote_del_node(struct room *r, const char *node,
+                         void (*gone)(void *arg, struct room *r, const char *name), void *arg)
+{
+    return remote_remove(r, on_node_staying, node, gone, arg);
+}
+
+static bool moved_away(const struct room_remote *m, const void *now_ms)
+{
+    return m->moving_until && m->moving_until <= *(const int64_t *)now_ms;
+}
+
+int room_remote_expire(struct room *r, int64_t now_ms,
+                       void (*gone)(void *arg, struct room *r, const char *name), void *arg)
+{
+    return remote_remove(r, moved_away, &now_ms, gone, arg);
 }
 
 void room_remote_clear(struct room *r)

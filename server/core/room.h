@@ -81,6 +81,9 @@ struct room_remote {
     uint64_t seat;   /* its session's seat (session.h), for a game's players */
     int64_t user_id; /* 0 for a guest */
     int64_t since;   /* when it joined (wall ms) */
+    /* Moving to another node (a drain, a resume there): kept, as one node keeps a dropped
+     * session, until it turns up there or this time (wall ms) passes. 0: not moving. */
+    int64_t moving_until;
 };
 
 struct rooms {
@@ -108,12 +111,16 @@ int room_add_member(struct room *r, struct session *s, int64_t since_ms);
 void room_remove_member(struct room *r, struct session *s);
 
 /* The names of members on other nodes: add (or move to `node`), remove one (if it is on `node`,
- * when `node` is not NULL), remove a node's
- * (returning how many went, their names passed to `gone` first when it is not NULL), or all. */
+ * when `node` is not NULL), remove a node's but those moving away from it (returning how many
+ * went, their names passed to `gone` first when it is not NULL), or all. */
 int room_remote_add(struct room *r, const struct room_remote *m);
 bool room_remote_del(struct room *r, const char *name, const char *node);
 int room_remote_del_node(struct room *r, const char *node,
                          void (*gone)(void *arg, struct room *r, const char *name), void *arg);
+/* Removes the members whose move ended before `now_ms` without their turning up, their names
+ * passed to `gone` first; how many went. */
+int room_remote_expire(struct room *r, int64_t now_ms,
+                       void (*gone)(void *arg, struct room *r, const char *name), void *arg);
 void room_remote_clear(struct room *r);
 
 /* The next seq for a chat message in this room. */

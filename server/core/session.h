@@ -63,7 +63,7 @@ struct session {
     bool closing;     /* close requested: nothing more is read or queued */
     bool peer_closed; /* the client sent a close frame: it left on purpose */
     bool detached;    /* the connection dropped; identity and seats kept for a rejoin */
-    bool handed_over; /* closed by a draining node of a cluster: resumes on another node */
+    bool handed_over; /* its player goes on on another node of a cluster (a drain, a resume) */
     int awaiting;     /* replies waiting for another node (chat.c): reading is held meanwhile */
     bool await_held;
     loop_timer grace_sul; /* end of the rejoin grace period */
