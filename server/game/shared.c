@@ -180,6 +180,7 @@ out:
 
 static void on_phase_timer(loop_timer *t);
 static void on_lease_timer(loop_timer *t);
+static void reply_sent(struct game *g);
 static void send_step(struct game *g);
 
 static void clear_step(struct game *g)
@@ -456,6 +457,7 @@ static void on_begun(struct server *srv, const char *room, int64_t result, json_
                             "the other nodes cannot be reached; try again shortly");
     quiz_end(&rt->quiz);
     free(rt);
+    reply_sent(g);
 }
 
 void shared_start(struct game *g, struct session *s, const struct proto_req *req)
@@ -539,6 +541,7 @@ void shared_start(struct game *g, struct session *s, const struct proto_req *req
     rt->session_id = s->id;
     rt->re = req->re;
     session_hold_reading(s); /* the reply keeps its place among the session's replies */
+    g->replies_waiting++;
     sync_of(g)->begin(srv, r->id, &step, on_begun, rt);
     rt = NULL;
 out:
@@ -579,6 +582,7 @@ static void on_answered(struct server *srv, const char *room, int64_t result, js
                                 "the other nodes cannot be reached; try again shortly");
     }
     free(rt);
+    reply_sent(game_of(srv, room));
 }
 
 void shared_answer(struct game *g, struct session *s, const struct proto_req *req)
@@ -604,6 +608,7 @@ void shared_answer(struct game *g, struct session *s, const struct proto_req *re
     rt->session_id = s->id;
     rt->re = req->re;
     session_hold_reading(s);
+    g->replies_waiting++;
     sync_of(g)->answer(g->srv, g->room->id, s->seat, req->round, req->choice, now_ms(g),
                        on_answered, rt);
 }
@@ -634,7 +639,37 @@ void shared_answered(struct game *g, uint64_t seat)
         close_question(g);
 }
 
+static void follow(struct game *g, int64_t epoch, json_t *step);
+
 void shared_synced(struct game *g, int64_t epoch, json_t *step)
+{
+    if (g->replies_waiting) {
+        if (!g->held)
+            g->held = json_array();
+        json_array_append_new(g->held, json_pack("[I, O]", (json_int_t)epoch, step));
+        return;
+    }
+    follow(g, epoch, step);
+}
+
+/* A reply the held steps waited for went out. */
+static void reply_sent(struct game *g)
+{
+    json_t *held, *h;
+    size_t i;
+
+    if (!g || --g->replies_waiting > 0 || !g->held)
+        return;
+    held = g->held;
+    g->held = NULL;
+    json_array_foreach(held, i, h)
+        follow(g, json_integer_value(json_array_get(h, 0)), json_array_get(h, 1));
+    json_decref(held);
+}
+
+/* A step: the replica follows it (unless this node published it) and its events go to the
+ * members here. */
+static void follow(struct game *g, int64_t epoch, json_t *step)
 {
     json_t *cp = json_object_get(step, "cp"), *ev;
     size_t i;
@@ -669,4 +704,6 @@ void shared_stop(struct game *g)
 {
     g->srv->ops->cancel(g->srv->transport, &g->lease_timer);
     clear_step(g);
+    json_decref(g->held);
+    g->held = NULL;
 }

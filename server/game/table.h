@@ -37,6 +37,11 @@ struct game {
     char *step_cp, *step_ev; /* a step not yet published (retried while the link is down) */
     int step_open;
     bool step_over;
+    /* Replies to a start or an answer here still waiting for the cluster: the steps that come
+     * meanwhile wait in `held` ([[epoch, step], ...]), so a player gets the ok before the
+     * events it caused, as on one node. */
+    int replies_waiting;
+    json_t *held;
 };
 
 /* True when the game's players may be on several nodes (a cluster's room). */
