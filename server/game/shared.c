@@ -215,23 +215,34 @@ static void schedule_phase(struct game *g)
         schedule(g, &g->timer, on_phase_timer, g->next_ms);
 }
 
-static void on_stepped(struct server *srv, const char *room, int64_t result, json_t *data,
-                       void *arg)
+/* The game an owner's call (a step, a close) answered, if this node still owns it under the
+ * epoch it asked with (`arg`) and the answer was no failure; fenced, the node stops owning it. */
+static struct game *owner_answered(struct server *srv, const char *room, int64_t result, void *arg)
 {
     struct game *g = game_of(srv, room);
 
-    (void)data;
     if (!g || !g->owner || g->epoch != (int64_t)(intptr_t)arg)
-        return;
+        return NULL;
     g->busy = false;
     if (result == 0) {
         become_replica(g);
-        return;
+        return NULL;
     }
-    if (result < 0) { /* the link is down: the same step again, shortly */
+    if (result < 0) { /* the link is down: the same call again, shortly */
         schedule(g, &g->timer, on_phase_timer, now_ms(g) + RETRY_MS);
-        return;
+        return NULL;
     }
+    return g;
+}
+
+static void on_stepped(struct server *srv, const char *room, int64_t result, json_t *data,
+                       void *arg)
+{
+    struct game *g = owner_answered(srv, room, result, arg);
+
+    (void)data;
+    if (!g)
+        return;
     if (g->step_over) { /* published once: the results are saved once */
         game_save_results(g);
         quiz_end(&g->quiz);
@@ -274,22 +285,13 @@ static void publish(struct game *g, json_t *events, bool over)
 static void on_closed(struct server *srv, const char *room, int64_t result, json_t *answers,
                       void *arg)
 {
-    struct game *g = game_of(srv, room);
+    struct game *g = owner_answered(srv, room, result, arg);
     struct quiz *q;
     size_t i;
     json_t *a;
 
-    if (!g || !g->owner || g->epoch != (int64_t)(intptr_t)arg)
+    if (!g || g->quiz.phase != QUIZ_QUESTION)
         return;
-    g->busy = false;
-    if (result == 0) {
-        become_replica(g);
-        return;
-    }
-    if (result < 0 || g->quiz.phase != QUIZ_QUESTION) {
-        schedule(g, &g->timer, on_phase_timer, now_ms(g) + RETRY_MS);
-        return;
-    }
     q = &g->quiz;
     for (int k = 0; k < q->nplayers; k++) { /* the recorded answers are the whole truth */
         q->players[k].choice = -1;
