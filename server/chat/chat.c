@@ -96,8 +96,9 @@ static void leave_room(struct server *srv, struct session *s, struct room *r)
     room_remove_member(r, s);
     session_remove_room(s, r);
     delivery_members_changed(srv, r, s, false);
+    /* even when nobody is left here: a cluster's room may have members on other nodes */
+    announce_member(srv, r, "left", s, r->nmembers + 1);
     if (r->nmembers) {
-        announce_member(srv, r, "left", s, r->nmembers + 1);
         if (r->kind)
             r->kind->member_left(r->game, s, was_host);
     } else if (!r->permanent && !r->shared) {
@@ -338,10 +339,12 @@ static void handle_create(struct server *srv, struct session *s, const struct pr
         max =
             GAME_DEFAULT_MAX < srv->cfg.room_max_limit ? GAME_DEFAULT_MAX : srv->cfg.room_max_limit;
     r = directory_new_room_id(srv, id) ? NULL : room_create(&srv->rooms, id, req->name, max, false);
+    if (r)
+        r->created_ms = srv->wall_ms();
     if (!r ||
         (req->game && game_attach(srv, r, req->rounds ? req->rounds : GAME_DEFAULT_ROUNDS,
                                   req->seconds ? req->seconds : GAME_DEFAULT_SECONDS)) ||
-        join_room(srv, s, r, srv->wall_ms())) {
+        join_room(srv, s, r, r->created_ms)) {
         if (r)
             destroy_room(srv, r);
         session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "cannot create the room");
@@ -413,7 +416,7 @@ static void handle_join(struct server *srv, struct session *s, const struct prot
         session_reply_error(s, req->re, PROTO_E_ROOM_FULL, NULL, "room '%s' is full", r->id);
         return;
     }
-    if (join_room(srv, s, r, srv->wall_ms())) {
+    if (join_room(srv, s, r, room_join_time(r, srv->wall_ms()))) {
         session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "cannot join room '%s'", r->id);
         return;
     }

@@ -835,19 +835,71 @@ static void cluster_forget_detached(struct server *srv, struct session *s)
     link_command(&the_cluster->link, NULL, NULL, 2, (const char *[]){"DEL", key}, NULL);
 }
 
+/* A resume that finds no record may have come before the old node noticed the drop (the
+ * client reconnected at once, through the balancer, to another node): it asks again a few
+ * times, 50 ms doubling, before it calls the session ended. */
+#define CLAIM_TRIES 6
+
 struct detached_claim {
     uint64_t session_id;
+    int64_t subject;
+    char *seen_text;
+    int per_room, tries;
+    loop_timer retry;
+    struct detached_claim *next; /* in cluster.claims_waiting while `retry` is scheduled */
     directory_claimed_fn *done;
     void *arg;
 };
 
+static void claim_finish(struct detached_claim *dc, json_t *rec)
+{
+    dc->done(the_cluster->srv, dc->session_id, dc->arg, rec);
+    free(dc->seen_text);
+    free(dc);
+}
+
+static void on_detached_claimed(redisAsyncContext *ac, void *reply, void *privdata);
+
+static void claim_send(struct detached_claim *dc)
+{
+    struct cluster *c = the_cluster;
+    char key[64], count[16];
+
+    snprintf(key, sizeof(key), "parlor:detached:%lld", (long long)dc->subject);
+    snprintf(count, sizeof(count), "%d", dc->per_room);
+    dc->tries++;
+    if (link_command(
+            &c->link, on_detached_claimed, dc, 6,
+            (const char *[]){"EVAL", claim_detached_script, "1", key, dc->seen_text, count}, NULL))
+        claim_finish(dc, NULL); /* nobody can be asked: as good as ended */
+}
+
+static void claim_retry(loop_timer *t)
+{
+    struct detached_claim *dc = timer_owner(t, struct detached_claim, retry);
+    struct detached_claim **p = &the_cluster->claims_waiting;
+
+    while (*p != dc)
+        p = &(*p)->next;
+    *p = dc->next;
+    claim_send(dc);
+}
+
 static void on_detached_claimed(redisAsyncContext *ac, void *reply, void *privdata)
 {
     struct detached_claim *dc = privdata;
+    struct cluster *c = the_cluster;
     redisReply *rep = reply;
     json_t *rec = NULL, *replay;
 
     (void)ac;
+    if (rep && rep->type == REDIS_REPLY_NIL && dc->tries < CLAIM_TRIES && c->link.up) {
+        dc->next = c->claims_waiting;
+        c->claims_waiting = dc;
+        c->srv->ops->schedule(c->srv->transport, &dc->retry, claim_retry,
+                              (int64_t)(50 << (dc->tries - 1)) * TIMER_US_PER_MS);
+        return;
+    }
     if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1 &&
         rep->element[0]->type == REDIS_REPLY_STRING &&
         (rec = json_loadb(rep->element[0]->str, rep->element[0]->len, 0, NULL))) {
@@ -868,32 +920,30 @@ static void on_detached_claimed(redisAsyncContext *ac, void *reply, void *privda
         }
         json_object_set_new(rec, "replay", replay);
     }
-    dc->done(the_cluster->srv, dc->session_id, dc->arg, rec);
+    claim_finish(dc, rec);
     json_decref(rec);
-    free(dc);
 }
 
 static void cluster_claim_detached(struct server *srv, uint64_t session_id, int64_t subject,
                                    json_t *seen, int per_room, directory_claimed_fn *done,
                                    void *arg)
 {
-    struct cluster *c = the_cluster;
-    struct detached_claim *dc = malloc(sizeof(*dc));
-    char key[64], count[16],
-        *seen_text = seen && json_is_object(seen) ? json_dumps(seen, JSON_COMPACT) : strdup("{}");
+    struct detached_claim *dc = calloc(1, sizeof(*dc));
+    char *seen_text = seen && json_is_object(seen) ? json_dumps(seen, JSON_COMPACT) : strdup("{}");
 
-    snprintf(key, sizeof(key), "parlor:detached:%lld", (long long)subject);
-    snprintf(count, sizeof(count), "%d", per_room);
-    if (!dc || !seen_text ||
-        link_command(&c->link, on_detached_claimed, dc, 6,
-                     (const char *[]){"EVAL", claim_detached_script, "1", key, seen_text, count},
-                     NULL)) {
+    if (!dc || !seen_text) {
         free(dc);
-        done(srv, session_id, arg, NULL); /* nobody can be asked: as good as ended */
-    } else {
-        *dc = (struct detached_claim){session_id, done, arg};
+        free(seen_text);
+        done(srv, session_id, arg, NULL);
+        return;
     }
-    free(seen_text);
+    *dc = (struct detached_claim){.session_id = session_id,
+                                  .subject = subject,
+                                  .seen_text = seen_text,
+                                  .per_room = per_room,
+                                  .done = done,
+                                  .arg = arg};
+    claim_send(dc);
 }
 
 /* ---- delivery: whispers to other nodes */
@@ -1137,6 +1187,12 @@ void cluster_stop(struct cluster *c)
     modbus_stop(&c->modbus);
     link_stop(&c->link);
     c->srv->ops->cancel(c->srv->transport, &c->alive_timer);
+    while (c->claims_waiting) {
+        struct detached_claim *dc = c->claims_waiting;
+        c->claims_waiting = dc->next;
+        c->srv->ops->cancel(c->srv->transport, &dc->retry);
+        claim_finish(dc, NULL);
+    }
     for (size_t i = 0; i < c->nunreleased; i++)
         free(c->unreleased[i]);
     free(c->unreleased);

@@ -51,8 +51,9 @@ struct cluster {
      * before cluster_start. */
     void (*account_learned)(void *arg, int64_t id, const char *name);
     void *account_learned_arg;
-    struct modbus modbus; /* moderation and the console's figures across nodes */
-    struct games games;   /* quiz games whose players are on several nodes */
+    struct modbus modbus;                  /* moderation and the console's figures across nodes */
+    struct games games;                    /* quiz games whose players are on several nodes */
+    struct detached_claim *claims_waiting; /* resumes asking again for a record (cluster.c) */
 };
 
 /* parlor:alive:<node>'s lifetime: a node refreshes it every second, so a dead node's id is free

@@ -158,7 +158,8 @@ static void set_count(struct registry *reg, const char *id, const char *node, in
 
 static char *room_desc(const struct room *r)
 {
-    json_t *o = json_pack("{s:s, s:i}", "name", r->name, "max", r->max);
+    json_t *o = json_pack("{s:s, s:i, s:I}", "name", r->name, "max", r->max, "created",
+                          (json_int_t)r->created_ms);
     char *s;
 
     if (o && r->kind && r->kind->settings) /* a quiz: its rounds and seconds */
@@ -193,6 +194,7 @@ static struct room *add_replica(struct registry *reg, const char *id, const char
             return NULL;
         }
         r->shared = true;
+        r->created_ms = json_integer_value(json_object_get(o, "created"));
         /* counts may come before the room (the script publishes them first) */
         for (size_t i = 0; rc && i < rc->n; i++)
             r->remote_members += rc->nodes[i].count;

@@ -110,6 +110,19 @@ int room_add_member(struct room *r, struct session *s, int64_t since_ms)
     return 0;
 }
 
+int64_t room_join_time(const struct room *r, int64_t now_ms)
+{
+    int64_t after = r->created_ms;
+
+    for (int i = 0; i < r->nmembers; i++)
+        if (r->since[i] > after)
+            after = r->since[i];
+    for (int i = 0; i < r->nremote; i++)
+        if (r->remote[i].since > after)
+            after = r->remote[i].since;
+    return now_ms > after ? now_ms : after + 1;
+}
+
 void room_remove_member(struct room *r, struct session *s)
 {
     for (int i = 0; i < r->nmembers; i++) {

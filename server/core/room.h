@@ -59,6 +59,9 @@ struct room {
     int64_t *since;           /* members[i] joined at since[i] (wall ms): a cluster's host is the
                                * member who came first on any node (game.c) */
     int nmembers, members_cap;
+    /* when it was made (wall ms; on a cluster, on the node that made it): a joiner's since comes
+     * after it, so its creator is the first member even if someone joins in the same ms */
+    int64_t created_ms;
 
     /* A room above presence_max counts arrivals and departures instead of announcing each:
      * a change marks it dirty and a timer sends one `presence` event (chat.c). */
@@ -107,6 +110,9 @@ void room_destroy(struct rooms *rs, struct room *r);
 /* Appends a member, who joined at `since_ms`; 0, or -1 when out of memory. The caller checks
  * `max`. */
 int room_add_member(struct room *r, struct session *s, int64_t since_ms);
+/* The join time (wall ms) of a member joining now, `now_ms`: after the room's creation and every
+ * join this node knows of, so every node ranks the members in one order of arrival. */
+int64_t room_join_time(const struct room *r, int64_t now_ms);
 /* Removes a member, keeping the others' order; a non-member is ignored. */
 void room_remove_member(struct room *r, struct session *s);
 

@@ -74,7 +74,8 @@ static void check_host(struct game *g)
 {
     const char *host = game_host(g);
 
-    if (!host || !strcmp(host, g->host))
+    /* a node closing hands its players over one by one: the host does not change for that */
+    if (!host || !strcmp(host, g->host) || g->srv->stopping)
         return;
     if (g->host[0] && g->room->nmembers) {
         json_t *ev =

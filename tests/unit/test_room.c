@@ -277,6 +277,28 @@ static void test_room_members_grow(void **state)
     expect_members(r, idx, 16);
 }
 
+/* A join's time comes after the room's creation and every join known, local or remote, so a
+ * joiner in the creator's millisecond (or behind on its clock) never ranks before it. */
+static void test_room_join_time_after_creation_and_joins(void **state)
+{
+    struct rooms *rs = *state;
+    struct room *r = room_create(rs, NULL, "q", 10, false);
+    struct room_remote far = {.name = "far", .node = "n2", .since = 2000};
+
+    assert_non_null(r);
+    r->created_ms = 1000;
+    assert_int_equal(room_join_time(r, 1500), 1500); /* later: the clock's own time */
+    assert_int_equal(room_join_time(r, 1000), 1001); /* the creator's millisecond */
+    assert_int_equal(room_join_time(r, 900), 1001);  /* a clock behind the creator's node */
+
+    assert_int_equal(room_add_member(r, S(0), 1000), 0);
+    assert_int_equal(room_add_member(r, S(1), 1200), 0);
+    assert_int_equal(room_join_time(r, 1100), 1201);
+    assert_int_equal(room_remote_add(r, &far), 0);
+    assert_int_equal(room_join_time(r, 1999), 2001);
+    assert_int_equal(room_join_time(r, 3000), 3000);
+}
+
 static void test_room_seq_per_room(void **state)
 {
     struct rooms *rs = *state;
@@ -493,6 +515,7 @@ int main(void)
         T(test_room_destroy_frees_members_and_history),
         T(test_room_members_keep_join_order),
         T(test_room_members_grow),
+        T(test_room_join_time_after_creation_and_joins),
         T(test_room_seq_per_room),
         T(test_room_history_before_wrap),
         T(test_room_history_keeps_last_n_after_wrap),
