@@ -1,4 +1,5 @@
-// Three nodes (one Redis, one SQLite file: they are on one machine) behind HAProxy, run from
+// Three nodes (one Redis, one SQLite file as on one machine, or one PostgreSQL database as on
+// several: integration_pg_cluster_haproxy) behind HAProxy, run from
 // the README's example config (scripts/haproxy-test): 300 players connect through the proxy,
 // which spreads them over every node; 30 of them create a room each (so the rooms are made on
 // every node) and the others join them through the proxy, ten to a room (so most members sit
@@ -15,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO, stopAndCheck, fresh, uniqueName, NO_RATE_LIMITS, sleep } from '../lib/harness.mjs';
+import { REPO, stopAndCheck, fresh, freshDb, uniqueName, NO_RATE_LIMITS, sleep } from '../lib/harness.mjs';
 import { startRedis, startNode, startHaproxy, getFresh, health, waitLinked } from '../lib/cluster.mjs';
 
 const LOADTEST = process.env.PARLOR_LOADTEST || path.join(REPO, 'build/debug/parlor-loadtest');
@@ -37,7 +38,7 @@ const players = []; // { client, room }
 before(async () => {
   redis = await startRedis();
   dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-3nodes-'));
-  const db = path.join(dir, 'parlor.db');
+  const db = freshDb(dir); // one SQLite file, or with PARLOR_TEST_PG one PostgreSQL database
   // one after the other: the first creates the database's schema
   for (const id of ['a', 'b', 'c']) {
     nodes.push(await startNode(redis, id, ['--metrics-public', ...NO_RATE_LIMITS], { db }));

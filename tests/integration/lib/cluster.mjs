@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { after } from 'node:test';
-import { REPO, startServer, sleep, freePort } from './harness.mjs';
+import { REPO, startServer, sleep, freePort, freshDb } from './harness.mjs';
 
 const SCRIPT = path.join(REPO, 'scripts/redis-test-server');
 const HAPROXY_SCRIPT = path.join(REPO, 'scripts/haproxy-test');
@@ -67,15 +67,16 @@ export async function startNode(redis, id, extraArgs = [], opts = {}) {
 }
 
 /**
- * One Redis and nodes `ids`, started one after another on one SQLite file in a temporary
- * directory (one machine's cluster), all removed after the file's tests; the caller stops the
- * nodes (stopAndCheck) in its after(). Returns { redis, nodes, db }.
+ * One Redis and nodes `ids`, started one after another on one database (freshDb: a SQLite file
+ * in a temporary directory, one machine's cluster; or, with PARLOR_TEST_PG, one PostgreSQL
+ * database, as nodes on several machines share), all removed after the file's tests; the
+ * caller stops the nodes (stopAndCheck) in its after(). Returns { redis, nodes, db }.
  */
 export async function startCluster(ids, flags = [], opts = {}) {
   const redis = await startRedis();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-cluster-'));
   sharedDirs.add(dir);
-  const db = path.join(dir, 'parlor.db');
+  const db = freshDb(dir);
   const nodes = [];
   for (const id of ids) nodes.push(await startNode(redis, id, flags, { db, ...opts }));
   return { redis, nodes, db };
