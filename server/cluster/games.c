@@ -17,11 +17,26 @@
 #define GAMES_CHANNEL "parlor:games"
 #define KEY_MAX       (ROOM_ID_LEN + 32)
 
-/* Every script's KEYS: the checkpoint, epoch, owner, open question and answers of one room. */
-#define GAME_KEYS 5
+/* Every script's KEYS: the checkpoint, epoch, owner, open question, answers, the number of the
+ * newest step and the log of the last steps of one room. */
+#define GAME_KEYS 7
 
-/* ARGV: room, node, lease, checkpoint, events, open round, deadline. A new game's first step,
- * unless one runs: the new epoch, or 0. */
+/* The steps the log keeps (a game has two per round and two more), and for how long after the
+ * last one: a node that lost its link replays what it missed from there. */
+#define GAME_LOG_MAX "100"
+#define GAME_LOG_MS  "600000"
+
+/* Publishes step number ARGV[n] (epoch e, checkpoint cp, events ev) and appends it to the log. */
+#define PUBLISH_STEP(n, e, cp, ev)                                                                 \
+    "local msg = '{\"n\":' .. " n " .. ',\"cp\":' .. " cp " .. ',\"ev\":' .. " ev " .. '}'\n"      \
+    "redis.call('SET', KEYS[6], " n ")\n"                                                          \
+    "redis.call('RPUSH', KEYS[7], " e " .. ' ' .. msg)\n"                                          \
+    "redis.call('LTRIM', KEYS[7], -" GAME_LOG_MAX ", -1)\n"                                        \
+    "redis.call('PEXPIRE', KEYS[7], " GAME_LOG_MS ")\n"                                            \
+    "redis.call('PUBLISH', 'parlor:games', 'g ' .. ARGV[1] .. ' ' .. " e " .. ' ' .. msg)\n"
+
+/* ARGV: room, node, lease, checkpoint, events, open round, deadline, the newest step number the
+ * node followed. A new game's first step, unless one runs: the new epoch, or 0. */
 static const char begin_script[] =
     "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
     "local e = redis.call('INCR', KEYS[2])\n"
@@ -30,16 +45,21 @@ static const char begin_script[] =
     "redis.call('DEL', KEYS[5])\n"
     "redis.call('SET', KEYS[4], ARGV[6] .. ' ' .. ARGV[7])\n"
     "redis.call('SADD', 'parlor:games', ARGV[1])\n"
-    "redis.call('PUBLISH', 'parlor:games', 'g ' .. ARGV[1] .. ' ' .. e .. ' {\"cp\":' .. ARGV[4] "
-    ".. ',\"ev\":' .. ARGV[5] .. '}')\n"
+    "local n = tonumber(redis.call('GET', KEYS[6]) or '0')\n"
+    "n = math.max(n, tonumber(ARGV[8])) + 1\n"
+    /* clang-format off */
+    PUBLISH_STEP("n", "e", "ARGV[4]", "ARGV[5]")
     "return e\n";
+/* clang-format on */
 
 /* ARGV: room, node, lease, epoch, checkpoint ('' at game over), events, open round (0: none),
- * deadline. 1, or 0 when a newer owner holds the game. A Redis that lost the game's keys (a
- * restart without persistence) takes the owner's epoch and checkpoint back. */
+ * deadline, the newest step number the owner followed. 1, or 0 when a newer owner holds the
+ * game. A Redis that lost the game's keys (a restart without persistence) takes the owner's
+ * epoch, checkpoint and step number back. */
 static const char step_script[] =
     "local cur, e = tonumber(redis.call('GET', KEYS[2]) or '0'), tonumber(ARGV[4])\n"
     "if cur > e then return 0 end\n"
+    "local n = math.max(tonumber(ARGV[9]), tonumber(redis.call('GET', KEYS[6]) or '0')) + 1\n"
     "if cur < e then\n"
     "  redis.call('SET', KEYS[2], e)\n"
     "  redis.call('SET', KEYS[3], ARGV[2] .. ' ' .. e, 'PX', ARGV[3])\n"
@@ -57,9 +77,10 @@ static const char step_script[] =
     "    redis.call('SET', KEYS[4], ARGV[7] .. ' ' .. ARGV[8])\n"
     "  end\n"
     "end\n"
-    "redis.call('PUBLISH', 'parlor:games', 'g ' .. ARGV[1] .. ' ' .. e .. ' {\"cp\":' .. cp .. "
-    "',\"ev\":' .. ARGV[6] .. '}')\n"
+    /* clang-format off */
+    PUBLISH_STEP("n", "e", "cp", "ARGV[6]")
     "return 1\n";
+/* clang-format on */
 
 /* ARGV: epoch. Closes the open question: {1, seat, answer, seat, answer...}, or {0} fenced. */
 static const char close_script[] =
@@ -111,7 +132,8 @@ static const char takeover_script[] =
     "redis.call('SET', KEYS[3], ARGV[1] .. ' ' .. e, 'PX', ARGV[2])\n"
     "return {e, cp}\n";
 
-/* Every running game: {room, epoch, checkpoint, ...}; rooms whose game is gone leave the set. */
+/* Every running game: {room, epoch, checkpoint, step number, ...}; rooms whose game is gone
+ * leave the set. */
 static const char running_script[] =
     "local out = {}\n"
     "for _, room in ipairs(redis.call('SMEMBERS', 'parlor:games')) do\n"
@@ -120,9 +142,13 @@ static const char running_script[] =
     "    out[#out + 1] = room\n"
     "    out[#out + 1] = redis.call('GET', 'parlor:game:' .. room .. ':epoch') or '0'\n"
     "    out[#out + 1] = cp\n"
+    "    out[#out + 1] = redis.call('GET', 'parlor:game:' .. room .. ':step') or '0'\n"
     "  else redis.call('SREM', 'parlor:games', room) end\n"
     "end\n"
     "return out\n";
+
+/* The log of the room's last steps, oldest first: {"EPOCH STEP", ...}. */
+static const char log_script[] = "return redis.call('LRANGE', KEYS[7], 0, -1)\n";
 
 static struct games *the_games; /* the ops have no context argument of their own */
 
@@ -134,11 +160,12 @@ struct call {
     int kind; /* what the reply means: one of the enum below */
 };
 
-enum { CALL_INTEGER, CALL_CLOSE, CALL_TAKEOVER };
+enum { CALL_INTEGER, CALL_CLOSE, CALL_TAKEOVER, CALL_LOG };
 
 static void game_keys(const char *room, char keys[GAME_KEYS][KEY_MAX])
 {
-    static const char *const suffix[GAME_KEYS] = {"", ":epoch", ":owner", ":open", ":answers"};
+    static const char *const suffix[GAME_KEYS] = {"",         ":epoch", ":owner", ":open",
+                                                  ":answers", ":step",  ":log"};
 
     for (int i = 0; i < GAME_KEYS; i++)
         snprintf(keys[i], KEY_MAX, "parlor:game:%s%s", room, suffix[i]);
@@ -163,6 +190,24 @@ static json_t *answers_json(const redisReply *rep)
     return out;
 }
 
+/* {"EPOCH STEP", ...} as [[epoch, step], ...]. */
+static json_t *log_json(const redisReply *rep)
+{
+    json_t *out = json_array();
+
+    for (size_t i = 0; i < rep->elements; i++) {
+        const redisReply *e = rep->element[i];
+        long long epoch;
+        int used = 0;
+        json_t *step;
+        if (e->type != REDIS_REPLY_STRING || sscanf(e->str, "%lld %n", &epoch, &used) != 1 ||
+            !used || !(step = json_loadb(e->str + used, e->len - (size_t)used, 0, NULL)))
+            continue;
+        json_array_append_new(out, json_pack("[I, o]", (json_int_t)epoch, step));
+    }
+    return out;
+}
+
 static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
     struct call *c = privdata;
@@ -182,6 +227,9 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
         result = rep->element[0]->integer;
         if (result == 1)
             data = answers_json(rep);
+    } else if (c->kind == CALL_LOG && rep->type == REDIS_REPLY_ARRAY) {
+        result = 1;
+        data = log_json(rep);
     } else if (c->kind == CALL_TAKEOVER) {
         result = 0;
         if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
@@ -218,10 +266,11 @@ static void run(const char *room, const char *script, int kind, int argc, const 
     game_keys(room, keys);
     args[0] = "EVAL";
     args[1] = script;
-    args[2] = "5";
+    args[2] = "7";
     for (int i = 0; i < GAME_KEYS; i++)
         args[3 + i] = keys[i];
-    memcpy(args + 3 + GAME_KEYS, argv, (size_t)argc * sizeof(*argv));
+    if (argc)
+        memcpy(args + 3 + GAME_KEYS, argv, (size_t)argc * sizeof(*argv));
     if (link_command(gs->link, on_reply, c, 3 + GAME_KEYS + argc, args, NULL)) {
         free(c);
         if (done)
@@ -233,14 +282,16 @@ static void games_begin(struct server *srv, const char *room, const struct game_
                         game_sync_done_fn *done, void *arg)
 {
     struct games *gs = the_games;
-    char lease[24], open[16], deadline[24];
+    char lease[24], open[16], deadline[24], n[24];
 
     (void)srv;
     snprintf(lease, sizeof(lease), "%" PRId64, gs->ops.lease_ms);
     snprintf(open, sizeof(open), "%d", step->open_round);
     snprintf(deadline, sizeof(deadline), "%" PRId64, step->deadline_ms);
-    run(room, begin_script, CALL_INTEGER, 7,
-        (const char *[]){room, gs->node_id, lease, step->checkpoint, step->events, open, deadline},
+    snprintf(n, sizeof(n), "%" PRId64, step->after);
+    run(room, begin_script, CALL_INTEGER, 8,
+        (const char *[]){room, gs->node_id, lease, step->checkpoint, step->events, open, deadline,
+                         n},
         done, arg);
 }
 
@@ -248,16 +299,17 @@ static void games_step(struct server *srv, const char *room, int64_t epoch,
                        const struct game_step *step, game_sync_done_fn *done, void *arg)
 {
     struct games *gs = the_games;
-    char lease[24], e[24], open[16], deadline[24];
+    char lease[24], e[24], open[16], deadline[24], n[24];
 
     (void)srv;
     snprintf(lease, sizeof(lease), "%" PRId64, gs->ops.lease_ms);
     snprintf(e, sizeof(e), "%" PRId64, epoch);
     snprintf(open, sizeof(open), "%d", step->open_round);
     snprintf(deadline, sizeof(deadline), "%" PRId64, step->deadline_ms);
-    run(room, step_script, CALL_INTEGER, 8,
+    snprintf(n, sizeof(n), "%" PRId64, step->after);
+    run(room, step_script, CALL_INTEGER, 9,
         (const char *[]){room, gs->node_id, lease, e, step->checkpoint ? step->checkpoint : "",
-                         step->events, open, deadline},
+                         step->events, open, deadline, n},
         done, arg);
 }
 
@@ -317,6 +369,12 @@ static void games_takeover(struct server *srv, const char *room, game_sync_done_
     run(room, takeover_script, CALL_TAKEOVER, 2, (const char *[]){gs->node_id, lease}, done, arg);
 }
 
+static void games_missed(struct server *srv, const char *room, game_sync_done_fn *done, void *arg)
+{
+    (void)srv;
+    run(room, log_script, CALL_LOG, 0, NULL, done, arg);
+}
+
 /* Hands a step to the room's game here, if the room is a game here. */
 static void synced(struct games *gs, const char *room, int64_t epoch, json_t *step)
 {
@@ -359,12 +417,16 @@ static void on_running(redisAsyncContext *ac, void *reply, void *privdata)
     (void)ac;
     if (!rep || rep->type != REDIS_REPLY_ARRAY)
         return;
-    for (size_t i = 0; i + 2 < rep->elements; i += 3) {
+    for (size_t i = 0; i + 3 < rep->elements; i += 4) {
         json_t *cp = json_loadb(rep->element[i + 2]->str, rep->element[i + 2]->len, 0, NULL),
-               *step = cp ? json_pack("{s:o, s:[]}", "cp", cp, "ev") : NULL;
+               *step = cp ? json_pack("{s:o, s:[], s:b}", "cp", cp, "ev", "catch_up", 1) : NULL;
         if (step && rep->element[i]->type == REDIS_REPLY_STRING &&
-            rep->element[i + 1]->type == REDIS_REPLY_STRING)
+            rep->element[i + 1]->type == REDIS_REPLY_STRING &&
+            rep->element[i + 3]->type == REDIS_REPLY_STRING) {
+            json_object_set_new(step, "n",
+                                json_integer(strtoll(rep->element[i + 3]->str, NULL, 10)));
             synced(gs, rep->element[i]->str, strtoll(rep->element[i + 1]->str, NULL, 10), step);
+        }
         json_decref(step);
     }
 }
@@ -372,6 +434,10 @@ static void on_running(redisAsyncContext *ac, void *reply, void *privdata)
 void games_up(struct games *gs)
 {
     link_subscribe(gs->link, GAMES_CHANNEL, on_games_channel, gs);
+    /* the games followed here catch up with the steps they missed while the link was down */
+    for (struct room *r = gs->srv->rooms.first; r; r = r->next)
+        if (r->kind && r->kind->relinked)
+            r->kind->relinked(r->game);
     /* after the subscription: a step published meanwhile comes again on the channel, and an
      * older one is refused by the epoch the replica keeps */
     link_command(gs->link, on_running, gs, 3, (const char *[]){"EVAL", running_script, "0"}, NULL);
@@ -407,6 +473,7 @@ void games_init(struct games *gs, struct server *srv, struct link *link, const c
                                  .renew = games_renew,
                                  .release = games_release,
                                  .takeover = games_takeover,
+                                 .missed = games_missed,
                                  .lease_ms = lease_ms}};
     the_games = gs;
     srv->game_sync = &gs->ops;

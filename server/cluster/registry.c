@@ -45,7 +45,8 @@ static const char count_script[] =
     "if total == 0 and listed then\n"
     "  redis.call('HDEL', rooms, ARGV[1]); redis.call('DEL', members, names)\n"
     "  local game = 'parlor:game:' .. ARGV[1]\n"
-    "  redis.call('DEL', game, game .. ':owner', game .. ':open', game .. ':answers')\n"
+    "  redis.call('DEL', game, game .. ':owner', game .. ':open', game .. ':answers', game .. "
+    "':log')\n"
     "  redis.call('SREM', 'parlor:games', ARGV[1])\n"
     "  redis.call('PUBLISH', 'parlor:rooms', '- ' .. ARGV[1])\n"
     "elseif total > 0 and not listed then\n"
@@ -80,14 +81,19 @@ struct room_counts {
 };
 
 /* A request about one room or node, for its reply. */
+/* How many times a room's names are read again because they changed meanwhile (on_names). */
+#define NAMES_TRIES 8
+
 struct ask {
     struct registry *reg;
     char what[NODE_MAX];
+    unsigned changes; /* a names read: the room's remote_changes when it was sent */
+    int tries;
 };
 
 static struct ask *ask_new(struct registry *reg, const char *what)
 {
-    struct ask *a = malloc(sizeof(*a));
+    struct ask *a = calloc(1, sizeof(*a));
 
     if (a) {
         a->reg = reg;
@@ -281,14 +287,23 @@ static void roster_changed(struct room *r)
 
 static void on_names(redisAsyncContext *ac, void *reply, void *privdata);
 
-void registry_fetch_names(struct registry *reg, const struct room *r)
+static void fetch_names(struct registry *reg, const struct room *r, int tries)
 {
     char key[ROOM_ID_LEN + 32];
     struct ask *a = ask_new(reg, r->id);
 
+    if (!a)
+        return;
+    a->changes = r->remote_changes;
+    a->tries = tries;
     snprintf(key, sizeof(key), "parlor:room:%s:names", r->id);
-    if (a && link_command(reg->link, on_names, a, 2, (const char *[]){"HGETALL", key}, NULL))
+    if (link_command(reg->link, on_names, a, 2, (const char *[]){"HGETALL", key}, NULL))
         free(a);
+}
+
+void registry_fetch_names(struct registry *reg, const struct room *r)
+{
+    fetch_names(reg, r, 0);
 }
 
 void registry_created(struct registry *reg, struct room *r)
@@ -317,7 +332,8 @@ static void on_member_message(struct registry *reg, struct room *r, char kind, c
         if ((name = strchr(name, ' ')))
             name++;
     if (!name || (!strncmp(text, reg->node_id, ours) && text[ours] == ' '))
-        return; /* ours, or not a member */
+        return;          /* ours, or not a member */
+    r->remote_changes++; /* a names read on its way may be older than this (on_names) */
     if (joined) {
         name[-1] = '\0';
         if (!parse_member(&m, name, text) || room_remote_add(r, &m))
@@ -393,6 +409,16 @@ static void on_names(redisAsyncContext *ac, void *reply, void *privdata)
     struct room *r = room_find(&a->reg->srv->rooms, a->what);
 
     (void)ac;
+    /* A member message heard while the read was on its way may have been published after Redis
+     * answered it (the two come on different connections): this answer could undo it. A read
+     * sent after that message was heard is newer than it, so read again (a room whose members
+     * keep changing gets the last answer anyway, and the messages after it). */
+    if (r && rep && rep->type == REDIS_REPLY_ARRAY && r->remote_changes != a->changes &&
+        a->tries < NAMES_TRIES) {
+        fetch_names(a->reg, r, a->tries + 1);
+        free(a);
+        return;
+    }
     if (r && rep && rep->type == REDIS_REPLY_ARRAY) {
         struct room_remote m;
         room_remote_clear(r);

@@ -41,6 +41,10 @@ struct game_step {
     const char *events; /* an array */
     int open_round;
     int64_t deadline_ms;
+    /* The room's steps are numbered ("n" in the step the nodes get), so a node can tell a step
+     * it missed: the newest number this node followed. The step gets the next number after it
+     * and after the room's newest (a cluster that lost its data numbers on from the owner's). */
+    int64_t after;
 };
 
 struct game_sync_ops {
@@ -71,6 +75,9 @@ struct game_sync_ops {
     /* Takes a game over whose owner's lease lapsed. Result: the new epoch with `data` the last
      * checkpoint, or 0 (another owner holds it, or the game is over). */
     void (*takeover)(struct server *srv, const char *room, game_sync_done_fn *done, void *arg);
+    /* The room's last steps, oldest first, for a node that missed some (its link was down).
+     * Result 1 with `data` [[epoch, step], ...] (steps as room_kind.synced gets them), or -1. */
+    void (*missed)(struct server *srv, const char *room, game_sync_done_fn *done, void *arg);
     /* How long a lease lasts (ms): the owner renews it at a third, the others try to take the
      * game over at half. */
     int64_t lease_ms;

@@ -37,8 +37,10 @@ struct room_kind {
     /* the owner of the room's game published a step (gamesync.h): `step` is {"cp": checkpoint
      * or null, "ev": [events]}, under lease `epoch`; */
     void (*synced)(void *state, int64_t epoch, json_t *step);
-    /* (on the owner) the player in `seat` recorded an answer. */
+    /* (on the owner) the player in `seat` recorded an answer; */
     void (*answered)(void *state, uint64_t seat);
+    /* the link to the other nodes is back: catch up with the steps missed meanwhile. */
+    void (*relinked)(void *state);
 };
 
 #define ROOM_ID_LEN 24
@@ -52,6 +54,7 @@ struct room {
     int remote_members;         /* members connected to other nodes (the cluster counts) */
     struct room_remote *remote; /* their names, as far as the cluster knows them */
     int nremote, remote_cap;
+    unsigned remote_changes;      /* bumped by each change to `remote` the cluster hears of */
     const struct room_kind *kind; /* NULL for a chat room */
     void *game;                   /* the kind's state (a quiz: struct game *) */
 

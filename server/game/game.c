@@ -367,6 +367,12 @@ static void kind_answered(void *state, uint64_t seat)
         shared_answered(state, seat);
 }
 
+static void kind_relinked(void *state)
+{
+    if (game_is_shared(state))
+        shared_relinked(state);
+}
+
 static void kind_free(void *state)
 {
     game_free(state);
@@ -383,6 +389,7 @@ const struct room_kind game_quiz_kind = {
     .roster_changed = kind_roster_changed,
     .synced = kind_synced,
     .answered = kind_answered,
+    .relinked = kind_relinked,
 };
 
 int game_attach(struct server *srv, struct room *room, int rounds, int seconds)

@@ -260,7 +260,8 @@ static void send_step(struct game *g)
     struct game_step step = {.checkpoint = g->step_cp,
                              .events = g->step_ev,
                              .open_round = g->step_open,
-                             .deadline_ms = g->quiz.deadline_ms};
+                             .deadline_ms = g->quiz.deadline_ms,
+                             .after = g->step_n};
 
     g->busy = true;
     sync_of(g)->step(g->srv, g->room->id, g->epoch, &step, on_stepped, (void *)(intptr_t)g->epoch);
@@ -540,7 +541,8 @@ void shared_start(struct game *g, struct session *s, const struct proto_req *req
     step = (struct game_step){.checkpoint = cp_text,
                               .events = ev_text,
                               .open_round = 1,
-                              .deadline_ms = rt->quiz.deadline_ms};
+                              .deadline_ms = rt->quiz.deadline_ms,
+                              .after = g->step_n};
     rt->session_id = s->id;
     rt->re = req->re;
     session_hold_reading(s); /* the reply keeps its place among the session's replies */
@@ -642,43 +644,128 @@ void shared_answered(struct game *g, uint64_t seat)
         close_question(g);
 }
 
-static void follow(struct game *g, int64_t epoch, json_t *step);
+static void follow(struct game *g, int64_t epoch, json_t *step, bool replayed);
+
+static void hold(struct game *g, int64_t epoch, json_t *step)
+{
+    if (!g->held)
+        g->held = json_array();
+    json_array_append_new(g->held, json_pack("[I, O]", (json_int_t)epoch, step));
+}
 
 void shared_synced(struct game *g, int64_t epoch, json_t *step)
 {
-    if (g->replies_waiting) {
-        if (!g->held)
-            g->held = json_array();
-        json_array_append_new(g->held, json_pack("[I, O]", (json_int_t)epoch, step));
+    if (g->replies_waiting || g->catching_up) {
+        hold(g, epoch, step);
         return;
     }
-    follow(g, epoch, step);
+    follow(g, epoch, step, false);
+}
+
+/* Follows the held steps, unless something makes them wait again. */
+static void follow_held(struct game *g)
+{
+    json_t *held = g->held, *h;
+    size_t i;
+
+    g->held = NULL;
+    json_array_foreach(held, i, h)
+    {
+        if (g->replies_waiting || g->catching_up)
+            hold(g, json_integer_value(json_array_get(h, 0)), json_array_get(h, 1));
+        else
+            follow(g, json_integer_value(json_array_get(h, 0)), json_array_get(h, 1), false);
+    }
+    json_decref(held);
 }
 
 /* A reply the held steps waited for went out. */
 static void reply_sent(struct game *g)
 {
-    json_t *held, *h;
-    size_t i;
-
     if (!g || --g->replies_waiting > 0 || !g->held)
         return;
-    held = g->held;
-    g->held = NULL;
-    json_array_foreach(held, i, h)
-        follow(g, json_integer_value(json_array_get(h, 0)), json_array_get(h, 1));
-    json_decref(held);
+    follow_held(g);
+}
+
+/* The room's last steps, read again: those after the newest followed here are followed now,
+ * events included, so the players here see what they missed in order. */
+static void on_missed(struct server *srv, const char *room, int64_t result, json_t *log, void *arg)
+{
+    struct game *g = game_of(srv, room);
+    int64_t before;
+    bool hole = false;
+    json_t *e, *snap;
+    size_t i;
+
+    (void)arg;
+    if (!g)
+        return;
+    g->catching_up = false;
+    before = g->step_n;
+    json_array_foreach(log, i, e)
+    {
+        json_t *step = json_array_get(e, 1);
+        int64_t n = json_integer_value(json_object_get(step, "n"));
+        if (n <= g->step_n)
+            continue;
+        hole = hole || n > g->step_n + 1;
+        follow(g, json_integer_value(json_array_get(e, 0)), step, true);
+    }
+    /* what the log no longer holds (a Redis that lost its data): the game as it is now */
+    if (result == 1 && hole && g->room->nmembers && g->room->kind &&
+        (snap = g->room->kind->snapshot(g))) {
+        struct msgbuf *m;
+        json_object_set_new(snap, "type", json_string("game"));
+        json_object_set_new(snap, "room", json_string(g->room->id));
+        m = msgbuf_from_json(snap);
+        if (m)
+            delivery_local_room(g->srv, g->room, m, NULL);
+        msgbuf_unref(m);
+        json_decref(snap);
+    }
+    if (g->step_n != before)
+        log_info("game in %s: caught up from step %lld to %lld", g->room->id, (long long)before,
+                 (long long)g->step_n);
+    if (!g->replies_waiting)
+        follow_held(g);
+}
+
+static void catch_up(struct game *g)
+{
+    if (g->catching_up)
+        return;
+    g->catching_up = true;
+    sync_of(g)->missed(g->srv, g->room->id, on_missed, NULL);
+}
+
+void shared_relinked(struct game *g)
+{
+    if (g->step_n) /* a game never followed here is restored from the running games' list */
+        catch_up(g);
 }
 
 /* A step: the replica follows it (unless this node published it) and its events go to the
- * members here. */
-static void follow(struct game *g, int64_t epoch, json_t *step)
+ * members here. A step missed before it (the link was down) is read again first, unless this
+ * is the reading (`replayed`). */
+static void follow(struct game *g, int64_t epoch, json_t *step, bool replayed)
 {
     json_t *cp = json_object_get(step, "cp"), *ev;
+    int64_t n = json_integer_value(json_object_get(step, "n"));
     size_t i;
 
     if (epoch < g->epoch)
-        return;                             /* from an owner the cluster has fenced off since */
+        return; /* from an owner the cluster has fenced off since */
+    if (n && n <= g->step_n)
+        return; /* followed already (a step read again, or heard twice) */
+    if (json_is_true(json_object_get(step, "catch_up")) && g->step_n)
+        return; /* the running games' list after a relink: relinked() reads what was missed */
+    if (!replayed && g->step_n && n > g->step_n + 1) {
+        hold(g, epoch, step);
+        catch_up(g);
+        return;
+    }
+    if (n)
+        g->step_n = n;
     if (!(g->owner && epoch == g->epoch)) { /* another node's step: the replica follows */
         if (g->owner)
             become_replica(g);

@@ -21,6 +21,8 @@ void shared_answer(struct game *g, struct session *s, const struct proto_req *re
 void shared_roster_changed(struct game *g);
 /* A step the owner published (room_kind.synced). */
 void shared_synced(struct game *g, int64_t epoch, json_t *step);
+/* The link to the other nodes is back: reads the steps missed meanwhile (room_kind.relinked). */
+void shared_relinked(struct game *g);
 /* (the owner) the player in `seat` recorded an answer. */
 void shared_answered(struct game *g, uint64_t seat);
 /* Stops the game's lease timer and frees a step not yet published. */

@@ -42,6 +42,10 @@ struct game {
      * events it caused, as on one node. */
     int replies_waiting;
     json_t *held;
+    /* The number of the newest step followed here (gamesync.h); steps that come while the
+     * missed ones are read again (catching_up) wait in `held` too. */
+    int64_t step_n;
+    bool catching_up;
 };
 
 /* True when the game's players may be on several nodes (a cluster's room). */
