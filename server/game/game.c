@@ -144,13 +144,11 @@ void game_start(struct game *g, struct session *s, const struct proto_req *req)
     const char **names;
     uint64_t *seats;
     int64_t *uids;
+    const char *host = game_host(g);
     int rc;
 
-    if (game_is_shared(g)) {
-        shared_start(g, s, req);
-        return;
-    }
-    if (r->members[0] != s) {
+    /* the same refusals whether the game is this node's or the cluster's */
+    if (!host || strcmp(host, s->name)) {
         session_reply_error(s, req->re, PROTO_E_NOT_ALLOWED, NULL, "%s",
                             "only the host can start a game");
         return;
@@ -163,6 +161,10 @@ void game_start(struct game *g, struct session *s, const struct proto_req *req)
     if (srv->draining) {
         session_reply_error(s, req->re, PROTO_E_GAME_STATE, NULL, "%s",
                             "the server is shutting down");
+        return;
+    }
+    if (game_is_shared(g)) {
+        shared_start(g, s, req);
         return;
     }
     qs = calloc((size_t)g->rounds, sizeof(*qs));

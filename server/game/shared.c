@@ -474,26 +474,10 @@ void shared_start(struct game *g, struct session *s, const struct proto_req *req
     int64_t *uids = calloc((size_t)n + 1, sizeof(*uids));
     uint64_t *seats = calloc((size_t)n + 1, sizeof(*seats));
     struct reply_to *rt = calloc(1, sizeof(*rt));
-    const char *host = game_host(g);
     json_t *events;
     char *cp_text = NULL, *ev_text = NULL;
     struct game_step step;
 
-    if (!host || strcmp(host, s->name)) {
-        session_reply_error(s, req->re, PROTO_E_NOT_ALLOWED, NULL, "%s",
-                            "only the host can start a game");
-        goto out;
-    }
-    if (g->quiz.phase != QUIZ_IDLE) {
-        session_reply_error(s, req->re, PROTO_E_GAME_STATE, NULL, "%s",
-                            "a game is already running");
-        goto out;
-    }
-    if (srv->draining) {
-        session_reply_error(s, req->re, PROTO_E_GAME_STATE, NULL, "%s",
-                            "the server is shutting down");
-        goto out;
-    }
     if (!qs || !names || !uids || !seats || !rt) {
         session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "%s", "out of memory");
         goto out;

@@ -14,6 +14,7 @@
 struct session;
 struct proto_req;
 
+/* A start by the host of a game not running, on a node not draining (game.c checked). */
 void shared_start(struct game *g, struct session *s, const struct proto_req *req);
 void shared_answer(struct game *g, struct session *s, const struct proto_req *req);
 /* A member here left or joined, or the members elsewhere changed: the host, and who still
