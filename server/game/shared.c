@@ -685,6 +685,8 @@ static void on_missed(struct server *srv, const char *room, int64_t result, json
     if (!g)
         return;
     g->catching_up = false;
+    if (result != 1) /* the held steps wait for the next relink, or the next step's gap */
+        return;
     before = g->step_n;
     json_array_foreach(log, i, e)
     {
@@ -696,8 +698,7 @@ static void on_missed(struct server *srv, const char *room, int64_t result, json
         follow(g, json_integer_value(json_array_get(e, 0)), step, true);
     }
     /* what the log no longer holds (a Redis that lost its data): the game as it is now */
-    if (result == 1 && hole && g->room->nmembers && g->room->kind &&
-        (snap = g->room->kind->snapshot(g))) {
+    if (hole && g->room->nmembers && g->room->kind && (snap = g->room->kind->snapshot(g))) {
         struct msgbuf *m;
         json_object_set_new(snap, "type", json_string("game"));
         json_object_set_new(snap, "room", json_string(g->room->id));
