@@ -20,7 +20,9 @@ describe('a question pack with languages', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'parlor-lang-'));
     const pack = path.join(dir, 'ru.jsonl');
     await writeFile(pack, `${q('Какой это язык?', 'ru')}\n${q('Which language is this?')}\n`);
-    server = await startServer(['--questions', pack, '--admin-token', TOKEN, '--scrypt-log2n', '12']);
+    // a short pause after each reveal: the next question must come well within the 3 s wait
+    server = await startServer(['--questions', pack, '--admin-token', TOKEN, '--scrypt-log2n', '12',
+      '--quiz-reveal-ms', '300']);
   });
   after(async () => {
     await stopAndCheck(server);
