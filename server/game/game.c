@@ -140,12 +140,7 @@ void game_start(struct game *g, struct session *s, const struct proto_req *req)
 {
     struct server *srv = g->srv;
     struct room *r = g->room;
-    const struct quiz_question **qs;
-    const char **names;
-    uint64_t *seats;
-    int64_t *uids;
     const char *host = game_host(g);
-    int rc;
 
     /* the same refusals whether the game is this node's or the cluster's */
     if (!host || strcmp(host, s->name)) {
@@ -167,39 +162,12 @@ void game_start(struct game *g, struct session *s, const struct proto_req *req)
         shared_start(g, s, req);
         return;
     }
-    qs = calloc((size_t)g->rounds, sizeof(*qs));
-    names = calloc((size_t)r->nmembers, sizeof(*names));
-    uids = calloc((size_t)r->nmembers, sizeof(*uids));
-    seats = calloc((size_t)r->nmembers, sizeof(*seats));
-    if (!qs || !names || !uids || !seats) {
-        session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "%s", "out of memory");
-        goto out;
-    }
-    if (!srv->bank || qbank_draw(srv->bank, g->rounds, qs, &srv->rng)) {
-        session_reply_error(s, req->re, PROTO_E_GAME_STATE, NULL, "%s",
-                            "the question bank holds too few questions");
-        goto out;
-    }
-    for (int i = 0; i < r->nmembers; i++) {
-        seats[i] = r->members[i]->seat; /* a player is the seat, not the name it goes by */
-        names[i] = r->members[i]->name;
-        uids[i] = r->members[i]->user_id;
-    }
-    rc = quiz_begin(&g->quiz, g->rounds, g->seconds, qs, seats, names, uids, r->nmembers,
-                    srv->wall_ms());
-    if (rc) {
-        session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "%s", "out of memory");
-        goto out;
-    }
+    if (game_begin_quiz(g, &g->quiz, s, req))
+        return;
     game_recount(g);
     session_send_json(s, proto_ok(req));
     broadcast(g, game_started_event(&g->quiz, r->id));
     send_question(g);
-out:
-    free(qs);
-    free(names);
-    free(uids);
-    free(seats);
 }
 
 void game_answer(struct game *g, struct session *s, const struct proto_req *req)

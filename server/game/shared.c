@@ -468,45 +468,17 @@ void shared_start(struct game *g, struct session *s, const struct proto_req *req
 {
     struct server *srv = g->srv;
     struct room *r = g->room;
-    int n = r->nmembers + r->nremote, np = 0;
-    const struct quiz_question **qs = calloc((size_t)g->rounds, sizeof(*qs));
-    const char **names = calloc((size_t)n + 1, sizeof(*names));
-    int64_t *uids = calloc((size_t)n + 1, sizeof(*uids));
-    uint64_t *seats = calloc((size_t)n + 1, sizeof(*seats));
     struct reply_to *rt = calloc(1, sizeof(*rt));
     json_t *events;
     char *cp_text = NULL, *ev_text = NULL;
     struct game_step step;
 
-    if (!qs || !names || !uids || !seats || !rt) {
+    if (!rt) {
         session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "%s", "out of memory");
+        return;
+    }
+    if (game_begin_quiz(g, &rt->quiz, s, req))
         goto out;
-    }
-    if (!srv->bank || qbank_draw(srv->bank, g->rounds, qs, &srv->rng)) {
-        session_reply_error(s, req->re, PROTO_E_GAME_STATE, NULL, "%s",
-                            "the question bank holds too few questions");
-        goto out;
-    }
-    /* the players: every member, on every node (a resumed player is listed once) */
-    for (int i = 0; i < r->nmembers; i++, np++) {
-        seats[np] = r->members[i]->seat;
-        names[np] = r->members[i]->name;
-        uids[np] = r->members[i]->user_id;
-    }
-    for (int i = 0; i < r->nremote; i++) {
-        int k;
-        for (k = 0; k < np && seats[k] != r->remote[i].seat; k++)
-            ;
-        if (k < np)
-            continue;
-        seats[np] = r->remote[i].seat;
-        names[np] = r->remote[i].name;
-        uids[np++] = r->remote[i].user_id;
-    }
-    if (quiz_begin(&rt->quiz, g->rounds, g->seconds, qs, seats, names, uids, np, srv->wall_ms())) {
-        session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "%s", "out of memory");
-        goto out;
-    }
     {
         struct quiz keep = g->quiz; /* the checkpoint is written from a game: lend it the new one */
         g->quiz = rt->quiz;
@@ -539,10 +511,6 @@ out:
     free(rt);
     free(cp_text);
     free(ev_text);
-    free(qs);
-    free(names);
-    free(uids);
-    free(seats);
 }
 
 static void on_answered(struct server *srv, const char *room, int64_t result, json_t *data,

@@ -8,6 +8,8 @@
 
 #include "log.h"
 #include "pool.h"
+#include "proto.h"
+#include "qbank.h"
 #include "room.h"
 #include "server.h"
 #include "session.h"
@@ -212,4 +214,49 @@ void game_save_results(struct game *g)
         save_results(g, order, rank);
         free(order);
     }
+}
+
+int game_begin_quiz(struct game *g, struct quiz *q, struct session *s, const struct proto_req *req)
+{
+    struct server *srv = g->srv;
+    const struct room *r = g->room;
+    int n = r->nmembers + r->nremote, np = 0, rc = -1;
+    const struct quiz_question **qs = calloc((size_t)g->rounds, sizeof(*qs));
+    const char **names = calloc((size_t)n + 1, sizeof(*names));
+    int64_t *uids = calloc((size_t)n + 1, sizeof(*uids));
+    uint64_t *seats = calloc((size_t)n + 1, sizeof(*seats));
+
+    if (!qs || !names || !uids || !seats) {
+        session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "%s", "out of memory");
+        goto out;
+    }
+    if (!srv->bank || qbank_draw(srv->bank, g->rounds, qs, &srv->rng)) {
+        session_reply_error(s, req->re, PROTO_E_GAME_STATE, NULL, "%s",
+                            "the question bank holds too few questions");
+        goto out;
+    }
+    for (int i = 0; i < r->nmembers; i++, np++) {
+        seats[np] = r->members[i]->seat;
+        names[np] = r->members[i]->name;
+        uids[np] = r->members[i]->user_id;
+    }
+    for (int i = 0; i < r->nremote; i++) {
+        int k;
+        for (k = 0; k < np && seats[k] != r->remote[i].seat; k++)
+            ;
+        if (k < np)
+            continue;
+        seats[np] = r->remote[i].seat;
+        names[np] = r->remote[i].name;
+        uids[np++] = r->remote[i].user_id;
+    }
+    rc = quiz_begin(q, g->rounds, g->seconds, qs, seats, names, uids, np, srv->wall_ms());
+    if (rc)
+        session_reply_error(s, req->re, PROTO_E_INTERNAL, NULL, "%s", "out of memory");
+out:
+    free(qs);
+    free(names);
+    free(uids);
+    free(seats);
+    return rc;
 }

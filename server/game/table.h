@@ -14,6 +14,9 @@
 #include "quiz.h"
 #include "timer.h"
 
+struct proto_req;
+struct session;
+
 struct server;
 struct room;
 
@@ -64,6 +67,10 @@ json_t *game_reveal_event(const struct quiz *q, const char *room);
 json_t *game_over_event(const struct quiz *q, const char *room);
 /* [{name, score, delta?, rank?}] in standing order. */
 json_t *game_scores_json(const struct quiz *q, bool with_delta, bool with_rank);
+/* Begins a new game of the room's settings in `q` (idle): questions drawn from the
+ * bank, every member on every node a player (a player is a seat: a resumed one is listed once).
+ * 0, or -1 after replying the error to `s`'s request `req`. */
+int game_begin_quiz(struct game *g, struct quiz *q, struct session *s, const struct proto_req *req);
 /* Saves the finished game's results on the pool, in one transaction. */
 void game_save_results(struct game *g);
 
