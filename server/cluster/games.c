@@ -18,8 +18,9 @@
 #define KEY_MAX       (ROOM_ID_LEN + 32)
 
 /* Every script's KEYS: the checkpoint, epoch, owner, open question, answers, the number of the
- * newest step and the log of the last steps of one room. */
-#define GAME_KEYS 7
+ * newest step, the log of the last steps and the id of the newest step ("NODE EPOCH ID", the
+ * epoch making it unique across the node's restarts) of one room. */
+#define GAME_KEYS 8
 
 /* The steps the log keeps (a game has two per round and two more), and for how long after the
  * last one: a node that lost its link replays what it missed from there. */
@@ -53,12 +54,16 @@ static const char begin_script[] =
 /* clang-format on */
 
 /* ARGV: room, node, lease, epoch, checkpoint ('' at game over), events, open round (0: none),
- * deadline, the newest step number the owner followed. 1, or 0 when a newer owner holds the
- * game. A Redis that lost the game's keys (a restart without persistence) takes the owner's
- * epoch, checkpoint and step number back. */
+ * deadline, the newest step number the owner followed, the step's id. 1, or 0 when a newer
+ * owner holds the game. A Redis that lost the game's keys (a restart without persistence) takes
+ * the owner's epoch, checkpoint and step number back. A step taken already (the owner asks
+ * again when the answer was lost) is not published again. */
 static const char step_script[] =
     "local cur, e = tonumber(redis.call('GET', KEYS[2]) or '0'), tonumber(ARGV[4])\n"
     "if cur > e then return 0 end\n"
+    "local id = ARGV[2] .. ' ' .. e .. ' ' .. ARGV[10]\n"
+    "if redis.call('GET', KEYS[8]) == id then return 1 end\n"
+    "redis.call('SET', KEYS[8], id, 'PX', " GAME_LOG_MS ")\n"
     "local n = math.max(tonumber(ARGV[9]), tonumber(redis.call('GET', KEYS[6]) or '0')) + 1\n"
     "if cur < e then\n"
     "  redis.call('SET', KEYS[2], e)\n"
@@ -165,7 +170,7 @@ enum { CALL_INTEGER, CALL_CLOSE, CALL_TAKEOVER, CALL_LOG };
 static void game_keys(const char *room, char keys[GAME_KEYS][KEY_MAX])
 {
     static const char *const suffix[GAME_KEYS] = {"",         ":epoch", ":owner", ":open",
-                                                  ":answers", ":step",  ":log"};
+                                                  ":answers", ":step",  ":log",   ":sent"};
 
     for (int i = 0; i < GAME_KEYS; i++)
         snprintf(keys[i], KEY_MAX, "parlor:game:%s%s", room, suffix[i]);
@@ -266,7 +271,7 @@ static void run(const char *room, const char *script, int kind, int argc, const 
     game_keys(room, keys);
     args[0] = "EVAL";
     args[1] = script;
-    args[2] = "7";
+    args[2] = "8";
     for (int i = 0; i < GAME_KEYS; i++)
         args[3 + i] = keys[i];
     if (argc)
@@ -299,7 +304,7 @@ static void games_step(struct server *srv, const char *room, int64_t epoch,
                        const struct game_step *step, game_sync_done_fn *done, void *arg)
 {
     struct games *gs = the_games;
-    char lease[24], e[24], open[16], deadline[24], n[24];
+    char lease[24], e[24], open[16], deadline[24], n[24], id[24];
 
     (void)srv;
     snprintf(lease, sizeof(lease), "%" PRId64, gs->ops.lease_ms);
@@ -307,9 +312,10 @@ static void games_step(struct server *srv, const char *room, int64_t epoch,
     snprintf(open, sizeof(open), "%d", step->open_round);
     snprintf(deadline, sizeof(deadline), "%" PRId64, step->deadline_ms);
     snprintf(n, sizeof(n), "%" PRId64, step->after);
-    run(room, step_script, CALL_INTEGER, 9,
+    snprintf(id, sizeof(id), "%" PRIu64, step->id);
+    run(room, step_script, CALL_INTEGER, 10,
         (const char *[]){room, gs->node_id, lease, e, step->checkpoint ? step->checkpoint : "",
-                         step->events, open, deadline, n},
+                         step->events, open, deadline, n, id},
         done, arg);
 }
 

@@ -2,12 +2,12 @@
  * Quiz games shared across a cluster's nodes (the game_sync_ops of gamesync.h) in Redis. Per
  * game room R: parlor:game:R (the newest checkpoint), :epoch (incremented by every new owner),
  * :owner ("NODE EPOCH", with the lease as its TTL), :open ("ROUND DEADLINE" while a question
- * takes answers), :answers (seat -> "ROUND CHOICE AT"), :step (the newest step's number) and
- * :log (the last steps, "EPOCH STEP", kept ten minutes); the set parlor:games lists the rooms
+ * takes answers), :answers (seat -> "ROUND CHOICE AT"), :step (the newest step's number),
+ * :log (the last steps, "EPOCH STEP", kept ten minutes) and :sent (the newest step's id, "NODE
+ * EPOCH ID", so an owner asking again does not publish twice); the set parlor:games lists the rooms
  * whose game runs. Each step is published on the channel parlor:games as "g ROOM EPOCH
  * {"n":..., "cp":..., "ev":[...]}" by a script that refuses an epoch older than the room's, so
- * an owner that lost its lease cannot publish, and a step number published already, so an
- * owner asking again cannot publish twice; an answer is recorded by a script that checks the
+ * an owner that lost its lease cannot publish; an answer is recorded by a script that checks the
  * open round and its deadline, and nudges the owner on its node channel ("a ROOM SEAT").
  * Loop thread only.
  */

@@ -46,7 +46,7 @@ static const char count_script[] =
     "  redis.call('HDEL', rooms, ARGV[1]); redis.call('DEL', members, names)\n"
     "  local game = 'parlor:game:' .. ARGV[1]\n"
     "  redis.call('DEL', game, game .. ':owner', game .. ':open', game .. ':answers', game .. "
-    "':log')\n"
+    "':log', game .. ':sent')\n"
     "  redis.call('SREM', 'parlor:games', ARGV[1])\n"
     "  redis.call('PUBLISH', 'parlor:rooms', '- ' .. ARGV[1])\n"
     "elseif total > 0 and not listed then\n"

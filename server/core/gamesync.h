@@ -45,6 +45,9 @@ struct game_step {
      * it missed: the newest number this node followed. The step gets the next number after it
      * and after the room's newest (a cluster that lost its data numbers on from the owner's). */
     int64_t after;
+    /* The owner's name for this step, the same when it asks again after losing the answer:
+     * a step the cluster took already is not published twice (0: a begin, never asked again). */
+    uint64_t id;
 };
 
 struct game_sync_ops {

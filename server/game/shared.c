@@ -261,7 +261,8 @@ static void send_step(struct game *g)
                              .events = g->step_ev,
                              .open_round = g->step_open,
                              .deadline_ms = g->quiz.deadline_ms,
-                             .after = g->step_n};
+                             .after = g->step_n,
+                             .id = g->step_id};
 
     g->busy = true;
     sync_of(g)->step(g->srv, g->room->id, g->epoch, &step, on_stepped, (void *)(intptr_t)g->epoch);
@@ -270,7 +271,10 @@ static void send_step(struct game *g)
 /* Publishes the game as it is now with `events` (stolen); `over`: its last step. */
 static void publish(struct game *g, json_t *events, bool over)
 {
+    static uint64_t steps_made; /* a step's id: unique on this node, whatever the game */
+
     clear_step(g);
+    g->step_id = ++steps_made;
     g->step_over = over;
     g->step_open = !over && g->quiz.phase == QUIZ_QUESTION ? g->quiz.round : 0;
     g->step_cp = over ? NULL : checkpoint_text(g);

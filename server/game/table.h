@@ -39,6 +39,7 @@ struct game {
     char host[258];          /* the host as last announced here (SESSION_NAME_MAX + 1) */
     char *step_cp, *step_ev; /* a step not yet published (retried while the link is down) */
     int step_open;
+    uint64_t step_id; /* that step's gamesync id: this node's steps are counted */
     bool step_over;
     /* Replies to a start or an answer here still waiting for the cluster: the steps that come
      * meanwhile wait in `held` ([[epoch, step], ...]), so a player gets the ok before the
