@@ -69,6 +69,17 @@ static void refresh_presence(struct game *g)
         g->quiz.players[i].present = seat_here(g->room, g->quiz.players[i].seat);
 }
 
+/* Sends `ev` (stolen) to the room's members on this node: every node tells its own. */
+static void tell_here(struct game *g, json_t *ev)
+{
+    struct msgbuf *m = ev ? msgbuf_from_json(ev) : NULL;
+
+    if (m)
+        delivery_local_room(g->srv, g->room, m, NULL);
+    msgbuf_unref(m);
+    json_decref(ev);
+}
+
 /* Every node tells its own members when the host changes: they all pick the same one. */
 static void check_host(struct game *g)
 {
@@ -77,15 +88,9 @@ static void check_host(struct game *g)
     /* a node closing hands its players over one by one: the host does not change for that */
     if (!host || !strcmp(host, g->host) || g->srv->stopping)
         return;
-    if (g->host[0] && g->room->nmembers) {
-        json_t *ev =
-            json_pack("{s:s, s:s, s:s}", "type", "host", "room", g->room->id, "name", host);
-        struct msgbuf *m = ev ? msgbuf_from_json(ev) : NULL;
-        if (m)
-            delivery_local_room(g->srv, g->room, m, NULL);
-        msgbuf_unref(m);
-        json_decref(ev);
-    }
+    if (g->host[0] && g->room->nmembers)
+        tell_here(g,
+                  json_pack("{s:s, s:s, s:s}", "type", "host", "room", g->room->id, "name", host));
     snprintf(g->host, sizeof(g->host), "%s", host);
 }
 
@@ -671,14 +676,9 @@ static void on_missed(struct server *srv, const char *room, int64_t result, json
     }
     /* what the log no longer holds (a Redis that lost its data): the game as it is now */
     if (hole && g->room->nmembers && g->room->kind && (snap = g->room->kind->snapshot(g))) {
-        struct msgbuf *m;
         json_object_set_new(snap, "type", json_string("game"));
         json_object_set_new(snap, "room", json_string(g->room->id));
-        m = msgbuf_from_json(snap);
-        if (m)
-            delivery_local_room(g->srv, g->room, m, NULL);
-        msgbuf_unref(m);
-        json_decref(snap);
+        tell_here(g, snap);
     }
     if (g->step_n != before)
         log_info("game in %s: caught up from step %lld to %lld", g->room->id, (long long)before,
@@ -738,13 +738,7 @@ static void follow(struct game *g, int64_t epoch, json_t *step, bool replayed)
         if (g->quiz.phase != QUIZ_IDLE)
             schedule(g, &g->lease_timer, on_lease_timer, now_ms(g) + sync_of(g)->lease_ms / 2);
     }
-    json_array_foreach(json_object_get(step, "ev"), i, ev)
-    {
-        struct msgbuf *m = msgbuf_from_json(ev);
-        if (m)
-            delivery_local_room(g->srv, g->room, m, NULL);
-        msgbuf_unref(m);
-    }
+    json_array_foreach(json_object_get(step, "ev"), i, ev) tell_here(g, json_incref(ev));
 }
 
 void shared_stop(struct game *g)
